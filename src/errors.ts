@@ -1,0 +1,32 @@
+/**
+ * Errors a user can act on. Each message names the problem and the fix; the CLIs print the
+ * message alone (no stack trace) and exit non-zero.
+ */
+export class UserFacingError extends Error {
+  override name = "UserFacingError";
+  /** Process exit code for the CLIs. */
+  readonly exitCode: number = 1;
+}
+
+/** The queue could not be found from flags, env or stack outputs. */
+export class QueueResolutionError extends UserFacingError {
+  override name = "QueueResolutionError";
+}
+
+/** Bad flags or environment variables. Exit code 2, as for a usage error. */
+export class ConfigurationError extends UserFacingError {
+  override name = "ConfigurationError";
+  override readonly exitCode = 2;
+}
+
+/** SQS could not be reached or refused us; carries the queue URL it was talking to. */
+export class SqsAccessError extends UserFacingError {
+  override name = "SqsAccessError";
+  constructor(
+    message: string,
+    readonly queueUrl: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

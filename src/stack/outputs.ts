@@ -1,0 +1,33 @@
+/**
+ * The stack outputs: what the infrastructure exports and what the producer and consumer read.
+ * The Pulumi program exports exactly this type (a mismatch fails the type check), Terraform
+ * exports the same names in snake_case, and the local stack writes it as JSON.
+ */
+import { z } from "zod";
+
+export const stackOutputsSchema = z.object({
+  /** URL of the main queue; the SDK sends every queue request to it. */
+  queueUrl: z.url(),
+  queueArn: z.string().startsWith("arn:"),
+  deadLetterQueueUrl: z.url(),
+  deadLetterQueueArn: z.string().startsWith("arn:"),
+  /** AWS region of both queues. */
+  region: z.string().min(1),
+  /** SQS endpoint to use instead of AWS's; set only by stacks that target a local emulator. */
+  endpoint: z.url().optional(),
+});
+
+export type StackOutputs = z.infer<typeof stackOutputsSchema>;
+
+/** Output names, in the order the stack exports them. */
+export const stackOutputNames = Object.keys(stackOutputsSchema.shape) as (keyof StackOutputs)[];
+
+/** `deadLetterQueueUrl` → `dead_letter_queue_url`: Terraform's names for the same outputs. */
+export function toSnakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+/** `dead_letter_queue_url` → `deadLetterQueueUrl`. */
+export function toCamelCase(name: string): string {
+  return name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
