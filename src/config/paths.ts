@@ -1,0 +1,22 @@
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+/** The folder holding this project's package.json, wherever the code runs from (src/ or dist/). */
+export function findProjectRoot(from: string = import.meta.dirname): string {
+  let dir = from;
+  while (!existsSync(join(dir, "package.json"))) {
+    const parent = dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+  return dir;
+}
+
+export const projectRoot = findProjectRoot();
+
+/** The git-ignored folder for local state: emulator data, outputs, outbox. */
+export const defaultStateDir = join(projectRoot, ".local-stack");
+
+export function localOutputsPath(stateDir: string): string {
+  return join(stateDir, "outputs.json");
+}

@@ -1,0 +1,237 @@
+/**
+ * Finds the queue: an explicit URL wins; otherwise the outputs of the local stack, the Pulumi
+ * stack or the Terraform state, read through their own CLIs. Both CLIs (producer and consumer)
+ * go through here, so they always agree on where the queue is.
+ */
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { localOutputsPath } from "../config/paths.js";
+import { QueueResolutionError } from "../errors.js";
+import {
+  type StackOutputs,
+  stackOutputNames,
+  stackOutputsSchema,
+  toCamelCase,
+  toSnakeCase,
+} from "./outputs.js";
+
+export const queueSources = ["local", "pulumi", "terraform"] as const;
+export type QueueSource = (typeof queueSources)[number];
+
+/** Where the queue is, and how to reach it. */
+export interface QueueLocation {
+  readonly queueUrl: string;
+  /** Known when read from stack outputs; otherwise the consumer asks SQS (RedrivePolicy). */
+  readonly deadLetterQueueUrl?: string;
+  readonly region?: string;
+  /** A non-AWS endpoint (the local emulator). */
+  readonly endpoint?: string;
+  readonly source: QueueSource | "queue-url";
+}
+
+export interface ResolveOptions {
+  /** `--queue-url` / `SQS_QUEUE_URL`: wins when given. */
+  readonly queueUrl?: string | undefined;
+  readonly source: QueueSource;
+  /** Pulumi stack (`--stack` / `PULUMI_STACK`); Pulumi's selected stack when absent. */
+  readonly stack?: string | undefined;
+  /** Folder the local stack writes its outputs to. */
+  readonly stateDir: string;
+  /** Folder holding Pulumi.yaml and infra-terraform/. */
+  readonly projectRoot: string;
+}
+
+export interface CommandResult {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command; rejects with the child's error (code ENOENT when it is not installed). */
+export type RunCommand = (file: string, args: readonly string[], cwd: string) => Promise<CommandResult>;
+
+export const runCommand: RunCommand = (file, args, cwd) =>
+  new Promise((resolve, reject) => {
+    execFile(file, args, { cwd, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(Object.assign(error, { stdout, stderr }));
+      else resolve({ stdout, stderr });
+    });
+  });
+
+export async function resolveQueue(
+  options: ResolveOptions,
+  run: RunCommand = runCommand,
+): Promise<QueueLocation> {
+  if (options.queueUrl) return fromQueueUrl(options.queueUrl);
+  const outputs = await readStackOutputs(options, run);
+  return {
+    queueUrl: outputs.queueUrl,
+    deadLetterQueueUrl: outputs.deadLetterQueueUrl,
+    region: outputs.region,
+    ...(outputs.endpoint ? { endpoint: outputs.endpoint } : {}),
+    source: options.source,
+  };
+}
+
+export function readStackOutputs(options: ResolveOptions, run: RunCommand = runCommand) {
+  switch (options.source) {
+    case "local":
+      return readLocalOutputs(options.stateDir);
+    case "pulumi":
+      return readPulumiOutputs(options, run);
+    case "terraform":
+      return readTerraformOutputs(options, run);
+  }
+}
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/** A queue URL given by hand. A loopback URL means the local emulator. */
+export function fromQueueUrl(queueUrl: string): QueueLocation {
+  let url: URL;
+  try {
+    url = new URL(queueUrl);
+  } catch {
+    throw new QueueResolutionError(
+      `SQS_QUEUE_URL / --queue-url "${queueUrl}" is not a URL. Use the queue's full URL, e.g. https://sqs.us-east-1.amazonaws.com/123456789012/user-registrations.`,
+    );
+  }
+  const region = /^sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(url.hostname)?.[1];
+  const local = LOOPBACK_HOSTS.has(url.hostname);
+  return {
+    queueUrl,
+    ...(region ? { region } : {}),
+    ...(local ? { endpoint: url.origin } : {}),
+    source: "queue-url",
+  };
+}
+
+async function readLocalOutputs(stateDir: string): Promise<StackOutputs> {
+  const path = localOutputsPath(stateDir);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new QueueResolutionError(
+        `No local stack found (${path} does not exist). Start one with \`npm run local\` in another terminal, or choose another source with --source pulumi|terraform or --queue-url.`,
+      );
+    }
+    throw error;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new QueueResolutionError(
+      `The local stack outputs in ${path} are not JSON. Delete the file and run \`npm run local\` again.`,
+    );
+  }
+  return checkOutputs(json, `the local stack (${path})`, "run `npm run local` again");
+}
+
+/** Validates outputs, naming what is missing and what exists. */
+function checkOutputs(
+  json: unknown,
+  where: string,
+  fix: string,
+  nameOf: (name: string) => string = (name) => name,
+): StackOutputs {
+  const result = stackOutputsSchema.safeParse(json);
+  if (result.success) return result.data;
+  const present = json && typeof json === "object" ? Object.keys(json) : [];
+  const missing = stackOutputNames.filter((name) => name !== "endpoint" && !present.includes(name));
+  const detail =
+    missing.length > 0
+      ? `has no output ${missing.map((name) => `"${nameOf(name)}"`).join(", ")}`
+      : `has invalid outputs (${result.error.issues.map((issue) => `${nameOf(issue.path.join("."))}: ${issue.message}`).join("; ")})`;
+  const existing = present.length > 0 ? present.map(nameOf).join(", ") : "none";
+  return fail(`${capitalize(where)} ${detail}; it has: ${existing}. To fix: ${fix}.`);
+}
+
+function fail(message: string): never {
+  throw new QueueResolutionError(message);
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+interface CommandFailure {
+  code?: string | number;
+  stderr?: string;
+}
+
+function firstLines(text: string | undefined): string {
+  const lines = (text ?? "")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return lines.slice(0, 3).join(" ");
+}
+
+function parseJsonOutput(stdout: string, what: string): unknown {
+  try {
+    return JSON.parse(stdout);
+  } catch {
+    return fail(`${what} did not print JSON (got: ${stdout.slice(0, 120) || "nothing"}).`);
+  }
+}
+
+async function readPulumiOutputs(options: ResolveOptions, run: RunCommand): Promise<StackOutputs> {
+  const args = ["stack", "output", "--json", "--show-secrets"];
+  if (options.stack) args.push("--stack", options.stack);
+  const stackName = options.stack ? `Pulumi stack "${options.stack}"` : "the selected Pulumi stack";
+  let result: CommandResult;
+  try {
+    result = await run("pulumi", args, options.projectRoot);
+  } catch (error) {
+    const failure = error as CommandFailure;
+    if (failure.code === "ENOENT") {
+      return fail(
+        "The Pulumi CLI is not installed (no `pulumi` on PATH). Install it (https://www.pulumi.com/docs/iac/download-install/), or skip stack outputs and set SQS_QUEUE_URL / --queue-url.",
+      );
+    }
+    return fail(
+      `\`pulumi ${args.join(" ")}\` failed: ${firstLines(failure.stderr) || String(error)}. Check the stack name (--stack / PULUMI_STACK; \`pulumi stack ls\` lists them) and run \`pulumi up\` to create it.`,
+    );
+  }
+  const json = parseJsonOutput(result.stdout, `\`pulumi ${args.join(" ")}\``);
+  return checkOutputs(json, stackName, "run `pulumi up` for that stack");
+}
+
+async function readTerraformOutputs(options: ResolveOptions, run: RunCommand): Promise<StackOutputs> {
+  const dir = "infra-terraform";
+  const args = [`-chdir=${dir}`, "output", "-json"];
+  let result: CommandResult;
+  try {
+    result = await run("terraform", args, options.projectRoot);
+  } catch (error) {
+    const failure = error as CommandFailure;
+    if (failure.code === "ENOENT") {
+      return fail(
+        "Terraform is not installed (no `terraform` on PATH). Install it (https://developer.hashicorp.com/terraform/install), or skip stack outputs and set SQS_QUEUE_URL / --queue-url.",
+      );
+    }
+    return fail(
+      `\`terraform ${args.join(" ")}\` failed: ${firstLines(failure.stderr) || String(error)}. Run \`terraform -chdir=${dir} init\` and \`terraform -chdir=${dir} apply\` first.`,
+    );
+  }
+  const json = parseJsonOutput(result.stdout, `\`terraform ${args.join(" ")}\``);
+  // `terraform output -json` prints {name: {sensitive, type, value}}; map snake_case names.
+  const outputs: Record<string, unknown> = {};
+  if (json && typeof json === "object") {
+    for (const [name, output] of Object.entries(json)) {
+      outputs[toCamelCase(name)] =
+        output && typeof output === "object" && "value" in output ? output.value : output;
+    }
+  }
+  if (Object.keys(outputs).length === 0) {
+    return fail(
+      `Terraform state in ${join(options.projectRoot, dir)} has no outputs. Run \`terraform -chdir=${dir} apply\` first.`,
+    );
+  }
+  // Terraform exports null for an unset optional output (endpoint on AWS).
+  if (outputs.endpoint === null) delete outputs.endpoint;
+  return checkOutputs(outputs, "the Terraform state", `run \`terraform -chdir=${dir} apply\``, toSnakeCase);
+}
