@@ -1,0 +1,92 @@
+/**
+ * The whole job on the embedded default, in one process: start the local SQS, provision the
+ * queue pair, produce registrations, consume them all, and count what happened.
+ */
+import { rm } from "node:fs/promises";
+import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { Consumer } from "../consumer/consumer.js";
+import { registrationHandler } from "../consumer/registration-handler.js";
+import { OutboxMailer } from "../consumer/welcome-email.js";
+import { toOutgoing } from "../contract/registration.js";
+import { type Logger, silentLogger } from "../log/logger.js";
+import { generateRegistrations } from "../producer/input.js";
+import { Producer } from "../producer/producer.js";
+import { createSqsClient } from "../sqs/client.js";
+import { countRequests, totalRequests } from "../sqs/request-counter.js";
+import { startLocalStack } from "./stack.js";
+
+export interface DemoOptions {
+  readonly count: number;
+  readonly outboxDir: string;
+  readonly concurrency?: number;
+  readonly logger?: Logger;
+}
+
+export interface DemoSummary {
+  sent: number;
+  sendFailed: number;
+  processed: number;
+  deadLettered: number;
+  /** Messages still on the main queue or the dead-letter queue at the end. */
+  leftInQueue: number;
+  leftInDeadLetterQueue: number;
+  seconds: number;
+  messagesPerSecond: number;
+  requests: number;
+  outbox: string;
+}
+
+async function depth(client: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await client.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
+  const logger = options.logger ?? silentLogger;
+  const started = performance.now();
+  await rm(options.outboxDir, { recursive: true, force: true });
+  const stack = await startLocalStack({ port: 0 });
+  const client = createSqsClient(stack.outputs);
+  const counts = countRequests(client);
+  try {
+    const { queueUrl, deadLetterQueueUrl } = stack.outputs;
+    const registrations = generateRegistrations(options.count).map((r) => toOutgoing(r, () => new Date()));
+    const sent = await new Producer({ client, queueUrl, logger }).send(registrations);
+    const consumer = new Consumer({
+      client,
+      queueUrl,
+      deadLetterQueueUrl,
+      handler: registrationHandler(new OutboxMailer({ outboxDir: options.outboxDir, logger })),
+      concurrency: options.concurrency ?? 50,
+      waitTimeSeconds: 1,
+      stopWhenEmpty: true,
+      logger,
+    });
+    await consumer.start();
+    const stats = await consumer.finished;
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      sent: sent.sent,
+      sendFailed: sent.failed.length,
+      processed: stats.processed,
+      deadLettered: stats.deadLettered,
+      leftInQueue: await depth(client, queueUrl),
+      leftInDeadLetterQueue: await depth(client, deadLetterQueueUrl),
+      seconds: Number(seconds.toFixed(3)),
+      messagesPerSecond: Math.round(stats.processed / seconds),
+      requests: totalRequests(counts),
+      outbox: options.outboxDir,
+    };
+  } finally {
+    client.destroy();
+    await stack.stop();
+  }
+}

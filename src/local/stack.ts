@@ -1,0 +1,57 @@
+/**
+ * The local stack: the embedded SQS plus the queue pair, provisioned from the settings module,
+ * with its outputs written where the producer and consumer look for them.
+ */
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { defaultQueueSettings, type QueueSettings } from "../config/queue-settings.js";
+import { createSqsClient } from "../sqs/client.js";
+import type { StackOutputs } from "../stack/outputs.js";
+import { type Emulator, startEmulator } from "./emulator.js";
+import { type ProvisionResult, provisionQueues, toStackOutputs } from "./provision.js";
+
+export interface LocalStackOptions {
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Durable emulator state; in memory when absent. */
+  readonly dataDir?: string;
+  /** Where to write the stack outputs; not written when absent. */
+  readonly outputsPath?: string;
+  readonly settings?: QueueSettings;
+}
+
+export interface LocalStack {
+  readonly emulator: Emulator;
+  readonly outputs: StackOutputs;
+  readonly provisioned: ProvisionResult;
+  stop(): Promise<void>;
+}
+
+export function emulatorDataDir(stateDir: string): string {
+  return join(stateDir, "sqs-data");
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const emulator = await startEmulator({
+    port: options.port,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  });
+  try {
+    const client = createSqsClient({ endpoint: emulator.endpoint, region: emulator.region });
+    const provisioned = await provisionQueues(client, options.settings ?? defaultQueueSettings);
+    client.destroy();
+    const outputs = toStackOutputs(provisioned, emulator.region, emulator.endpoint);
+    if (options.outputsPath) await writeOutputs(options.outputsPath, outputs);
+    return { emulator, outputs, provisioned, stop: () => emulator.stop() };
+  } catch (error) {
+    await emulator.stop();
+    throw error;
+  }
+}
+
+export async function writeOutputs(path: string, outputs: StackOutputs): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(outputs, null, 2)}\n`);
+  await rename(temporary, path);
+}

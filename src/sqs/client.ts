@@ -1,0 +1,126 @@
+/**
+ * The one place an SQS client is built. The same client talks to real SQS or to the local
+ * emulator: only the endpoint and, for the emulator, dummy credentials differ.
+ */
+import { Agent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import { SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { SqsAccessError } from "../errors.js";
+import type { QueueLocation } from "../stack/resolve.js";
+
+/** The emulator accepts any credentials; real SQS never sees these. */
+const EMULATOR_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+
+export interface SqsClientOptions {
+  /** Sockets per host: enough for every poller's long poll plus deletes and heartbeats. */
+  readonly maxSockets?: number;
+  /** SDK attempts per request (standard retry mode, with backoff and jitter). */
+  readonly maxAttempts?: number;
+}
+
+export function createSqsClient(
+  location: Pick<QueueLocation, "region" | "endpoint">,
+  options: SqsClientOptions = {},
+): SQSClient {
+  const maxSockets = options.maxSockets ?? 64;
+  const config: SQSClientConfig = {
+    maxAttempts: options.maxAttempts ?? 3,
+    requestHandler: new NodeHttpHandler({
+      httpAgent: new Agent({ keepAlive: true, maxSockets }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+      // A long poll waits up to 20 s; anything well past that is a dead connection.
+      requestTimeout: 30_000,
+      connectionTimeout: 5_000,
+    }),
+  };
+  if (location.region) config.region = location.region;
+  if (location.endpoint) {
+    config.endpoint = location.endpoint;
+    config.credentials = EMULATOR_CREDENTIALS;
+    config.region ??= "us-east-1";
+  }
+  return new SQSClient(config);
+}
+
+interface AwsLikeError {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+  Code?: string;
+}
+
+const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNRESET"]);
+
+function errorCode(error: AwsLikeError): string | undefined {
+  const cause = (error as { cause?: AwsLikeError }).cause;
+  return error.code ?? cause?.code ?? (error as { errors?: AwsLikeError[] }).errors?.[0]?.code;
+}
+
+/**
+ * Turns an SDK failure into one sentence that names the problem and the fix, or returns
+ * undefined when the error is not one a user can act on (the caller rethrows it).
+ */
+export function explainSqsError(
+  error: unknown,
+  queueUrl: string,
+  action: string,
+  location: Pick<QueueLocation, "endpoint" | "source">,
+): SqsAccessError | undefined {
+  if (error instanceof SqsAccessError) return error;
+  const aws = (error ?? {}) as AwsLikeError;
+  const name = aws.name ?? "";
+  const message = aws.message ?? String(error);
+  const code = errorCode(aws);
+  const local = location.endpoint !== undefined;
+  const make = (text: string) => new SqsAccessError(text, queueUrl, { cause: error });
+
+  if (code && UNREACHABLE.has(code)) {
+    const where = location.endpoint ?? new URL(queueUrl).host;
+    return make(
+      local
+        ? `Cannot reach the local SQS at ${where} (${code}). Start it with \`npm run local\` in another terminal, or run \`npm run demo\`.`
+        : `Cannot reach SQS at ${where} (${code}). Check the network and the queue URL's region.`,
+    );
+  }
+  if (name === "CredentialsProviderError" || /Could not load credentials/i.test(message)) {
+    return make(
+      `No AWS credentials found to ${action} on ${queueUrl}. Configure them (AWS_PROFILE, \`aws sso login\`, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or use the local stack: \`npm run local\`.`,
+    );
+  }
+  if (/Region is missing/i.test(message)) {
+    return make(
+      `No AWS region for ${queueUrl}. Set AWS_REGION (e.g. AWS_REGION=us-east-1) or read the queue from stack outputs (--source pulumi|terraform).`,
+    );
+  }
+  if (/NonExistentQueue|QueueDoesNotExist/.test(`${name} ${aws.Code ?? ""}`)) {
+    const fix = {
+      local: "start the local stack with `npm run local`",
+      pulumi: "run `pulumi up`",
+      terraform: "run `terraform -chdir=infra-terraform apply`",
+      "queue-url": "check SQS_QUEUE_URL / --queue-url",
+    }[location.source ?? "queue-url"];
+    return make(`The queue ${queueUrl} does not exist. To create it, ${fix}.`);
+  }
+  if (/AccessDenied|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch/.test(name)) {
+    return make(
+      `AWS refused to ${action} on ${queueUrl} (${name}: ${message}). Use credentials whose role has the producer or consumer policy the stack creates.`,
+    );
+  }
+  return undefined;
+}
+
+/** Runs `call`, turning failures a user can act on into SqsAccessError. */
+export async function explained<T>(
+  call: () => Promise<T>,
+  queueUrl: string,
+  action: string,
+  location: Pick<QueueLocation, "endpoint" | "source">,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw explainSqsError(error, queueUrl, action, location) ?? error;
+  }
+}
