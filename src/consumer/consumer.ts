@@ -1,0 +1,625 @@
+/**
+ * The consumer runtime: long-polls SQS, runs a handler for each message with bounded
+ * concurrency, and deletes a message only after its handler succeeded.
+ *
+ * - Polling is separate from processing: a receive is made only when a full batch (10) fits in
+ *   the free slots, so a slow message holds one slot, never the others.
+ * - Deletes and visibility changes go through batchers (10 entries a request).
+ * - One heartbeat extends the visibility of messages close to expiry, so a slow handler keeps
+ *   its message invisible instead of letting a second consumer start it again.
+ * - A failed message gets a visibility timeout that grows with its receive count; after the
+ *   queue's maxReceiveCount SQS itself moves it to the dead-letter queue (the count survives,
+ *   unlike a re-publish). A poison message (PoisonMessageError) goes there at once.
+ * - FIFO queues: in order within a message group, in parallel across groups; a failure holds
+ *   back the rest of its group.
+ */
+import { EventEmitter } from "node:events";
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  type Message,
+  type MessageAttributeValue,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import { SqsAccessError } from "../errors.js";
+import { type Logger, silentLogger } from "../log/logger.js";
+import { type BatchEntryFailure, Batcher, SQS_BATCH_LIMIT } from "../sqs/batcher.js";
+import { HandlerError, PoisonMessageError } from "./errors.js";
+
+export interface HandlerContext {
+  /** Aborted when the consumer stops and its shutdown deadline has passed. */
+  readonly signal: AbortSignal;
+  /** How many times SQS has delivered this message, this time included. */
+  readonly receiveCount: number;
+}
+
+export type MessageHandler = (message: Message, context: HandlerContext) => Promise<void>;
+
+export interface ConsumerOptions {
+  readonly client: SQSClient;
+  readonly queueUrl: string;
+  readonly handler: MessageHandler;
+  /** Where poison messages go. Default: the queue's RedrivePolicy target. */
+  readonly deadLetterQueueUrl?: string | undefined;
+  /** Messages in flight at most (received and not yet deleted or released). Default 20. */
+  readonly concurrency?: number;
+  /** Long-poll wait of each receive, 0–20 s. Default 20 (the cheapest). */
+  readonly waitTimeSeconds?: number;
+  /** Visibility timeout the heartbeat renews. Default: the queue's VisibilityTimeout. */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Backoff after a failure: base × 2^(receiveCount − 1) seconds, capped. Default 2. */
+  readonly retryBaseDelaySeconds?: number;
+  /** Cap of that backoff. Default 900 (15 minutes). */
+  readonly maxRetryDelaySeconds?: number;
+  /** How long a partial delete batch waits for company. Default 20 ms. */
+  readonly deleteBatchWaitMs?: number;
+  /** How long `stop()` waits for running handlers. Default 25 s (ECS and Kubernetes give 30). */
+  readonly shutdownTimeoutMs?: number;
+  /** Stop once a receive finds nothing and nothing is in flight. */
+  readonly stopWhenEmpty?: boolean;
+  /** Stop after this many messages have been received and settled. */
+  readonly maxMessages?: number;
+  readonly logger?: Logger;
+}
+
+export interface ConsumerStats {
+  received: number;
+  /** Handler succeeded and the delete was confirmed. */
+  processed: number;
+  /** Handler failed; the message went back to the queue with a backoff. */
+  failed: number;
+  /** Poison messages moved to the dead-letter queue by the consumer. */
+  deadLettered: number;
+  /** Handed back unstarted (visibility 0) at stop, or received after stop began. */
+  released: number;
+  /** Handler succeeded but the delete failed for good: SQS will deliver it again. */
+  deleteFailed: number;
+  /** Receives that returned no message. */
+  emptyReceives: number;
+}
+
+export interface ConsumerEvents {
+  processed: [message: Message];
+  failed: [error: HandlerError, message: Message];
+  "dead-lettered": [error: PoisonMessageError, message: Message];
+  "receive-error": [error: unknown];
+  "delete-failed": [error: unknown, message: Message];
+}
+
+interface Tracked {
+  readonly message: Message;
+  readonly receiptHandle: string;
+  readonly receiveCount: number;
+  /** When SQS will make the message visible again unless the heartbeat extends it (ms). */
+  deadline: number;
+  started: boolean;
+  extending: boolean;
+}
+
+interface VisibilityChange {
+  readonly receiptHandle: string;
+  readonly timeoutSeconds: number;
+}
+
+/** Errors that retrying cannot fix: the consumer stops and reports them. */
+const FATAL_ERROR =
+  /NonExistentQueue|QueueDoesNotExist|AccessDenied|CredentialsProviderError|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch|InvalidAddress/;
+
+export class ConsumerOptionsError extends RangeError {
+  override readonly name = "ConsumerOptionsError";
+}
+
+function checkRange(name: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined) return;
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConsumerOptionsError(`${name} must be between ${min} and ${max}, got ${value}`);
+  }
+}
+
+export class Consumer extends EventEmitter<ConsumerEvents> {
+  readonly stats: ConsumerStats = {
+    received: 0,
+    processed: 0,
+    failed: 0,
+    deadLettered: 0,
+    released: 0,
+    deleteFailed: 0,
+    emptyReceives: 0,
+  };
+
+  private readonly client: SQSClient;
+  private readonly queueUrl: string;
+  private readonly handler: MessageHandler;
+  private readonly concurrency: number;
+  private readonly maxPollers: number;
+  private readonly waitTimeSeconds: number;
+  private readonly retryBaseDelaySeconds: number;
+  private readonly maxRetryDelaySeconds: number;
+  private readonly shutdownTimeoutMs: number;
+  private readonly stopWhenEmpty: boolean;
+  private readonly maxMessages: number;
+  private readonly logger: Logger;
+  private readonly deletes: Batcher<string>;
+  private readonly visibility: Batcher<VisibilityChange>;
+
+  private deadLetterQueueUrl: string | undefined;
+  private visibilityTimeoutSeconds: number | undefined;
+  private fifo = false;
+  private state: "new" | "running" | "stopping" | "stopped" = "new";
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly groups = new Map<string, { chain: Promise<void>; blocked: boolean }>();
+  private reserved = 0;
+  private activeReceives = 0;
+  private receiveErrors = 0;
+  /**
+   * stopWhenEmpty: a receive found nothing while nothing was in flight. No new receive starts;
+   * the consumer stops once the ones under way come back empty too.
+   */
+  private draining = false;
+  private readonly receiveAbort = new AbortController();
+  private readonly handlerAbort = new AbortController();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly finishedPromise: Promise<ConsumerStats>;
+  private settle!: { resolve(stats: ConsumerStats): void; reject(error: unknown): void };
+  private stopPromise: Promise<ConsumerStats> | undefined;
+
+  constructor(options: ConsumerOptions) {
+    super();
+    checkRange("concurrency", options.concurrency, 1, 10_000);
+    checkRange("waitTimeSeconds", options.waitTimeSeconds, 0, 20);
+    checkRange("visibilityTimeoutSeconds", options.visibilityTimeoutSeconds, 1, 43_200);
+    checkRange("retryBaseDelaySeconds", options.retryBaseDelaySeconds, 0, 43_200);
+    checkRange("maxRetryDelaySeconds", options.maxRetryDelaySeconds, 0, 43_200);
+    checkRange("maxMessages", options.maxMessages, 1, Number.MAX_SAFE_INTEGER);
+    checkRange("shutdownTimeoutMs", options.shutdownTimeoutMs, 0, 3_600_000);
+    if (options.concurrency !== undefined && !Number.isInteger(options.concurrency)) {
+      throw new ConsumerOptionsError(`concurrency must be a whole number, got ${options.concurrency}`);
+    }
+    this.client = options.client;
+    this.queueUrl = options.queueUrl;
+    this.handler = options.handler;
+    this.deadLetterQueueUrl = options.deadLetterQueueUrl;
+    this.concurrency = options.concurrency ?? 20;
+    // Enough pollers to keep every slot fed with full batches, at least one.
+    this.maxPollers = Math.max(1, Math.floor(this.concurrency / SQS_BATCH_LIMIT));
+    this.waitTimeSeconds = options.waitTimeSeconds ?? 20;
+    this.visibilityTimeoutSeconds = options.visibilityTimeoutSeconds;
+    this.retryBaseDelaySeconds = options.retryBaseDelaySeconds ?? 2;
+    this.maxRetryDelaySeconds = options.maxRetryDelaySeconds ?? 900;
+    this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 25_000;
+    this.stopWhenEmpty = options.stopWhenEmpty ?? false;
+    this.maxMessages = options.maxMessages ?? Number.POSITIVE_INFINITY;
+    this.logger = options.logger ?? silentLogger;
+    this.deletes = new Batcher((entries) => this.deleteBatch(entries), {
+      maxWaitMs: options.deleteBatchWaitMs ?? 20,
+    });
+    this.visibility = new Batcher((entries) => this.changeVisibilityBatch(entries), {
+      maxWaitMs: 10,
+    });
+    this.finishedPromise = new Promise((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    // `finished` may never be awaited when the caller only uses stop(): avoid unhandled rejections.
+    this.finishedPromise.catch(() => undefined);
+  }
+
+  /** Resolves with the stats when the consumer has stopped; rejects on a fatal SQS error. */
+  get finished(): Promise<ConsumerStats> {
+    return this.finishedPromise;
+  }
+
+  /** Messages received and not yet settled. */
+  get inFlight(): number {
+    return this.tracked.size;
+  }
+
+  /** Checks the queue (throws when it is unusable), then starts polling. */
+  async start(): Promise<void> {
+    if (this.state !== "new") throw new Error("a consumer can be started once");
+    const { Attributes = {} } = await this.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.queueUrl,
+        AttributeNames: ["VisibilityTimeout", "RedrivePolicy", "FifoQueue"],
+      }),
+    );
+    this.visibilityTimeoutSeconds ??= Number(Attributes.VisibilityTimeout ?? 30);
+    this.fifo = Attributes.FifoQueue === "true";
+    this.deadLetterQueueUrl ??= await this.findDeadLetterQueue(Attributes.RedrivePolicy);
+    this.state = "running";
+    const intervalMs = Math.max(250, (this.visibilityTimeoutSeconds * 1000) / 4);
+    this.heartbeat = setInterval(() => this.extendVisibility(), intervalMs);
+    this.logger.info(
+      { queueUrl: this.queueUrl, concurrency: this.concurrency, pollers: this.maxPollers },
+      "consumer started",
+    );
+    this.fill();
+  }
+
+  /**
+   * Stops receiving, hands back messages not started, waits for running handlers (up to the
+   * shutdown deadline), flushes deletes. Safe to call more than once.
+   */
+  stop(): Promise<ConsumerStats> {
+    this.stopPromise ??= this.shutdown();
+    return this.stopPromise;
+  }
+
+  private async shutdown(error?: unknown): Promise<ConsumerStats> {
+    if (this.state === "new") this.state = "stopped";
+    if (this.state === "stopped") {
+      this.settle.resolve(this.stats);
+      return this.stats;
+    }
+    this.state = "stopping";
+    this.receiveAbort.abort();
+    const unstarted = [...this.tracked.values()].filter((t) => !t.started);
+    await Promise.allSettled(unstarted.map((t) => this.release(t)));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), this.shutdownTimeoutMs);
+    });
+    const outcome = await Promise.race([
+      Promise.allSettled([...this.running]).then(() => "done" as const),
+      deadline,
+    ]);
+    clearTimeout(timer);
+    if (outcome === "timeout") {
+      this.logger.warn(
+        { running: this.running.size },
+        "shutdown deadline passed: leaving running messages to reappear after their visibility timeout",
+      );
+      this.handlerAbort.abort();
+    }
+    clearInterval(this.heartbeat);
+    await Promise.allSettled([this.deletes.flush(), this.visibility.flush()]);
+    this.state = "stopped";
+    this.logger.info({ ...this.stats }, "consumer stopped");
+    if (error) this.settle.reject(error);
+    else this.settle.resolve(this.stats);
+    return this.stats;
+  }
+
+  private async findDeadLetterQueue(redrivePolicy: string | undefined): Promise<string> {
+    const arn = redrivePolicy ? (JSON.parse(redrivePolicy).deadLetterTargetArn as string) : undefined;
+    if (!arn) {
+      throw new SqsAccessError(
+        `The queue ${this.queueUrl} has no dead-letter queue (no RedrivePolicy), so a failing message would loop forever. Provision it with its dead-letter queue (npm run local, pulumi up or terraform apply).`,
+        this.queueUrl,
+      );
+    }
+    // arn:aws:sqs:<region>:<account>:<name>
+    const [, , , , account, name] = arn.split(":");
+    const { QueueUrl } = await this.client.send(
+      new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }),
+    );
+    if (!QueueUrl) throw new Error(`SQS returned no URL for the dead-letter queue ${arn}`);
+    return QueueUrl;
+  }
+
+  /** Starts receives while a full batch fits in the free slots. */
+  private fill(): void {
+    while (this.state === "running" && !this.draining && this.activeReceives < this.maxPollers) {
+      const free = this.concurrency - this.tracked.size - this.reserved;
+      const left = this.maxMessages - this.stats.received - this.reserved;
+      const wanted = Math.min(SQS_BATCH_LIMIT, left);
+      if (wanted <= 0 || free < Math.min(wanted, this.concurrency)) return;
+      const batch = Math.min(wanted, free);
+      void this.receive(batch);
+    }
+  }
+
+  private async receive(batch: number): Promise<void> {
+    this.activeReceives += 1;
+    this.reserved += batch;
+    let messages: Message[] = [];
+    try {
+      const output = await this.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.queueUrl,
+          MaxNumberOfMessages: batch,
+          WaitTimeSeconds: this.waitTimeSeconds,
+          // Asked for explicitly: SQS returns no attributes otherwise.
+          MessageAttributeNames: ["All"],
+          MessageSystemAttributeNames: ["All"],
+        }),
+        { abortSignal: this.receiveAbort.signal },
+      );
+      messages = output.Messages ?? [];
+      this.receiveErrors = 0;
+    } catch (error) {
+      if (this.receiveAbort.signal.aborted) return;
+      await this.onReceiveError(error);
+    } finally {
+      this.activeReceives -= 1;
+      this.reserved -= batch;
+    }
+    if (this.state !== "running") {
+      // Received while stopping: hand them straight back.
+      await Promise.allSettled(messages.map((m) => this.release(this.track(m, false))));
+      return;
+    }
+    this.stats.received += messages.length;
+    if (messages.length === 0) this.stats.emptyReceives += 1;
+    if (this.stopWhenEmpty) this.draining = messages.length === 0 && this.tracked.size === 0;
+    for (const message of messages) this.dispatch(this.track(message, true));
+    if (messages.length === 0) this.checkDone();
+    this.fill();
+  }
+
+  private async onReceiveError(error: unknown): Promise<void> {
+    this.emit("receive-error", error);
+    if (FATAL_ERROR.test(`${(error as Error).name} ${(error as Error).message}`)) {
+      this.logger.error({ err: error }, "cannot receive from the queue; stopping");
+      void this.fail(error);
+      return;
+    }
+    this.receiveErrors += 1;
+    const delayMs = Math.min(20_000, 250 * 2 ** Math.min(this.receiveErrors, 10));
+    this.logger.warn({ err: error, retryInMs: delayMs }, "receive failed; retrying");
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delayMs);
+      this.receiveAbort.signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private fail(error: unknown): Promise<ConsumerStats> {
+    this.stopPromise ??= this.shutdown(error);
+    return this.stopPromise;
+  }
+
+  private track(message: Message, counted: boolean): Tracked {
+    const receiptHandle = message.ReceiptHandle ?? "";
+    const tracked: Tracked = {
+      message,
+      receiptHandle,
+      receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
+      deadline: Date.now() + (this.visibilityTimeoutSeconds ?? 30) * 1000,
+      started: false,
+      extending: false,
+    };
+    if (counted) this.tracked.set(receiptHandle, tracked);
+    return tracked;
+  }
+
+  private dispatch(tracked: Tracked): void {
+    const groupId = this.fifo ? tracked.message.Attributes?.MessageGroupId : undefined;
+    if (groupId === undefined) {
+      this.run(tracked);
+      return;
+    }
+    const group = this.groups.get(groupId) ?? { chain: Promise.resolve(), blocked: false };
+    this.groups.set(groupId, group);
+    const chain = group.chain.then(async () => {
+      if (!this.tracked.has(tracked.receiptHandle)) return; // released at stop
+      if (group.blocked || this.state !== "running") {
+        // An earlier message of the group failed: this one must wait for it, in order.
+        await this.release(tracked);
+        return;
+      }
+      const ok = await this.run(tracked);
+      if (!ok) group.blocked = true;
+    });
+    group.chain = chain;
+    void chain.finally(() => {
+      if (this.groups.get(groupId)?.chain === chain) this.groups.delete(groupId);
+    });
+  }
+
+  /** Runs the handler and settles the message. Resolves true when it was processed. */
+  private run(tracked: Tracked): Promise<boolean> {
+    tracked.started = true;
+    const work = this.process(tracked);
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.running.add(settled);
+    void settled.finally(() => {
+      this.running.delete(settled);
+      this.tracked.delete(tracked.receiptHandle);
+      this.checkDone();
+      this.fill();
+    });
+    return work.catch(() => false);
+  }
+
+  private async process(tracked: Tracked): Promise<boolean> {
+    const { message } = tracked;
+    try {
+      await this.handler(message, {
+        signal: this.handlerAbort.signal,
+        receiveCount: tracked.receiveCount,
+      });
+    } catch (error) {
+      if (error instanceof PoisonMessageError) return this.deadLetter(tracked, error);
+      await this.retryLater(tracked, error);
+      return false;
+    }
+    try {
+      await this.deletes.add(tracked.receiptHandle);
+    } catch (error) {
+      this.stats.deleteFailed += 1;
+      this.logger.warn(
+        { err: error, messageId: message.MessageId },
+        "delete failed; SQS will deliver the message again",
+      );
+      this.emit("delete-failed", error, message);
+      return false;
+    }
+    this.stats.processed += 1;
+    this.emit("processed", message);
+    return true;
+  }
+
+  private async retryLater(tracked: Tracked, cause: unknown): Promise<void> {
+    const error = new HandlerError(
+      tracked.message.MessageId ?? "?",
+      this.queueUrl,
+      tracked.receiveCount,
+      cause,
+    );
+    const delay = Math.min(
+      this.maxRetryDelaySeconds,
+      Math.round(this.retryBaseDelaySeconds * 2 ** (tracked.receiveCount - 1)),
+    );
+    this.stats.failed += 1;
+    this.logger.warn(
+      {
+        err: cause,
+        messageId: tracked.message.MessageId,
+        receiveCount: tracked.receiveCount,
+        retryInSeconds: delay,
+      },
+      "handler failed; message goes back to the queue",
+    );
+    this.emit("failed", error, tracked.message);
+    try {
+      await this.visibility.add({ receiptHandle: tracked.receiptHandle, timeoutSeconds: delay });
+    } catch (changeError) {
+      // The message still comes back when its current visibility timeout ends.
+      this.logger.warn({ err: changeError }, "could not set the retry delay");
+    }
+  }
+
+  private async deadLetter(tracked: Tracked, error: PoisonMessageError): Promise<boolean> {
+    const { message } = tracked;
+    try {
+      await this.client.send(
+        new SendMessageCommand({
+          QueueUrl: this.deadLetterQueueUrl,
+          MessageBody: message.Body ?? "",
+          MessageAttributes: deadLetterAttributes(message, error, this.queueUrl),
+          ...(this.fifo
+            ? {
+                MessageGroupId: message.Attributes?.MessageGroupId ?? "poison",
+                MessageDeduplicationId: message.MessageId,
+              }
+            : {}),
+        }),
+      );
+    } catch (sendError) {
+      // Not forwarded: treat as a failure, the queue's redrive policy still catches it.
+      await this.retryLater(tracked, sendError);
+      return false;
+    }
+    try {
+      await this.deletes.add(tracked.receiptHandle);
+    } catch (deleteError) {
+      // Already in the dead-letter queue; a redelivery will forward it again (at least once).
+      this.stats.deleteFailed += 1;
+      this.emit("delete-failed", deleteError, message);
+    }
+    this.stats.deadLettered += 1;
+    this.logger.warn(
+      { messageId: message.MessageId, reason: error.reason, error: error.message },
+      "moved an invalid message to the dead-letter queue",
+    );
+    this.emit("dead-lettered", error, message);
+    return true;
+  }
+
+  private async release(tracked: Tracked): Promise<void> {
+    this.tracked.delete(tracked.receiptHandle);
+    this.stats.released += 1;
+    try {
+      await this.visibility.add({ receiptHandle: tracked.receiptHandle, timeoutSeconds: 0 });
+    } catch (error) {
+      this.logger.warn(
+        { err: error },
+        "could not hand a message back; it reappears after its visibility timeout",
+      );
+    }
+  }
+
+  /** The heartbeat: one batched extension for every message whose visibility is running out. */
+  private extendVisibility(): void {
+    const timeout = this.visibilityTimeoutSeconds ?? 30;
+    const now = Date.now();
+    for (const tracked of this.tracked.values()) {
+      if (tracked.extending || tracked.deadline - now > (timeout * 1000) / 2) continue;
+      tracked.extending = true;
+      this.visibility
+        .add({ receiptHandle: tracked.receiptHandle, timeoutSeconds: timeout })
+        .then(
+          () => {
+            tracked.deadline = Date.now() + timeout * 1000;
+          },
+          (error) =>
+            this.logger.warn(
+              { err: error, messageId: tracked.message.MessageId },
+              "could not extend visibility",
+            ),
+        )
+        .finally(() => {
+          tracked.extending = false;
+        });
+    }
+  }
+
+  private checkDone(): void {
+    if (this.state !== "running" || this.tracked.size > 0 || this.activeReceives > 0) return;
+    const reachedMax = this.stats.received >= this.maxMessages;
+    if (reachedMax || this.draining) void this.stop();
+  }
+
+  private async deleteBatch(entries: readonly { id: string; value: string }[]): Promise<BatchEntryFailure[]> {
+    const output = await this.client.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: this.queueUrl,
+        Entries: entries.map(({ id, value }) => ({ Id: id, ReceiptHandle: value })),
+      }),
+    );
+    return toFailures(output.Failed);
+  }
+
+  private async changeVisibilityBatch(
+    entries: readonly { id: string; value: VisibilityChange }[],
+  ): Promise<BatchEntryFailure[]> {
+    const output = await this.client.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: this.queueUrl,
+        Entries: entries.map(({ id, value }) => ({
+          Id: id,
+          ReceiptHandle: value.receiptHandle,
+          VisibilityTimeout: value.timeoutSeconds,
+        })),
+      }),
+    );
+    return toFailures(output.Failed);
+  }
+}
+
+function toFailures(
+  failed: { Id?: string; Code?: string; Message?: string; SenderFault?: boolean }[] | undefined,
+): BatchEntryFailure[] {
+  return (failed ?? []).map((f) => ({
+    id: f.Id ?? "",
+    code: f.Code ?? "Unknown",
+    message: f.Message ?? "",
+    senderFault: f.SenderFault ?? false,
+  }));
+}
+
+/** SQS allows 10 attributes a message: ours first, then the original ones that still fit. */
+function deadLetterAttributes(
+  message: Message,
+  error: PoisonMessageError,
+  queueUrl: string,
+): Record<string, MessageAttributeValue> {
+  const ours: Record<string, MessageAttributeValue> = {
+    "dead-letter-reason": { DataType: "String", StringValue: error.reason },
+    "dead-letter-error": { DataType: "String", StringValue: error.message.slice(0, 1024) },
+    "source-message-id": { DataType: "String", StringValue: message.MessageId ?? "unknown" },
+    "source-queue-url": { DataType: "String", StringValue: queueUrl },
+  };
+  const original = Object.entries(message.MessageAttributes ?? {}).filter(([name]) => !(name in ours));
+  return { ...Object.fromEntries(original.slice(0, 10 - Object.keys(ours).length)), ...ours };
+}

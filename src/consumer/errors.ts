@@ -1,0 +1,32 @@
+/**
+ * A handler throws PoisonMessageError when a message can never succeed (its body is not a
+ * registration): the consumer moves it to the dead-letter queue at once instead of retrying it.
+ * Any other error means "try again later".
+ */
+export class PoisonMessageError extends Error {
+  override readonly name = "PoisonMessageError";
+  constructor(
+    /** Short machine-readable reason, sent as the `reason` message attribute. */
+    readonly reason: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A handler failed; the message goes back to the queue for another try. */
+export class HandlerError extends Error {
+  override readonly name = "HandlerError";
+  constructor(
+    readonly messageId: string,
+    readonly queueUrl: string,
+    readonly receiveCount: number,
+    cause: unknown,
+  ) {
+    super(
+      `handler failed for message ${messageId} (receive ${receiveCount}): ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The welcome email. Composed by nodemailer, as a real mail sender would; by default it is not
+ * sent but written as an RFC 822 `.eml` file into an outbox folder, so that a run is tangible
+ * (open the file in any mail client) without an SMTP server.
+ */
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import nodemailer from "nodemailer";
+import { maskEmail, type Registration } from "../contract/registration.js";
+import { type Logger, silentLogger } from "../log/logger.js";
+
+/** Sends one welcome email. `id` is stable for a registration: a resend reuses it. */
+export interface WelcomeSender {
+  send(registration: Registration, id: string): Promise<void>;
+}
+
+export interface OutboxOptions {
+  readonly outboxDir: string;
+  readonly from?: string;
+  readonly logger?: Logger;
+}
+
+export function welcomeText(nome: string): { subject: string; text: string } {
+  return {
+    subject: `Bem-vindo(a), ${nome}!`,
+    text: [
+      `Olá, ${nome}!`,
+      "",
+      "Seu cadastro foi recebido. Que bom ter você conosco.",
+      "",
+      "— Equipe",
+      "",
+    ].join("\n"),
+  };
+}
+
+/** Writes each welcome email as `<id>.eml`; the same id overwrites, so a duplicate adds no file. */
+export class OutboxMailer implements WelcomeSender {
+  private readonly transport = nodemailer.createTransport({
+    streamTransport: true,
+    buffer: true,
+    newline: "unix",
+  });
+  private readonly outboxDir: string;
+  private readonly from: string;
+  private readonly logger: Logger;
+  private ready: Promise<unknown> | undefined;
+
+  constructor(options: OutboxOptions) {
+    this.outboxDir = options.outboxDir;
+    this.from = options.from ?? "Cadastro <no-reply@example.com>";
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  async send(registration: Registration, id: string): Promise<void> {
+    this.ready ??= mkdir(this.outboxDir, { recursive: true });
+    await this.ready;
+    const { subject, text } = welcomeText(registration.nome);
+    const info = await this.transport.sendMail({
+      from: this.from,
+      to: { name: registration.nome, address: registration.email },
+      subject,
+      text,
+      messageId: `<${id}@welcome.local>`,
+      headers: { "X-Registration-Id": id },
+    });
+    const file = join(this.outboxDir, `${id}.eml`);
+    // Write then rename: a reader (or a crash) never sees half an email.
+    const temporary = `${file}.${process.pid}.tmp`;
+    await writeFile(temporary, info.message as Buffer);
+    await rename(temporary, file);
+    this.logger.info(
+      { to: maskEmail(registration.email), registrationId: id },
+      "welcome email written to the outbox",
+    );
+  }
+}
