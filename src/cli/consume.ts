@@ -1,0 +1,113 @@
+/**
+ * `npm run consume -- …`: long-polls the queue and sends a welcome email for each registration.
+ * SIGINT/SIGTERM: stop receiving, finish what is in flight, flush deletes, exit 0.
+ */
+import { join } from "node:path";
+import { Command } from "commander";
+import { readEnvironment } from "../config/env.js";
+import { Consumer, type ConsumerStats } from "../consumer/consumer.js";
+import { registrationHandler } from "../consumer/registration-handler.js";
+import { OutboxMailer } from "../consumer/welcome-email.js";
+import { createSqsClient, explained, explainSqsError } from "../sqs/client.js";
+import { countRequests, totalRequests } from "../sqs/request-counter.js";
+import {
+  addQueueOptions,
+  loggerFor,
+  type QueueFlags,
+  resolveFromFlags,
+  runCli,
+  wholeNumber,
+} from "./shared.js";
+
+interface ConsumeFlags extends QueueFlags {
+  untilEmpty?: boolean;
+  maxMessages?: number;
+  concurrency: number;
+  waitTime?: number;
+  outbox?: string;
+}
+
+export function outboxDir(stateDir: string): string {
+  return join(stateDir, "outbox");
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const env = readEnvironment();
+  const program = addQueueOptions(
+    new Command("consume")
+      .description("Receive registrations and send each a welcome email (written to the outbox).")
+      .option("--until-empty", "exit when a receive finds the queue empty and nothing is in flight")
+      .option("--max-messages <n>", "exit after N messages", wholeNumber("--max-messages"))
+      .option(
+        "--concurrency <n>",
+        "messages worked on at once [env CONSUMER_CONCURRENCY]",
+        wholeNumber("--concurrency"),
+        env.CONSUMER_CONCURRENCY ?? 20,
+      )
+      .option(
+        "--wait-time <seconds>",
+        "long-poll wait, 0–20 (default 20; 1 with --until-empty)",
+        wholeNumber("--wait-time", 0),
+      )
+      .option("--outbox <dir>", "folder for the welcome emails (default: <state-dir>/outbox)"),
+    env,
+  ).showHelpAfterError("(run with --help for usage)");
+  program.parse(argv, { from: "user" });
+  const flags = program.opts<ConsumeFlags>();
+  const logger = loggerFor(flags, "consumer");
+  const started = performance.now();
+
+  const location = await resolveFromFlags(flags);
+  const client = createSqsClient(location);
+  const counts = countRequests(client);
+  const outbox = flags.outbox ?? outboxDir(flags.stateDir);
+  const consumer = new Consumer({
+    client,
+    queueUrl: location.queueUrl,
+    deadLetterQueueUrl: location.deadLetterQueueUrl,
+    handler: registrationHandler(new OutboxMailer({ outboxDir: outbox, logger })),
+    concurrency: flags.concurrency,
+    // With --until-empty a short poll ends the run soon after the queue drains.
+    waitTimeSeconds: flags.waitTime ?? (flags.untilEmpty ? 1 : 20),
+    stopWhenEmpty: flags.untilEmpty ?? false,
+    ...(flags.maxMessages ? { maxMessages: flags.maxMessages } : {}),
+    logger,
+  });
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, "stopping: finishing messages in flight");
+    void consumer.stop();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+
+  let stats: ConsumerStats;
+  try {
+    await explained(() => consumer.start(), location.queueUrl, "receive messages", location);
+    stats = await consumer.finished;
+  } catch (error) {
+    await consumer.stop();
+    throw explainSqsError(error, location.queueUrl, "receive messages", location) ?? error;
+  } finally {
+    client.destroy();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const summary = {
+    queueUrl: location.queueUrl,
+    ...stats,
+    seconds: Number(seconds.toFixed(3)),
+    messagesPerSecond: Math.round(stats.processed / Math.max(seconds, 1e-3)),
+    requests: totalRequests(counts),
+    requestsByOperation: counts,
+    outbox,
+  };
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } else {
+    process.stdout.write(
+      `processed ${stats.processed}, failed ${stats.failed}, dead-lettered ${stats.deadLettered} in ${summary.seconds} s (${summary.messagesPerSecond} msg/s, ${summary.requests} SQS requests); outbox: ${outbox}\n`,
+    );
+  }
+  return 0;
+}
+
+await runCli(() => main(process.argv.slice(2)));

@@ -1,0 +1,70 @@
+/**
+ * `npm run local`: the embedded SQS on 127.0.0.1 with durable state, the queue pair provisioned
+ * from the settings module, and the stack outputs written for the producer and consumer. Stays in
+ * the foreground until Ctrl-C.
+ */
+import { Command, Option } from "commander";
+import { readEnvironment } from "../config/env.js";
+import { localOutputsPath } from "../config/paths.js";
+import { UserFacingError } from "../errors.js";
+import type { ProvisionedQueue } from "../local/provision.js";
+import { emulatorDataDir, startLocalStack } from "../local/stack.js";
+import { addStateDir, runCli, wholeNumber } from "./shared.js";
+
+function describe(queue: ProvisionedQueue): string {
+  const detail = queue.change === "updated" ? ` (set ${queue.updatedAttributes.join(", ")})` : "";
+  return `  ${queue.change.padEnd(9)} ${queue.name}${detail}\n            ${queue.url}`;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const env = readEnvironment();
+  const program = new Command("local")
+    .description("Run the embedded SQS (fauxqs) on 127.0.0.1 with the queue pair, until Ctrl-C.")
+    .addOption(
+      new Option("--port <port>", "port to listen on; 0 picks a free one [env LOCAL_SQS_PORT]")
+        .argParser(wholeNumber("--port", 0))
+        .default(env.LOCAL_SQS_PORT ?? 4566),
+    )
+    .addOption(addStateDir(env))
+    .showHelpAfterError("(run with --help for usage)");
+  program.parse(argv, { from: "user" });
+  const flags = program.opts<{ port: number; stateDir: string }>();
+  const outputsPath = localOutputsPath(flags.stateDir);
+
+  let stack: Awaited<ReturnType<typeof startLocalStack>>;
+  try {
+    stack = await startLocalStack({
+      port: flags.port,
+      dataDir: emulatorDataDir(flags.stateDir),
+      outputsPath,
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      throw new UserFacingError(
+        `Port ${flags.port} on 127.0.0.1 is in use (another \`npm run local\`?). Stop it, or pick another port with --port or LOCAL_SQS_PORT.`,
+      );
+    }
+    throw error;
+  }
+  const { provisioned, emulator } = stack;
+  process.stdout.write(
+    [
+      `Local SQS listening on ${emulator.endpoint} (127.0.0.1 only; state in ${emulatorDataDir(flags.stateDir)})`,
+      describe(provisioned.deadLetterQueue),
+      describe(provisioned.queue),
+      `Stack outputs written to ${outputsPath}`,
+      "Now, in another terminal: npm run produce -- --count 100   and   npm run consume -- --until-empty",
+      "Press Ctrl-C to stop.",
+      "",
+    ].join("\n"),
+  );
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  await stack.stop();
+  process.stdout.write("Local SQS stopped; its queues and messages are kept for the next run.\n");
+  return 0;
+}
+
+await runCli(() => main(process.argv.slice(2)));

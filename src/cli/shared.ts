@@ -1,0 +1,97 @@
+/**
+ * What every CLI shares: the queue options, their resolution, and one way to fail (a message
+ * that names the problem and the fix, a non-zero exit code, no stack trace for user errors).
+ */
+import { type Command, InvalidArgumentError, Option } from "commander";
+import type { Environment } from "../config/env.js";
+import { defaultStateDir, projectRoot } from "../config/paths.js";
+import { UserFacingError } from "../errors.js";
+import { createLogger, type Logger, type LogLevel, logLevels } from "../log/logger.js";
+import { type QueueLocation, type QueueSource, queueSources, resolveQueue } from "../stack/resolve.js";
+
+export interface QueueFlags {
+  queueUrl?: string;
+  source: QueueSource;
+  stack?: string;
+  stateDir: string;
+  logLevel: LogLevel;
+  json?: boolean;
+}
+
+/** Adds --queue-url, --source, --stack, --state-dir, --log-level and --json, defaulted from env. */
+export function addQueueOptions(command: Command, env: Environment): Command {
+  return command
+    .addOption(
+      new Option("--queue-url <url>", "queue URL; wins over stack outputs [env SQS_QUEUE_URL]").default(
+        env.SQS_QUEUE_URL,
+      ),
+    )
+    .addOption(
+      new Option("--source <source>", "where to read stack outputs [env QUEUE_SOURCE]")
+        .choices(queueSources)
+        .default(env.QUEUE_SOURCE ?? "local"),
+    )
+    .addOption(
+      new Option("--stack <name>", "Pulumi stack, with --source pulumi [env PULUMI_STACK]").default(
+        env.PULUMI_STACK,
+      ),
+    )
+    .addOption(addStateDir(env))
+    .addOption(logLevelOption(env))
+    .option("--json", "print one machine-readable summary on stdout");
+}
+
+export function addStateDir(env: Environment): Option {
+  return new Option("--state-dir <dir>", "local state folder [env SQS_STATE_DIR]").default(
+    env.SQS_STATE_DIR ?? defaultStateDir,
+    ".local-stack/",
+  );
+}
+
+export function logLevelOption(env: Environment): Option {
+  return new Option("--log-level <level>", "log level [env LOG_LEVEL]")
+    .choices(logLevels)
+    .default(env.LOG_LEVEL ?? "info");
+}
+
+export function resolveFromFlags(flags: QueueFlags): Promise<QueueLocation> {
+  return resolveQueue({
+    queueUrl: flags.queueUrl,
+    source: flags.source,
+    stack: flags.stack,
+    stateDir: flags.stateDir,
+    projectRoot,
+  });
+}
+
+export function loggerFor(flags: { logLevel: LogLevel }, name: string): Logger {
+  return createLogger({ level: flags.logLevel, name });
+}
+
+/** Parses a whole number ≥ min for commander, with a message that names the flag. */
+export function wholeNumber(flag: string, min = 1) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) {
+      throw new InvalidArgumentError(`${flag} must be a whole number ≥ ${min}.`);
+    }
+    return n;
+  };
+}
+
+/** Runs a CLI's main function and turns its outcome into an exit code. */
+export async function runCli(main: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await main();
+  } catch (error) {
+    if (error instanceof UserFacingError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exitCode = error.exitCode;
+    } else {
+      process.stderr.write(
+        `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      process.exitCode = 1;
+    }
+  }
+}
