@@ -109,6 +109,9 @@ interface VisibilityChange {
 const FATAL_ERROR =
   /NonExistentQueue|QueueDoesNotExist|AccessDenied|CredentialsProviderError|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch|InvalidAddress/;
 
+/** How long stop() lets receives under way come back before cutting them off. */
+const RECEIVE_GRACE_MS = 1_000;
+
 export class ConsumerOptionsError extends RangeError {
   override readonly name = "ConsumerOptionsError";
 }
@@ -152,6 +155,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   private state: "new" | "running" | "stopping" | "stopped" = "new";
   private readonly tracked = new Map<string, Tracked>();
   private readonly running = new Set<Promise<void>>();
+  private readonly receives = new Set<Promise<void>>();
   private readonly groups = new Map<string, { chain: Promise<void>; blocked: boolean }>();
   private reserved = 0;
   private activeReceives = 0;
@@ -256,18 +260,15 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       return this.stats;
     }
     this.state = "stopping";
+    // A receive that has messages answers within milliseconds; one still waiting after a moment
+    // is a long poll on an empty queue and can be cut off without stranding anything. Cutting off
+    // the first kind would leave its messages invisible until their visibility timeout.
+    await this.settleOrTimeout([...this.receives], RECEIVE_GRACE_MS);
     this.receiveAbort.abort();
+    await Promise.allSettled([...this.receives]);
     const unstarted = [...this.tracked.values()].filter((t) => !t.started);
     await Promise.allSettled(unstarted.map((t) => this.release(t)));
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), this.shutdownTimeoutMs);
-    });
-    const outcome = await Promise.race([
-      Promise.allSettled([...this.running]).then(() => "done" as const),
-      deadline,
-    ]);
-    clearTimeout(timer);
+    const outcome = await this.settleOrTimeout([...this.running], this.shutdownTimeoutMs);
     if (outcome === "timeout") {
       this.logger.warn(
         { running: this.running.size },
@@ -282,6 +283,16 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     if (error) this.settle.reject(error);
     else this.settle.resolve(this.stats);
     return this.stats;
+  }
+
+  private async settleOrTimeout(work: Promise<unknown>[], ms: number): Promise<"done" | "timeout"> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), ms);
+    });
+    const outcome = await Promise.race([Promise.allSettled(work).then(() => "done" as const), timeout]);
+    clearTimeout(timer);
+    return outcome;
   }
 
   private async findDeadLetterQueue(redrivePolicy: string | undefined): Promise<string> {
@@ -309,7 +320,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       const wanted = Math.min(SQS_BATCH_LIMIT, left);
       if (wanted <= 0 || free < Math.min(wanted, this.concurrency)) return;
       const batch = Math.min(wanted, free);
-      void this.receive(batch);
+      const receive = this.receive(batch);
+      this.receives.add(receive);
+      void receive.finally(() => this.receives.delete(receive));
     }
   }
 

@@ -40,13 +40,29 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const client = createSqsClient({ endpoint: emulator.endpoint, region: emulator.region });
     const provisioned = await provisionQueues(client, options.settings ?? defaultQueueSettings);
     client.destroy();
-    const outputs = toStackOutputs(provisioned, emulator.region, emulator.endpoint);
+    const outputs = rebase(
+      toStackOutputs(provisioned, emulator.region, emulator.endpoint),
+      emulator.endpoint,
+    );
     if (options.outputsPath) await writeOutputs(options.outputsPath, outputs);
     return { emulator, outputs, provisioned, stop: () => emulator.stop() };
   } catch (error) {
     await emulator.stop();
     throw error;
   }
+}
+
+/**
+ * fauxqs keeps the URL a queue was created with, port included; after a restart on another port
+ * that URL would point nowhere. It finds queues by name, so the current endpoint serves them.
+ */
+function rebase(outputs: StackOutputs, endpoint: string): StackOutputs {
+  const onEndpoint = (url: string) => `${endpoint}${new URL(url).pathname}`;
+  return {
+    ...outputs,
+    queueUrl: onEndpoint(outputs.queueUrl),
+    deadLetterQueueUrl: onEndpoint(outputs.deadLetterQueueUrl),
+  };
 }
 
 export async function writeOutputs(path: string, outputs: StackOutputs): Promise<void> {
