@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Two cores: the integration tests start servers and child processes.
     maxWorkers: 2,
+    reporters: ["default", "./test/support/summary-line-reporter.ts"],
   },
 });

@@ -154,6 +154,30 @@ describe("produce", () => {
   });
 });
 
+describe("consume refuses bad input", () => {
+  it.each([
+    [["--bogus"], "unknown option '--bogus'", 1],
+    [["--concurrency", "0"], "--concurrency must be a whole number ≥ 1", 1],
+    [
+      ["--queue-url", "http://127.0.0.1:9/000000000000/q"],
+      "Cannot reach the local SQS at http://127.0.0.1:9",
+      1,
+    ],
+    [["--queue-url", "nope"], '"nope" is not a URL', 1],
+  ])("%j", async (args, message, code) => {
+    const result = await runCli("consume", withState(...args));
+    expect(result.stderr).toContain(message);
+    expect(result.code).toBe(code);
+  });
+
+  it("says to start the local stack when there is none", async () => {
+    const empty = await mkdtemp(join(tmpdir(), "no-stack-"));
+    const result = await runCli("consume", ["--until-empty", "--state-dir", empty]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("npm run local");
+  });
+});
+
 describe("produce then consume through the local stack outputs", () => {
   it("delivers 100 generated registrations into 100 welcome emails", async () => {
     const produced = await runCli("produce", withState("--count", "100", "--json"));
