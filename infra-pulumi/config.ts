@@ -1,0 +1,156 @@
+/**
+ * The program's configuration: read once from the stack config, checked in full before any
+ * resource is declared. Every problem is one sentence naming the config key and the fix.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import {
+  defaultQueueSettings,
+  type QueueSettings,
+  queueSettingsProblems,
+} from "../src/config/queue-settings.js";
+
+export interface AssumeRoleConfig {
+  readonly roleArn: string;
+  readonly sessionName: string;
+  readonly externalId?: pulumi.Output<string>;
+}
+
+export interface InfraConfig {
+  readonly region: string;
+  readonly assumeRole?: AssumeRoleConfig;
+  readonly defaultTags: Record<string, string>;
+  /** SQS endpoint override (a local emulator); adds the provider's skip flags. */
+  readonly endpoint?: string;
+  readonly queue: QueueSettings;
+  /** Customer-managed KMS key for encryption at rest; SQS-managed keys when absent. */
+  readonly kmsKeyArn?: string;
+  /** Create the producer and consumer IAM policies (an emulator has no IAM). */
+  readonly createAccessPolicies: boolean;
+  /** Principals allowed to assume a producer / consumer role; no role is made when empty. */
+  readonly producerPrincipals: readonly string[];
+  readonly consumerPrincipals: readonly string[];
+}
+
+export class InfraConfigError extends Error {
+  override readonly name = "InfraConfigError";
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid stack configuration:\n  - ${problems.join("\n  - ")}`);
+  }
+}
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/:-]+$/;
+const KMS_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w/-]+$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+
+/** The queue settings that stack config may override, with their config key. */
+const QUEUE_KEYS = [
+  "queueName",
+  "deadLetterQueueName",
+  "visibilityTimeoutSeconds",
+  "messageRetentionSeconds",
+  "deadLetterRetentionSeconds",
+  "maximumMessageSizeBytes",
+  "receiveWaitTimeSeconds",
+  "maxReceiveCount",
+  "delaySeconds",
+  "fifo",
+  "contentBasedDeduplication",
+] as const satisfies readonly (keyof QueueSettings)[];
+
+export function readInfraConfig(config = new pulumi.Config()): InfraConfig {
+  const problems: string[] = [];
+  const key = (name: string) => `${config.name}:${name}`;
+
+  const region = config.get("region") ?? "us-east-1";
+  if (!REGION.test(region))
+    problems.push(`${key("region")} "${region}" is not an AWS region (e.g. eu-west-1).`);
+
+  let assumeRole: AssumeRoleConfig | undefined;
+  const roleArn = config.get("assumeRoleArn");
+  const sessionName = config.get("assumeRoleSessionName") ?? "sqs-messaging-pulumi";
+  if (roleArn !== undefined) {
+    if (!ROLE_ARN.test(roleArn)) {
+      problems.push(
+        `${key("assumeRoleArn")} "${roleArn}" is not an IAM role ARN: use arn:aws:iam::<12-digit account>:role/<name>.`,
+      );
+    }
+    if (!SESSION_NAME.test(sessionName)) {
+      problems.push(
+        `${key("assumeRoleSessionName")} "${sessionName}" must be 2–64 characters of letters, digits and +=,.@_-.`,
+      );
+    }
+    const externalId = config.getSecret("assumeRoleExternalId");
+    assumeRole = { roleArn, sessionName, ...(externalId ? { externalId } : {}) };
+  } else if (config.get("assumeRoleExternalId") !== undefined) {
+    problems.push(
+      `${key("assumeRoleExternalId")} is set without ${key("assumeRoleArn")}: set the role too, or remove it.`,
+    );
+  }
+
+  const tags = config.getObject<Record<string, unknown>>("defaultTags") ?? {};
+  const defaultTags: Record<string, string> = { project: "sqs-messaging", "managed-by": "pulumi" };
+  for (const [name, value] of Object.entries(tags)) {
+    if (typeof value !== "string") problems.push(`${key("defaultTags")}.${name} must be a string.`);
+    else defaultTags[name] = value;
+  }
+
+  const endpoint = config.get("endpoint");
+  if (endpoint !== undefined && !URL.canParse(endpoint)) {
+    problems.push(`${key("endpoint")} "${endpoint}" is not a URL (e.g. http://127.0.0.1:4566).`);
+  }
+
+  const overrides: Record<string, unknown> = {};
+  for (const name of QUEUE_KEYS) {
+    const current = defaultQueueSettings[name];
+    try {
+      const value =
+        typeof current === "number"
+          ? config.getNumber(name)
+          : typeof current === "boolean"
+            ? config.getBoolean(name)
+            : config.get(name);
+      if (value !== undefined) overrides[name] = value;
+    } catch (error) {
+      problems.push(`${key(name)}: ${(error as Error).message.split("\n")[0]}`);
+    }
+  }
+  const queue = { ...defaultQueueSettings, ...overrides } as QueueSettings;
+  problems.push(...queueSettingsProblems(queue).map((p) => `${config.name}:${p}`));
+
+  const kmsKeyArn = config.get("kmsKeyArn");
+  if (kmsKeyArn !== undefined && !KMS_ARN.test(kmsKeyArn)) {
+    problems.push(`${key("kmsKeyArn")} "${kmsKeyArn}" is not a KMS key or alias ARN.`);
+  }
+
+  const principals = (name: string): string[] => {
+    const list = config.getObject<unknown[]>(name) ?? [];
+    return list.filter((arn, i): arn is string => {
+      const ok = typeof arn === "string" && PRINCIPAL_ARN.test(arn);
+      if (!ok) problems.push(`${key(name)}[${i}] ${JSON.stringify(arn)} is not an IAM principal ARN.`);
+      return ok;
+    });
+  };
+  const producerPrincipals = principals("producerPrincipals");
+  const consumerPrincipals = principals("consumerPrincipals");
+  const createAccessPolicies = config.getBoolean("createAccessPolicies") ?? true;
+  if (!createAccessPolicies && producerPrincipals.length + consumerPrincipals.length > 0) {
+    problems.push(
+      `${key("producerPrincipals")} / ${key("consumerPrincipals")} need the access policies: remove them or set ${key("createAccessPolicies")} to true.`,
+    );
+  }
+
+  if (problems.length > 0) throw new InfraConfigError(problems);
+  return {
+    region,
+    ...(assumeRole ? { assumeRole } : {}),
+    defaultTags,
+    ...(endpoint ? { endpoint } : {}),
+    queue,
+    ...(kmsKeyArn ? { kmsKeyArn } : {}),
+    createAccessPolicies,
+    producerPrincipals,
+    consumerPrincipals,
+  };
+}

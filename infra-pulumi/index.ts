@@ -1,0 +1,22 @@
+/**
+ * The Pulumi program (`pulumi up`): the queue pair, least-privilege access, and the stack outputs
+ * the producer and consumer read (`--source pulumi`). The configuration is checked in full before
+ * any resource is declared; see Pulumi.yaml for every key and its default.
+ */
+import { readInfraConfig } from "./config.js";
+import { createInfrastructure } from "./program.js";
+
+const { outputs } = createInfrastructure(readInfraConfig());
+
+export const {
+  queueUrl,
+  queueArn,
+  deadLetterQueueUrl,
+  deadLetterQueueArn,
+  region,
+  endpoint,
+  producerPolicyArn,
+  consumerPolicyArn,
+  producerRoleArn,
+  consumerRoleArn,
+} = outputs;

@@ -1,0 +1,70 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { StackOutputs } from "../src/stack/outputs.js";
+import type { InfraConfig } from "./config.js";
+import { createProvider } from "./provider.js";
+import { QueueAccess } from "./queue-access.js";
+import { QueuePair } from "./queue-pair.js";
+
+/** Each stack output as Pulumi exports it: the shared type decides names and optionality. */
+// biome-ignore lint/complexity/noBannedTypes: `{}` extends Pick<T, K> exactly when K is optional in T.
+type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[keyof T];
+export type PulumiOutputs<T> = { [K in Exclude<keyof T, OptionalKeys<T>>]: pulumi.Output<T[K]> } & {
+  [K in OptionalKeys<T>]: pulumi.Output<NonNullable<T[K]>> | undefined;
+};
+
+export interface Infrastructure {
+  readonly queues: QueuePair;
+  readonly access?: QueueAccess;
+  readonly outputs: PulumiOutputs<StackOutputs> & {
+    producerPolicyArn?: pulumi.Output<string>;
+    consumerPolicyArn?: pulumi.Output<string>;
+    producerRoleArn?: pulumi.Output<string>;
+    consumerRoleArn?: pulumi.Output<string>;
+  };
+}
+
+/** Declares every resource of the stack from a checked configuration. */
+export function createInfrastructure(config: InfraConfig, name = "registrations"): Infrastructure {
+  const provider = createProvider(`${name}-aws`, config);
+  const queues = new QueuePair(
+    name,
+    { settings: config.queue, ...(config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {}) },
+    { provider },
+  );
+  const access = config.createAccessPolicies
+    ? new QueueAccess(
+        name,
+        {
+          queueArn: queues.queue.arn,
+          deadLetterQueueArn: queues.deadLetterQueue.arn,
+          ...(config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {}),
+          producerPrincipals: config.producerPrincipals,
+          consumerPrincipals: config.consumerPrincipals,
+        },
+        { provider },
+      )
+    : undefined;
+  const stackOutputs: PulumiOutputs<StackOutputs> = {
+    queueUrl: queues.queue.url,
+    queueArn: queues.queue.arn,
+    deadLetterQueueUrl: queues.deadLetterQueue.url,
+    deadLetterQueueArn: queues.deadLetterQueue.arn,
+    region: queues.queue.region,
+    endpoint: config.endpoint ? pulumi.output(config.endpoint) : undefined,
+  };
+  return {
+    queues,
+    ...(access ? { access } : {}),
+    outputs: {
+      ...stackOutputs,
+      ...(access
+        ? {
+            producerPolicyArn: access.producerPolicy.arn,
+            consumerPolicyArn: access.consumerPolicy.arn,
+            ...(access.producerRole ? { producerRoleArn: access.producerRole.arn } : {}),
+            ...(access.consumerRole ? { consumerRoleArn: access.consumerRole.arn } : {}),
+          }
+        : {}),
+    },
+  };
+}

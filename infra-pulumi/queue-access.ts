@@ -1,0 +1,73 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { assumeRolePolicy, consumerPolicy, producerPolicy } from "./policies.js";
+
+export interface QueueAccessArgs {
+  readonly queueArn: pulumi.Input<string>;
+  readonly deadLetterQueueArn: pulumi.Input<string>;
+  readonly kmsKeyArn?: string;
+  /** Principals that may assume a producer role; no role when empty. */
+  readonly producerPrincipals?: readonly string[];
+  readonly consumerPrincipals?: readonly string[];
+}
+
+/**
+ * Least-privilege access to a queue pair: a producer and a consumer managed policy (exact
+ * actions, the queue ARNs as the only resources), and optional roles for configured principals.
+ */
+export class QueueAccess extends pulumi.ComponentResource {
+  readonly producerPolicy: aws.iam.Policy;
+  readonly consumerPolicy: aws.iam.Policy;
+  readonly producerRole?: aws.iam.Role;
+  readonly consumerRole?: aws.iam.Role;
+
+  constructor(name: string, args: QueueAccessArgs, options?: pulumi.ComponentResourceOptions) {
+    super("sqs-messaging:index:QueueAccess", name, {}, options);
+    const child = { parent: this };
+    this.producerPolicy = new aws.iam.Policy(
+      `${name}-producer`,
+      {
+        description: "Send user registrations to the queue.",
+        policy: pulumi
+          .output(args.queueArn)
+          .apply((arn) => JSON.stringify(producerPolicy(arn, args.kmsKeyArn))),
+      },
+      child,
+    );
+    this.consumerPolicy = new aws.iam.Policy(
+      `${name}-consumer`,
+      {
+        description: "Receive, delete and dead-letter user registrations.",
+        policy: pulumi
+          .all([args.queueArn, args.deadLetterQueueArn])
+          .apply(([queue, dlq]) => JSON.stringify(consumerPolicy(queue, dlq, args.kmsKeyArn))),
+      },
+      child,
+    );
+    const role = (kind: string, principals: readonly string[] | undefined, policy: aws.iam.Policy) => {
+      if (!principals || principals.length === 0) return undefined;
+      const created = new aws.iam.Role(
+        `${name}-${kind}-role`,
+        {
+          assumeRolePolicy: JSON.stringify(assumeRolePolicy(principals)),
+          description: `The ${kind} of user registrations.`,
+        },
+        child,
+      );
+      new aws.iam.RolePolicyAttachment(
+        `${name}-${kind}-role-policy`,
+        { role: created.name, policyArn: policy.arn },
+        child,
+      );
+      return created;
+    };
+    const producerRole = role("producer", args.producerPrincipals, this.producerPolicy);
+    const consumerRole = role("consumer", args.consumerPrincipals, this.consumerPolicy);
+    if (producerRole) this.producerRole = producerRole;
+    if (consumerRole) this.consumerRole = consumerRole;
+    this.registerOutputs({
+      producerPolicyArn: this.producerPolicy.arn,
+      consumerPolicyArn: this.consumerPolicy.arn,
+    });
+  }
+}

@@ -1,0 +1,114 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  DEAD_LETTER_MAXIMUM_MESSAGE_SIZE_BYTES,
+  type QueueSettings,
+  redriveAllowPolicy,
+  redrivePolicy,
+} from "../src/config/queue-settings.js";
+import { tlsOnlyQueuePolicy } from "./policies.js";
+
+export interface QueuePairArgs {
+  /** Names, timeouts, retention, redrive count and FIFO flag: the shared settings module. */
+  readonly settings: QueueSettings;
+  /** Customer-managed KMS key; SQS-managed encryption when absent. */
+  readonly kmsKeyArn?: string;
+  readonly tags?: Record<string, string>;
+}
+
+/** KMS data keys are reused for 5 minutes (the AWS default): fewer KMS calls, lower cost. */
+const KMS_DATA_KEY_REUSE_SECONDS = 300;
+
+/**
+ * The main queue and its dead-letter queue: redrive after maxReceiveCount, a redrive-allow policy
+ * that admits only the main queue, encryption at rest, and a TLS-only queue policy on both.
+ * Child names derive from the component's name, so two pairs in one stack do not collide.
+ */
+export class QueuePair extends pulumi.ComponentResource {
+  readonly queue: aws.sqs.Queue;
+  readonly deadLetterQueue: aws.sqs.Queue;
+  readonly redrivePolicy: aws.sqs.RedrivePolicy;
+  readonly redriveAllowPolicy: aws.sqs.RedriveAllowPolicy;
+  readonly queuePolicy: aws.sqs.QueuePolicy;
+  readonly deadLetterQueuePolicy: aws.sqs.QueuePolicy;
+
+  constructor(name: string, args: QueuePairArgs, options?: pulumi.ComponentResourceOptions) {
+    super("sqs-messaging:index:QueuePair", name, {}, options);
+    const s = args.settings;
+    const child = { parent: this };
+    const encryption = args.kmsKeyArn
+      ? { kmsMasterKeyId: args.kmsKeyArn, kmsDataKeyReusePeriodSeconds: KMS_DATA_KEY_REUSE_SECONDS }
+      : { sqsManagedSseEnabled: true };
+    const fifo = s.fifo ? { fifoQueue: true, contentBasedDeduplication: s.contentBasedDeduplication } : {};
+
+    this.deadLetterQueue = new aws.sqs.Queue(
+      `${name}-dlq`,
+      {
+        name: s.deadLetterQueueName,
+        visibilityTimeoutSeconds: s.visibilityTimeoutSeconds,
+        messageRetentionSeconds: s.deadLetterRetentionSeconds,
+        maxMessageSize: DEAD_LETTER_MAXIMUM_MESSAGE_SIZE_BYTES,
+        receiveWaitTimeSeconds: s.receiveWaitTimeSeconds,
+        delaySeconds: 0,
+        ...encryption,
+        ...fifo,
+        tags: args.tags ?? {},
+      },
+      child,
+    );
+    this.queue = new aws.sqs.Queue(
+      `${name}-queue`,
+      {
+        name: s.queueName,
+        visibilityTimeoutSeconds: s.visibilityTimeoutSeconds,
+        messageRetentionSeconds: s.messageRetentionSeconds,
+        maxMessageSize: s.maximumMessageSizeBytes,
+        receiveWaitTimeSeconds: s.receiveWaitTimeSeconds,
+        delaySeconds: s.delaySeconds,
+        ...encryption,
+        ...fifo,
+        tags: args.tags ?? {},
+      },
+      child,
+    );
+    // Redrive and redrive-allow as their own resources: each queue names the other's ARN.
+    this.redrivePolicy = new aws.sqs.RedrivePolicy(
+      `${name}-redrive`,
+      {
+        queueUrl: this.queue.url,
+        redrivePolicy: this.deadLetterQueue.arn.apply((arn) => JSON.stringify(redrivePolicy(s, arn))),
+      },
+      child,
+    );
+    this.redriveAllowPolicy = new aws.sqs.RedriveAllowPolicy(
+      `${name}-redrive-allow`,
+      {
+        queueUrl: this.deadLetterQueue.url,
+        redriveAllowPolicy: this.queue.arn.apply((arn) => JSON.stringify(redriveAllowPolicy(arn))),
+      },
+      child,
+    );
+    this.queuePolicy = new aws.sqs.QueuePolicy(
+      `${name}-queue-policy`,
+      {
+        queueUrl: this.queue.url,
+        policy: this.queue.arn.apply((arn) => JSON.stringify(tlsOnlyQueuePolicy(arn))),
+      },
+      child,
+    );
+    this.deadLetterQueuePolicy = new aws.sqs.QueuePolicy(
+      `${name}-dlq-policy`,
+      {
+        queueUrl: this.deadLetterQueue.url,
+        policy: this.deadLetterQueue.arn.apply((arn) => JSON.stringify(tlsOnlyQueuePolicy(arn))),
+      },
+      child,
+    );
+    this.registerOutputs({
+      queueUrl: this.queue.url,
+      queueArn: this.queue.arn,
+      deadLetterQueueUrl: this.deadLetterQueue.url,
+      deadLetterQueueArn: this.deadLetterQueue.arn,
+    });
+  }
+}
