@@ -231,6 +231,23 @@ describe("produce then consume through the local stack outputs", () => {
   });
 });
 
+describe("infra scripts", () => {
+  it("says how to install Pulumi when the CLI is missing, and exits 1", async () => {
+    const empty = await mkdtemp(join(tmpdir(), "empty-path-"));
+    const result = await runCli("infra", ["preview"], { env: cleanEnv({ PATH: empty }) });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("The Pulumi CLI is not installed");
+  });
+
+  it("runs `pulumi up` for PULUMI_STACK from the project root and passes its exit code on", async () => {
+    const pulumi = await fakeCli("pulumi", { exitCode: 3 });
+    const env = cleanEnv({ PATH: `${pulumi.dir}${delimiter}${process.env.PATH}`, PULUMI_STACK: "dev" });
+    const result = await runCli("infra", ["up", "--yes"], { env });
+    expect(result.code).toBe(3);
+    expect((await pulumi.calls())[0]?.args).toEqual(["up", "--stack", "dev", "--yes"]);
+  });
+});
+
 describe("demo", () => {
   it("runs the whole job on the embedded SQS: 1,000 produced, 1,000 processed, 0 dead-lettered", async () => {
     const demoState = await mkdtemp(join(tmpdir(), "demo-"));

@@ -1,0 +1,105 @@
+/**
+ * Pulumi mocks that record every resource the program declares. Install them (and the config)
+ * before the program is imported: a static import would run the program first.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export const ACCOUNT = "123456789012";
+
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  // biome-ignore lint/suspicious/noExplicitAny: provider inputs are untyped in mocks.
+  readonly inputs: any;
+  readonly provider?: string;
+}
+
+function state(type: string, name: string, inputs: Record<string, unknown>, region: string) {
+  switch (type) {
+    case "aws:sqs/queue:Queue": {
+      const queueName = String(inputs.name);
+      const url = `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${queueName}`;
+      return {
+        id: url,
+        state: { ...inputs, url, arn: `arn:aws:sqs:${region}:${ACCOUNT}:${queueName}`, region },
+      };
+    }
+    case "aws:iam/policy:Policy":
+      return { id: name, state: { ...inputs, arn: `arn:aws:iam::${ACCOUNT}:policy/${name}` } };
+    case "aws:iam/role:Role":
+      return { id: name, state: { ...inputs, name, arn: `arn:aws:iam::${ACCOUNT}:role/${name}` } };
+    default:
+      return { id: `${name}-id`, state: inputs };
+  }
+}
+
+let region = "us-east-1";
+
+/**
+ * Replaces the stack config (keys without the project prefix). Mocks stay installed: installing
+ * them again would forget resources still registering.
+ */
+export function setStackConfig(config: Record<string, unknown>, project = "sqs-messaging"): void {
+  region = typeof config.region === "string" ? config.region : "us-east-1";
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(
+      Object.entries(config).map(([key, value]) => [
+        `${project}:${key}`,
+        typeof value === "string" ? value : JSON.stringify(value),
+      ]),
+    ),
+    config.assumeRoleExternalId ? [`${project}:assumeRoleExternalId`] : [],
+  );
+}
+
+/** Sets the stack config and installs recording mocks: once per test file. */
+export function installMocks(config: Record<string, unknown>, project = "sqs-messaging"): RecordedResource[] {
+  const resources: RecordedResource[] = [];
+  setStackConfig(config, project);
+  pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+        return state(args.type, args.name, args.inputs, region);
+      },
+      call: (args) => args.inputs,
+    },
+    project,
+    "test",
+    false, // not a preview: outputs resolve, so apply() runs
+  );
+  return resources;
+}
+
+/** Pulumi's marker of a secret value in serialized inputs. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+export function isSecret(value: unknown): boolean {
+  return typeof value === "object" && value !== null && SECRET_SIG in value;
+}
+
+/** A provider input as a plain value: unwrapped when secret, parsed when JSON-encoded. */
+export function decoded(value: unknown): unknown {
+  if (isSecret(value)) return decoded((value as { value: unknown }).value);
+  if (typeof value !== "string") return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+/** The value of an Output (mocks run with preview off, so it always resolves). */
+export function resolvedValue<T>(output: pulumi.Input<T> | undefined): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    if (output === undefined) resolve(undefined);
+    else pulumi.output(output).apply((value) => resolve(value as T));
+  });
+}
+
+/** Resolves once every given resource has been registered with the (mock) engine. */
+export async function registered(...resources: (pulumi.Resource | undefined)[]): Promise<string[]> {
+  return Promise.all(
+    resources.filter((r) => r !== undefined).map((r) => resolvedValue(r.urn) as Promise<string>),
+  );
+}
