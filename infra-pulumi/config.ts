@@ -69,7 +69,7 @@ export function readInfraConfig(config = new pulumi.Config()): InfraConfig {
 
   let assumeRole: AssumeRoleConfig | undefined;
   const roleArn = config.get("assumeRoleArn");
-  const sessionName = config.get("assumeRoleSessionName") ?? "sqs-messaging-pulumi";
+  const sessionName = config.get("assumeRoleSessionName") ?? "sqs-messaging";
   if (roleArn !== undefined) {
     if (!ROLE_ARN.test(roleArn)) {
       problems.push(

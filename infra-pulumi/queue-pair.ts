@@ -36,10 +36,13 @@ export class QueuePair extends pulumi.ComponentResource {
     super("sqs-messaging:index:QueuePair", name, {}, options);
     const s = args.settings;
     const child = { parent: this };
-    const encryption = args.kmsKeyArn
-      ? { kmsMasterKeyId: args.kmsKeyArn, kmsDataKeyReusePeriodSeconds: KMS_DATA_KEY_REUSE_SECONDS }
-      : { sqsManagedSseEnabled: true };
-    const fifo = s.fifo ? { fifoQueue: true, contentBasedDeduplication: s.contentBasedDeduplication } : {};
+    // SSE-SQS by default; a customer-managed key replaces it (AWS accepts one or the other).
+    const encryption = {
+      sqsManagedSseEnabled: args.kmsKeyArn === undefined,
+      ...(args.kmsKeyArn ? { kmsMasterKeyId: args.kmsKeyArn } : {}),
+      kmsDataKeyReusePeriodSeconds: KMS_DATA_KEY_REUSE_SECONDS,
+    };
+    const fifo = { fifoQueue: s.fifo, contentBasedDeduplication: s.contentBasedDeduplication };
 
     this.deadLetterQueue = new aws.sqs.Queue(
       `${name}-dlq`,

@@ -135,6 +135,9 @@ describe("Pulumi program (mocks)", () => {
       receiveWaitTimeSeconds: s.receiveWaitTimeSeconds,
       delaySeconds: s.delaySeconds,
       sqsManagedSseEnabled: true,
+      kmsDataKeyReusePeriodSeconds: 300,
+      fifoQueue: false,
+      contentBasedDeduplication: false,
       tags: {},
     });
     expect(byName("registrations-dlq").inputs).toEqual({
@@ -145,6 +148,9 @@ describe("Pulumi program (mocks)", () => {
       receiveWaitTimeSeconds: s.receiveWaitTimeSeconds,
       delaySeconds: 0,
       sqsManagedSseEnabled: true,
+      kmsDataKeyReusePeriodSeconds: 300,
+      fifoQueue: false,
+      contentBasedDeduplication: false,
       tags: {},
     });
   });

@@ -77,7 +77,7 @@ describe("Pulumi program variants (mocks)", () => {
     const { infra, find } = build({ kmsKeyArn: key }, "kms");
     await registered(infra.queues.queue, infra.access?.producerPolicy, infra.access?.consumerPolicy);
     expect(find("queue").inputs).toMatchObject({ kmsMasterKeyId: key, kmsDataKeyReusePeriodSeconds: 300 });
-    expect(find("queue").inputs.sqsManagedSseEnabled).toBeUndefined();
+    expect(find("queue").inputs.sqsManagedSseEnabled).toBe(false);
     const producer = JSON.parse(find("producer").inputs.policy);
     expect(producer.Statement[1]).toEqual({
       Sid: "UseQueueKey",
