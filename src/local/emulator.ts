@@ -39,6 +39,10 @@ interface Store {
   allQueues?(): Iterable<{ persistence?: unknown }>;
 }
 type StoreClass = new () => Store;
+interface QueuePrototype {
+  attributes: Record<string, string>;
+  setAttributes(attributes: Record<string, string>): void;
+}
 
 async function loadInternals() {
   const entry = import.meta.resolve("fauxqs");
@@ -49,12 +53,36 @@ async function loadInternals() {
     load("./s3/s3Store.js"),
     load("./persistence.js"),
   ]);
+  clearEmptyAttributes(sqs.SqsQueue.prototype as QueuePrototype);
   return {
     SqsStore: sqs.SqsStore as StoreClass,
     SnsStore: sns.SnsStore as StoreClass,
     S3Store: s3.S3Store as StoreClass,
     PersistenceManager: persistence.PersistenceManager as new (dir: string) => Persistence,
   };
+}
+
+const PATCHED = Symbol.for("sqs-messaging.clearEmptyAttributes");
+
+/**
+ * Real SQS removes an attribute that SetQueueAttributes sets to "" (that is how Policy,
+ * RedriveAllowPolicy or KmsMasterKeyId are cleared); fauxqs 2.4.1 does so only for
+ * RedrivePolicy and otherwise keeps and returns "". Terraform's AWS provider deletes
+ * aws_sqs_queue_policy and aws_sqs_queue_redrive_allow_policy that way and then waits for the
+ * attribute to disappear, so `terraform destroy` hung on the emulator until it timed out.
+ */
+function clearEmptyAttributes(prototype: QueuePrototype & { [PATCHED]?: true }): void {
+  if (prototype[PATCHED]) return;
+  const setAttributes = prototype.setAttributes;
+  prototype.setAttributes = function (this: QueuePrototype, attributes: Record<string, string>) {
+    const kept: Record<string, string> = {};
+    for (const [name, value] of Object.entries(attributes)) {
+      if (value === "") delete this.attributes[name];
+      else kept[name] = value;
+    }
+    setAttributes.call(this, kept);
+  };
+  prototype[PATCHED] = true;
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {

@@ -75,6 +75,28 @@ describe("local stack", () => {
     expect(dlq).toMatchObject(deadLetterQueueAttributes(defaultQueueSettings, sqs.stack.outputs.queueArn));
   });
 
+  it("removes an attribute set to an empty string, as real SQS does", async () => {
+    const { SetQueueAttributesCommand } = await import("@aws-sdk/client-sqs");
+    const read = async () =>
+      (
+        await sqs.client.send(
+          new GetQueueAttributesCommand({ QueueUrl: sqs.deadLetterQueueUrl, AttributeNames: ["All"] }),
+        )
+      ).Attributes ?? {};
+    expect(await read()).toHaveProperty("RedriveAllowPolicy");
+    await sqs.client.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: sqs.deadLetterQueueUrl,
+        Attributes: { RedriveAllowPolicy: "", Policy: "" },
+      }),
+    );
+    const after = await read();
+    expect(after).not.toHaveProperty("RedriveAllowPolicy");
+    expect(after).not.toHaveProperty("Policy");
+    expect(after.MessageRetentionPeriod).toBe(String(defaultQueueSettings.deadLetterRetentionSeconds));
+    await provisionQueues(sqs.client, defaultQueueSettings); // put the allow policy back
+  });
+
   it("provisions idempotently and updates only what changed", async () => {
     const again = await provisionQueues(sqs.client, defaultQueueSettings);
     expect([again.queue.change, again.deadLetterQueue.change]).toEqual(["unchanged", "unchanged"]);
