@@ -1,0 +1,92 @@
+# Least-privilege access, the same documents as infra-pulumi/policies.ts (a test proves it):
+# exact actions, the queue ARNs (and the KMS key, when there is one) as the only resources.
+# Batch actions are authorised by their single-message action.
+
+locals {
+  kms_statements = var.kms_key_arn == null ? [] : [{
+    Sid      = "UseQueueKey"
+    Effect   = "Allow"
+    Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    Resource = [var.kms_key_arn]
+  }]
+}
+
+resource "aws_iam_policy" "producer" {
+  count       = var.create_access_policies ? 1 : 0
+  name_prefix = "sqs-messaging-producer-"
+  description = "Send user registrations to the queue."
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat([{
+      Sid      = "SendRegistrations"
+      Effect   = "Allow"
+      Action   = ["sqs:GetQueueAttributes", "sqs:SendMessage"]
+      Resource = [aws_sqs_queue.main.arn]
+    }], local.kms_statements)
+  })
+}
+
+resource "aws_iam_policy" "consumer" {
+  count       = var.create_access_policies ? 1 : 0
+  name_prefix = "sqs-messaging-consumer-"
+  description = "Receive, delete and dead-letter user registrations."
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat([
+      {
+        Sid      = "ConsumeRegistrations"
+        Effect   = "Allow"
+        Action   = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+        Resource = [aws_sqs_queue.main.arn]
+      },
+      {
+        Sid      = "DeadLetterPoisonMessages"
+        Effect   = "Allow"
+        Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
+        Resource = [aws_sqs_queue.dead_letter.arn]
+      },
+    ], local.kms_statements)
+  })
+}
+
+resource "aws_iam_role" "producer" {
+  count       = var.create_access_policies && length(var.producer_principals) > 0 ? 1 : 0
+  name_prefix = "sqs-messaging-producer-"
+  description = "The producer of user registrations."
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "AllowConfiguredPrincipals"
+      Effect    = "Allow"
+      Principal = { AWS = var.producer_principals }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
+resource "aws_iam_role_policy_attachment" "producer" {
+  count      = length(aws_iam_role.producer)
+  role       = aws_iam_role.producer[0].name
+  policy_arn = aws_iam_policy.producer[0].arn
+}
+
+resource "aws_iam_role" "consumer" {
+  count       = var.create_access_policies && length(var.consumer_principals) > 0 ? 1 : 0
+  name_prefix = "sqs-messaging-consumer-"
+  description = "The consumer of user registrations."
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "AllowConfiguredPrincipals"
+      Effect    = "Allow"
+      Principal = { AWS = var.consumer_principals }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
+resource "aws_iam_role_policy_attachment" "consumer" {
+  count      = length(aws_iam_role.consumer)
+  role       = aws_iam_role.consumer[0].name
+  policy_arn = aws_iam_policy.consumer[0].arn
+}

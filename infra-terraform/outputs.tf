@@ -1,0 +1,52 @@
+# The same outputs as the Pulumi stack (src/stack/outputs.ts), in snake_case; the producer and
+# consumer read them with `terraform -chdir=infra-terraform output -json` (--source terraform).
+
+output "queue_url" {
+  description = "URL of the main queue."
+  value       = aws_sqs_queue.main.url
+}
+
+output "queue_arn" {
+  description = "ARN of the main queue."
+  value       = aws_sqs_queue.main.arn
+}
+
+output "dead_letter_queue_url" {
+  description = "URL of the dead-letter queue."
+  value       = aws_sqs_queue.dead_letter.url
+}
+
+output "dead_letter_queue_arn" {
+  description = "ARN of the dead-letter queue."
+  value       = aws_sqs_queue.dead_letter.arn
+}
+
+output "region" {
+  description = "AWS region of both queues."
+  value       = var.region
+}
+
+output "endpoint" {
+  description = "SQS endpoint override (local emulator only; null on AWS)."
+  value       = var.endpoint
+}
+
+output "producer_policy_arn" {
+  description = "ARN of the producer's managed policy (null without access policies)."
+  value       = one(aws_iam_policy.producer[*].arn)
+}
+
+output "consumer_policy_arn" {
+  description = "ARN of the consumer's managed policy (null without access policies)."
+  value       = one(aws_iam_policy.consumer[*].arn)
+}
+
+output "producer_role_arn" {
+  description = "ARN of the producer role (null without producer_principals)."
+  value       = one(aws_iam_role.producer[*].arn)
+}
+
+output "consumer_role_arn" {
+  description = "ARN of the consumer role (null without consumer_principals)."
+  value       = one(aws_iam_role.consumer[*].arn)
+}

@@ -1,0 +1,132 @@
+# Offline plan/apply tests with a mocked AWS provider: `terraform test` (see npm test).
+
+mock_provider "aws" {
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:us-east-1:123456789012:mocked"
+      url = "https://sqs.us-east-1.amazonaws.com/123456789012/mocked"
+    }
+  }
+  mock_resource "aws_iam_policy" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:policy/mocked"
+    }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/mocked"
+    }
+  }
+}
+
+variables {
+  consumer_principals = ["arn:aws:iam::123456789012:role/worker"]
+}
+
+run "queue_pair_with_defaults" {
+  command = apply
+
+  assert {
+    condition     = aws_sqs_queue.main.name == "user-registrations" && aws_sqs_queue.dead_letter.name == "user-registrations-dlq"
+    error_message = "queue names must come from the defaults"
+  }
+  assert {
+    condition     = aws_sqs_queue.main.visibility_timeout_seconds == 60 && aws_sqs_queue.main.receive_wait_time_seconds == 20
+    error_message = "timeouts must match src/config/queue-settings.ts"
+  }
+  assert {
+    condition     = aws_sqs_queue.main.sqs_managed_sse_enabled && aws_sqs_queue.dead_letter.sqs_managed_sse_enabled
+    error_message = "both queues must be encrypted at rest"
+  }
+  assert {
+    condition     = jsondecode(aws_sqs_queue_redrive_policy.main.redrive_policy).maxReceiveCount == 5
+    error_message = "redrive must happen after 5 receives"
+  }
+  assert {
+    condition     = jsondecode(aws_sqs_queue_redrive_policy.main.redrive_policy).deadLetterTargetArn == aws_sqs_queue.dead_letter.arn
+    error_message = "redrive must target the dead-letter queue"
+  }
+  assert {
+    condition     = jsondecode(aws_sqs_queue_redrive_allow_policy.dead_letter.redrive_allow_policy).sourceQueueArns == [aws_sqs_queue.main.arn]
+    error_message = "only the main queue may redrive into the dead-letter queue"
+  }
+  assert {
+    condition     = jsondecode(aws_sqs_queue_policy.main.policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false" && jsondecode(aws_sqs_queue_policy.main.policy).Statement[0].Effect == "Deny"
+    error_message = "the queue policy must deny requests without TLS"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_policy.producer[0].policy).Statement[0].Action == ["sqs:GetQueueAttributes", "sqs:SendMessage"]
+    error_message = "the producer may only send and read attributes"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_policy.consumer[0].policy).Statement[1].Resource == [aws_sqs_queue.dead_letter.arn]
+    error_message = "the consumer may send only to the dead-letter queue"
+  }
+  assert {
+    condition     = length(aws_iam_role.consumer) == 1 && length(aws_iam_role.producer) == 0
+    error_message = "a role exists only for configured principals"
+  }
+}
+
+run "local_emulator_has_no_iam" {
+  command = plan
+
+  variables {
+    endpoint               = "http://127.0.0.1:4566"
+    create_access_policies = false
+    consumer_principals    = []
+  }
+
+  assert {
+    condition     = length(aws_iam_policy.producer) == 0 && length(aws_iam_policy.consumer) == 0
+    error_message = "no IAM on the emulator"
+  }
+}
+
+run "fifo_pair" {
+  command = plan
+
+  variables {
+    fifo                        = true
+    content_based_deduplication = true
+    queue_name                  = "signups.fifo"
+    dead_letter_queue_name      = "signups-dlq.fifo"
+  }
+
+  assert {
+    condition     = aws_sqs_queue.main.fifo_queue && aws_sqs_queue.dead_letter.fifo_queue && aws_sqs_queue.main.content_based_deduplication
+    error_message = "both queues must be FIFO"
+  }
+}
+
+run "rejects_out_of_range_timeout" {
+  command = plan
+  variables {
+    visibility_timeout_seconds = 50000
+  }
+  expect_failures = [var.visibility_timeout_seconds]
+}
+
+run "rejects_malformed_role_arn" {
+  command = plan
+  variables {
+    assume_role_arn = "arn:aws:iam::1:user/x"
+  }
+  expect_failures = [var.assume_role_arn]
+}
+
+run "rejects_bad_receive_count" {
+  command = plan
+  variables {
+    max_receive_count = 0
+  }
+  expect_failures = [var.max_receive_count]
+}
+
+run "rejects_fifo_name_without_suffix" {
+  command = plan
+  variables {
+    fifo = true
+  }
+  expect_failures = [aws_sqs_queue.main, aws_sqs_queue.dead_letter]
+}

@@ -1,0 +1,193 @@
+# Defaults equal src/config/queue-settings.ts and the Pulumi config in Pulumi.yaml; a test in
+# test/infra proves it. AWS's ranges are validation blocks, so a bad value fails at plan time.
+
+variable "region" {
+  type        = string
+  description = "AWS region of the queues."
+  default     = "us-east-1"
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be an AWS region, e.g. eu-west-1."
+  }
+}
+
+variable "assume_role_arn" {
+  type        = string
+  description = "IAM role the provider assumes for every call (arn:aws:iam::<account>:role/<name>). Null: the caller's own credentials."
+  default     = null
+  validation {
+    condition     = var.assume_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\\w+=,.@/-]{1,512}$", var.assume_role_arn))
+    error_message = "assume_role_arn must be an IAM role ARN: arn:aws:iam::<12-digit account>:role/<name>."
+  }
+}
+
+variable "assume_role_session_name" {
+  type        = string
+  description = "Session name of the assumed role (shows up in CloudTrail)."
+  default     = "sqs-messaging"
+  validation {
+    condition     = can(regex("^[\\w+=,.@-]{2,64}$", var.assume_role_session_name))
+    error_message = "assume_role_session_name must be 2-64 characters of letters, digits and +=,.@_-."
+  }
+}
+
+variable "assume_role_external_id" {
+  type        = string
+  description = "External id the role's trust policy requires, if any."
+  default     = null
+  sensitive   = true
+}
+
+variable "default_tags" {
+  type        = map(string)
+  description = "Tags added to every resource, on top of project and managed-by."
+  default     = {}
+}
+
+variable "endpoint" {
+  type        = string
+  description = "SQS endpoint override for a local emulator (e.g. http://127.0.0.1:4566 from `npm run local`). Adds the skip flags and dummy keys. Null: AWS."
+  default     = null
+  validation {
+    condition     = var.endpoint == null || can(regex("^https?://", var.endpoint))
+    error_message = "endpoint must be a URL, e.g. http://127.0.0.1:4566."
+  }
+}
+
+variable "queue_name" {
+  type        = string
+  description = "Main queue name (must end in .fifo when fifo is true)."
+  default     = "user-registrations"
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,80}(\\.fifo)?$", var.queue_name))
+    error_message = "queue_name must be 1-80 letters, digits, - or _ (plus .fifo for a FIFO queue)."
+  }
+}
+
+variable "dead_letter_queue_name" {
+  type        = string
+  description = "Dead-letter queue name (must end in .fifo when fifo is true)."
+  default     = "user-registrations-dlq"
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,80}(\\.fifo)?$", var.dead_letter_queue_name))
+    error_message = "dead_letter_queue_name must be 1-80 letters, digits, - or _ (plus .fifo for a FIFO queue)."
+  }
+}
+
+variable "visibility_timeout_seconds" {
+  type        = number
+  description = "Seconds a received message stays invisible (0-43200)."
+  default     = 60
+  validation {
+    condition     = var.visibility_timeout_seconds >= 0 && var.visibility_timeout_seconds <= 43200 && floor(var.visibility_timeout_seconds) == var.visibility_timeout_seconds
+    error_message = "visibility_timeout_seconds must be a whole number from 0 to 43200."
+  }
+}
+
+variable "message_retention_seconds" {
+  type        = number
+  description = "Seconds the main queue keeps a message (60-1209600; default 4 days)."
+  default     = 345600
+  validation {
+    condition     = var.message_retention_seconds >= 60 && var.message_retention_seconds <= 1209600 && floor(var.message_retention_seconds) == var.message_retention_seconds
+    error_message = "message_retention_seconds must be a whole number from 60 to 1209600."
+  }
+}
+
+variable "dead_letter_retention_seconds" {
+  type        = number
+  description = "Seconds the dead-letter queue keeps a message (60-1209600; default 14 days)."
+  default     = 1209600
+  validation {
+    condition     = var.dead_letter_retention_seconds >= 60 && var.dead_letter_retention_seconds <= 1209600 && floor(var.dead_letter_retention_seconds) == var.dead_letter_retention_seconds
+    error_message = "dead_letter_retention_seconds must be a whole number from 60 to 1209600."
+  }
+}
+
+variable "maximum_message_size_bytes" {
+  type        = number
+  description = "Largest accepted message in bytes (1024-1048576)."
+  default     = 16384
+  validation {
+    condition     = var.maximum_message_size_bytes >= 1024 && var.maximum_message_size_bytes <= 1048576 && floor(var.maximum_message_size_bytes) == var.maximum_message_size_bytes
+    error_message = "maximum_message_size_bytes must be a whole number from 1024 to 1048576."
+  }
+}
+
+variable "receive_wait_time_seconds" {
+  type        = number
+  description = "Long-poll wait of ReceiveMessage (0-20)."
+  default     = 20
+  validation {
+    condition     = var.receive_wait_time_seconds >= 0 && var.receive_wait_time_seconds <= 20 && floor(var.receive_wait_time_seconds) == var.receive_wait_time_seconds
+    error_message = "receive_wait_time_seconds must be a whole number from 0 to 20."
+  }
+}
+
+variable "max_receive_count" {
+  type        = number
+  description = "Receives before SQS moves a message to the dead-letter queue (1-1000)."
+  default     = 5
+  validation {
+    condition     = var.max_receive_count >= 1 && var.max_receive_count <= 1000 && floor(var.max_receive_count) == var.max_receive_count
+    error_message = "max_receive_count must be a whole number from 1 to 1000."
+  }
+}
+
+variable "delay_seconds" {
+  type        = number
+  description = "Delay before a new message is visible (0-900)."
+  default     = 0
+  validation {
+    condition     = var.delay_seconds >= 0 && var.delay_seconds <= 900 && floor(var.delay_seconds) == var.delay_seconds
+    error_message = "delay_seconds must be a whole number from 0 to 900."
+  }
+}
+
+variable "fifo" {
+  type        = bool
+  description = "Make both queues FIFO (their names must then end in .fifo)."
+  default     = false
+}
+
+variable "content_based_deduplication" {
+  type        = bool
+  description = "FIFO only: deduplicate by the SHA-256 of the body."
+  default     = false
+}
+
+variable "kms_key_arn" {
+  type        = string
+  description = "Customer-managed KMS key (or alias) ARN for encryption at rest. Null: SQS-managed encryption (SSE-SQS)."
+  default     = null
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[\\w/-]+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key or alias ARN."
+  }
+}
+
+variable "create_access_policies" {
+  type        = bool
+  description = "Create the producer and consumer IAM policies (false for an emulator, which has no IAM)."
+  default     = true
+}
+
+variable "producer_principals" {
+  type        = list(string)
+  description = "IAM principal ARNs allowed to assume a producer role. Empty: no role is created."
+  default     = []
+  validation {
+    condition     = alltrue([for arn in var.producer_principals : can(regex("^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:", arn))])
+    error_message = "producer_principals must be IAM principal ARNs."
+  }
+}
+
+variable "consumer_principals" {
+  type        = list(string)
+  description = "IAM principal ARNs allowed to assume a consumer role. Empty: no role is created."
+  default     = []
+  validation {
+    condition     = alltrue([for arn in var.consumer_principals : can(regex("^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:", arn))])
+    error_message = "consumer_principals must be IAM principal ARNs."
+  }
+}
