@@ -13,12 +13,13 @@ export interface QueueFlags {
   queueUrl?: string;
   source: QueueSource;
   stack?: string;
+  terraformDir?: string;
   stateDir: string;
   logLevel: LogLevel;
   json?: boolean;
 }
 
-/** Adds --queue-url, --source, --stack, --state-dir, --log-level and --json, defaulted from env. */
+/** Adds --queue-url, --source, --stack, --terraform-dir, --state-dir, --log-level and --json, from env. */
 export function addQueueOptions(command: Command, env: Environment): Command {
   return command
     .addOption(
@@ -36,9 +37,17 @@ export function addQueueOptions(command: Command, env: Environment): Command {
         env.PULUMI_STACK,
       ),
     )
+    .addOption(terraformDirOption(env))
     .addOption(addStateDir(env))
     .addOption(logLevelOption(env))
     .option("--json", "print one machine-readable summary on stdout");
+}
+
+export function terraformDirOption(env: Environment): Option {
+  return new Option(
+    "--terraform-dir <dir>",
+    "Terraform working directory, with --source terraform [env TERRAFORM_DIR]",
+  ).default(env.TERRAFORM_DIR, "infra-terraform/");
 }
 
 export function addStateDir(env: Environment): Option {
@@ -59,6 +68,7 @@ export function resolveFromFlags(flags: QueueFlags): Promise<QueueLocation> {
     queueUrl: flags.queueUrl,
     source: flags.source,
     stack: flags.stack,
+    terraformDir: flags.terraformDir,
     stateDir: flags.stateDir,
     projectRoot,
   });

@@ -15,6 +15,8 @@ const envSchema = z.object({
   SQS_QUEUE_URL: z.string().min(1).optional(),
   QUEUE_SOURCE: z.enum(queueSources).optional(),
   PULUMI_STACK: z.string().min(1).optional(),
+  TERRAFORM_DIR: z.string().min(1).optional(),
+  TF_PLUGIN_MIRROR: z.string().min(1).optional(),
   SQS_STATE_DIR: z.string().min(1).optional(),
   LOCAL_SQS_PORT: port.optional(),
   LOG_LEVEL: z.enum(logLevels).optional(),
@@ -30,6 +32,8 @@ export const environmentHelp: Record<keyof Environment, string> = {
   SQS_QUEUE_URL: "queue URL; wins over stack outputs (--queue-url)",
   QUEUE_SOURCE: "where to read stack outputs: local | pulumi | terraform (--source)",
   PULUMI_STACK: "Pulumi stack to read outputs from (--stack)",
+  TERRAFORM_DIR: "Terraform working directory, infra-terraform/ by default (--terraform-dir)",
+  TF_PLUGIN_MIRROR: "provider mirror folder for an offline `terraform init` in tf:local (--plugin-mirror)",
   SQS_STATE_DIR: "local state folder: emulator data, outputs, outbox (--state-dir)",
   LOCAL_SQS_PORT: "port of the local SQS started by `npm run local` (--port)",
   LOG_LEVEL: "fatal | error | warn | info | debug | trace | silent (--log-level)",
@@ -51,4 +55,9 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     return `${name}=${JSON.stringify(env[name])} is invalid (${issue.message}); ${environmentHelp[name as keyof Environment]}`;
   });
   throw new ConfigurationError(`Bad environment variable: ${problems.join("; ")}. Fix or unset it.`);
+}
+
+/** This process's environment plus `extra`, for a child process (the Terraform CLI). */
+export function childEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra };
 }

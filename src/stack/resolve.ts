@@ -5,7 +5,7 @@
  */
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { resolve as resolvePath } from "node:path";
 import { localOutputsPath } from "../config/paths.js";
 import { QueueResolutionError } from "../errors.js";
 import {
@@ -17,6 +17,9 @@ import {
 } from "./outputs.js";
 
 export const queueSources = ["local", "pulumi", "terraform"] as const;
+
+/** Relative to the project root, as users type it. */
+export const DEFAULT_TERRAFORM_DIR = "infra-terraform";
 export type QueueSource = (typeof queueSources)[number];
 
 /** Where the queue is, and how to reach it. */
@@ -40,6 +43,8 @@ export interface ResolveOptions {
   readonly stateDir: string;
   /** Folder holding Pulumi.yaml and infra-terraform/. */
   readonly projectRoot: string;
+  /** Terraform working directory (`--terraform-dir` / `TERRAFORM_DIR`); infra-terraform/ by default. */
+  readonly terraformDir?: string | undefined;
 }
 
 export interface CommandResult {
@@ -201,7 +206,7 @@ async function readPulumiOutputs(options: ResolveOptions, run: RunCommand): Prom
 }
 
 async function readTerraformOutputs(options: ResolveOptions, run: RunCommand): Promise<StackOutputs> {
-  const dir = "infra-terraform";
+  const dir = options.terraformDir ?? DEFAULT_TERRAFORM_DIR;
   const args = [`-chdir=${dir}`, "output", "-json"];
   let result: CommandResult;
   try {
@@ -228,7 +233,7 @@ async function readTerraformOutputs(options: ResolveOptions, run: RunCommand): P
   }
   if (Object.keys(outputs).length === 0) {
     return fail(
-      `Terraform state in ${join(options.projectRoot, dir)} has no outputs. Run \`terraform -chdir=${dir} apply\` first.`,
+      `Terraform state in ${resolvePath(options.projectRoot, dir)} has no outputs. Run \`terraform -chdir=${dir} apply\` first.`,
     );
   }
   // Terraform exports null for an unset optional output (endpoint on AWS).

@@ -158,6 +158,13 @@ describe("queue resolution", () => {
       ]);
     });
 
+    it("runs in another working directory when one is given", async () => {
+      const terraform = await fakeCli("terraform", { stdout: terraformJson(outputs) });
+      process.env.PATH = `${terraform.dir}${delimiter}${savedPath}`;
+      await resolveQueue(options({ source: "terraform", terraformDir: "/tmp/elsewhere" }));
+      expect((await terraform.calls())[0]?.args).toEqual(["-chdir=/tmp/elsewhere", "output", "-json"]);
+    });
+
     it("says to apply first when the state has no outputs", async () => {
       const terraform = await fakeCli("terraform", { stdout: "{}\n" });
       process.env.PATH = `${terraform.dir}${delimiter}${savedPath}`;
