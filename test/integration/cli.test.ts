@@ -248,6 +248,21 @@ describe("infra scripts", () => {
   });
 });
 
+describe("tf:local", () => {
+  it("says to start the local stack first when there is none", async () => {
+    const empty = await mkdtemp(join(tmpdir(), "no-stack-"));
+    const result = await runCli("tf-local", ["--state-dir", empty]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("npm run local");
+  });
+
+  it("refuses an unknown action", async () => {
+    const result = await runCli("tf-local", ["plan"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Unknown action "plan": use apply or destroy');
+  });
+});
+
 describe("demo", () => {
   it("runs the whole job on the embedded SQS: 1,000 produced, 1,000 processed, 0 dead-lettered", async () => {
     const demoState = await mkdtemp(join(tmpdir(), "demo-"));

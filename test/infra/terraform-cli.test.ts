@@ -1,0 +1,30 @@
+/** Terraform's own checks, offline: fmt, init from the provider mirror, validate, terraform test. */
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { projectRoot } from "../../src/config/paths.js";
+import { Terraform } from "../../src/local/terraform.js";
+import { copyModule, pluginMirror, terraform } from "../support/terraform.js";
+
+describe.skipIf(!terraform)(`terraform ${terraform ?? "(absent)"} on infra-terraform/`, () => {
+  const checkout = new Terraform({ dir: join(projectRoot, "infra-terraform"), output: "pipe" });
+  const copy = copyModule();
+  const cli = new Terraform({ dir: copy, pluginMirror, output: "pipe" });
+
+  it("is formatted (terraform fmt -check)", async () => {
+    const result = await checkout.run(["fmt", "-check", "-recursive", "-diff"]);
+    expect(result.stdout, "run `terraform fmt -recursive infra-terraform`").toBe("");
+    expect(result.code).toBe(0);
+  });
+
+  it("initialises offline, validates, and passes `terraform test` with a mocked provider", async () => {
+    const init = await cli.run(["init", "-input=false", "-no-color", "-backend=false"]);
+    expect(init.code, init.stderr).toBe(0);
+    const validate = await cli.run(["validate", "-no-color"]);
+    expect(validate.stdout + validate.stderr).toContain("The configuration is valid");
+    const test = await cli.run(["test", "-no-color"]);
+    expect(test.code, test.stdout + test.stderr).toBe(0);
+    expect(test.stdout).toMatch(/Success! \d+ passed, 0 failed/);
+    expect(test.stdout).toContain('run "rejects_fifo_name_without_suffix"... pass');
+    await cli.dispose();
+  }, 120_000);
+});
