@@ -453,9 +453,13 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       });
     } catch (error) {
       if (error instanceof PoisonMessageError) return this.deadLetter(tracked, error);
+      this.freeSlot(tracked);
       await this.retryLater(tracked, error);
       return false;
     }
+    // The slot is free as soon as the handler is done: the delete is batched in the background,
+    // and the message counts as processed only once SQS confirmed it.
+    this.freeSlot(tracked);
     try {
       await this.deletes.add(tracked.receiptHandle);
     } catch (error) {
@@ -470,6 +474,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.stats.processed += 1;
     this.emit("processed", message);
     return true;
+  }
+
+  private freeSlot(tracked: Tracked): void {
+    if (this.tracked.delete(tracked.receiptHandle)) this.fill();
   }
 
   private async retryLater(tracked: Tracked, cause: unknown): Promise<void> {
