@@ -3,11 +3,14 @@
  * sent but written as an RFC 822 `.eml` file into an outbox folder, so that a run is tangible
  * (open the file in any mail client) without an SMTP server.
  */
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import nodemailer from "nodemailer";
 import { maskEmail, type Registration } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
+
+/** The outbox's journal: one `<id>\t<time>` line per email written. */
+export const JOURNAL = "sent.log";
 
 /** Sends one welcome email. `id` is stable for a registration: a resend reuses it. */
 export interface WelcomeSender {
@@ -69,6 +72,8 @@ export class OutboxMailer implements WelcomeSender {
     const temporary = `${file}.${process.pid}.tmp`;
     await writeFile(temporary, info.message as Buffer);
     await rename(temporary, file);
+    // One line per email written: the file for an id is replaced, the journal shows every send.
+    await appendFile(join(this.outboxDir, JOURNAL), `${id}\t${new Date().toISOString()}\n`);
     this.logger.info(
       { to: maskEmail(registration.email), registrationId: id },
       "welcome email written to the outbox",
