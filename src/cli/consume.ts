@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { readEnvironment } from "../config/env.js";
 import { Consumer, type ConsumerStats } from "../consumer/consumer.js";
-import { registrationHandler } from "../consumer/registration-handler.js";
+import { type RegistrationCounts, registrationHandler } from "../consumer/registration-handler.js";
+import { SqliteSentEmailStore } from "../consumer/sent-emails.js";
 import { OutboxMailer } from "../consumer/welcome-email.js";
 import { createSqsClient, explained, explainSqsError } from "../sqs/client.js";
 import { countRequests, totalRequests } from "../sqs/request-counter.js";
@@ -25,10 +26,15 @@ interface ConsumeFlags extends QueueFlags {
   concurrency: number;
   waitTime?: number;
   outbox?: string;
+  sentStore?: string;
 }
 
 export function outboxDir(stateDir: string): string {
   return join(stateDir, "outbox");
+}
+
+export function sentStorePath(stateDir: string): string {
+  return join(stateDir, "sent-emails.sqlite");
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -49,7 +55,11 @@ async function main(argv: readonly string[]): Promise<number> {
         "long-poll wait, 0–20 (default 20; 1 with --until-empty)",
         wholeNumber("--wait-time", 0),
       )
-      .option("--outbox <dir>", "folder for the welcome emails (default: <state-dir>/outbox)"),
+      .option("--outbox <dir>", "folder for the welcome emails (default: <state-dir>/outbox)")
+      .option(
+        "--sent-store <file>",
+        "SQLite file of sent emails, for idempotency (default: <state-dir>/sent-emails.sqlite)",
+      ),
     env,
   ).showHelpAfterError("(run with --help for usage)");
   program.parse(argv, { from: "user" });
@@ -61,11 +71,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const client = createSqsClient(location);
   const counts = countRequests(client);
   const outbox = flags.outbox ?? outboxDir(flags.stateDir);
+  const store = new SqliteSentEmailStore(flags.sentStore ?? sentStorePath(flags.stateDir));
+  const emails: RegistrationCounts = { sent: 0, duplicates: 0 };
   const consumer = new Consumer({
     client,
     queueUrl: location.queueUrl,
     deadLetterQueueUrl: location.deadLetterQueueUrl,
-    handler: registrationHandler(new OutboxMailer({ outboxDir: outbox, logger })),
+    handler: registrationHandler(new OutboxMailer({ outboxDir: outbox, logger }), store, emails),
     concurrency: flags.concurrency,
     // With --until-empty a short poll ends the run soon after the queue drains.
     waitTimeSeconds: flags.waitTime ?? (flags.untilEmpty ? 1 : 20),
@@ -89,11 +101,14 @@ async function main(argv: readonly string[]): Promise<number> {
     throw explainSqsError(error, location.queueUrl, "receive messages", location) ?? error;
   } finally {
     client.destroy();
+    store.close();
   }
   const seconds = (performance.now() - started) / 1000;
   const summary = {
     queueUrl: location.queueUrl,
     ...stats,
+    emailsSent: emails.sent,
+    duplicatesSkipped: emails.duplicates,
     seconds: Number(seconds.toFixed(3)),
     messagesPerSecond: Math.round(stats.processed / Math.max(seconds, 1e-3)),
     requests: totalRequests(counts),

@@ -6,6 +6,7 @@ import { rm } from "node:fs/promises";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { Consumer } from "../consumer/consumer.js";
 import { registrationHandler } from "../consumer/registration-handler.js";
+import { SqliteSentEmailStore } from "../consumer/sent-emails.js";
 import { OutboxMailer } from "../consumer/welcome-email.js";
 import { toOutgoing } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
@@ -53,6 +54,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const logger = options.logger ?? silentLogger;
   const started = performance.now();
   await rm(options.outboxDir, { recursive: true, force: true });
+  const store = new SqliteSentEmailStore(":memory:");
   const stack = await startLocalStack({ port: 0 });
   const client = createSqsClient(stack.outputs);
   const counts = countRequests(client);
@@ -64,7 +66,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       client,
       queueUrl,
       deadLetterQueueUrl,
-      handler: registrationHandler(new OutboxMailer({ outboxDir: options.outboxDir, logger })),
+      handler: registrationHandler(new OutboxMailer({ outboxDir: options.outboxDir, logger }), store),
       concurrency: options.concurrency ?? 50,
       waitTimeSeconds: 1,
       stopWhenEmpty: true,
@@ -87,6 +89,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     };
   } finally {
     client.destroy();
+    store.close();
     await stack.stop();
   }
 }

@@ -2,7 +2,7 @@
  * The CLIs as a user runs them: child processes through tsx, against a real fauxqs in this
  * process. Every failure path ends in one clear message and a non-zero exit.
  */
-import { mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -187,13 +187,29 @@ describe("produce then consume through the local stack outputs", () => {
     const outbox = await mkdtemp(join(tmpdir(), "outbox-"));
     const consumed = await runCli("consume", withState("--until-empty", "--json", "--outbox", outbox));
     expect(consumed.code).toBe(0);
-    expect(JSON.parse(consumed.stdout)).toMatchObject({ processed: 100, failed: 0, deadLettered: 0, outbox });
+    expect(JSON.parse(consumed.stdout)).toMatchObject({
+      processed: 100,
+      failed: 0,
+      deadLettered: 0,
+      emailsSent: 100,
+      duplicatesSkipped: 0,
+      outbox,
+    });
     expect((await readdir(outbox)).filter((f) => f.endsWith(".eml"))).toHaveLength(100);
     expect(await queueDepth(sqs.client, sqs.queueUrl)).toBe(0);
   });
 
+  it("sends one email per registration when the same registrations arrive twice", async () => {
+    for (let i = 0; i < 2; i++)
+      expect((await runCli("produce", withState("--count", "5", "--seed", "9"))).code).toBe(0);
+    const outbox = await mkdtemp(join(tmpdir(), "outbox-"));
+    const consumed = await runCli("consume", withState("--until-empty", "--json", "--outbox", outbox));
+    expect(JSON.parse(consumed.stdout)).toMatchObject({ processed: 10, emailsSent: 5, duplicatesSkipped: 5 });
+    expect((await readFile(join(outbox, "sent.log"), "utf8")).trim().split("\n")).toHaveLength(5);
+  });
+
   it("stops after --max-messages", async () => {
-    await runCli("produce", withState("--count", "30"));
+    await runCli("produce", withState("--count", "30", "--seed", "2"));
     const outbox = await mkdtemp(join(tmpdir(), "outbox-"));
     const consumed = await runCli(
       "consume",
@@ -205,7 +221,7 @@ describe("produce then consume through the local stack outputs", () => {
   });
 
   it("finishes in-flight work on SIGTERM, exits 0 and loses nothing", async () => {
-    await runCli("produce", withState("--count", "400"));
+    await runCli("produce", withState("--count", "400", "--seed", "3"));
     const outbox = await mkdtemp(join(tmpdir(), "outbox-"));
     const child = startCli("consume", withState("--json", "--outbox", outbox, "--concurrency", "10"));
     let stdout = "";
@@ -278,6 +294,6 @@ describe("demo", () => {
       leftInDeadLetterQueue: 0,
       outbox: join(demoState, "demo-outbox"),
     });
-    expect(await readdir(summary.outbox)).toHaveLength(1000);
+    expect((await readdir(summary.outbox)).filter((f) => f.endsWith(".eml"))).toHaveLength(1000);
   });
 });

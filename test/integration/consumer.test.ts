@@ -10,7 +10,7 @@ import {
 import { afterEach, describe, expect, it } from "vitest";
 import { Consumer, type ConsumerOptions } from "../../src/consumer/consumer.js";
 import { registrationHandler } from "../../src/consumer/registration-handler.js";
-import { OutboxMailer } from "../../src/consumer/welcome-email.js";
+import { JOURNAL, OutboxMailer } from "../../src/consumer/welcome-email.js";
 import { toOutgoing } from "../../src/contract/registration.js";
 import { SqsAccessError } from "../../src/errors.js";
 import { generateRegistrations } from "../../src/producer/input.js";
@@ -63,8 +63,10 @@ describe("consumer against a real fauxqs", () => {
     const stats = await c.finished;
     expect(stats).toMatchObject({ received: 120, processed: 120, failed: 0, deadLettered: 0 });
     expect(await queueDepth(sqs.client, sqs.queueUrl)).toBe(0);
-    const files = await readdir(outbox);
+    const files = (await readdir(outbox)).filter((f) => f.endsWith(".eml"));
     expect(files.sort()).toEqual(registrations.map((r) => `${r.id}.eml`).sort());
+    const journal = (await readFile(join(outbox, JOURNAL), "utf8")).trim().split("\n");
+    expect(journal).toHaveLength(120);
     const first = registrations[0];
     const eml = await readFile(join(outbox, `${first?.id}.eml`), "utf8");
     expect(eml).toContain(`To: ${first?.nome.normalize()}`);
