@@ -2,8 +2,10 @@
  * The consumer runtime: long-polls SQS, runs a handler for each message with bounded
  * concurrency, and deletes a message only after its handler succeeded.
  *
- * - Polling is separate from processing: a receive is made only when a full batch (10) fits in
- *   the free slots, so a slow message holds one slot, never the others.
+ * - Polling is separate from processing: pollers fill a small buffer of received messages
+ *   (`prefetch`) and handlers take from it, so a handler never waits for a receive round trip.
+ *   A receive asks for a full batch (10) and is made only when a full batch fits; a slow message
+ *   holds one slot, never the others.
  * - Deletes and visibility changes go through batchers (10 entries a request).
  * - One heartbeat extends the visibility of messages close to expiry, so a slow handler keeps
  *   its message invisible instead of letting a second consumer start it again.
@@ -45,8 +47,13 @@ export interface ConsumerOptions {
   readonly handler: MessageHandler;
   /** Where poison messages go. Default: the queue's RedrivePolicy target. */
   readonly deadLetterQueueUrl?: string | undefined;
-  /** Messages in flight at most (received and not yet deleted or released). Default 20. */
+  /** Handlers running at once. Default 20. */
   readonly concurrency?: number;
+  /**
+   * Received messages that may wait for a free handler, on top of `concurrency`. Default: a fifth
+   * of the concurrency, at least one batch (10). The heartbeat keeps them invisible too.
+   */
+  readonly prefetch?: number;
   /** Long-poll wait of each receive, 0–20 s. Default 20 (the cheapest). */
   readonly waitTimeSeconds?: number;
   /** Visibility timeout the heartbeat renews. Default: the queue's VisibilityTimeout. */
@@ -138,6 +145,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   private readonly queueUrl: string;
   private readonly handler: MessageHandler;
   private readonly concurrency: number;
+  private readonly prefetch: number;
   private readonly maxPollers: number;
   private readonly waitTimeSeconds: number;
   private readonly retryBaseDelaySeconds: number;
@@ -153,10 +161,17 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   private visibilityTimeoutSeconds: number | undefined;
   private fifo = false;
   private state: "new" | "running" | "stopping" | "stopped" = "new";
+  /** Received and not yet settled: buffered and running messages. */
   private readonly tracked = new Map<string, Tracked>();
+  /** Received, waiting for a free handler, in the order SQS returned them. */
+  private buffer: Tracked[] = [];
+  /** Work under way per message: its handler, then its delete or visibility change. */
   private readonly running = new Set<Promise<void>>();
+  /** Handlers running now: what `concurrency` limits. */
+  private activeHandlers = 0;
   private readonly receives = new Set<Promise<void>>();
-  private readonly groups = new Map<string, { chain: Promise<void>; blocked: boolean }>();
+  /** FIFO: message groups with a message running (one at a time, in order). */
+  private readonly busyGroups = new Set<string>();
   private reserved = 0;
   private activeReceives = 0;
   private receiveErrors = 0;
@@ -175,6 +190,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   constructor(options: ConsumerOptions) {
     super();
     checkRange("concurrency", options.concurrency, 1, 10_000);
+    checkRange("prefetch", options.prefetch, 0, 10_000);
     checkRange("waitTimeSeconds", options.waitTimeSeconds, 0, 20);
     checkRange("visibilityTimeoutSeconds", options.visibilityTimeoutSeconds, 1, 43_200);
     checkRange("retryBaseDelaySeconds", options.retryBaseDelaySeconds, 0, 43_200);
@@ -189,7 +205,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.handler = options.handler;
     this.deadLetterQueueUrl = options.deadLetterQueueUrl;
     this.concurrency = options.concurrency ?? 20;
-    // Enough pollers to keep every slot fed with full batches, at least one.
+    this.prefetch = options.prefetch ?? Math.max(SQS_BATCH_LIMIT, Math.ceil(this.concurrency / 5));
+    // Enough pollers to keep every slot fed with full batches, at least one; each costs at most
+    // 3 requests a minute when the queue is empty (20 s long polls).
     this.maxPollers = Math.max(1, Math.floor(this.concurrency / SQS_BATCH_LIMIT));
     this.waitTimeSeconds = options.waitTimeSeconds ?? 20;
     this.visibilityTimeoutSeconds = options.visibilityTimeoutSeconds;
@@ -266,7 +284,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     await this.settleOrTimeout([...this.receives], RECEIVE_GRACE_MS);
     this.receiveAbort.abort();
     await Promise.allSettled([...this.receives]);
-    const unstarted = [...this.tracked.values()].filter((t) => !t.started);
+    const unstarted = this.buffer;
+    this.buffer = [];
     await Promise.allSettled(unstarted.map((t) => this.release(t)));
     const outcome = await this.settleOrTimeout([...this.running], this.shutdownTimeoutMs);
     if (outcome === "timeout") {
@@ -312,14 +331,14 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     return QueueUrl;
   }
 
-  /** Starts receives while a full batch fits in the free slots. */
+  /** Starts receives while a full batch fits in the free room (handlers plus buffer). */
   private fill(): void {
     while (this.state === "running" && !this.draining && this.activeReceives < this.maxPollers) {
-      const free = this.concurrency - this.tracked.size - this.reserved;
+      const free = this.concurrency + this.prefetch - this.tracked.size - this.reserved;
       const left = this.maxMessages - this.stats.received - this.reserved;
       const wanted = Math.min(SQS_BATCH_LIMIT, left);
-      if (wanted <= 0 || free < Math.min(wanted, this.concurrency)) return;
-      const batch = Math.min(wanted, free);
+      if (wanted <= 0 || free < wanted) return;
+      const batch = wanted;
       const receive = this.receive(batch);
       this.receives.add(receive);
       void receive.finally(() => this.receives.delete(receive));
@@ -359,7 +378,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.stats.received += messages.length;
     if (messages.length === 0) this.stats.emptyReceives += 1;
     if (this.stopWhenEmpty) this.draining = messages.length === 0 && this.tracked.size === 0;
-    for (const message of messages) this.dispatch(this.track(message, true));
+    for (const message of messages) this.buffer.push(this.track(message, true));
+    this.pump();
     if (messages.length === 0) this.checkDone();
     this.fill();
   }
@@ -402,33 +422,31 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     return tracked;
   }
 
-  private dispatch(tracked: Tracked): void {
-    const groupId = this.fifo ? tracked.message.Attributes?.MessageGroupId : undefined;
-    if (groupId === undefined) {
-      this.run(tracked);
-      return;
-    }
-    const group = this.groups.get(groupId) ?? { chain: Promise.resolve(), blocked: false };
-    this.groups.set(groupId, group);
-    const chain = group.chain.then(async () => {
-      if (!this.tracked.has(tracked.receiptHandle)) return; // released at stop
-      if (group.blocked || this.state !== "running") {
-        // An earlier message of the group failed: this one must wait for it, in order.
-        await this.release(tracked);
-        return;
+  /** Starts buffered messages while handlers are free (FIFO: one at a time per group). */
+  private pump(): void {
+    if (this.state !== "running") return;
+    for (let i = 0; i < this.buffer.length && this.activeHandlers < this.concurrency; ) {
+      const tracked = this.buffer[i] as Tracked;
+      const group = this.groupOf(tracked);
+      if (group !== undefined && this.busyGroups.has(group)) {
+        i++;
+        continue;
       }
-      const ok = await this.run(tracked);
-      if (!ok) group.blocked = true;
-    });
-    group.chain = chain;
-    void chain.finally(() => {
-      if (this.groups.get(groupId)?.chain === chain) this.groups.delete(groupId);
-    });
+      this.buffer.splice(i, 1);
+      this.run(tracked);
+    }
   }
 
-  /** Runs the handler and settles the message. Resolves true when it was processed. */
-  private run(tracked: Tracked): Promise<boolean> {
+  private groupOf(tracked: Tracked): string | undefined {
+    return this.fifo ? tracked.message.Attributes?.MessageGroupId : undefined;
+  }
+
+  /** Runs the handler and settles the message; the slot is freed when the handler is done. */
+  private run(tracked: Tracked): void {
     tracked.started = true;
+    this.activeHandlers += 1;
+    const group = this.groupOf(tracked);
+    if (group !== undefined) this.busyGroups.add(group);
     const work = this.process(tracked);
     const settled = work.then(
       () => undefined,
@@ -437,11 +455,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.running.add(settled);
     void settled.finally(() => {
       this.running.delete(settled);
-      this.tracked.delete(tracked.receiptHandle);
+      this.freeSlot(tracked);
       this.checkDone();
+      this.pump();
       this.fill();
     });
-    return work.catch(() => false);
   }
 
   private async process(tracked: Tracked): Promise<boolean> {
@@ -453,6 +471,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       });
     } catch (error) {
       if (error instanceof PoisonMessageError) return this.deadLetter(tracked, error);
+      this.holdBackGroup(tracked);
       this.freeSlot(tracked);
       await this.retryLater(tracked, error);
       return false;
@@ -476,8 +495,28 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     return true;
   }
 
+  /** The handler is done: its slot takes the next buffered message, its group's next one too. */
   private freeSlot(tracked: Tracked): void {
-    if (this.tracked.delete(tracked.receiptHandle)) this.fill();
+    if (!this.tracked.delete(tracked.receiptHandle)) return; // freed already
+    this.activeHandlers -= 1;
+    const group = this.groupOf(tracked);
+    if (group !== undefined) this.busyGroups.delete(group);
+    this.pump();
+    this.fill();
+  }
+
+  /**
+   * FIFO: a failed message must be processed before the rest of its group, so the group's
+   * buffered messages go back to the queue; SQS delivers none of the group while the failed one
+   * is invisible, and then delivers it first.
+   */
+  private holdBackGroup(tracked: Tracked): void {
+    const group = this.groupOf(tracked);
+    if (group === undefined) return;
+    const held = this.buffer.filter((t) => this.groupOf(t) === group);
+    if (held.length === 0) return;
+    this.buffer = this.buffer.filter((t) => this.groupOf(t) !== group);
+    for (const t of held) void this.release(t);
   }
 
   private async retryLater(tracked: Tracked, cause: unknown): Promise<void> {
@@ -528,9 +567,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       );
     } catch (sendError) {
       // Not forwarded: treat as a failure, the queue's redrive policy still catches it.
+      this.holdBackGroup(tracked);
+      this.freeSlot(tracked);
       await this.retryLater(tracked, sendError);
       return false;
     }
+    this.freeSlot(tracked);
     try {
       await this.deletes.add(tracked.receiptHandle);
     } catch (deleteError) {
