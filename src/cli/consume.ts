@@ -3,6 +3,7 @@
  * SIGINT/SIGTERM: stop receiving, finish what is in flight, flush deletes, exit 0.
  */
 import { join } from "node:path";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { Command } from "commander";
 import { readEnvironment } from "../config/env.js";
 import { Consumer, type ConsumerStats } from "../consumer/consumer.js";
@@ -27,6 +28,7 @@ interface ConsumeFlags extends QueueFlags {
   waitTime?: number;
   outbox?: string;
   sentStore?: string;
+  sendLatency: number;
 }
 
 export function outboxDir(stateDir: string): string {
@@ -59,6 +61,12 @@ async function main(argv: readonly string[]): Promise<number> {
       .option(
         "--sent-store <file>",
         "SQLite file of sent emails, for idempotency (default: <state-dir>/sent-emails.sqlite)",
+      )
+      .option(
+        "--send-latency <ms>",
+        "simulated mail-server latency per email",
+        wholeNumber("--send-latency", 0),
+        0,
       ),
     env,
   ).showHelpAfterError("(run with --help for usage)");
@@ -71,13 +79,30 @@ async function main(argv: readonly string[]): Promise<number> {
   const client = createSqsClient(location);
   const counts = countRequests(client);
   const outbox = flags.outbox ?? outboxDir(flags.stateDir);
-  const store = new SqliteSentEmailStore(flags.sentStore ?? sentStorePath(flags.stateDir));
+  const { Attributes = {} } = await explained(
+    () =>
+      client.send(
+        new GetQueueAttributesCommand({ QueueUrl: location.queueUrl, AttributeNames: ["VisibilityTimeout"] }),
+      ),
+    location.queueUrl,
+    "receive messages",
+    location,
+  );
+  const visibilityTimeoutSeconds = Number(Attributes.VisibilityTimeout ?? 30);
+  // A claim must lapse before a killed consumer's message is delivered again (visibility timeout).
+  const leaseMs = Math.min(30_000, Math.max(1_000, (visibilityTimeoutSeconds * 1000) / 2));
+  const store = new SqliteSentEmailStore(flags.sentStore ?? sentStorePath(flags.stateDir), { leaseMs });
   const emails: RegistrationCounts = { sent: 0, duplicates: 0 };
   const consumer = new Consumer({
     client,
     queueUrl: location.queueUrl,
     deadLetterQueueUrl: location.deadLetterQueueUrl,
-    handler: registrationHandler(new OutboxMailer({ outboxDir: outbox, logger }), store, emails),
+    handler: registrationHandler(
+      new OutboxMailer({ outboxDir: outbox, logger, latencyMs: flags.sendLatency }),
+      store,
+      emails,
+    ),
+    visibilityTimeoutSeconds,
     concurrency: flags.concurrency,
     // With --until-empty a short poll ends the run soon after the queue drains.
     waitTimeSeconds: flags.waitTime ?? (flags.untilEmpty ? 1 : 20),

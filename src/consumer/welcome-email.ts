@@ -3,7 +3,7 @@
  * sent but written as an RFC 822 `.eml` file into an outbox folder, so that a run is tangible
  * (open the file in any mail client) without an SMTP server.
  */
-import { appendFile, mkdir, rename, writeFile } from "node:fs/promises";
+import { access, appendFile, mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import nodemailer from "nodemailer";
 import { maskEmail, type Registration } from "../contract/registration.js";
@@ -21,6 +21,8 @@ export interface OutboxOptions {
   readonly outboxDir: string;
   readonly from?: string;
   readonly logger?: Logger;
+  /** Simulated mail-server latency per email, in ms (demos and fault tests). Default 0. */
+  readonly latencyMs?: number;
 }
 
 export function welcomeText(nome: string): { subject: string; text: string } {
@@ -37,7 +39,16 @@ export function welcomeText(nome: string): { subject: string; text: string } {
   };
 }
 
-/** Writes each welcome email as `<id>.eml`; the same id overwrites, so a duplicate adds no file. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes each welcome email as `<id>.eml`, once per id; `sent.log` gets one line per email. */
 export class OutboxMailer implements WelcomeSender {
   private readonly transport = nodemailer.createTransport({
     streamTransport: true,
@@ -47,12 +58,14 @@ export class OutboxMailer implements WelcomeSender {
   private readonly outboxDir: string;
   private readonly from: string;
   private readonly logger: Logger;
+  private readonly latencyMs: number;
   private ready: Promise<unknown> | undefined;
 
   constructor(options: OutboxOptions) {
     this.outboxDir = options.outboxDir;
     this.from = options.from ?? "Cadastro <no-reply@example.com>";
     this.logger = options.logger ?? silentLogger;
+    this.latencyMs = options.latencyMs ?? 0;
   }
 
   async send(registration: Registration, id: string): Promise<void> {
@@ -67,7 +80,15 @@ export class OutboxMailer implements WelcomeSender {
       messageId: `<${id}@welcome.local>`,
       headers: { "X-Registration-Id": id },
     });
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     const file = join(this.outboxDir, `${id}.eml`);
+    // Delivered already (a consumer died after delivering, before recording it): the outbox, like
+    // a recipient's mailbox with its Message-ID, holds one copy. An SMTP sender cannot look, which
+    // is why the claim store comes first; the stable Message-ID lets mail clients drop the rest.
+    if (await exists(file)) {
+      this.logger.debug({ registrationId: id }, "welcome email already in the outbox");
+      return;
+    }
     // Write then rename: a reader (or a crash) never sees half an email.
     const temporary = `${file}.${process.pid}.tmp`;
     await writeFile(temporary, info.message as Buffer);
