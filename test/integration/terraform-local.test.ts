@@ -42,10 +42,16 @@ describe.skipIf(!terraform)("npm run tf:local on the embedded SQS", () => {
       queueUrl: `${stack.emulator.endpoint}/000000000000/user-registrations-terraform`,
     });
     const outbox = await mkdtemp(join(tmpdir(), "tf-outbox-"));
-    const consumed = await runCli("consume", ["--until-empty", "--outbox", outbox, ...source], { env });
+    const consumed = await runCli(
+      "consume",
+      ["--until-empty", "--outbox", outbox, "--state-dir", stateDir, ...source],
+      {
+        env,
+      },
+    );
     expect(consumed.code, consumed.stderr).toBe(0);
     expect(JSON.parse(consumed.stdout)).toMatchObject({ processed: 25, deadLettered: 0 });
-    expect(await readdir(outbox)).toHaveLength(25);
+    expect((await readdir(outbox)).filter((f) => f.endsWith(".eml"))).toHaveLength(25);
 
     const destroyed = await runCli("tf-local", ["destroy", ...common], { env });
     expect(destroyed.code, destroyed.stderr).toBe(0);
