@@ -4,12 +4,14 @@
  */
 import { join } from "node:path";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { readEnvironment } from "../config/env.js";
 import { Consumer, type ConsumerStats } from "../consumer/consumer.js";
 import { type RegistrationCounts, registrationHandler } from "../consumer/registration-handler.js";
 import { SqliteSentEmailStore } from "../consumer/sent-emails.js";
 import { OutboxMailer } from "../consumer/welcome-email.js";
+import { type HealthServer, startHealthServer } from "../observability/health-server.js";
+import { consumerMetrics } from "../observability/metrics.js";
 import { createSqsClient, explained, explainSqsError } from "../sqs/client.js";
 import { countRequests, totalRequests } from "../sqs/request-counter.js";
 import {
@@ -29,6 +31,8 @@ interface ConsumeFlags extends QueueFlags {
   outbox?: string;
   sentStore?: string;
   sendLatency: number;
+  healthPort?: number;
+  healthHost: string;
 }
 
 export function outboxDir(stateDir: string): string {
@@ -67,6 +71,16 @@ async function main(argv: readonly string[]): Promise<number> {
         "simulated mail-server latency per email",
         wholeNumber("--send-latency", 0),
         0,
+      )
+      .addOption(
+        new Option("--health-port <port>", "serve /healthz and /metrics on this port [env HEALTH_PORT]")
+          .argParser(wholeNumber("--health-port", 0))
+          .default(env.HEALTH_PORT),
+      )
+      .addOption(
+        new Option("--health-host <address>", "address of the health port [env HEALTH_HOST]").default(
+          env.HEALTH_HOST ?? "127.0.0.1",
+        ),
       ),
     env,
   ).showHelpAfterError("(run with --help for usage)");
@@ -117,14 +131,25 @@ async function main(argv: readonly string[]): Promise<number> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
 
+  let health: HealthServer | undefined;
   let stats: ConsumerStats;
   try {
+    if (flags.healthPort !== undefined) {
+      const { registry } = consumerMetrics(consumer, client);
+      health = await startHealthServer(consumer, {
+        port: flags.healthPort,
+        host: flags.healthHost,
+        registry,
+      });
+      logger.info({ url: health.url }, "serving /healthz and /metrics");
+    }
     await explained(() => consumer.start(), location.queueUrl, "receive messages", location);
     stats = await consumer.finished;
   } catch (error) {
     await consumer.stop();
     throw explainSqsError(error, location.queueUrl, "receive messages", location) ?? error;
   } finally {
+    await health?.close();
     client.destroy();
     store.close();
   }

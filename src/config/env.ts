@@ -21,6 +21,8 @@ const envSchema = z.object({
   LOCAL_SQS_PORT: port.optional(),
   LOG_LEVEL: z.enum(logLevels).optional(),
   CONSUMER_CONCURRENCY: positive.optional(),
+  HEALTH_PORT: port.optional(),
+  HEALTH_HOST: z.string().min(1).optional(),
 });
 
 export type Environment = z.infer<typeof envSchema>;
@@ -36,6 +38,8 @@ export const environmentHelp: Record<keyof Environment, string> = {
   LOCAL_SQS_PORT: "port of the local SQS started by `npm run local` (--port)",
   LOG_LEVEL: "fatal | error | warn | info | debug | trace | silent (--log-level)",
   CONSUMER_CONCURRENCY: "messages the consumer works on at once (--concurrency)",
+  HEALTH_PORT: "port of the consumer's /healthz and /metrics; off when unset (--health-port)",
+  HEALTH_HOST: "address the health port listens on; 127.0.0.1 by default (--health-host)",
 };
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {

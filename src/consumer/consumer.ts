@@ -90,6 +90,10 @@ export interface ConsumerStats {
 }
 
 export interface ConsumerEvents {
+  /** A receive succeeded (empty or not): the loop is alive and SQS answers. */
+  received: [messages: Message[]];
+  /** A handler returned (ok) or threw, after `seconds`. */
+  handled: [message: Message, seconds: number, ok: boolean];
   processed: [message: Message];
   failed: [error: HandlerError, message: Message];
   "dead-lettered": [error: PoisonMessageError, message: Message];
@@ -166,7 +170,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   /** Received, waiting for a free handler, in the order SQS returned them. */
   private buffer: Tracked[] = [];
   /** Work under way per message: its handler, then its delete or visibility change. */
-  private readonly running = new Set<Promise<void>>();
+  private readonly work = new Set<Promise<void>>();
   /** Handlers running now: what `concurrency` limits. */
   private activeHandlers = 0;
   private readonly receives = new Set<Promise<void>>();
@@ -235,9 +239,19 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     return this.finishedPromise;
   }
 
-  /** Messages received and not yet settled. */
+  /** Messages received and not yet settled (running or buffered). */
   get inFlight(): number {
     return this.tracked.size;
+  }
+
+  /** Whether the consumer is receiving (started and not stopping). */
+  get running(): boolean {
+    return this.state === "running";
+  }
+
+  /** The long-poll wait of each receive, in seconds. */
+  get pollSeconds(): number {
+    return this.waitTimeSeconds;
   }
 
   /** Checks the queue (throws when it is unusable), then starts polling. */
@@ -287,10 +301,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const unstarted = this.buffer;
     this.buffer = [];
     await Promise.allSettled(unstarted.map((t) => this.release(t)));
-    const outcome = await this.settleOrTimeout([...this.running], this.shutdownTimeoutMs);
+    const outcome = await this.settleOrTimeout([...this.work], this.shutdownTimeoutMs);
     if (outcome === "timeout") {
       this.logger.warn(
-        { running: this.running.size },
+        { running: this.work.size },
         "shutdown deadline passed: leaving running messages to reappear after their visibility timeout",
       );
       this.handlerAbort.abort();
@@ -363,6 +377,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       );
       messages = output.Messages ?? [];
       this.receiveErrors = 0;
+      this.emit("received", messages);
     } catch (error) {
       if (this.receiveAbort.signal.aborted) return;
       await this.onReceiveError(error);
@@ -452,9 +467,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       () => undefined,
       () => undefined,
     );
-    this.running.add(settled);
+    this.work.add(settled);
     void settled.finally(() => {
-      this.running.delete(settled);
+      this.work.delete(settled);
       this.freeSlot(tracked);
       this.checkDone();
       this.pump();
@@ -464,12 +479,15 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   private async process(tracked: Tracked): Promise<boolean> {
     const { message } = tracked;
+    const started = performance.now();
     try {
       await this.handler(message, {
         signal: this.handlerAbort.signal,
         receiveCount: tracked.receiveCount,
       });
+      this.emit("handled", message, (performance.now() - started) / 1000, true);
     } catch (error) {
+      this.emit("handled", message, (performance.now() - started) / 1000, false);
       if (error instanceof PoisonMessageError) return this.deadLetter(tracked, error);
       this.holdBackGroup(tracked);
       this.freeSlot(tracked);

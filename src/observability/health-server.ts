@@ -1,0 +1,75 @@
+/**
+ * `/healthz` and `/metrics` for the consumer, off unless a port is configured, and on
+ * 127.0.0.1 unless told otherwise (a container sets 0.0.0.0 explicitly).
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Registry } from "prom-client";
+import type { Consumer } from "../consumer/consumer.js";
+
+export interface HealthServerOptions {
+  readonly port: number;
+  readonly host?: string;
+  readonly registry: Registry;
+  readonly now?: () => number;
+}
+
+export interface HealthServer {
+  /** `http://host:port` actually bound (port 0 picks one). */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Healthy while the consumer runs and shows signs of life: a receive (empty or not) succeeded, or
+ * a handler finished, within one long poll plus 30 s. A busy consumer whose slots are all taken
+ * does not receive, but its handlers finish; a wedged one does neither.
+ */
+export function livenessOf(consumer: Consumer, now: () => number = Date.now) {
+  let lastSign = now();
+  consumer.on("received", () => {
+    lastSign = now();
+  });
+  consumer.on("handled", () => {
+    lastSign = now();
+  });
+  return () => {
+    const quietMs = now() - lastSign;
+    const limitMs = consumer.pollSeconds * 1000 + 30_000;
+    return { ok: consumer.running && quietMs <= limitMs, running: consumer.running, quietMs, limitMs };
+  };
+}
+
+export async function startHealthServer(
+  consumer: Consumer,
+  options: HealthServerOptions,
+): Promise<HealthServer> {
+  const liveness = livenessOf(consumer, options.now);
+  const server: Server = createServer((request, response) => {
+    const path = (request.url ?? "/").split("?")[0];
+    if (request.method !== "GET") {
+      response.writeHead(405, { allow: "GET" }).end();
+    } else if (path === "/healthz") {
+      const state = liveness();
+      response
+        .writeHead(state.ok ? 200 : 503, { "content-type": "application/json" })
+        .end(JSON.stringify({ status: state.ok ? "ok" : "unhealthy", ...state }));
+    } else if (path === "/metrics") {
+      options.registry.metrics().then(
+        (text) => response.writeHead(200, { "content-type": options.registry.contentType }).end(text),
+        (error: Error) => response.writeHead(500).end(error.message),
+      );
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host ?? "127.0.0.1", resolve);
+  });
+  const { address, port } = server.address() as AddressInfo;
+  return {
+    url: `http://${address.includes(":") ? `[${address}]` : address}:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The consumer's Prometheus metrics (prom-client): SQS requests by operation and outcome,
+ * messages by fate, work in flight, handler duration and end-to-end age.
+ */
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Consumer } from "../consumer/consumer.js";
+
+export interface ConsumerMetrics {
+  readonly registry: Registry;
+}
+
+/** Counts every SQS request attempt by operation and outcome (ok / the error's name). */
+function instrumentClient(client: SQSClient, requests: Counter<"operation" | "outcome">): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const operation = (context.commandName ?? "Unknown").replace(/Command$/, "");
+      try {
+        const result = await next(args);
+        requests.inc({ operation, outcome: "ok" });
+        return result;
+      } catch (error) {
+        requests.inc({ operation, outcome: (error as Error).name || "error" });
+        throw error;
+      }
+    },
+    { step: "finalizeRequest", name: "prometheusSqsRequests", override: true },
+  );
+}
+
+export function consumerMetrics(consumer: Consumer, client: SQSClient): ConsumerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: "sqs_requests_total",
+    help: "SQS requests (attempts) by operation and outcome.",
+    labelNames: ["operation", "outcome"] as const,
+    registers: [registry],
+  });
+  instrumentClient(client, requests);
+  const messages = new Counter({
+    name: "consumer_messages_total",
+    help: "Messages by what happened to them: received, processed (deleted), failed (back to the queue), dead_lettered.",
+    labelNames: ["event"] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: "consumer_messages_in_flight",
+    help: "Messages received and not yet settled (running or buffered).",
+    registers: [registry],
+    collect() {
+      this.set(consumer.inFlight);
+    },
+  });
+  const duration = new Histogram({
+    name: "consumer_handler_duration_seconds",
+    help: "Time the handler took per message.",
+    labelNames: ["outcome"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const age = new Histogram({
+    name: "consumer_message_age_seconds",
+    help: "From the message's arrival in SQS (SentTimestamp) to its processing.",
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600],
+    registers: [registry],
+  });
+  consumer.on("received", (received) => messages.inc({ event: "received" }, received.length));
+  consumer.on("handled", (_, seconds, ok) => duration.observe({ outcome: ok ? "ok" : "error" }, seconds));
+  consumer.on("processed", (message) => {
+    messages.inc({ event: "processed" });
+    const sent = Number(message.Attributes?.SentTimestamp);
+    if (Number.isFinite(sent)) age.observe(Math.max(0, (Date.now() - sent) / 1000));
+  });
+  consumer.on("failed", () => messages.inc({ event: "failed" }));
+  consumer.on("dead-lettered", () => messages.inc({ event: "dead_lettered" }));
+  return { registry };
+}
