@@ -55,7 +55,10 @@ async function readInput(
   }
   if (flags.count !== undefined) {
     return {
-      items: generateRegistrations(flags.count, flags.seed).map((value, i) => ({ line: i + 1, value })),
+      items: (await generateRegistrations(flags.count, flags.seed)).map((value, i) => ({
+        line: i + 1,
+        value,
+      })),
       invalid: [],
     };
   }

@@ -60,7 +60,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const counts = countRequests(client);
   try {
     const { queueUrl, deadLetterQueueUrl } = stack.outputs;
-    const registrations = generateRegistrations(options.count).map((r) => toOutgoing(r, () => new Date()));
+    const registrations = (await generateRegistrations(options.count)).map((r) =>
+      toOutgoing(r, () => new Date()),
+    );
     const sent = await new Producer({ client, queueUrl, logger }).send(registrations);
     const consumer = new Consumer({
       client,

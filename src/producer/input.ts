@@ -3,7 +3,6 @@
  * validated in full before anything is sent, so a bad line is reported with its number while
  * nothing has left yet.
  */
-import { base, en, Faker, pt_BR } from "@faker-js/faker";
 import {
   type OutgoingRegistration,
   type Registration,
@@ -11,6 +10,7 @@ import {
   toRegistration,
   WrongShapeError,
 } from "../contract/registration.js";
+import { UserFacingError } from "../errors.js";
 import { bodyOf } from "./producer.js";
 
 export interface InvalidInput {
@@ -30,8 +30,20 @@ export interface PreparedInput {
  * `count` registrations with realistic Brazilian names (the original system's users), the same
  * for the same seed. Addresses are under the example domains (RFC 2606) and made unique with a
  * `+n` tag, so no real person is ever written to.
+ *
+ * Fake data is a development and demo feature: @faker-js/faker is a dev dependency, loaded only
+ * here, so that a production install (the consumer image) goes without it.
  */
-export function generateRegistrations(count: number, seed = 1): Registration[] {
+export async function generateRegistrations(count: number, seed = 1): Promise<Registration[]> {
+  let library: typeof import("@faker-js/faker");
+  try {
+    library = await import("@faker-js/faker");
+  } catch {
+    throw new UserFacingError(
+      "Generated registrations (--count) need the development dependency @faker-js/faker: run `npm ci` (not `npm ci --omit=dev`), or send real ones with --nome/--email or --file.",
+    );
+  }
+  const { Faker, base, en, pt_BR } = library;
   const faker = new Faker({ locale: [pt_BR, en, base] });
   faker.seed(seed);
   return Array.from({ length: count }, (_, i) => {

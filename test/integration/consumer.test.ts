@@ -42,7 +42,7 @@ function consumer(
 }
 
 async function produce(s: TestSqs, count: number) {
-  const registrations = generateRegistrations(count).map((r) => toOutgoing(r, () => new Date()));
+  const registrations = (await generateRegistrations(count)).map((r) => toOutgoing(r, () => new Date()));
   const report = await new Producer({ client: s.client, queueUrl: s.queueUrl }).send(registrations);
   expect(report.sent).toBe(count);
   return registrations;
