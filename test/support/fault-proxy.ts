@@ -8,8 +8,8 @@ import type { AddressInfo } from "node:net";
 
 export interface FaultProxy {
   readonly endpoint: string;
-  /** Share of requests (0–1) answered with a fault. */
-  failureRate: number;
+  /** Every n-th request is answered with a fault (0: none). Deterministic, so tests repeat. */
+  failEvery: number;
   /** Faults answered so far, by kind. */
   readonly faults: { throttled: number; unavailable: number };
   close(): Promise<void>;
@@ -20,7 +20,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let n = 0;
   const proxy: FaultProxy = {
     endpoint: "",
-    failureRate: 0,
+    failEvery: 0,
     faults: { throttled: 0, unavailable: 0 },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
@@ -29,8 +29,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     req.on("data", (chunk) => chunks.push(chunk));
     req.on("end", () => {
       n += 1;
-      if (Math.random() < proxy.failureRate) {
-        const throttle = n % 2 === 0;
+      if (proxy.failEvery > 0 && n % proxy.failEvery === 0) {
+        const throttle = (n / proxy.failEvery) % 2 === 0;
         if (throttle) proxy.faults.throttled += 1;
         else proxy.faults.unavailable += 1;
         const code = throttle ? "ThrottlingException" : "ServiceUnavailable";
