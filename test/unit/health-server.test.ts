@@ -1,0 +1,56 @@
+import { EventEmitter } from "node:events";
+import { Registry } from "prom-client";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Consumer } from "../../src/consumer/consumer.js";
+import { type HealthServer, livenessOf, startHealthServer } from "../../src/observability/health-server.js";
+
+/** The three things liveness reads from a consumer: its events, whether it runs, its poll. */
+function fakeConsumer(running = true) {
+  return Object.assign(new EventEmitter(), { running, pollSeconds: 20 }) as unknown as Consumer;
+}
+
+describe("liveness", () => {
+  it("is healthy while receives or handlers keep happening, unhealthy when both stop", () => {
+    let now = 0;
+    const consumer = fakeConsumer();
+    const alive = livenessOf(consumer, () => now);
+    expect(alive().ok).toBe(true);
+    now = 49_000;
+    expect(alive().ok).toBe(true); // within one long poll (20 s) + 30 s
+    now = 51_000;
+    expect(alive()).toMatchObject({ ok: false, quietMs: 51_000, limitMs: 50_000 });
+    consumer.emit("received", []); // an empty receive counts: SQS answered
+    expect(alive().ok).toBe(true);
+    now = 120_000;
+    consumer.emit("handled", {}, 1, true); // busy, not receiving, but working
+    expect(alive().ok).toBe(true);
+  });
+
+  it("is unhealthy when the consumer has stopped", () => {
+    expect(livenessOf(fakeConsumer(false))().ok).toBe(false);
+  });
+});
+
+describe("health server", () => {
+  let server: HealthServer | undefined;
+  afterEach(() => server?.close());
+
+  it("answers 503 on /healthz when unhealthy, 404 elsewhere, 405 for other methods; listens on 127.0.0.1", async () => {
+    server = await startHealthServer(fakeConsumer(false), { port: 0, registry: new Registry() });
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const health = await fetch(`${server.url}/healthz`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ status: "unhealthy", running: false });
+    expect((await fetch(`${server.url}/nope`)).status).toBe(404);
+    expect((await fetch(`${server.url}/healthz`, { method: "POST" })).status).toBe(405);
+  });
+
+  it("serves the registry's metrics in Prometheus text format", async () => {
+    const registry = new Registry();
+    registry.setDefaultLabels({ app: "test" });
+    server = await startHealthServer(fakeConsumer(), { port: 0, registry });
+    const metrics = await fetch(`${server.url}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get("content-type")).toContain("text/plain");
+  });
+});
