@@ -107,7 +107,6 @@ interface Tracked {
   readonly receiveCount: number;
   /** When SQS will make the message visible again unless the heartbeat extends it (ms). */
   deadline: number;
-  started: boolean;
   extending: boolean;
 }
 
@@ -430,7 +429,6 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       receiptHandle,
       receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
       deadline: Date.now() + (this.visibilityTimeoutSeconds ?? 30) * 1000,
-      started: false,
       extending: false,
     };
     if (counted) this.tracked.set(receiptHandle, tracked);
@@ -458,7 +456,6 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   /** Runs the handler and settles the message; the slot is freed when the handler is done. */
   private run(tracked: Tracked): void {
-    tracked.started = true;
     this.activeHandlers += 1;
     const group = this.groupOf(tracked);
     if (group !== undefined) this.busyGroups.add(group);
