@@ -169,7 +169,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } else {
     process.stdout.write(
-      `processed ${stats.processed}, failed ${stats.failed}, dead-lettered ${stats.deadLettered} in ${summary.seconds} s (${summary.messagesPerSecond} msg/s, ${summary.requests} SQS requests); outbox: ${outbox}\n`,
+      `processed ${stats.processed} (${emails.sent} emails sent, ${emails.duplicates} duplicates skipped), failed ${stats.failed}, dead-lettered ${stats.deadLettered} in ${summary.seconds} s (${summary.messagesPerSecond} msg/s, ${summary.requests} SQS requests); outbox: ${outbox}\n`,
     );
   }
   return 0;

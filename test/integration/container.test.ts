@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import dockerignore from "@balena/dockerignore";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { projectRoot } from "../../src/config/paths.js";
 import { toOutgoing } from "../../src/contract/registration.js";
 import { generateRegistrations } from "../../src/producer/input.js";
@@ -134,6 +134,9 @@ describe("the production build, laid out as in the image", () => {
         NODE_ENV: "production",
       },
       stdio: ["ignore", "pipe", "pipe"],
+    });
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill("SIGKILL");
     });
     let logs = "";
     child.stderr.on("data", (chunk) => {

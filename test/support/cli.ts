@@ -1,6 +1,7 @@
 /** Runs a CLI entry point as a child process, the way a user runs it (through tsx). */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { join } from "node:path";
+import { onTestFinished } from "vitest";
 import { projectRoot } from "../../src/config/paths.js";
 
 export interface CliResult {
