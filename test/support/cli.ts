@@ -45,15 +45,19 @@ export function runCli(
   });
 }
 
-/** Starts a long-running CLI; the caller signals and awaits it. */
+/** Starts a long-running CLI; the caller signals and awaits it. Killed if the test ends first. */
 export function startCli(
   name: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = cleanEnv(),
 ): ChildProcess {
-  return spawn(process.execPath, [...TSX, cliPath(name), ...args], {
+  const child = spawn(process.execPath, [...TSX, cliPath(name), ...args], {
     cwd: projectRoot,
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+  return child;
 }
