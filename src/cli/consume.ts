@@ -12,16 +12,9 @@ import { SqliteSentEmailStore } from "../consumer/sent-emails.js";
 import { OutboxMailer } from "../consumer/welcome-email.js";
 import { type HealthServer, startHealthServer } from "../observability/health-server.js";
 import { consumerMetrics } from "../observability/metrics.js";
-import { createSqsClient, explained, explainSqsError } from "../sqs/client.js";
-import { countRequests, totalRequests } from "../sqs/request-counter.js";
-import {
-  addQueueOptions,
-  loggerFor,
-  type QueueFlags,
-  resolveFromFlags,
-  runCli,
-  wholeNumber,
-} from "./shared.js";
+import { explained, explainSqsError } from "../sqs/client.js";
+import { totalRequests } from "../sqs/request-counter.js";
+import { addQueueOptions, connect, loggerFor, type QueueFlags, runCli, wholeNumber } from "./shared.js";
 
 interface ConsumeFlags extends QueueFlags {
   untilEmpty?: boolean;
@@ -89,9 +82,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const logger = loggerFor(flags, "consumer");
   const started = performance.now();
 
-  const location = await resolveFromFlags(flags);
-  const client = createSqsClient(location);
-  const counts = countRequests(client);
+  const { location, client, counts } = await connect(flags);
   const outbox = flags.outbox ?? outboxDir(flags.stateDir);
   const { Attributes = {} } = await explained(
     () =>

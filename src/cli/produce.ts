@@ -12,16 +12,9 @@ import { maskEmail, type Registration } from "../contract/registration.js";
 import { ConfigurationError } from "../errors.js";
 import { generateRegistrations, type InvalidInput, parseNdjson, prepare } from "../producer/input.js";
 import { Producer, type SendReport } from "../producer/producer.js";
-import { createSqsClient, explained, explainSqsError } from "../sqs/client.js";
-import { countRequests, totalRequests } from "../sqs/request-counter.js";
-import {
-  addQueueOptions,
-  loggerFor,
-  type QueueFlags,
-  resolveFromFlags,
-  runCli,
-  wholeNumber,
-} from "./shared.js";
+import { explained, explainSqsError } from "../sqs/client.js";
+import { totalRequests } from "../sqs/request-counter.js";
+import { addQueueOptions, connect, loggerFor, type QueueFlags, runCli, wholeNumber } from "./shared.js";
 
 interface ProduceFlags extends QueueFlags {
   nome?: string;
@@ -110,9 +103,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const started = performance.now();
 
   const input = await readInput(flags);
-  const location = await resolveFromFlags(flags);
-  const client = createSqsClient(location);
-  const counts = countRequests(client);
+  const { location, client, counts } = await connect(flags);
   try {
     const { Attributes = {} } = await explained(
       () =>

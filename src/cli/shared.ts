@@ -7,6 +7,8 @@ import type { Environment } from "../config/env.js";
 import { defaultStateDir, projectRoot } from "../config/paths.js";
 import { UserFacingError } from "../errors.js";
 import { createLogger, type Logger, type LogLevel, logLevels } from "../log/logger.js";
+import { createSqsClient } from "../sqs/client.js";
+import { countRequests } from "../sqs/request-counter.js";
 import { type QueueLocation, type QueueSource, queueSources, resolveQueue } from "../stack/resolve.js";
 
 export interface QueueFlags {
@@ -72,6 +74,13 @@ export function resolveFromFlags(flags: QueueFlags): Promise<QueueLocation> {
     stateDir: flags.stateDir,
     projectRoot,
   });
+}
+
+/** Finds the queue and builds a client for it that counts its requests. */
+export async function connect(flags: QueueFlags) {
+  const location = await resolveFromFlags(flags);
+  const client = createSqsClient(location);
+  return { location, client, counts: countRequests(client) };
 }
 
 export function loggerFor(flags: { logLevel: LogLevel }, name: string): Logger {

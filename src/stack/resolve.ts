@@ -98,7 +98,7 @@ export function fromQueueUrl(queueUrl: string): QueueLocation {
     url = new URL(queueUrl);
   } catch {
     throw new QueueResolutionError(
-      `SQS_QUEUE_URL / --queue-url "${queueUrl}" is not a URL. Use the queue's full URL, e.g. https://sqs.us-east-1.amazonaws.com/123456789012/user-registrations.`,
+      `SQS_QUEUE_URL / --queue-url "${queueUrl}" is not a URL. Use the queue's full URL, e.g. https://sqs.<region>.amazonaws.com/<account-id>/<queue-name>.`,
     );
   }
   const region = /^sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(url.hostname)?.[1];
