@@ -151,7 +151,7 @@ describe("fault tolerance", () => {
       concurrency: 20,
       waitTimeSeconds: 1,
       handler: async (m) => {
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await new Promise((resolve) => setTimeout(resolve, 20));
         seen.add(idOf(m));
       },
     });
@@ -166,6 +166,7 @@ describe("fault tolerance", () => {
     await consumer.start();
     await waitFor(() => seen.size >= 100, "some messages processed");
     await sqs.close();
+    expect(seen.size).toBeLessThan(ids.length); // the outage really is mid-load
     await waitFor(() => receiveErrors > 0, "the consumer to notice the outage");
     sqs = await startTestSqs({}, { dataDir, port });
     cleanups.push(() => sqs.close());
