@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Message } from "@aws-sdk/client-sqs";
 import { afterEach, describe, expect, it } from "vitest";
 import { localOutputsPath } from "../../src/config/paths.js";
-import { Consumer } from "../../src/consumer/consumer.js";
+import { Consumer, type ConsumerOptions } from "../../src/consumer/consumer.js";
 import { toOutgoing } from "../../src/contract/registration.js";
 import { writeOutputs } from "../../src/local/stack.js";
 import { generateRegistrations } from "../../src/producer/input.js";
@@ -56,6 +56,22 @@ async function journal(stateDir: string): Promise<string[]> {
     .split("\n")
     .filter(Boolean)
     .map((line) => line.split("\t")[0] ?? "");
+}
+
+/** A consumer on the test queue pair (1 s polls), stopped when the test ends. */
+function consumerOn(
+  sqs: TestSqs,
+  options: Partial<ConsumerOptions> & Pick<ConsumerOptions, "handler">,
+): Consumer {
+  const consumer = new Consumer({
+    client: sqs.client,
+    queueUrl: sqs.queueUrl,
+    deadLetterQueueUrl: sqs.deadLetterQueueUrl,
+    waitTimeSeconds: 1,
+    ...options,
+  });
+  cleanups.push(() => consumer.stop());
+  return consumer;
 }
 
 const idOf = (m: Message) => JSON.parse(m.Body ?? "{}").id as string;
@@ -143,13 +159,11 @@ describe("fault tolerance", () => {
     const port = sqs.stack.emulator.port;
     const ids = await produce(sqs, 600, 13);
     const client = createSqsClient({ endpoint: sqs.endpoint }, { maxAttempts: 2 });
+    cleanups.push(async () => client.destroy()); // after the consumer's stop (cleanups run in reverse)
     const seen = new Set<string>();
-    const consumer = new Consumer({
+    const consumer = consumerOn(sqs, {
       client,
-      queueUrl: sqs.queueUrl,
-      deadLetterQueueUrl: sqs.deadLetterQueueUrl,
       concurrency: 20,
-      waitTimeSeconds: 1,
       handler: async (m) => {
         await new Promise((resolve) => setTimeout(resolve, 20));
         seen.add(idOf(m));
@@ -158,10 +172,6 @@ describe("fault tolerance", () => {
     let receiveErrors = 0;
     consumer.on("receive-error", () => {
       receiveErrors += 1;
-    });
-    cleanups.push(async () => {
-      await consumer.stop();
-      client.destroy();
     });
     await consumer.start();
     await waitFor(() => seen.size >= 100, "some messages processed");
@@ -184,11 +194,7 @@ describe("fault tolerance", () => {
     const ids = await produce(sqs, 60, 14);
     const poison = new Set(ids.filter((_, i) => i % 12 === 0)); // 5 of 60
     const attempts = new Map<string, number>();
-    const consumer = new Consumer({
-      client: sqs.client,
-      queueUrl: sqs.queueUrl,
-      deadLetterQueueUrl: sqs.deadLetterQueueUrl,
-      waitTimeSeconds: 1,
+    const consumer = consumerOn(sqs, {
       retryBaseDelaySeconds: 0,
       handler: async (m) => {
         const id = idOf(m);
@@ -196,7 +202,6 @@ describe("fault tolerance", () => {
         if (poison.has(id)) throw new Error("mail server rejected the address");
       },
     });
-    cleanups.push(() => consumer.stop());
     await consumer.start();
     await waitFor(
       async () => (await queueDepth(sqs.client, sqs.deadLetterQueueUrl)) === poison.size,
@@ -214,18 +219,13 @@ describe("fault tolerance", () => {
     const sqs = await sqsWith({ visibilityTimeoutSeconds: 2 });
     const ids = await produce(sqs, 15, 15);
     const calls = new Map<string, number>();
-    const consumer = new Consumer({
-      client: sqs.client,
-      queueUrl: sqs.queueUrl,
-      deadLetterQueueUrl: sqs.deadLetterQueueUrl,
+    const consumer = consumerOn(sqs, {
       concurrency: 20,
-      waitTimeSeconds: 1,
       handler: async (m) => {
         calls.set(idOf(m), (calls.get(idOf(m)) ?? 0) + 1);
         await new Promise((resolve) => setTimeout(resolve, 5_000)); // 2.5 × the visibility timeout
       },
     });
-    cleanups.push(() => consumer.stop());
     await consumer.start();
     await waitFor(() => consumer.stats.processed === ids.length, "all processed", 20_000);
     expect([...calls.values()].every((n) => n === 1)).toBe(true);
@@ -249,17 +249,13 @@ describe("fault tolerance", () => {
     expect(report.failed).toEqual([]);
 
     const seen = new Set<string>();
-    const consumer = new Consumer({
+    const consumer = consumerOn(sqs, {
       client,
-      queueUrl: sqs.queueUrl,
-      deadLetterQueueUrl: sqs.deadLetterQueueUrl,
       concurrency: 20,
-      waitTimeSeconds: 1,
       handler: async (m) => {
         seen.add(idOf(m));
       },
     });
-    cleanups.push(() => consumer.stop());
     await consumer.start();
     await waitFor(() => seen.size >= 100, "work under faults");
     proxy.failEvery = 0;
