@@ -30,3 +30,22 @@ export class HandlerError extends Error {
     );
   }
 }
+
+/** Where a fault of the consumer's own environment was found. */
+export type EnvironmentComponent = "outbox" | "store" | "mailer";
+
+/**
+ * A fault of the consumer's own environment (a full or read-only disk, the sent-email store or
+ * the mail transport unavailable or throttling), not of the message: the runtime pauses and
+ * hands messages back instead of spending their retries, and reports itself not ready.
+ */
+export class EnvironmentFaultError extends Error {
+  override readonly name = "EnvironmentFaultError";
+  constructor(
+    readonly component: EnvironmentComponent,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The sent-email store's contract: one record per registration id, the same in every
+ * implementation (SQLite on one machine, DynamoDB for a fleet). A consumer claims the id before
+ * sending, marks it sent after, and only then deletes the message, so a second delivery of the
+ * same registration sends nothing.
+ *
+ * - The record is bound to the registration's content by `digest` (a keyed HMAC over the
+ *   normalised `nome` and `email`, see `contract/digest.ts`): whoever sends chooses the id, so a
+ *   known id with another digest is a conflict, never a duplicate.
+ * - Every write after the claim is fenced by `owner`: a holder paused past its lease (GC pause,
+ *   frozen container) cannot mark or release a record another consumer has taken over.
+ * - The lease is fixed (no renewal): a send is bounded by the mail transport's timeout, and the
+ *   lease is that timeout plus a margin.
+ * - A record past `expiresAt` counts as absent in the claim itself: DynamoDB's TTL deletion lags
+ *   by up to days, and local servers have none.
+ */
+
+/** What a store keeps per registration id. Times are epoch milliseconds. */
+export interface SentEmailRecord {
+  /** The registration id (checked by the contract: a strict character set, at most 128). */
+  readonly id: string;
+  /** Keyed digest of the registration's normalised `nome` and `email` (hex). */
+  readonly digest: string;
+  readonly state: "sending" | "sent";
+  /** Random token of the consumer holding (or that held) the claim: the fence. */
+  readonly owner: string;
+  /** A "sending" record may be taken over once this has passed. */
+  readonly leaseUntil: number;
+  /** After this the record counts as absent (at least as long as a message can come back). */
+  readonly expiresAt: number;
+}
+
+/** A claim held by this consumer: what `markSent` and `release` are fenced on. */
+export interface Claim {
+  readonly id: string;
+  readonly digest: string;
+  readonly owner: string;
+  readonly leaseUntil: number;
+}
+
+export type ClaimResult =
+  /** The id is ours until `claim.leaseUntil`: send, then mark it sent. */
+  | { readonly outcome: "claimed"; readonly claim: Claim }
+  /** The same registration was emailed already: a duplicate delivery, nothing to send. */
+  | { readonly outcome: "already-sent" }
+  /** Another consumer is sending it; its lease ends at `leaseUntil` (hand the message back until then). */
+  | { readonly outcome: "in-progress"; readonly leaseUntil: number }
+  /** The id is known with a different digest: another registration reuses it (dead-letter, `id-conflict`). */
+  | { readonly outcome: "conflict" };
+
+export interface SentEmailStore {
+  /**
+   * Claims `id` for `digest`: succeeds when the id is absent, its record expired, or its
+   * "sending" lease lapsed (with the same digest).
+   */
+  claim(id: string, digest: string): Promise<ClaimResult>;
+  /** Marks the claim's email sent. Throws StaleClaimError when the record is no longer this claim's. */
+  markSent(claim: Claim): Promise<void>;
+  /**
+   * Gives the claim back after a send that surely did not happen (the transport refused before
+   * sending). Never after an ambiguous end (a timeout, a cut-off send): let the lease lapse.
+   * Throws StaleClaimError when the record is no longer this claim's.
+   */
+  release(claim: Claim): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StoreTiming {
+  /** How long a claim protects a send: the mail transport's timeout plus a margin. */
+  readonly leaseMs: number;
+  /** How long a record lives: main retention + dead-letter retention + a redrive margin. */
+  readonly retentionMs: number;
+  readonly now?: () => number;
+}
+
+/** A fenced write found the record taken over (or gone): this consumer's claim is void. */
+export class StaleClaimError extends Error {
+  override readonly name = "StaleClaimError";
+  constructor(readonly registrationId: string) {
+    super(`the claim on registration ${registrationId} was taken over by another consumer`);
+  }
+}
