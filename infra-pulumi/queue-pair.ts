@@ -27,12 +27,12 @@ export class QueuePair extends pulumi.ComponentResource {
     super("sqs-messaging:index:QueuePair", name, {}, options);
     const s = args.settings;
     const child = { parent: this };
-    // SSE-SQS by default; a customer-managed key replaces it (AWS accepts one or the other).
-    const encryption = {
-      sqsManagedSseEnabled: args.kmsKeyArn === undefined,
-      ...(args.kmsKeyArn ? { kmsMasterKeyId: args.kmsKeyArn } : {}),
-      kmsDataKeyReusePeriodSeconds: s.kmsDataKeyReusePeriodSeconds,
-    };
+    // SSE-SQS by default; a customer-managed key replaces it. AWS accepts one or the other, and
+    // the provider rejects sqsManagedSseEnabled (even false) next to kmsMasterKeyId; the data-key
+    // reuse period means something only with a key (the provider plans 0 without one).
+    const encryption = args.kmsKeyArn
+      ? { kmsMasterKeyId: args.kmsKeyArn, kmsDataKeyReusePeriodSeconds: s.kmsDataKeyReusePeriodSeconds }
+      : { sqsManagedSseEnabled: true };
     const fifo = { fifoQueue: s.fifo, contentBasedDeduplication: s.contentBasedDeduplication };
 
     this.deadLetterQueue = new aws.sqs.Queue(

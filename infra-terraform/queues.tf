@@ -1,6 +1,9 @@
 # The queue pair, from local.queues (settings.json plus the variables; the Pulumi program builds
 # the same, a test compares the two plans): dead-letter queue, main queue, redrive and
 # redrive-allow as their own resources, encryption at rest, and a TLS-only queue policy on both.
+# Encryption: SSE-SQS, or the customer-managed key; the provider rejects sqs_managed_sse_enabled
+# (even false) next to kms_master_key_id, so it is left unset (null) when there is a key; and the
+# data-key reuse period means something only with a key (the provider plans 0 without one).
 
 resource "aws_sqs_queue" "dead_letter" {
   name                              = local.queues.deadLetterQueueName
@@ -9,9 +12,9 @@ resource "aws_sqs_queue" "dead_letter" {
   max_message_size                  = local.queues.deadLetterMaximumMessageSizeBytes
   receive_wait_time_seconds         = local.queues.receiveWaitTimeSeconds
   delay_seconds                     = 0
-  sqs_managed_sse_enabled           = var.kms_key_arn == null
+  sqs_managed_sse_enabled           = var.kms_key_arn == null ? true : null
   kms_master_key_id                 = var.kms_key_arn
-  kms_data_key_reuse_period_seconds = local.queues.kmsDataKeyReusePeriodSeconds
+  kms_data_key_reuse_period_seconds = var.kms_key_arn == null ? null : local.queues.kmsDataKeyReusePeriodSeconds
   fifo_queue                        = local.queues.fifo
   content_based_deduplication       = local.queues.contentBasedDeduplication
 
@@ -34,9 +37,9 @@ resource "aws_sqs_queue" "main" {
   max_message_size                  = local.queues.maximumMessageSizeBytes
   receive_wait_time_seconds         = local.queues.receiveWaitTimeSeconds
   delay_seconds                     = local.queues.delaySeconds
-  sqs_managed_sse_enabled           = var.kms_key_arn == null
+  sqs_managed_sse_enabled           = var.kms_key_arn == null ? true : null
   kms_master_key_id                 = var.kms_key_arn
-  kms_data_key_reuse_period_seconds = local.queues.kmsDataKeyReusePeriodSeconds
+  kms_data_key_reuse_period_seconds = var.kms_key_arn == null ? null : local.queues.kmsDataKeyReusePeriodSeconds
   fifo_queue                        = local.queues.fifo
   content_based_deduplication       = local.queues.contentBasedDeduplication
 

@@ -132,7 +132,6 @@ describe("Pulumi program (mocks)", () => {
       receiveWaitTimeSeconds: s.receiveWaitTimeSeconds,
       delaySeconds: s.delaySeconds,
       sqsManagedSseEnabled: true,
-      kmsDataKeyReusePeriodSeconds: s.kmsDataKeyReusePeriodSeconds,
       fifoQueue: false,
       contentBasedDeduplication: false,
     });
@@ -144,7 +143,6 @@ describe("Pulumi program (mocks)", () => {
       receiveWaitTimeSeconds: s.receiveWaitTimeSeconds,
       delaySeconds: 0,
       sqsManagedSseEnabled: true,
-      kmsDataKeyReusePeriodSeconds: s.kmsDataKeyReusePeriodSeconds,
       fifoQueue: false,
       contentBasedDeduplication: false,
     });

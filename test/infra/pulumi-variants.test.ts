@@ -81,7 +81,7 @@ describe("Pulumi program variants (mocks)", () => {
       kmsMasterKeyId: key,
       kmsDataKeyReusePeriodSeconds: defaultQueueSettings.kmsDataKeyReusePeriodSeconds,
     });
-    expect(find("queue").inputs.sqsManagedSseEnabled).toBe(false);
+    expect(find("queue").inputs).not.toHaveProperty("sqsManagedSseEnabled");
     const producer = JSON.parse(find("producer").inputs.policy);
     expect(producer.Statement[1]).toEqual({
       Sid: "UseQueueKey",
