@@ -3,11 +3,8 @@
  * resource is declared. Every problem is one sentence naming the config key and the fix.
  */
 import * as pulumi from "@pulumi/pulumi";
-import {
-  defaultQueueSettings,
-  type QueueSettings,
-  queueSettingsProblems,
-} from "../src/config/queue-settings.js";
+import { type QueueSettings, queueSettingsProblems } from "../src/config/queue-settings.js";
+import { type Settings, settings } from "../src/config/settings.js";
 
 export interface AssumeRoleConfig {
   readonly roleArn: string;
@@ -44,32 +41,21 @@ const KMS_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w/-]+$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 
-/** The queue settings that stack config may override, with their config key. */
-const QUEUE_KEYS = [
-  "queueName",
-  "deadLetterQueueName",
-  "visibilityTimeoutSeconds",
-  "messageRetentionSeconds",
-  "deadLetterRetentionSeconds",
-  "maximumMessageSizeBytes",
-  "receiveWaitTimeSeconds",
-  "maxReceiveCount",
-  "delaySeconds",
-  "fifo",
-  "contentBasedDeduplication",
-] as const satisfies readonly (keyof QueueSettings)[];
-
-export function readInfraConfig(config = new pulumi.Config()): InfraConfig {
+/**
+ * Reads the stack config. Each shared setting is a config key of the same name (declared in
+ * Pulumi.yaml without a value); when a stack does not set it, `defaults` (the data file) decides.
+ */
+export function readInfraConfig(config = new pulumi.Config(), defaults: Settings = settings): InfraConfig {
   const problems: string[] = [];
   const key = (name: string) => `${config.name}:${name}`;
 
-  const region = config.get("region") ?? "us-east-1";
+  const region = config.get("region") ?? defaults.stack.region;
   if (!REGION.test(region))
     problems.push(`${key("region")} "${region}" is not an AWS region (e.g. eu-west-1).`);
 
   let assumeRole: AssumeRoleConfig | undefined;
   const roleArn = config.get("assumeRoleArn");
-  const sessionName = config.get("assumeRoleSessionName") ?? "sqs-messaging";
+  const sessionName = config.get("assumeRoleSessionName") ?? defaults.stack.assumeRoleSessionName;
   if (roleArn !== undefined) {
     if (!ROLE_ARN.test(roleArn)) {
       problems.push(
@@ -102,8 +88,8 @@ export function readInfraConfig(config = new pulumi.Config()): InfraConfig {
   }
 
   const overrides: Record<string, unknown> = {};
-  for (const name of QUEUE_KEYS) {
-    const current = defaultQueueSettings[name];
+  for (const name of Object.keys(defaults.queues) as (keyof QueueSettings)[]) {
+    const current = defaults.queues[name];
     try {
       const value =
         typeof current === "number"
@@ -116,7 +102,7 @@ export function readInfraConfig(config = new pulumi.Config()): InfraConfig {
       problems.push(`${key(name)}: ${(error as Error).message.split("\n")[0]}`);
     }
   }
-  const queue = { ...defaultQueueSettings, ...overrides } as QueueSettings;
+  const queue = { ...defaults.queues, ...overrides } as QueueSettings;
   problems.push(...queueSettingsProblems(queue).map((p) => `${config.name}:${p}`));
 
   const kmsKeyArn = config.get("kmsKeyArn");
@@ -134,7 +120,8 @@ export function readInfraConfig(config = new pulumi.Config()): InfraConfig {
   };
   const producerPrincipals = principals("producerPrincipals");
   const consumerPrincipals = principals("consumerPrincipals");
-  const createAccessPolicies = config.getBoolean("createAccessPolicies") ?? true;
+  const createAccessPolicies =
+    config.getBoolean("createAccessPolicies") ?? defaults.stack.createAccessPolicies;
   if (!createAccessPolicies && producerPrincipals.length + consumerPrincipals.length > 0) {
     problems.push(
       `${key("producerPrincipals")} / ${key("consumerPrincipals")} need the access policies: remove them or set ${key("createAccessPolicies")} to true.`,

@@ -1,6 +1,6 @@
 /**
- * The policy documents, as plain data from plain ARNs: the Pulumi program renders them, and the
- * Terraform parity test compares Terraform's documents against them. No Pulumi import here.
+ * The policy documents, as plain data from plain ARNs: the Pulumi program renders them (Terraform
+ * writes the same documents in iam.tf; the parity test compares the two plans). No Pulumi import.
  *
  * Batch actions are authorised by their single-message action (SendMessageBatch by SendMessage,
  * DeleteMessageBatch by DeleteMessage, ChangeMessageVisibilityBatch by ChangeMessageVisibility),
@@ -36,12 +36,16 @@ export const CONSUMER_QUEUE_ACTIONS = [
 /** The consumer moves poison messages to the dead-letter queue itself (GetQueueUrl finds it). */
 export const CONSUMER_DEAD_LETTER_ACTIONS = ["sqs:GetQueueUrl", "sqs:SendMessage"];
 
-/** With a customer-managed KMS key: sending encrypts (GenerateDataKey), receiving decrypts. */
-export const PRODUCER_KMS_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"];
-export const CONSUMER_KMS_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"];
+/**
+ * With a customer-managed KMS key, both need both: sending encrypts (GenerateDataKey, and Decrypt
+ * to reuse a cached data key), receiving decrypts (and the consumer sends to the dead-letter queue).
+ */
+export const KMS_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"];
 
-function kmsStatement(actions: string[], kmsKeyArn: string | undefined): PolicyStatement[] {
-  return kmsKeyArn ? [{ Sid: "UseQueueKey", Effect: "Allow", Action: actions, Resource: [kmsKeyArn] }] : [];
+function kmsStatement(kmsKeyArn: string | undefined): PolicyStatement[] {
+  return kmsKeyArn
+    ? [{ Sid: "UseQueueKey", Effect: "Allow", Action: KMS_ACTIONS, Resource: [kmsKeyArn] }]
+    : [];
 }
 
 export function producerPolicy(queueArn: string, kmsKeyArn?: string): PolicyDocument {
@@ -49,7 +53,7 @@ export function producerPolicy(queueArn: string, kmsKeyArn?: string): PolicyDocu
     Version: "2012-10-17",
     Statement: [
       { Sid: "SendRegistrations", Effect: "Allow", Action: PRODUCER_QUEUE_ACTIONS, Resource: [queueArn] },
-      ...kmsStatement(PRODUCER_KMS_ACTIONS, kmsKeyArn),
+      ...kmsStatement(kmsKeyArn),
     ],
   };
 }
@@ -69,7 +73,7 @@ export function consumerPolicy(
         Action: CONSUMER_DEAD_LETTER_ACTIONS,
         Resource: [deadLetterQueueArn],
       },
-      ...kmsStatement(CONSUMER_KMS_ACTIONS, kmsKeyArn),
+      ...kmsStatement(kmsKeyArn),
     ],
   };
 }

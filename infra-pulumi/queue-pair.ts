@@ -1,23 +1,14 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  DEAD_LETTER_MAXIMUM_MESSAGE_SIZE_BYTES,
-  type QueueSettings,
-  redriveAllowPolicy,
-  redrivePolicy,
-} from "../src/config/queue-settings.js";
+import { type QueueSettings, redriveAllowPolicy, redrivePolicy } from "../src/config/queue-settings.js";
 import { tlsOnlyQueuePolicy } from "./policies.js";
 
 export interface QueuePairArgs {
-  /** Names, timeouts, retention, redrive count and FIFO flag: the shared settings module. */
+  /** Names, timeouts, retention, sizes, redrive count and FIFO flag: the shared settings. */
   readonly settings: QueueSettings;
   /** Customer-managed KMS key; SQS-managed encryption when absent. */
   readonly kmsKeyArn?: string;
-  readonly tags?: Record<string, string>;
 }
-
-/** KMS data keys are reused for 5 minutes (the AWS default): fewer KMS calls, lower cost. */
-const KMS_DATA_KEY_REUSE_SECONDS = 300;
 
 /**
  * The main queue and its dead-letter queue: redrive after maxReceiveCount, a redrive-allow policy
@@ -36,12 +27,12 @@ export class QueuePair extends pulumi.ComponentResource {
     super("sqs-messaging:index:QueuePair", name, {}, options);
     const s = args.settings;
     const child = { parent: this };
-    // SSE-SQS by default; a customer-managed key replaces it (AWS accepts one or the other).
-    const encryption = {
-      sqsManagedSseEnabled: args.kmsKeyArn === undefined,
-      ...(args.kmsKeyArn ? { kmsMasterKeyId: args.kmsKeyArn } : {}),
-      kmsDataKeyReusePeriodSeconds: KMS_DATA_KEY_REUSE_SECONDS,
-    };
+    // SSE-SQS by default; a customer-managed key replaces it. AWS accepts one or the other, and
+    // the provider rejects sqsManagedSseEnabled (even false) next to kmsMasterKeyId; the data-key
+    // reuse period means something only with a key (the provider plans 0 without one).
+    const encryption = args.kmsKeyArn
+      ? { kmsMasterKeyId: args.kmsKeyArn, kmsDataKeyReusePeriodSeconds: s.kmsDataKeyReusePeriodSeconds }
+      : { sqsManagedSseEnabled: true };
     const fifo = { fifoQueue: s.fifo, contentBasedDeduplication: s.contentBasedDeduplication };
 
     this.deadLetterQueue = new aws.sqs.Queue(
@@ -50,12 +41,11 @@ export class QueuePair extends pulumi.ComponentResource {
         name: s.deadLetterQueueName,
         visibilityTimeoutSeconds: s.visibilityTimeoutSeconds,
         messageRetentionSeconds: s.deadLetterRetentionSeconds,
-        maxMessageSize: DEAD_LETTER_MAXIMUM_MESSAGE_SIZE_BYTES,
+        maxMessageSize: s.deadLetterMaximumMessageSizeBytes,
         receiveWaitTimeSeconds: s.receiveWaitTimeSeconds,
         delaySeconds: 0,
         ...encryption,
         ...fifo,
-        tags: args.tags ?? {},
       },
       child,
     );
@@ -70,7 +60,6 @@ export class QueuePair extends pulumi.ComponentResource {
         delaySeconds: s.delaySeconds,
         ...encryption,
         ...fifo,
-        tags: args.tags ?? {},
       },
       child,
     );

@@ -1,4 +1,4 @@
-# Least-privilege access, the same documents as infra-pulumi/policies.ts (a test proves it):
+# Least-privilege access, the same documents as infra-pulumi/policies.ts (a test compares plans):
 # exact actions, the queue ARNs (and the KMS key, when there is one) as the only resources.
 # Batch actions are authorised by their single-message action.
 
@@ -12,7 +12,7 @@ locals {
 }
 
 resource "aws_iam_policy" "producer" {
-  count       = var.create_access_policies ? 1 : 0
+  count       = local.stack.createAccessPolicies ? 1 : 0
   name_prefix = "sqs-messaging-producer-"
   description = "Send user registrations to the queue."
   policy = jsonencode({
@@ -27,7 +27,7 @@ resource "aws_iam_policy" "producer" {
 }
 
 resource "aws_iam_policy" "consumer" {
-  count       = var.create_access_policies ? 1 : 0
+  count       = local.stack.createAccessPolicies ? 1 : 0
   name_prefix = "sqs-messaging-consumer-"
   description = "Receive, delete and dead-letter user registrations."
   policy = jsonencode({
@@ -50,7 +50,7 @@ resource "aws_iam_policy" "consumer" {
 }
 
 resource "aws_iam_role" "producer" {
-  count       = var.create_access_policies && length(var.producer_principals) > 0 ? 1 : 0
+  count       = local.stack.createAccessPolicies && length(var.producer_principals) > 0 ? 1 : 0
   name_prefix = "sqs-messaging-producer-"
   description = "The producer of user registrations."
   assume_role_policy = jsonencode({
@@ -71,7 +71,7 @@ resource "aws_iam_role_policy_attachment" "producer" {
 }
 
 resource "aws_iam_role" "consumer" {
-  count       = var.create_access_policies && length(var.consumer_principals) > 0 ? 1 : 0
+  count       = local.stack.createAccessPolicies && length(var.consumer_principals) > 0 ? 1 : 0
   name_prefix = "sqs-messaging-consumer-"
   description = "The consumer of user registrations."
   assume_role_policy = jsonencode({

@@ -1,7 +1,32 @@
-# The AWS provider: region, assumed role and default tags from variables, and an optional
-# endpoint override (with the skip flags) for the local emulator started by `npm run local`.
+# The shared settings, and the AWS provider: region, assumed role and default tags, and an
+# optional endpoint override (with the skip flags) for the local emulator of `npm run local`.
 
 locals {
+  # The defaults, once, as data: the same file the Pulumi program and the local stack read
+  # (src/config/settings.ts). Read from this module's own folder, so the module works from anywhere.
+  settings = jsondecode(file("${path.module}/settings.json"))
+  # A variable left null keeps the data file's value; one section per part, keys as in the file.
+  stack = merge(local.settings.stack, { for key, value in {
+    region                = var.region
+    assumeRoleSessionName = var.assume_role_session_name
+    createAccessPolicies  = var.create_access_policies
+  } : key => value if value != null })
+  queues = merge(local.settings.queues, { for key, value in {
+    queueName                         = var.queue_name
+    deadLetterQueueName               = var.dead_letter_queue_name
+    visibilityTimeoutSeconds          = var.visibility_timeout_seconds
+    messageRetentionSeconds           = var.message_retention_seconds
+    deadLetterRetentionSeconds        = var.dead_letter_retention_seconds
+    maximumMessageSizeBytes           = var.maximum_message_size_bytes
+    deadLetterMaximumMessageSizeBytes = var.dead_letter_maximum_message_size_bytes
+    receiveWaitTimeSeconds            = var.receive_wait_time_seconds
+    maxReceiveCount                   = var.max_receive_count
+    delaySeconds                      = var.delay_seconds
+    kmsDataKeyReusePeriodSeconds      = var.kms_data_key_reuse_period_seconds
+    fifo                              = var.fifo
+    contentBasedDeduplication         = var.content_based_deduplication
+  } : key => value if value != null })
+
   default_tags = merge({ project = "sqs-messaging", "managed-by" = "terraform" }, var.default_tags)
   # The emulator accepts any credentials; these never reach AWS.
   emulator_key = var.endpoint == null ? null : "local"
@@ -9,13 +34,13 @@ locals {
 }
 
 provider "aws" {
-  region = var.region
+  region = local.stack.region
 
   dynamic "assume_role" {
     for_each = var.assume_role_arn == null ? [] : [var.assume_role_arn]
     content {
       role_arn     = assume_role.value
-      session_name = var.assume_role_session_name
+      session_name = local.stack.assumeRoleSessionName
       external_id  = var.assume_role_external_id
     }
   }

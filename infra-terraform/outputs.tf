@@ -23,7 +23,7 @@ output "dead_letter_queue_arn" {
 
 output "region" {
   description = "AWS region of both queues."
-  value       = var.region
+  value       = local.stack.region
 }
 
 output "endpoint" {

@@ -1,60 +1,55 @@
-# The queue pair, with the same values as src/config/queue-settings.ts (a test proves it):
-# dead-letter queue, main queue, redrive and redrive-allow as their own resources, encryption
-# at rest, and a TLS-only queue policy on both.
-
-locals {
-  # The dead-letter queue must accept anything the main queue accepted plus the consumer's
-  # dead-letter attributes; 256 KiB is the limit every provider version accepts.
-  dead_letter_max_message_size = 262144
-  # KMS data keys are reused for 5 minutes (the AWS default): fewer KMS calls, lower cost.
-  kms_data_key_reuse_seconds = 300
-}
+# The queue pair, from local.queues (settings.json plus the variables; the Pulumi program builds
+# the same, a test compares the two plans): dead-letter queue, main queue, redrive and
+# redrive-allow as their own resources, encryption at rest, and a TLS-only queue policy on both.
+# Encryption: SSE-SQS, or the customer-managed key; the provider rejects sqs_managed_sse_enabled
+# (even false) next to kms_master_key_id, so it is left unset (null) when there is a key; and the
+# data-key reuse period means something only with a key (the provider plans 0 without one).
 
 resource "aws_sqs_queue" "dead_letter" {
-  name                              = var.dead_letter_queue_name
-  visibility_timeout_seconds        = var.visibility_timeout_seconds
-  message_retention_seconds         = var.dead_letter_retention_seconds
-  max_message_size                  = local.dead_letter_max_message_size
-  receive_wait_time_seconds         = var.receive_wait_time_seconds
+  name                              = local.queues.deadLetterQueueName
+  visibility_timeout_seconds        = local.queues.visibilityTimeoutSeconds
+  message_retention_seconds         = local.queues.deadLetterRetentionSeconds
+  max_message_size                  = local.queues.deadLetterMaximumMessageSizeBytes
+  receive_wait_time_seconds         = local.queues.receiveWaitTimeSeconds
   delay_seconds                     = 0
-  sqs_managed_sse_enabled           = var.kms_key_arn == null
+  sqs_managed_sse_enabled           = var.kms_key_arn == null ? true : null
   kms_master_key_id                 = var.kms_key_arn
-  kms_data_key_reuse_period_seconds = local.kms_data_key_reuse_seconds
-  fifo_queue                        = var.fifo
-  content_based_deduplication       = var.content_based_deduplication
+  kms_data_key_reuse_period_seconds = var.kms_key_arn == null ? null : local.queues.kmsDataKeyReusePeriodSeconds
+  fifo_queue                        = local.queues.fifo
+  content_based_deduplication       = local.queues.contentBasedDeduplication
 
   lifecycle {
     precondition {
-      condition     = !var.fifo || endswith(var.dead_letter_queue_name, ".fifo")
+      condition     = !local.queues.fifo || endswith(local.queues.deadLetterQueueName, ".fifo")
       error_message = "dead_letter_queue_name must end in .fifo when fifo is true."
     }
     precondition {
-      condition     = var.fifo || !var.content_based_deduplication
+      condition     = local.queues.fifo || !local.queues.contentBasedDeduplication
       error_message = "content_based_deduplication applies to FIFO queues only: set fifo = true too, or drop it."
     }
   }
 }
 
 resource "aws_sqs_queue" "main" {
-  name                              = var.queue_name
-  visibility_timeout_seconds        = var.visibility_timeout_seconds
-  message_retention_seconds         = var.message_retention_seconds
-  max_message_size                  = var.maximum_message_size_bytes
-  receive_wait_time_seconds         = var.receive_wait_time_seconds
-  delay_seconds                     = var.delay_seconds
-  sqs_managed_sse_enabled           = var.kms_key_arn == null
+  name                              = local.queues.queueName
+  visibility_timeout_seconds        = local.queues.visibilityTimeoutSeconds
+  message_retention_seconds         = local.queues.messageRetentionSeconds
+  max_message_size                  = local.queues.maximumMessageSizeBytes
+  receive_wait_time_seconds         = local.queues.receiveWaitTimeSeconds
+  delay_seconds                     = local.queues.delaySeconds
+  sqs_managed_sse_enabled           = var.kms_key_arn == null ? true : null
   kms_master_key_id                 = var.kms_key_arn
-  kms_data_key_reuse_period_seconds = local.kms_data_key_reuse_seconds
-  fifo_queue                        = var.fifo
-  content_based_deduplication       = var.content_based_deduplication
+  kms_data_key_reuse_period_seconds = var.kms_key_arn == null ? null : local.queues.kmsDataKeyReusePeriodSeconds
+  fifo_queue                        = local.queues.fifo
+  content_based_deduplication       = local.queues.contentBasedDeduplication
 
   lifecycle {
     precondition {
-      condition     = !var.fifo || endswith(var.queue_name, ".fifo")
+      condition     = !local.queues.fifo || endswith(local.queues.queueName, ".fifo")
       error_message = "queue_name must end in .fifo when fifo is true."
     }
     precondition {
-      condition     = var.fifo || !var.content_based_deduplication
+      condition     = local.queues.fifo || !local.queues.contentBasedDeduplication
       error_message = "content_based_deduplication applies to FIFO queues only: set fifo = true too, or drop it."
     }
   }
@@ -64,7 +59,7 @@ resource "aws_sqs_queue_redrive_policy" "main" {
   queue_url = aws_sqs_queue.main.url
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.dead_letter.arn
-    maxReceiveCount     = var.max_receive_count
+    maxReceiveCount     = local.queues.maxReceiveCount
   })
 }
 

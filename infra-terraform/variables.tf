@@ -1,12 +1,13 @@
-# Defaults equal src/config/queue-settings.ts and the Pulumi config in Pulumi.yaml; a test in
-# test/infra proves it. AWS's ranges are validation blocks, so a bad value fails at plan time.
+# Every shared setting defaults to null: main.tf then takes its value from settings.json, the data
+# file the Pulumi program and the local stack read too. AWS's ranges are validation blocks, so a
+# bad value fails at plan time (a null is the data file's value, checked by its schema).
 
 variable "region" {
   type        = string
   description = "AWS region of the queues."
-  default     = "us-east-1"
+  default     = null
   validation {
-    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    condition     = var.region == null ? true : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
     error_message = "region must be an AWS region, e.g. eu-west-1."
   }
 }
@@ -24,9 +25,9 @@ variable "assume_role_arn" {
 variable "assume_role_session_name" {
   type        = string
   description = "Session name of the assumed role (shows up in CloudTrail)."
-  default     = "sqs-messaging"
+  default     = null
   validation {
-    condition     = can(regex("^[\\w+=,.@-]{2,64}$", var.assume_role_session_name))
+    condition     = var.assume_role_session_name == null ? true : can(regex("^[\\w+=,.@-]{2,64}$", var.assume_role_session_name))
     error_message = "assume_role_session_name must be 2-64 characters of letters, digits and +=,.@_-."
   }
 }
@@ -57,9 +58,9 @@ variable "endpoint" {
 variable "queue_name" {
   type        = string
   description = "Main queue name (must end in .fifo when fifo is true)."
-  default     = "user-registrations"
+  default     = null
   validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{1,80}(\\.fifo)?$", var.queue_name))
+    condition     = var.queue_name == null ? true : can(regex("^[A-Za-z0-9_-]{1,80}(\\.fifo)?$", var.queue_name))
     error_message = "queue_name must be 1-80 letters, digits, - or _ (plus .fifo for a FIFO queue)."
   }
 }
@@ -67,9 +68,9 @@ variable "queue_name" {
 variable "dead_letter_queue_name" {
   type        = string
   description = "Dead-letter queue name (must end in .fifo when fifo is true)."
-  default     = "user-registrations-dlq"
+  default     = null
   validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{1,80}(\\.fifo)?$", var.dead_letter_queue_name))
+    condition     = var.dead_letter_queue_name == null ? true : can(regex("^[A-Za-z0-9_-]{1,80}(\\.fifo)?$", var.dead_letter_queue_name))
     error_message = "dead_letter_queue_name must be 1-80 letters, digits, - or _ (plus .fifo for a FIFO queue)."
   }
 }
@@ -77,29 +78,29 @@ variable "dead_letter_queue_name" {
 variable "visibility_timeout_seconds" {
   type        = number
   description = "Seconds a received message stays invisible (0-43200)."
-  default     = 60
+  default     = null
   validation {
-    condition     = var.visibility_timeout_seconds >= 0 && var.visibility_timeout_seconds <= 43200 && floor(var.visibility_timeout_seconds) == var.visibility_timeout_seconds
+    condition     = var.visibility_timeout_seconds == null ? true : var.visibility_timeout_seconds >= 0 && var.visibility_timeout_seconds <= 43200 && floor(var.visibility_timeout_seconds) == var.visibility_timeout_seconds
     error_message = "visibility_timeout_seconds must be a whole number from 0 to 43200."
   }
 }
 
 variable "message_retention_seconds" {
   type        = number
-  description = "Seconds the main queue keeps a message (60-1209600; default 4 days)."
-  default     = 345600
+  description = "Seconds the main queue keeps a message (60-1209600)."
+  default     = null
   validation {
-    condition     = var.message_retention_seconds >= 60 && var.message_retention_seconds <= 1209600 && floor(var.message_retention_seconds) == var.message_retention_seconds
+    condition     = var.message_retention_seconds == null ? true : var.message_retention_seconds >= 60 && var.message_retention_seconds <= 1209600 && floor(var.message_retention_seconds) == var.message_retention_seconds
     error_message = "message_retention_seconds must be a whole number from 60 to 1209600."
   }
 }
 
 variable "dead_letter_retention_seconds" {
   type        = number
-  description = "Seconds the dead-letter queue keeps a message (60-1209600; default 14 days)."
-  default     = 1209600
+  description = "Seconds the dead-letter queue keeps a message (60-1209600)."
+  default     = null
   validation {
-    condition     = var.dead_letter_retention_seconds >= 60 && var.dead_letter_retention_seconds <= 1209600 && floor(var.dead_letter_retention_seconds) == var.dead_letter_retention_seconds
+    condition     = var.dead_letter_retention_seconds == null ? true : var.dead_letter_retention_seconds >= 60 && var.dead_letter_retention_seconds <= 1209600 && floor(var.dead_letter_retention_seconds) == var.dead_letter_retention_seconds
     error_message = "dead_letter_retention_seconds must be a whole number from 60 to 1209600."
   }
 }
@@ -107,19 +108,29 @@ variable "dead_letter_retention_seconds" {
 variable "maximum_message_size_bytes" {
   type        = number
   description = "Largest accepted message in bytes (1024-1048576)."
-  default     = 16384
+  default     = null
   validation {
-    condition     = var.maximum_message_size_bytes >= 1024 && var.maximum_message_size_bytes <= 1048576 && floor(var.maximum_message_size_bytes) == var.maximum_message_size_bytes
+    condition     = var.maximum_message_size_bytes == null ? true : var.maximum_message_size_bytes >= 1024 && var.maximum_message_size_bytes <= 1048576 && floor(var.maximum_message_size_bytes) == var.maximum_message_size_bytes
     error_message = "maximum_message_size_bytes must be a whole number from 1024 to 1048576."
+  }
+}
+
+variable "dead_letter_maximum_message_size_bytes" {
+  type        = number
+  description = "Largest message the dead-letter queue accepts, in bytes (1024-1048576)."
+  default     = null
+  validation {
+    condition     = var.dead_letter_maximum_message_size_bytes == null ? true : var.dead_letter_maximum_message_size_bytes >= 1024 && var.dead_letter_maximum_message_size_bytes <= 1048576 && floor(var.dead_letter_maximum_message_size_bytes) == var.dead_letter_maximum_message_size_bytes
+    error_message = "dead_letter_maximum_message_size_bytes must be a whole number from 1024 to 1048576."
   }
 }
 
 variable "receive_wait_time_seconds" {
   type        = number
   description = "Long-poll wait of ReceiveMessage (0-20)."
-  default     = 20
+  default     = null
   validation {
-    condition     = var.receive_wait_time_seconds >= 0 && var.receive_wait_time_seconds <= 20 && floor(var.receive_wait_time_seconds) == var.receive_wait_time_seconds
+    condition     = var.receive_wait_time_seconds == null ? true : var.receive_wait_time_seconds >= 0 && var.receive_wait_time_seconds <= 20 && floor(var.receive_wait_time_seconds) == var.receive_wait_time_seconds
     error_message = "receive_wait_time_seconds must be a whole number from 0 to 20."
   }
 }
@@ -127,9 +138,9 @@ variable "receive_wait_time_seconds" {
 variable "max_receive_count" {
   type        = number
   description = "Receives before SQS moves a message to the dead-letter queue (1-1000)."
-  default     = 5
+  default     = null
   validation {
-    condition     = var.max_receive_count >= 1 && var.max_receive_count <= 1000 && floor(var.max_receive_count) == var.max_receive_count
+    condition     = var.max_receive_count == null ? true : var.max_receive_count >= 1 && var.max_receive_count <= 1000 && floor(var.max_receive_count) == var.max_receive_count
     error_message = "max_receive_count must be a whole number from 1 to 1000."
   }
 }
@@ -137,23 +148,33 @@ variable "max_receive_count" {
 variable "delay_seconds" {
   type        = number
   description = "Delay before a new message is visible (0-900)."
-  default     = 0
+  default     = null
   validation {
-    condition     = var.delay_seconds >= 0 && var.delay_seconds <= 900 && floor(var.delay_seconds) == var.delay_seconds
+    condition     = var.delay_seconds == null ? true : var.delay_seconds >= 0 && var.delay_seconds <= 900 && floor(var.delay_seconds) == var.delay_seconds
     error_message = "delay_seconds must be a whole number from 0 to 900."
+  }
+}
+
+variable "kms_data_key_reuse_period_seconds" {
+  type        = number
+  description = "Seconds SQS reuses a KMS data key with a customer-managed key (60-86400)."
+  default     = null
+  validation {
+    condition     = var.kms_data_key_reuse_period_seconds == null ? true : var.kms_data_key_reuse_period_seconds >= 60 && var.kms_data_key_reuse_period_seconds <= 86400 && floor(var.kms_data_key_reuse_period_seconds) == var.kms_data_key_reuse_period_seconds
+    error_message = "kms_data_key_reuse_period_seconds must be a whole number from 60 to 86400."
   }
 }
 
 variable "fifo" {
   type        = bool
   description = "Make both queues FIFO (their names must then end in .fifo)."
-  default     = false
+  default     = null
 }
 
 variable "content_based_deduplication" {
   type        = bool
   description = "FIFO only: deduplicate by the SHA-256 of the body."
-  default     = false
+  default     = null
 }
 
 variable "kms_key_arn" {
@@ -169,7 +190,7 @@ variable "kms_key_arn" {
 variable "create_access_policies" {
   type        = bool
   description = "Create the producer and consumer IAM policies (false for an emulator, which has no IAM)."
-  default     = true
+  default     = null
 }
 
 variable "producer_principals" {

@@ -26,21 +26,27 @@ variables {
 run "queue_pair_with_defaults" {
   command = apply
 
+  # Expected values come from the data file itself (the module reads it the same way), never
+  # from copies written here.
   assert {
-    condition     = aws_sqs_queue.main.name == "user-registrations" && aws_sqs_queue.dead_letter.name == "user-registrations-dlq"
-    error_message = "queue names must come from the defaults"
+    condition     = aws_sqs_queue.main.name == jsondecode(file("settings.json")).queues.queueName && aws_sqs_queue.dead_letter.name == jsondecode(file("settings.json")).queues.deadLetterQueueName
+    error_message = "queue names must come from settings.json"
   }
   assert {
-    condition     = aws_sqs_queue.main.visibility_timeout_seconds == 60 && aws_sqs_queue.main.receive_wait_time_seconds == 20
-    error_message = "timeouts must match src/config/queue-settings.ts"
+    condition     = aws_sqs_queue.main.visibility_timeout_seconds == jsondecode(file("settings.json")).queues.visibilityTimeoutSeconds && aws_sqs_queue.main.receive_wait_time_seconds == jsondecode(file("settings.json")).queues.receiveWaitTimeSeconds
+    error_message = "timeouts must come from settings.json"
+  }
+  assert {
+    condition     = aws_sqs_queue.dead_letter.max_message_size == jsondecode(file("settings.json")).queues.deadLetterMaximumMessageSizeBytes && aws_sqs_queue.main.message_retention_seconds == jsondecode(file("settings.json")).queues.messageRetentionSeconds
+    error_message = "sizes and retention must come from settings.json"
   }
   assert {
     condition     = aws_sqs_queue.main.sqs_managed_sse_enabled && aws_sqs_queue.dead_letter.sqs_managed_sse_enabled
     error_message = "both queues must be encrypted at rest"
   }
   assert {
-    condition     = jsondecode(aws_sqs_queue_redrive_policy.main.redrive_policy).maxReceiveCount == 5
-    error_message = "redrive must happen after 5 receives"
+    condition     = jsondecode(aws_sqs_queue_redrive_policy.main.redrive_policy).maxReceiveCount == jsondecode(file("settings.json")).queues.maxReceiveCount
+    error_message = "redrive must happen after settings.json's maxReceiveCount"
   }
   assert {
     condition     = jsondecode(aws_sqs_queue_redrive_policy.main.redrive_policy).deadLetterTargetArn == aws_sqs_queue.dead_letter.arn
@@ -65,6 +71,25 @@ run "queue_pair_with_defaults" {
   assert {
     condition     = length(aws_iam_role.consumer) == 1 && length(aws_iam_role.producer) == 0
     error_message = "a role exists only for configured principals"
+  }
+}
+
+run "variables_override_the_data_file" {
+  command = plan
+
+  variables {
+    visibility_timeout_seconds = 61
+    fifo                       = false
+    max_receive_count          = 9
+  }
+
+  assert {
+    condition     = aws_sqs_queue.main.visibility_timeout_seconds == 61 && aws_sqs_queue.dead_letter.visibility_timeout_seconds == 61
+    error_message = "a variable must override its setting"
+  }
+  assert {
+    condition     = aws_sqs_queue.main.message_retention_seconds == jsondecode(file("settings.json")).queues.messageRetentionSeconds
+    error_message = "settings without a variable value must keep the data file's value"
   }
 }
 
@@ -121,6 +146,14 @@ run "rejects_bad_receive_count" {
     max_receive_count = 0
   }
   expect_failures = [var.max_receive_count]
+}
+
+run "rejects_out_of_range_kms_reuse_period" {
+  command = plan
+  variables {
+    kms_data_key_reuse_period_seconds = 30
+  }
+  expect_failures = [var.kms_data_key_reuse_period_seconds]
 }
 
 run "rejects_fifo_name_without_suffix" {

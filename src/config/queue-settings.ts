@@ -1,63 +1,15 @@
 /**
- * The queue pair's settings, written once. The local stack, the Pulumi program and the tests
- * import this module; the Terraform definition is proven equal to it by a test. It has no
- * dependencies so that every layer (including the Pulumi program) can import it cheaply.
+ * The queue pair's settings: the `queues` section of the shared data file (see settings.ts), the
+ * AWS ranges each value must respect, and the SQS attributes they become. The local stack, the
+ * Pulumi program and the tests import this module; Terraform reads the same data file.
  */
+import type { z } from "zod";
+import { settings as dataFile, type queueSettingsSchema } from "./settings.js";
 
-export interface QueueSettings {
-  /** Main queue name. FIFO queues must end in `.fifo` (AWS rule). */
-  readonly queueName: string;
-  /** Dead-letter queue name. FIFO: must also end in `.fifo` (a FIFO queue's DLQ is FIFO). */
-  readonly deadLetterQueueName: string;
-  /** Seconds a received message stays invisible to other consumers (AWS: 0–43200). */
-  readonly visibilityTimeoutSeconds: number;
-  /** Seconds SQS keeps an unconsumed message on the main queue (AWS: 60–1209600). */
-  readonly messageRetentionSeconds: number;
-  /** Seconds the dead-letter queue keeps a message (AWS: 60–1209600). */
-  readonly deadLetterRetentionSeconds: number;
-  /** Largest accepted message, in bytes (AWS: 1024–1048576). */
-  readonly maximumMessageSizeBytes: number;
-  /** Long-poll wait of ReceiveMessage, in seconds (AWS: 0–20). */
-  readonly receiveWaitTimeSeconds: number;
-  /** Failed receives before SQS moves a message to the dead-letter queue (AWS: 1–1000). */
-  readonly maxReceiveCount: number;
-  /** Delay before a new message becomes visible, in seconds (AWS: 0–900). */
-  readonly delaySeconds: number;
-  /** FIFO pair (ordering per group, exactly-once send within 5 minutes). */
-  readonly fifo: boolean;
-  /** FIFO only: derive the deduplication id from the body's SHA-256. */
-  readonly contentBasedDeduplication: boolean;
-}
+export type QueueSettings = z.infer<typeof queueSettingsSchema>;
 
-/**
- * Defaults chosen for welcome emails:
- * - visibility 60 s: sending one email takes well under a second, an SMTP server that hangs is cut
- *   off by its 30 s timeout, and the consumer's heartbeat extends visibility for slower work; a
- *   short timeout means a crashed consumer's messages come back within a minute.
- * - retention 4 days (the AWS default): a welcome email older than that is no longer welcome,
- *   but a weekend outage of the mail provider must not drop registrations.
- * - dead-letter retention 14 days (the AWS maximum): time for a human to look and redrive.
- * - maximum size 16 KiB: a registration is ~200 bytes; a small cap turns garbage into an early,
- *   clear error instead of a 1 MiB message that costs 16 billed requests.
- * - long poll 20 s (the AWS maximum): the fewest empty receives, so the cheapest idle consumer.
- * - maxReceiveCount 5: with the consumer's backoff (2 s, 4 s, 8 s, 16 s) a transient mail outage
- *   of about half a minute is ridden out; a message that fails five times is poison.
- * - no delay, standard queue: registrations are independent, order does not matter, and the
- *   consumer is idempotent (duplicates are expected under at-least-once delivery).
- */
-export const defaultQueueSettings: QueueSettings = Object.freeze({
-  queueName: "user-registrations",
-  deadLetterQueueName: "user-registrations-dlq",
-  visibilityTimeoutSeconds: 60,
-  messageRetentionSeconds: 4 * 24 * 60 * 60,
-  deadLetterRetentionSeconds: 14 * 24 * 60 * 60,
-  maximumMessageSizeBytes: 16 * 1024,
-  receiveWaitTimeSeconds: 20,
-  maxReceiveCount: 5,
-  delaySeconds: 0,
-  fifo: false,
-  contentBasedDeduplication: false,
-});
+/** The defaults, from infra-terraform/settings.json (reasons in settings.ts). */
+export const defaultQueueSettings: QueueSettings = dataFile.queues;
 
 /** AWS's documented ranges for each numeric setting, inclusive. */
 export const queueSettingRanges = Object.freeze({
@@ -65,9 +17,11 @@ export const queueSettingRanges = Object.freeze({
   messageRetentionSeconds: [60, 1_209_600],
   deadLetterRetentionSeconds: [60, 1_209_600],
   maximumMessageSizeBytes: [1_024, 1_048_576],
+  deadLetterMaximumMessageSizeBytes: [1_024, 1_048_576],
   receiveWaitTimeSeconds: [0, 20],
   maxReceiveCount: [1, 1_000],
   delaySeconds: [0, 900],
+  kmsDataKeyReusePeriodSeconds: [60, 86_400],
 } as const satisfies Record<string, readonly [number, number]>);
 
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
@@ -133,13 +87,6 @@ function fifoAttributes(settings: QueueSettings): Record<string, string> {
   };
 }
 
-/**
- * The dead-letter queue must accept anything the main queue accepted plus the attributes the
- * consumer adds when it dead-letters an invalid body; 256 KiB is the limit every AWS provider
- * version accepts.
- */
-export const DEAD_LETTER_MAXIMUM_MESSAGE_SIZE_BYTES = 262_144;
-
 /** CreateQueue attributes of the main queue, including its RedrivePolicy. */
 export function mainQueueAttributes(
   settings: QueueSettings,
@@ -168,7 +115,7 @@ export function deadLetterQueueAttributes(
   return {
     VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
     MessageRetentionPeriod: String(settings.deadLetterRetentionSeconds),
-    MaximumMessageSize: String(DEAD_LETTER_MAXIMUM_MESSAGE_SIZE_BYTES),
+    MaximumMessageSize: String(settings.deadLetterMaximumMessageSizeBytes),
     ReceiveMessageWaitTimeSeconds: String(settings.receiveWaitTimeSeconds),
     DelaySeconds: "0",
     SqsManagedSseEnabled: "true",

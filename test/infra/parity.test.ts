@@ -1,37 +1,52 @@
 /**
- * Terraform and Pulumi describe the same infrastructure: every queue argument, the redrive and
- * redrive-allow policies, the queue policies, the IAM documents, the provider's assumed role and
- * tags, the variable defaults and the output names — under several configurations. And the
- * comparison is not blind: changing one value on either side makes it fail.
+ * Terraform and Pulumi declare the same infrastructure, asked of each tool: the same set of
+ * resources, the same known values (queue attributes, policy documents as JSON, region, endpoint,
+ * default tags), and the same wiring (which resource's ARN or URL each argument uses) — under
+ * several configurations, in one `terraform plan`. The comparison is not blind: one changed value
+ * on either side makes it fail. And one value changed in the data file reaches the local stack,
+ * the Pulumi program and the Terraform plan together.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { projectRoot } from "../../src/config/paths.js";
-import { stackOutputNames, toCamelCase } from "../../src/stack/outputs.js";
-import { evaluate, type Hcl, readModule } from "../support/hcl.js";
-import { differences, pulumiModel, terraformModel } from "../support/parity.js";
+import { parseSettings, SETTINGS_FILE, type Settings, settings } from "../../src/config/settings.js";
+import { startLocalStack } from "../../src/local/stack.js";
+import { createSqsClient } from "../../src/sqs/client.js";
+import { stackOutputNames, toSnakeCase } from "../../src/stack/outputs.js";
+import {
+  differences,
+  type Model,
+  type Plan,
+  type PlanCase,
+  type PulumiRun,
+  planAll,
+  pulumiModel,
+  terraformModel,
+} from "../support/parity.js";
 import { ACCOUNT, installMocks } from "../support/pulumi-mocks.js";
+import { pluginMirror, terraform } from "../support/terraform.js";
 
 const resources = installMocks({});
-let module: Hcl;
 
-beforeAll(async () => {
-  module = await readModule(join(projectRoot, "infra-terraform"));
-});
+/** Never contacted (-refresh=false); it turns on the skip flags and dummy keys of both programs. */
+const endpoint = "http://127.0.0.1:4566";
 
+// An assumed role cannot be planned offline (the provider calls STS while it configures), so
+// every configuration here has the endpoint; test/infra/pulumi-program.test.ts covers the role.
 const scenarios: Record<string, Record<string, unknown>> = {
-  defaults: {},
-  "account with roles and an assumed role": {
+  defaults: { endpoint },
+  "an account with roles and tags": {
+    endpoint,
     region: "eu-west-1",
-    assumeRoleArn: `arn:aws:iam::${ACCOUNT}:role/deployer`,
-    assumeRoleSessionName: "ci",
     defaultTags: { team: "growth" },
     producerPrincipals: [`arn:aws:iam::${ACCOUNT}:role/api`],
     consumerPrincipals: [`arn:aws:iam::${ACCOUNT}:role/worker`],
   },
   "FIFO with a KMS key": {
+    endpoint,
     fifo: true,
     contentBasedDeduplication: true,
     queueName: "signups.fifo",
@@ -39,47 +54,186 @@ const scenarios: Record<string, Record<string, unknown>> = {
     kmsKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
     maxReceiveCount: 9,
     visibilityTimeoutSeconds: 120,
+    kmsDataKeyReusePeriodSeconds: 600,
   },
-  "local emulator": { endpoint: "http://127.0.0.1:4566", createAccessPolicies: false },
+  "local emulator": {
+    endpoint,
+    createAccessPolicies: false,
+    queueName: "user-registrations-terraform",
+    deadLetterQueueName: "user-registrations-terraform-dlq",
+    defaultTags: { environment: "local" },
+  },
 };
 
+/** Replaces `from` by `to` in one file of a module copy; fails if `from` is not there. */
+const replace = (file: string, from: string, to: string) => (dir: string) => {
+  const text = readFileSync(join(dir, file), "utf8");
+  if (!text.includes(from)) throw new Error(`${file} no longer contains ${from}: update this mutation`);
+  writeFileSync(join(dir, file), text.replace(from, to));
+};
+
+/**
+ * Edits of infra-terraform/, each of one value and each showing as its own difference. Each plan
+ * of a module copy costs a provider process (~6 s of CPU), so they share one copy, planned with
+ * `mutatedScenario`'s variables; every edit must still be found on its own.
+ */
+const mutatedScenario = "an account with roles and tags";
+const terraformMutations: { what: string; edit: (dir: string) => void; expected: string }[] = [
+  {
+    what: "a value in its copy of the data file (deadLetterRetentionSeconds)",
+    edit: replace(
+      "settings.json",
+      '"deadLetterRetentionSeconds": 1209600',
+      '"deadLetterRetentionSeconds": 1209000',
+    ),
+    expected: "aws_sqs_queue.dead_letter.message_retention_seconds: Pulumi 1209600 ≠ Terraform 1209000",
+  },
+  {
+    what: "a queue argument (the dead-letter visibility timeout)",
+    edit: replace(
+      "queues.tf",
+      "visibility_timeout_seconds        = local.queues.visibilityTimeoutSeconds",
+      "visibility_timeout_seconds        = 61",
+    ),
+    expected: "aws_sqs_queue.dead_letter.visibility_timeout_seconds: Pulumi 60 ≠ Terraform 61",
+  },
+  {
+    what: "an IAM action",
+    edit: replace("iam.tf", '"sqs:SendMessage"]', '"sqs:SendMessage", "sqs:PurgeQueue"]'),
+    expected: "aws_iam_policy.producer.policy: Pulumi",
+  },
+  {
+    what: "the TLS condition of a queue policy",
+    edit: replace("queues.tf", '"aws:SecureTransport" = "false"', '"aws:SecureTransport" = "true"'),
+    expected: "aws_sqs_queue_policy.main.policy: Pulumi",
+  },
+  {
+    what: "the redrive target (the main queue instead of the dead-letter queue)",
+    edit: replace(
+      "queues.tf",
+      "deadLetterTargetArn = aws_sqs_queue.dead_letter.arn",
+      "deadLetterTargetArn = aws_sqs_queue.main.arn",
+    ),
+    expected:
+      "aws_sqs_queue_redrive_policy.main.redrive_policy refers to: Pulumi [aws_sqs_queue.dead_letter.arn] ≠ Terraform [aws_sqs_queue.main.arn]",
+  },
+  {
+    what: "a resource removed (the consumer role's policy attachment)",
+    edit: replace(
+      "iam.tf",
+      "  count      = length(aws_iam_role.consumer)",
+      "  count      = 0 * length(aws_iam_role.consumer)",
+    ),
+    expected: "aws_iam_role_policy_attachment.consumer: declared by Pulumi only",
+  },
+];
+
+/** One config override each on the Pulumi side, compared with the unchanged Terraform plan. */
+const pulumiMutations: [string, Record<string, unknown>, string][] = [
+  ["the redrive count", { maxReceiveCount: 4 }, "aws_sqs_queue_redrive_policy.main.redrive_policy"],
+  ["the retention", { messageRetentionSeconds: 3600 }, "aws_sqs_queue.main.message_retention_seconds"],
+  [
+    "the encryption",
+    { kmsKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:alias/other` },
+    "aws_sqs_queue.main.kms_master_key_id",
+  ],
+  ["the region", { region: "sa-east-1" }, "provider region"],
+  ["the access policies (a resource set)", { createAccessPolicies: false }, "declared by Terraform only"],
+];
+
+/** The data file with one value changed, as a test's copy would hold it. */
+const editedSettings: Settings = parseSettings(
+  {
+    ...settings,
+    queues: { ...settings.queues, visibilityTimeoutSeconds: settings.queues.visibilityTimeoutSeconds + 15 },
+  },
+  "an edited copy",
+);
+
 let run = 0;
-async function both(config: Record<string, unknown>) {
-  const pulumiSide = await pulumiModel(config, resources, `parity${run++}`);
-  return { pulumiSide, terraformSide: terraformModel(module, config) };
-}
+const pulumiRuns: Record<string, PulumiRun> = {};
+let plan: Plan;
 
-describe("Terraform ↔ Pulumi parity", () => {
-  it.each(Object.entries(scenarios))("agree on every compared value: %s", async (_, config) => {
-    const { pulumiSide, terraformSide } = await both(config);
-    expect(differences(pulumiSide, terraformSide)).toEqual([]);
-    // Not vacuous: the queues and their policies are there on both sides.
-    expect(Object.keys(terraformSide)).toEqual(
-      expect.arrayContaining(["aws_sqs_queue.main", "aws_sqs_queue_policy.dead_letter"]),
-    );
-    expect(terraformSide["aws_sqs_queue.main"]?.visibilityTimeoutSeconds).toBe(
-      config.visibilityTimeoutSeconds ?? 60,
-    );
-  });
+describe("Pulumi.yaml", () => {
+  const project = parseYaml(readFileSync(join(projectRoot, "Pulumi.yaml"), "utf8"));
+  const types = { string: "string", number: "integer", boolean: "boolean" } as const;
 
-  it("has the same defaults in variables.tf as in Pulumi.yaml", () => {
-    const project = parseYaml(readFileSync(join(projectRoot, "Pulumi.yaml"), "utf8"));
-    const pulumiKeys = Object.keys(project.config).filter((k) => !k.includes(":"));
-    const terraformKeys = Object.keys(module.variable).map(toCamelCase);
-    expect(terraformKeys.sort()).toEqual([...pulumiKeys, "defaultTags"].sort());
-    for (const name of Object.keys(module.variable)) {
-      const terraformDefault = evaluate(module.variable[name].default ?? null, { resolve: () => undefined });
-      const pulumiDefault = project.config[toCamelCase(name)]?.default;
-      const empty =
-        terraformDefault === null || (Array.isArray(terraformDefault) && terraformDefault.length === 0);
-      if (pulumiDefault === undefined) expect(empty || name === "default_tags", name).toBe(true);
-      else expect(terraformDefault, name).toEqual(pulumiDefault);
+  it("declares every setting of the data file as a config key of its type, without a value", () => {
+    for (const section of Object.values(settings)) {
+      for (const [key, value] of Object.entries(section)) {
+        const declared = project.config[key];
+        expect(declared, `Pulumi.yaml declares ${key} (${SETTINGS_FILE})`).toBeDefined();
+        expect(declared.type, key).toBe(types[typeof value as keyof typeof types]);
+        expect(declared, `${key}: the value lives in ${SETTINGS_FILE}`).not.toHaveProperty("default");
+      }
     }
   });
 
-  it("exports the same outputs, in snake_case", async () => {
-    const program = await import("../../infra-pulumi/program.js");
-    expect(program.createInfrastructure).toBeTypeOf("function");
+  it("has no key twice across the data file's sections (config keys are flat)", () => {
+    const keys = Object.values(settings).flatMap((section) => Object.keys(section));
+    expect(keys.length).toBe(new Set(keys).size);
+  });
+});
+
+describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan", () => {
+  beforeAll(async () => {
+    const cases: Record<string, PlanCase> = {};
+    for (const [name, config] of Object.entries(scenarios)) {
+      pulumiRuns[name] = await pulumiModel(config, resources, `parity${run++}`);
+      cases[name] = { config, queues: pulumiRuns[name].queues };
+    }
+    cases.mutated = {
+      config: scenarios[mutatedScenario] ?? {},
+      queues: pulumiRuns[mutatedScenario]?.queues ?? {},
+      edit: (dir) => {
+        for (const mutation of terraformMutations) mutation.edit(dir);
+      },
+    };
+    pulumiRuns.edited = await pulumiModel({ endpoint }, resources, `edited${run++}`, editedSettings);
+    cases.edited = {
+      config: { endpoint },
+      queues: pulumiRuns.edited.queues,
+      edit: (dir) => writeFileSync(join(dir, "settings.json"), JSON.stringify(editedSettings, null, 2)),
+    };
+    plan = await planAll(cases, { terraformVersion: terraform ?? "", pluginMirror });
+    const { init, plan: planning, show } = plan.seconds;
+    console.info(
+      `terraform: ${Object.keys(cases).length} configurations in one plan: init ${init.toFixed(1)} s (0 = cached), plan ${planning.toFixed(1)} s, show -json ${show.toFixed(1)} s`,
+    );
+  }, 300_000);
+
+  const pulumiSide = (name: string): Model => {
+    const found = pulumiRuns[name];
+    if (!found) throw new Error(`no Pulumi run ${name}`);
+    return found.model;
+  };
+
+  it.each(Object.keys(scenarios))("agree on resources, values and references: %s", (name) => {
+    const terraformSide = terraformModel(plan, name);
+    expect(differences(pulumiSide(name), terraformSide)).toEqual([]);
+    // Not vacuous: the documents are known values here, not unknowns skipped.
+    const redrive = terraformSide.resources["aws_sqs_queue_redrive_policy.main"]?.values.redrive_policy;
+    expect(redrive).toMatchObject({
+      maxReceiveCount: scenarios[name]?.maxReceiveCount ?? settings.queues.maxReceiveCount,
+    });
+    expect(terraformSide.resources["aws_sqs_queue_policy.main"]?.references.queue_url).toEqual([
+      "aws_sqs_queue.main.url",
+    ]);
+  });
+
+  it("declares every setting as a variable that defaults to null, and the same outputs", () => {
+    const module = plan.json.configuration.root_module.module_calls[plan.calls.defaults ?? ""].module;
+    for (const section of Object.values(settings)) {
+      for (const key of Object.keys(section)) {
+        const variable = module.variables[toSnakeCase(key)];
+        expect(variable, `variables.tf declares ${toSnakeCase(key)}`).toBeDefined();
+        expect(
+          variable.default ?? null,
+          `${toSnakeCase(key)}: the value lives in ${SETTINGS_FILE}`,
+        ).toBeNull();
+        expect(variable.description, toSnakeCase(key)).toBeTruthy();
+      }
+    }
     const pulumiOutputs = [
       ...stackOutputNames,
       "producerPolicyArn",
@@ -87,53 +241,47 @@ describe("Terraform ↔ Pulumi parity", () => {
       "producerRoleArn",
       "consumerRoleArn",
     ];
-    expect(Object.keys(module.output).map(toCamelCase).sort()).toEqual(pulumiOutputs.sort());
+    expect(Object.keys(module.outputs).sort()).toEqual(pulumiOutputs.map(toSnakeCase).sort());
     const source = readFileSync(join(projectRoot, "infra-pulumi", "index.ts"), "utf8");
     for (const name of pulumiOutputs) expect(source).toContain(`  ${name},`);
   });
 
   describe("fails when one value changes", () => {
-    const mutations: [string, (m: Hcl) => void][] = [
-      ["a variable default (max_receive_count)", (m) => (m.variable.max_receive_count.default = 6)],
-      [
-        "a queue argument (visibility timeout)",
-        (m) => (m.resource.aws_sqs_queue.main.visibility_timeout_seconds = 61),
-      ],
-      ["the dead-letter retention", (m) => (m.locals.dead_letter_max_message_size = 1024)],
-      [
-        "an IAM action",
-        (m) => {
-          const p = m.resource.aws_iam_policy.producer;
-          p.policy = p.policy.replace('"sqs:SendMessage"', '"sqs:SendMessage", "sqs:PurgeQueue"');
-        },
-      ],
-      [
-        "the TLS condition",
-        (m) => {
-          const p = m.resource.aws_sqs_queue_policy.main;
-          p.policy = p.policy.replace('"aws:SecureTransport" = "false"', '"aws:SecureTransport" = "true"');
-        },
-      ],
-      ["the assumed role's session name", (m) => (m.variable.assume_role_session_name.default = "other")],
-    ];
-    it.each(mutations)("on the Terraform side: %s", async (_, mutate) => {
-      const mutated = structuredClone(module);
-      mutate(mutated);
-      const config = { assumeRoleArn: `arn:aws:iam::${ACCOUNT}:role/deployer` };
-      const { pulumiSide } = await both(config);
-      expect(differences(pulumiSide, terraformModel(module, config))).toEqual([]);
-      expect(differences(pulumiSide, terraformModel(mutated, config))).not.toEqual([]);
+    it.each(terraformMutations)("on the Terraform side: $what", ({ expected }) => {
+      const found = differences(pulumiSide(mutatedScenario), terraformModel(plan, "mutated"));
+      expect(found.join("\n")).toContain(expected);
     });
 
-    it.each([
-      ["the redrive count", { maxReceiveCount: 4 }],
-      ["the retention", { messageRetentionSeconds: 3600 }],
-      ["the encryption", { kmsKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:alias/other` }],
-      ["the region", { region: "sa-east-1" }],
-    ])("on the Pulumi side: %s", async (_, change) => {
-      const pulumiSide = await pulumiModel(change, resources, `changed${run++}`);
-      const found = differences(pulumiSide, terraformModel(module, {}));
-      expect(found.length).toBeGreaterThan(0);
+    it.each(pulumiMutations)("on the Pulumi side: %s", async (_, change, expected) => {
+      const changed = await pulumiModel({ endpoint, ...change }, resources, `changed${run++}`);
+      const found = differences(changed.model, terraformModel(plan, "defaults"));
+      expect(found.join("\n")).toContain(expected);
     });
+  });
+
+  it("sees one value changed in the data file in the local stack, the Pulumi inputs and the Terraform plan", async () => {
+    const wanted = editedSettings.queues.visibilityTimeoutSeconds;
+    expect(wanted).not.toBe(settings.queues.visibilityTimeoutSeconds);
+
+    const terraformSide = terraformModel(plan, "edited");
+    for (const queue of ["aws_sqs_queue.main", "aws_sqs_queue.dead_letter"]) {
+      expect(terraformSide.resources[queue]?.values.visibility_timeout_seconds, queue).toBe(wanted);
+      expect(pulumiSide("edited").resources[queue]?.values.visibility_timeout_seconds, queue).toBe(wanted);
+    }
+    expect(differences(pulumiSide("edited"), terraformSide)).toEqual([]);
+
+    const stack = await startLocalStack({ port: 0, settings: editedSettings.queues });
+    try {
+      const client = createSqsClient(stack.outputs);
+      for (const QueueUrl of [stack.outputs.queueUrl, stack.outputs.deadLetterQueueUrl]) {
+        const { Attributes } = await client.send(
+          new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["VisibilityTimeout"] }),
+        );
+        expect(Attributes?.VisibilityTimeout, QueueUrl).toBe(String(wanted));
+      }
+      client.destroy();
+    } finally {
+      await stack.stop();
+    }
   });
 });

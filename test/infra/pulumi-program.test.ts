@@ -7,10 +7,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { projectRoot } from "../../src/config/paths.js";
-import {
-  DEAD_LETTER_MAXIMUM_MESSAGE_SIZE_BYTES,
-  defaultQueueSettings as s,
-} from "../../src/config/queue-settings.js";
+import { defaultQueueSettings as s } from "../../src/config/queue-settings.js";
 import { type StackOutputs, stackOutputsSchema } from "../../src/stack/outputs.js";
 import {
   ACCOUNT,
@@ -135,23 +132,19 @@ describe("Pulumi program (mocks)", () => {
       receiveWaitTimeSeconds: s.receiveWaitTimeSeconds,
       delaySeconds: s.delaySeconds,
       sqsManagedSseEnabled: true,
-      kmsDataKeyReusePeriodSeconds: 300,
       fifoQueue: false,
       contentBasedDeduplication: false,
-      tags: {},
     });
     expect(byName("registrations-dlq").inputs).toEqual({
       name: s.deadLetterQueueName,
       visibilityTimeoutSeconds: s.visibilityTimeoutSeconds,
       messageRetentionSeconds: s.deadLetterRetentionSeconds,
-      maxMessageSize: DEAD_LETTER_MAXIMUM_MESSAGE_SIZE_BYTES,
+      maxMessageSize: s.deadLetterMaximumMessageSizeBytes,
       receiveWaitTimeSeconds: s.receiveWaitTimeSeconds,
       delaySeconds: 0,
       sqsManagedSseEnabled: true,
-      kmsDataKeyReusePeriodSeconds: 300,
       fifoQueue: false,
       contentBasedDeduplication: false,
-      tags: {},
     });
   });
 

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { InfraConfigError, readInfraConfig } from "../../infra-pulumi/config.js";
 import { createInfrastructure } from "../../infra-pulumi/program.js";
+import { defaultQueueSettings } from "../../src/config/queue-settings.js";
 import {
   ACCOUNT,
   decoded,
@@ -76,8 +77,11 @@ describe("Pulumi program variants (mocks)", () => {
     const key = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
     const { infra, find } = build({ kmsKeyArn: key }, "kms");
     await registered(infra.queues.queue, infra.access?.producerPolicy, infra.access?.consumerPolicy);
-    expect(find("queue").inputs).toMatchObject({ kmsMasterKeyId: key, kmsDataKeyReusePeriodSeconds: 300 });
-    expect(find("queue").inputs.sqsManagedSseEnabled).toBe(false);
+    expect(find("queue").inputs).toMatchObject({
+      kmsMasterKeyId: key,
+      kmsDataKeyReusePeriodSeconds: defaultQueueSettings.kmsDataKeyReusePeriodSeconds,
+    });
+    expect(find("queue").inputs).not.toHaveProperty("sqsManagedSseEnabled");
     const producer = JSON.parse(find("producer").inputs.policy);
     expect(producer.Statement[1]).toEqual({
       Sid: "UseQueueKey",

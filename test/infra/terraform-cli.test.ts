@@ -26,5 +26,5 @@ describe.skipIf(!terraform)(`terraform ${terraform ?? "(absent)"} on infra-terra
     expect(test.stdout).toMatch(/Success! \d+ passed, 0 failed/);
     expect(test.stdout).toContain('run "rejects_fifo_name_without_suffix"... pass');
     await cli.dispose();
-  }, 120_000);
+  }, 300_000);
 });

@@ -52,6 +52,7 @@ describe("Dockerfile.consumer and .dockerignore", () => {
       "tsconfig.json",
       "tsconfig.build.json",
       "src",
+      "infra-terraform/settings.json",
       "package.json",
       "package-lock.json",
       "package.json",
@@ -62,6 +63,7 @@ describe("Dockerfile.consumer and .dockerignore", () => {
       expect(filter.ignores(source), `${source} is excluded by .dockerignore`).toBe(false);
     }
     expect(filter.ignores("src/cli/consume.ts")).toBe(false);
+    expect(filter.ignores("infra-terraform/main.tf"), "only the data file of infra-terraform/").toBe(true);
     for (const secret of [
       ".env",
       "node_modules/x",

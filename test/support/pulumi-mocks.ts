@@ -11,6 +11,9 @@ export interface RecordedResource {
   readonly name: string;
   // biome-ignore lint/suspicious/noExplicitAny: provider inputs are untyped in mocks.
   readonly inputs: any;
+  /** The state the mock answered with: the inputs plus computed outputs (arn, url, name). */
+  // biome-ignore lint/suspicious/noExplicitAny: as untyped as the inputs.
+  readonly outputs: any;
   readonly provider?: string;
 }
 
@@ -59,8 +62,15 @@ export function installMocks(config: Record<string, unknown>, project = "sqs-mes
   pulumi.runtime.setMocks(
     {
       newResource(args) {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
-        return state(args.type, args.name, args.inputs, region);
+        const answer = state(args.type, args.name, args.inputs, region);
+        resources.push({
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs,
+          outputs: answer.state,
+          provider: args.provider,
+        });
+        return answer;
       },
       call: (args) => args.inputs,
     },

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import {
-  DEAD_LETTER_MAXIMUM_MESSAGE_SIZE_BYTES,
   deadLetterQueueAttributes,
   defaultQueueSettings,
   InvalidQueueSettingsError,
@@ -29,7 +28,9 @@ describe("queue settings → SQS attributes", () => {
   it("gives the dead-letter queue its own retention and a redrive-allow policy naming only the main queue", () => {
     const attributes = deadLetterQueueAttributes(defaultQueueSettings, MAIN_ARN);
     expect(attributes.MessageRetentionPeriod).toBe(String(defaultQueueSettings.deadLetterRetentionSeconds));
-    expect(attributes.MaximumMessageSize).toBe(String(DEAD_LETTER_MAXIMUM_MESSAGE_SIZE_BYTES));
+    expect(attributes.MaximumMessageSize).toBe(
+      String(defaultQueueSettings.deadLetterMaximumMessageSizeBytes),
+    );
     expect(JSON.parse(attributes.RedriveAllowPolicy ?? "")).toEqual({
       redrivePermission: "byQueue",
       sourceQueueArns: [MAIN_ARN],
