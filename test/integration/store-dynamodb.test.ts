@@ -1,0 +1,227 @@
+/**
+ * The DynamoDB sent-email store on a real DynamoDB-protocol server (dynalite, in process on
+ * 127.0.0.1:0): the shared contract, twice (the old item read back as dynalite needs, and
+ * returned in the error as DynamoDB does), then what only this store has: its failure modes and
+ * what it costs.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EnvironmentFaultError } from "../../src/consumer/errors.js";
+import type { StoreTiming } from "../../src/consumer/store/contract.js";
+import { DynamoDbSentEmailStore, expirySeconds } from "../../src/consumer/store/dynamodb.js";
+import { createDynamoDbClient } from "../../src/consumer/store/dynamodb-client.js";
+import { StoreUnavailableError } from "../../src/errors.js";
+import { ensureTable, type LocalDynamoDb, startLocalDynamoDb } from "../../src/local/dynamodb.js";
+import { type DynamoDbProxy, startDynamoDbProxy } from "../support/dynamodb-proxy.js";
+import { startFaultProxy } from "../support/fault-proxy.js";
+import { contractTiming, describeStoreContract } from "../support/store-contract.js";
+
+const TABLE = { tableName: "sent-emails-test" };
+const DIGEST = "d".repeat(64);
+
+let dynamo: LocalDynamoDb;
+let direct: DynamoDBClient;
+let emulating: DynamoDbProxy;
+let viaProxy: DynamoDBClient;
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamoDb({ port: 0 });
+  direct = createDynamoDbClient({ endpoint: dynamo.endpoint });
+  await ensureTable(direct, TABLE);
+  emulating = await startDynamoDbProxy(dynamo.endpoint);
+  emulating.returnOldItem = true;
+  viaProxy = createDynamoDbClient({ endpoint: emulating.endpoint });
+});
+
+afterAll(async () => {
+  direct?.destroy();
+  viaProxy?.destroy();
+  await emulating?.close();
+  await dynamo?.stop();
+});
+
+describeStoreContract("DynamoDB on dynalite (old item read back)", async (timing) => {
+  return new DynamoDbSentEmailStore({ client: direct, table: TABLE, timing });
+});
+
+describeStoreContract(
+  "DynamoDB on dynalite, old item in the error as DynamoDB returns it",
+  async (timing) => {
+    return new DynamoDbSentEmailStore({ client: viaProxy, table: TABLE, timing });
+  },
+);
+
+describe("DynamoDB store", () => {
+  const at = (now: number): StoreTiming => ({ ...contractTiming, now: () => now });
+  const T0 = Date.UTC(2030, 0, 1);
+
+  it("binds 127.0.0.1 only", () => {
+    const listening = execFileSync("ss", ["-Hltn", `sport = :${dynamo.port}`], { encoding: "utf8" });
+    // One listening socket, and its local address (the 4th column) is loopback.
+    const locals = listening
+      .trim()
+      .split("\n")
+      .map((line) => line.trim().split(/\s+/)[3]);
+    expect(locals).toEqual([`127.0.0.1:${dynamo.port}`]);
+  });
+
+  it("writes the item layout: TTL in epoch seconds (rounded up), lease in milliseconds", async () => {
+    const store = new DynamoDbSentEmailStore({ client: direct, table: TABLE, timing: at(T0 + 123) });
+    const result = await store.claim("layout-1", DIGEST);
+    expect(result.outcome).toBe("claimed");
+    const { Item } = await direct.send(
+      new GetItemCommand({
+        TableName: TABLE.tableName,
+        Key: { id: { S: "layout-1" } },
+        ConsistentRead: true,
+      }),
+    );
+    expect(Item).toEqual({
+      id: { S: "layout-1" },
+      digest: { S: DIGEST },
+      state: { S: "sending" },
+      owner: { S: expect.any(String) },
+      leaseUntil: { N: String(T0 + 123 + contractTiming.leaseMs) },
+      expiresAt: { N: String(Math.ceil((T0 + 123 + contractTiming.retentionMs) / 1000)) },
+    });
+    expect(expirySeconds(1_001)).toBe(2);
+  });
+
+  it("decides a failed claim from the old item in the error, without a read (DynamoDB)", async () => {
+    const store = new DynamoDbSentEmailStore({ client: viaProxy, table: TABLE, timing: at(T0) });
+    const claim = await store.claim("returned-1", DIGEST);
+    if (claim.outcome !== "claimed") throw new Error("not claimed");
+    const before = { ...emulating.requests };
+    expect(await store.claim("returned-1", DIGEST)).toEqual({
+      outcome: "in-progress",
+      leaseUntil: claim.claim.leaseUntil,
+    });
+    expect(await store.claim("returned-1", "e".repeat(64))).toEqual({ outcome: "conflict" });
+    expect((emulating.requests.PutItem ?? 0) - (before.PutItem ?? 0)).toBe(2);
+    expect((emulating.requests.GetItem ?? 0) - (before.GetItem ?? 0)).toBe(0);
+    expect(store.capacity.requests).toMatchObject({ PutItem: 3, GetItem: 0 });
+  });
+
+  it("falls back to one consistent read when the error has no item (dynalite)", async () => {
+    const store = new DynamoDbSentEmailStore({ client: direct, table: TABLE, timing: at(T0) });
+    const claim = await store.claim("fallback-1", DIGEST);
+    if (claim.outcome !== "claimed") throw new Error("not claimed");
+    await store.markSent(claim.claim);
+    expect(await store.claim("fallback-1", DIGEST)).toEqual({ outcome: "already-sent" });
+    expect(store.capacity.requests).toMatchObject({ PutItem: 2, UpdateItem: 1, GetItem: 1 });
+  });
+
+  it("stops with one clear line naming the table when it is missing", async () => {
+    const store = new DynamoDbSentEmailStore({
+      client: direct,
+      table: { tableName: "no-such-table" },
+      timing: at(T0),
+    });
+    const error = await store.claim("x", DIGEST).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(error).toMatchObject({ tableName: "no-such-table", reason: "missing-table", exitCode: 1 });
+    expect((error as Error).message).toMatch(/"no-such-table" does not exist.*npm run infra:up/);
+    expect((error as Error).message).not.toContain("\n");
+  });
+
+  it("stops with one clear line when access is denied", async () => {
+    const denying = await startDynamoDbProxy(dynamo.endpoint);
+    denying.fault = { status: 400, type: "AccessDeniedException", message: "User is not authorized" };
+    const client = createDynamoDbClient({ endpoint: denying.endpoint });
+    try {
+      const store = new DynamoDbSentEmailStore({ client, table: TABLE, timing: at(T0) });
+      const error = await store.claim("x", DIGEST).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreUnavailableError);
+      expect(error).toMatchObject({ tableName: TABLE.tableName, reason: "access-denied" });
+      expect((error as Error).message).toMatch(/AccessDeniedException.*PutItem/);
+      expect(denying.requests.PutItem).toBe(1); // not retried
+    } finally {
+      client.destroy();
+      await denying.close();
+    }
+  });
+
+  it.each([
+    ["ProvisionedThroughputExceededException", 400],
+    ["ThrottlingException", 400],
+    ["RequestLimitExceeded", 400],
+    ["InternalServerError", 500],
+    ["ServiceUnavailable", 503],
+  ])("reports %s as an environment fault of the store, after bounded retries", async (type, status) => {
+    const failing = await startDynamoDbProxy(dynamo.endpoint);
+    failing.fault = { status, type };
+    const client = createDynamoDbClient({ endpoint: failing.endpoint }, { maxAttempts: 2 });
+    try {
+      const store = new DynamoDbSentEmailStore({ client, table: TABLE, timing: at(T0) });
+      const error = await store.claim("throttled", DIGEST).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EnvironmentFaultError);
+      expect(error).toMatchObject({ component: "store", cause: { name: type } });
+      expect(failing.requests.PutItem).toBe(2);
+    } finally {
+      client.destroy();
+      await failing.close();
+    }
+  });
+
+  it("reports throttling and 503 from the shared fault proxy as environment faults", async () => {
+    const proxy = await startFaultProxy(dynamo.endpoint);
+    proxy.failEvery = 1;
+    const client = createDynamoDbClient({ endpoint: proxy.endpoint }, { maxAttempts: 2 });
+    try {
+      const store = new DynamoDbSentEmailStore({ client, table: TABLE, timing: at(T0) });
+      await expect(store.claim("faulty", DIGEST)).rejects.toBeInstanceOf(EnvironmentFaultError);
+      expect(proxy.faults).toEqual({ throttled: 1, unavailable: 1 });
+    } finally {
+      client.destroy();
+      await proxy.close();
+    }
+  });
+
+  it("reports an unreachable server as an environment fault", async () => {
+    const gone = await startLocalDynamoDb({ port: 0 });
+    await gone.stop();
+    const client = createDynamoDbClient({ endpoint: gone.endpoint }, { maxAttempts: 1 });
+    try {
+      const store = new DynamoDbSentEmailStore({ client, table: TABLE, timing: at(T0) });
+      await expect(store.claim("x", DIGEST)).rejects.toMatchObject({
+        name: "EnvironmentFaultError",
+        component: "store",
+      });
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("keeps its data in the folder across a restart, and ensureTable is idempotent", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "dynalite-"));
+    try {
+      let server = await startLocalDynamoDb({ port: 0, dataDir });
+      let client = createDynamoDbClient({ endpoint: server.endpoint });
+      expect(await ensureTable(client)).toEqual({
+        tableName: "user-registrations-sent-emails",
+        created: true,
+        ttl: "unsupported",
+      });
+      const store = new DynamoDbSentEmailStore({ client, timing: at(T0) });
+      const claim = await store.claim("durable-1", DIGEST);
+      if (claim.outcome !== "claimed") throw new Error("not claimed");
+      await store.markSent(claim.claim);
+      client.destroy();
+      await server.stop();
+
+      server = await startLocalDynamoDb({ port: 0, dataDir });
+      client = createDynamoDbClient({ endpoint: server.endpoint });
+      expect((await ensureTable(client)).created).toBe(false);
+      const again = new DynamoDbSentEmailStore({ client, timing: at(T0) });
+      expect(await again.claim("durable-1", DIGEST)).toEqual({ outcome: "already-sent" });
+      client.destroy();
+      await server.stop();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
