@@ -115,6 +115,43 @@ describe("DynamoDB store", () => {
     expect(store.capacity.requests).toMatchObject({ PutItem: 2, UpdateItem: 1, GetItem: 1 });
   });
 
+  it("costs 2 write units per new registration and 1 per duplicate (+1 read unit on dynalite)", async () => {
+    const n = 50;
+    const measure = async (client: DynamoDBClient, prefix: string) => {
+      const store = new DynamoDbSentEmailStore({ client, table: TABLE, timing: at(T0) });
+      for (let i = 0; i < n; i += 1) {
+        const result = await store.claim(`${prefix}-${i}`, DIGEST);
+        if (result.outcome !== "claimed") throw new Error(`not claimed: ${result.outcome}`);
+        await store.markSent(result.claim);
+      }
+      const fresh = store.capacity;
+      for (let i = 0; i < n; i += 1)
+        expect((await store.claim(`${prefix}-${i}`, DIGEST)).outcome).toBe("already-sent");
+      const total = store.capacity;
+      return {
+        newMessage: { write: fresh.writeUnits / n, read: fresh.readUnits / n },
+        duplicate: {
+          write: (total.writeUnits - fresh.writeUnits) / n,
+          read: (total.readUnits - fresh.readUnits) / n,
+          estimatedWrite: (total.estimatedWriteUnits - fresh.estimatedWriteUnits) / n,
+        },
+      };
+    };
+    const returned = await measure(viaProxy, "cost-returned");
+    const readBack = await measure(direct, "cost-read");
+    // Claim (PutItem, reported) + markSent (UpdateItem, reported); items are ~180 bytes.
+    expect(returned.newMessage).toEqual({ write: 2, read: 0 });
+    expect(readBack.newMessage).toEqual({ write: 2, read: 0 });
+    // A failed conditional PutItem is billed 1 unit but not reported: computed by DynamoDB's rule.
+    expect(returned.duplicate).toEqual({ write: 1, read: 0, estimatedWrite: 1 });
+    expect(readBack.duplicate).toEqual({ write: 1, read: 1, estimatedWrite: 1 });
+    // us-east-1 on-demand, standard table class: $0.625 per million WRU, $0.125 per million RRU.
+    const perMillion = (units: { write: number; read: number }) => units.write * 0.625 + units.read * 0.125;
+    console.log(
+      `DynamoDB store cost per million: new $${perMillion(returned.newMessage)}, duplicate $${perMillion(returned.duplicate)} (DynamoDB) / $${perMillion(readBack.duplicate)} (read fallback)`,
+    );
+  });
+
   it("stops with one clear line naming the table when it is missing", async () => {
     const store = new DynamoDbSentEmailStore({
       client: direct,
