@@ -6,6 +6,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
@@ -233,6 +235,26 @@ describe("DynamoDB store", () => {
       });
     } finally {
       client.destroy();
+    }
+  });
+
+  it("reports a server that never answers as an environment fault, within the request timeout", async () => {
+    const silent = createServer(() => {}); // accepts, reads, never answers
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const client = createDynamoDbClient({ endpoint }, { maxAttempts: 2, requestTimeoutMs: 300 });
+    try {
+      const store = new DynamoDbSentEmailStore({ client, table: TABLE, timing: at(T0) });
+      const started = performance.now();
+      await expect(store.claim("x", DIGEST)).rejects.toMatchObject({
+        name: "EnvironmentFaultError",
+        component: "store",
+      });
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      client.destroy();
+      silent.closeAllConnections();
+      silent.close();
     }
   });
 

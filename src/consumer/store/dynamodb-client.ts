@@ -32,7 +32,11 @@ export interface DynamoDbClientOptions {
    * most ~1.5 s between them when throttled.
    */
   readonly maxAttempts?: number;
-  /** One item request; DynamoDB answers in milliseconds, so anything past this is a dead path. */
+  /**
+   * One item request. DynamoDB answers in milliseconds, so anything past this is a dead path;
+   * with 3 attempts a black-holed endpoint surfaces as a fault in about 7 s, inside the 10 s the
+   * breaker has to pause in (issue 9).
+   */
   readonly requestTimeoutMs?: number;
 }
 
@@ -45,8 +49,11 @@ export function createDynamoDbClient(
     requestHandler: new NodeHttpHandler({
       httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
-      requestTimeout: options.requestTimeoutMs ?? 5_000,
-      connectionTimeout: 2_000,
+      requestTimeout: options.requestTimeoutMs ?? 2_000,
+      // Without this, @smithy/node-http-handler 4 only logs a warning when requestTimeout passes
+      // and the request waits forever on a server that accepted it and never answers.
+      throwOnRequestTimeout: true,
+      connectionTimeout: 1_000,
     }),
   };
   if (location.region) config.region = location.region;
