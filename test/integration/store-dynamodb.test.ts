@@ -157,6 +157,23 @@ describe("DynamoDB store", () => {
     );
   });
 
+  it("keeps its claim when the answer was lost and the SDK's retry found its own item", async () => {
+    const lossy = await startDynamoDbProxy(dynamo.endpoint);
+    const client = createDynamoDbClient({ endpoint: lossy.endpoint }, { maxAttempts: 3 });
+    try {
+      const store = new DynamoDbSentEmailStore({ client, table: TABLE, timing: at(T0) });
+      lossy.dropAnswers = 1;
+      const result = await store.claim("lost-answer-1", DIGEST);
+      expect(lossy.requests.PutItem).toBe(2); // the SDK retried the applied write
+      expect(result.outcome).toBe("claimed");
+      if (result.outcome === "claimed") await store.markSent(result.claim);
+      expect(await store.claim("lost-answer-1", DIGEST)).toEqual({ outcome: "already-sent" });
+    } finally {
+      client.destroy();
+      await lossy.close();
+    }
+  });
+
   it("stops with one clear line naming the table when it is missing", async () => {
     const store = new DynamoDbSentEmailStore({
       client: direct,

@@ -6,6 +6,8 @@
  *   item that failed the condition into the ConditionalCheckFailedException. With this on, the
  *   proxy reads that item from dynalite and adds it to the error body, as DynamoDB would.
  * - `fault`: every request is answered with this error (AccessDeniedException, throttling…).
+ * - `dropAnswers`: that many requests are carried out upstream, then their answers are lost
+ *   (the connection is cut), as on a network failure after DynamoDB applied the write.
  * - `requests`: what the client sent, by operation (the proxy's own reads not counted).
  */
 import { createServer, request, type Server } from "node:http";
@@ -22,6 +24,7 @@ export interface DynamoDbProxy {
   readonly endpoint: string;
   returnOldItem: boolean;
   fault: InjectedFault | undefined;
+  dropAnswers: number;
   readonly requests: Record<string, number>;
   close(): Promise<void>;
 }
@@ -68,6 +71,7 @@ export async function startDynamoDbProxy(
     endpoint: "",
     returnOldItem: false,
     fault: undefined,
+    dropAnswers: 0,
     requests: {},
     close: () =>
       new Promise((resolve) => {
@@ -127,6 +131,11 @@ export async function startDynamoDbProxy(
     req.on("end", () => {
       handle(req.headers, Buffer.concat(chunks)).then(
         (answer) => {
+          if (proxy.dropAnswers > 0) {
+            proxy.dropAnswers -= 1;
+            req.socket.destroy();
+            return;
+          }
           // dynalite's CRC32 header covers its own body; a rewritten body has another one.
           const { "x-amz-crc32": _crc, ...headers } = answer.headers;
           res.writeHead(answer.status, { ...headers, "content-length": String(answer.body.length) });

@@ -121,6 +121,7 @@ const FENCE_CONDITION = "#owner = :owner AND #state = :sending";
 
 interface StoredRecord {
   readonly digest: string;
+  readonly owner: string;
   readonly state: string;
   readonly leaseUntil: number;
   /** Epoch seconds. */
@@ -202,6 +203,10 @@ export class DynamoDbSentEmailStore implements SentEmailStore {
       // Absent, expired or lapsed-with-our-digest by now: it changed since the write (a release,
       // another takeover); try again.
       if (seen === undefined || seen.expiresAt < now / 1000) continue;
+      // Our own write: it succeeded, its answer was lost, and the SDK's retry failed the condition.
+      if (seen.owner === claim.owner) {
+        return { outcome: "claimed", claim };
+      }
       if (seen.digest !== digest) return { outcome: "conflict" };
       if (seen.state === "sent") return { outcome: "already-sent" };
       if (seen.leaseUntil >= now) return { outcome: "in-progress", leaseUntil: seen.leaseUntil };
@@ -329,6 +334,7 @@ function parseRecord(item: Record<string, AttributeValue> | undefined): StoredRe
   if (item === undefined) return undefined;
   return {
     digest: item.digest?.S ?? "",
+    owner: item.owner?.S ?? "",
     state: item.state?.S ?? "",
     leaseUntil: Number(item.leaseUntil?.N ?? 0),
     expiresAt: Number(item[TTL_ATTRIBUTE]?.N ?? Number.POSITIVE_INFINITY),
