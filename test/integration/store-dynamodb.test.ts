@@ -166,7 +166,10 @@ describe("DynamoDB store", () => {
       const result = await store.claim("lost-answer-1", DIGEST);
       expect(lossy.requests.PutItem).toBe(2); // the SDK retried the applied write
       expect(result.outcome).toBe("claimed");
-      if (result.outcome === "claimed") await store.markSent(result.claim);
+      if (result.outcome !== "claimed") return;
+      lossy.dropAnswers = 1; // the markSent's answer is lost too: its retry must not be "stale"
+      await store.markSent(result.claim);
+      expect(lossy.requests.UpdateItem).toBe(2);
       expect(await store.claim("lost-answer-1", DIGEST)).toEqual({ outcome: "already-sent" });
     } finally {
       client.destroy();

@@ -48,7 +48,8 @@ export class MemorySentEmailStore implements SentEmailStore {
   }
 
   async markSent(claim: Claim): Promise<void> {
-    const record = this.fenced(claim);
+    const record = this.records.get(claim.id);
+    if (record?.owner !== claim.owner) throw new StaleClaimError(claim.id);
     this.records.set(claim.id, { ...record, state: "sent", expiresAt: this.now() + this.timing.retentionMs });
   }
 

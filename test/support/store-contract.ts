@@ -134,6 +134,16 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       await expect(a.markSent(paused)).rejects.toBeInstanceOf(StaleClaimError);
     });
 
+    it("lets a holder mark its own claim twice (a retried markSent), and nobody else's", async () => {
+      const [a, b] = [await store(), await store()];
+      const id = freshId();
+      const claim = claimed(await a.claim(id, DIGEST_A));
+      await a.markSent(claim);
+      await a.markSent(claim);
+      await expect(b.markSent({ ...claim, owner: "someone-else" })).rejects.toBeInstanceOf(StaleClaimError);
+      expect(await b.claim(id, DIGEST_A)).toEqual({ outcome: "already-sent" });
+    });
+
     it("lets a holder mark its send after the lease passed when nobody took over", async () => {
       const a = await store();
       const id = freshId();

@@ -106,7 +106,6 @@ const CLAIM_NAMES = {
   "#leaseUntil": "leaseUntil",
   "#expiresAt": TTL_ATTRIBUTE,
 };
-const FENCE_NAMES = { "#owner": "owner", "#state": "state" };
 
 /**
  * Claimable: the id is absent; or its record expired (TTL lags); or it is a `sending` record of
@@ -116,8 +115,13 @@ const FENCE_NAMES = { "#owner": "owner", "#state": "state" };
 const CLAIM_CONDITION =
   "attribute_not_exists(#id) OR #expiresAt < :nowSeconds OR (#state = :sending AND #leaseUntil < :now AND #digest = :digest)";
 
-/** Fenced: only the claimant, and only while the record is still its send in progress. */
-const FENCE_CONDITION = "#owner = :owner AND #state = :sending";
+/** Release is fenced: only the claimant, and only while the record is still its send in progress. */
+const RELEASE_CONDITION = "#owner = :owner AND #state = :sending";
+/**
+ * markSent is fenced on the owner alone: each claim has its own token, so a `sent` record with it
+ * is this claim's own earlier markSent (its answer lost, the SDK's retry here) — idempotent.
+ */
+const MARK_SENT_CONDITION = "#owner = :owner";
 
 interface StoredRecord {
   readonly digest: string;
@@ -224,11 +228,10 @@ export class DynamoDbSentEmailStore implements SentEmailStore {
           Key: { [KEY_ATTRIBUTE]: { S: claim.id } },
           // Retention counts from the send: a message can come back that long after it.
           UpdateExpression: "SET #state = :sent, #expiresAt = :expiresAt",
-          ConditionExpression: FENCE_CONDITION,
-          ExpressionAttributeNames: { ...FENCE_NAMES, "#expiresAt": TTL_ATTRIBUTE },
+          ConditionExpression: MARK_SENT_CONDITION,
+          ExpressionAttributeNames: { "#owner": "owner", "#state": "state", "#expiresAt": TTL_ATTRIBUTE },
           ExpressionAttributeValues: {
             ":sent": { S: "sent" },
-            ":sending": { S: "sending" },
             ":owner": { S: claim.owner },
             ":expiresAt": { N: String(expirySeconds(now + this.timing.retentionMs)) },
           },
@@ -244,8 +247,8 @@ export class DynamoDbSentEmailStore implements SentEmailStore {
         new DeleteItemCommand({
           TableName: this.tableName,
           Key: { [KEY_ATTRIBUTE]: { S: claim.id } },
-          ConditionExpression: FENCE_CONDITION,
-          ExpressionAttributeNames: FENCE_NAMES,
+          ConditionExpression: RELEASE_CONDITION,
+          ExpressionAttributeNames: { "#owner": "owner", "#state": "state" },
           ExpressionAttributeValues: { ":sending": { S: "sending" }, ":owner": { S: claim.owner } },
           ReturnConsumedCapacity: "TOTAL",
         }),
