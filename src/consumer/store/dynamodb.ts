@@ -33,6 +33,11 @@
  * DynamoDB's TTL deletes expired items days late, and the local server (dynalite) never does, so
  * the claim's condition treats `expiresAt < now` as absent itself.
  *
+ * Writes: claim = PutItem under CLAIM_CONDITION (then the old item decides already-sent,
+ * in-progress or conflict); markSent = UpdateItem `state = sent`, `expiresAt` renewed from the
+ * send, under `owner = :owner`; release = DeleteItem under `owner = :owner AND state = sending`,
+ * so a released id is absent and free at once. A failed fence is StaleClaimError.
+ *
  * Capacity: every request asks for `ReturnConsumedCapacity: TOTAL` and adds it to `capacity`.
  * A failed conditional write is billed (the existing item's size, at least 1 WRU) but DynamoDB
  * returns no ConsumedCapacity with the error, so that case is computed by DynamoDB's rule from
