@@ -30,3 +30,19 @@ export class SqsAccessError extends UserFacingError {
     super(message, options);
   }
 }
+
+/**
+ * The sent-email store cannot be used at all (its table is missing, or the credentials may not
+ * use it): no retry helps, so the consumer stops with this one line, which names the table.
+ */
+export class StoreUnavailableError extends UserFacingError {
+  override name = "StoreUnavailableError";
+  constructor(
+    message: string,
+    readonly tableName: string,
+    readonly reason: "missing-table" | "access-denied",
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
