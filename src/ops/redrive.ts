@@ -157,9 +157,18 @@ export async function redrive(options: RedriveOptions): Promise<RedriveReport> {
         : undefined;
   if (clientSideBecause)
     return moveClientSide(options, main.Attributes?.FifoQueue === "true", clientSideBecause);
+  const sourceArn = dead.Attributes?.QueueArn ?? "";
+  let taskHandle: string | undefined;
   try {
-    return await moveTask(options, dead.Attributes?.QueueArn ?? "", main.Attributes?.QueueArn ?? "");
+    ({ TaskHandle: taskHandle } = await client.send(
+      new StartMessageMoveTaskCommand({
+        SourceArn: sourceArn,
+        DestinationArn: main.Attributes?.QueueArn ?? "",
+        MaxNumberOfMessagesPerSecond: options.ratePerSecond,
+      }),
+    ));
   } catch (error) {
+    // Only a refused start falls back: once a task runs, a second mover would race it.
     if (!isUnsupportedOperation(error)) throw error;
     const code = (error as Error).name || "error";
     return moveClientSide(
@@ -168,6 +177,7 @@ export async function redrive(options: RedriveOptions): Promise<RedriveReport> {
       `StartMessageMoveTask unsupported here (${code})`,
     );
   }
+  return followMoveTask(client, sourceArn, taskHandle, options.clock ?? systemClock);
 }
 
 function emptyReport(path: RedrivePath, pathReason: string, dryRun: boolean): RedriveReport {
@@ -184,21 +194,13 @@ function emptyReport(path: RedrivePath, pathReason: string, dryRun: boolean): Re
   };
 }
 
-/** SQS's own move task: started, then polled until it is no longer running. */
-async function moveTask(
-  options: RedriveOptions,
+/** Polls SQS's move task until it is no longer running. */
+async function followMoveTask(
+  client: SQSClient,
   sourceArn: string,
-  destinationArn: string,
+  TaskHandle: string | undefined,
+  clock: Clock,
 ): Promise<RedriveReport> {
-  const { client } = options;
-  const clock = options.clock ?? systemClock;
-  const { TaskHandle } = await client.send(
-    new StartMessageMoveTaskCommand({
-      SourceArn: sourceArn,
-      DestinationArn: destinationArn,
-      MaxNumberOfMessagesPerSecond: options.ratePerSecond,
-    }),
-  );
   const report = emptyReport("move-task", "no --reason, --dry-run or --max", false);
   if (TaskHandle) report.taskHandle = TaskHandle;
   for (;;) {
