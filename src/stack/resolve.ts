@@ -89,7 +89,8 @@ export function readStackOutputs(options: ResolveOptions, run: RunCommand = runC
   }
 }
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+/** Host names (as `URL.hostname` spells them) that mean this machine: the local emulator. */
+export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 /** A queue URL given by hand. A loopback URL means the local emulator. */
 export function fromQueueUrl(queueUrl: string): QueueLocation {

@@ -1,0 +1,72 @@
+/**
+ * `npm run status -- …`: visible, in-flight and delayed messages of the main and dead-letter
+ * queues, and the age of the oldest message (CloudWatch on AWS; unknown on the emulator).
+ * Exit codes: 0 the dead-letter queue is empty; 3 it holds messages; 1 SQS could not be read;
+ * 2 usage or configuration error.
+ */
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { Command } from "commander";
+import { readEnvironment } from "../config/env.js";
+import { isLocalEndpoint, queuePair } from "../ops/queues.js";
+import {
+  CloudWatchAges,
+  DEAD_LETTERS_PRESENT_EXIT_CODE,
+  formatStatus,
+  queueStatus,
+  unknownAges,
+} from "../ops/status.js";
+import { explained } from "../sqs/client.js";
+import { addQueueOptions, connect, loggerFor, type QueueFlags, runCli } from "./shared.js";
+
+interface StatusFlags extends QueueFlags {
+  emulator?: boolean;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const env = readEnvironment();
+  const program = addQueueOptions(
+    new Command("status")
+      .description(
+        `Depth of the main and dead-letter queues. Exits ${DEAD_LETTERS_PRESENT_EXIT_CODE} when the dead-letter queue holds messages.`,
+      )
+      .option(
+        "--emulator",
+        "the endpoint is an emulator without CloudWatch (implied by a loopback endpoint): ages unknown",
+      ),
+    env,
+  ).showHelpAfterError("(run with --help for usage)");
+  program.parse(argv, { from: "user" });
+  const flags = program.opts<StatusFlags>();
+  const logger = loggerFor(flags, "status");
+
+  const { location, client } = await connect(flags);
+  const emulator = flags.emulator === true || isLocalEndpoint(location.endpoint);
+  const cloudwatch = emulator
+    ? undefined
+    : new CloudWatchClient(location.region ? { region: location.region } : {});
+  try {
+    const report = await explained(
+      async () =>
+        queueStatus({
+          client,
+          queues: await queuePair(client, location),
+          ages: cloudwatch ? new CloudWatchAges(cloudwatch) : unknownAges,
+          onAgeError: (error) =>
+            logger.warn(
+              { err: error },
+              "could not read ApproximateAgeOfOldestMessage from CloudWatch (needs cloudwatch:GetMetricData); ages unknown",
+            ),
+        }),
+      location.queueUrl,
+      "read the queue attributes",
+      location,
+    );
+    process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : formatStatus(report));
+    return report.deadLetterQueueEmpty ? 0 : DEAD_LETTERS_PRESENT_EXIT_CODE;
+  } finally {
+    client.destroy();
+    cloudwatch?.destroy();
+  }
+}
+
+await runCli(() => main(process.argv.slice(2)));

@@ -1,0 +1,239 @@
+import { GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { describe, expect, it } from "vitest";
+import { ConfigurationError } from "../../src/errors.js";
+import { purgeDeadLetters, reasonOf, redact, summarize, summarizeBody } from "../../src/ops/dlq.js";
+import { PurgeCancelledError, PurgeNotConfirmedError } from "../../src/ops/errors.js";
+import { isLocalEndpoint } from "../../src/ops/queues.js";
+import {
+  CloudWatchAges,
+  formatStatus,
+  type MetricDataClient,
+  queueStatus,
+  unknownAges,
+} from "../../src/ops/status.js";
+import { fakeClock, stubSqs } from "../support/stub-sqs.js";
+
+const queues = {
+  queueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/user-registrations",
+  deadLetterQueueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/user-registrations-dlq",
+};
+
+function countsSqs(dead: number) {
+  return stubSqs({
+    GetQueueAttributes: (input) => ({
+      Attributes: {
+        ApproximateNumberOfMessages: input.QueueUrl === queues.queueUrl ? "4" : String(dead),
+        ApproximateNumberOfMessagesNotVisible: "1",
+        ApproximateNumberOfMessagesDelayed: "0",
+      },
+    }),
+  });
+}
+
+describe("status", () => {
+  it("asks CloudWatch for ApproximateAgeOfOldestMessage of both queues in one GetMetricData", async () => {
+    const clock = fakeClock(Date.parse("2026-11-30T03:00:00Z"));
+    const sent: GetMetricDataCommand[] = [];
+    const cloudwatch: MetricDataClient = {
+      async send(command) {
+        sent.push(command);
+        return {
+          MetricDataResults: [
+            { Id: "q0", Values: [42, 30] },
+            { Id: "q1", Values: [] },
+          ],
+        };
+      },
+    };
+    const report = await queueStatus({
+      client: countsSqs(0).client,
+      queues,
+      ages: new CloudWatchAges(cloudwatch, clock),
+    });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toBeInstanceOf(GetMetricDataCommand);
+    expect(sent[0]?.input).toEqual({
+      StartTime: new Date("2026-11-30T02:45:00Z"),
+      EndTime: new Date("2026-11-30T03:00:00Z"),
+      ScanBy: "TimestampDescending",
+      MetricDataQueries: ["user-registrations", "user-registrations-dlq"].map((name, i) => ({
+        Id: `q${i}`,
+        ReturnData: true,
+        MetricStat: {
+          Metric: {
+            Namespace: "AWS/SQS",
+            MetricName: "ApproximateAgeOfOldestMessage",
+            Dimensions: [{ Name: "QueueName", Value: name }],
+          },
+          Period: 60,
+          Stat: "Maximum",
+        },
+      })),
+    });
+    expect(report).toMatchObject({
+      queue: { visible: 4, inFlight: 1, delayed: 0, oldestMessageAgeSeconds: 42 },
+      deadLetterQueue: { visible: 0, inFlight: 1, delayed: 0, oldestMessageAgeSeconds: null },
+      oldestMessageAgeSeconds: 42,
+      ageSource: "cloudwatch",
+      deadLetterQueueEmpty: false,
+    });
+  });
+
+  it("reports null ages (not invented) on the emulator, and when CloudWatch refuses", async () => {
+    const onEmulator = await queueStatus({ client: countsSqs(0).client, queues, ages: unknownAges });
+    expect(onEmulator.oldestMessageAgeSeconds).toBeNull();
+    expect(onEmulator.deadLetterQueue.oldestMessageAgeSeconds).toBeNull();
+
+    const errors: unknown[] = [];
+    const refused = await queueStatus({
+      client: countsSqs(0).client,
+      queues,
+      ages: new CloudWatchAges({
+        send: async () => {
+          throw Object.assign(new Error("no"), { name: "AccessDenied" });
+        },
+      }),
+      onAgeError: (error) => errors.push(error),
+    });
+    expect(refused).toMatchObject({
+      oldestMessageAgeSeconds: null,
+      ageSource: "cloudwatch (failed: AccessDenied)",
+    });
+    expect(errors).toHaveLength(1);
+  });
+
+  it("prints one line per queue and what the exit code means", async () => {
+    const report = await queueStatus({ client: countsSqs(2).client, queues, ages: unknownAges });
+    expect(formatStatus(report)).toBe(
+      [
+        "queue                   visible  in flight  delayed  oldest message",
+        "user-registrations            4          1        0         unknown",
+        "user-registrations-dlq        2          1        0         unknown",
+        "oldest-message age: unknown on the emulator (no CloudWatch)",
+        "dead-letter queue: 3 messages; inspect with `npm run dlq -- list` (exit code 3)",
+        "",
+      ].join("\n"),
+    );
+    const empty = await queueStatus({
+      client: stubSqs({ GetQueueAttributes: () => ({ Attributes: {} }) }).client,
+      queues,
+      ages: unknownAges,
+    });
+    expect(formatStatus(empty)).toContain("dead-letter queue: empty");
+  });
+
+  it("decides 'emulator' by a loopback endpoint", () => {
+    expect(isLocalEndpoint("http://127.0.0.1:4566")).toBe(true);
+    expect(isLocalEndpoint("http://localhost:4566")).toBe(true);
+    expect(isLocalEndpoint("http://[::1]:4566")).toBe(true);
+    expect(isLocalEndpoint("http://sqs.us-east-1.localhost:4566")).toBe(true);
+    expect(isLocalEndpoint(undefined)).toBe(false);
+    expect(isLocalEndpoint("https://sqs.eu-west-1.amazonaws.com")).toBe(false);
+  });
+});
+
+describe("dlq: what is printed about a message", () => {
+  it("masks addresses and elides quoted fragments in error texts", () => {
+    expect(redact(`Unexpected token 'h', "hello maria@example.com" is not valid JSON`)).toBe(
+      `Unexpected token 'h', "…" is not valid JSON`,
+    );
+    expect(redact("mailbox maria.silva@example.com unavailable")).toBe(
+      "mailbox m***@example.com unavailable",
+    );
+  });
+
+  it("summarizes a body by its registration fields only", () => {
+    const body = JSON.stringify({
+      nome: "Maria Silva",
+      email: "maria@example.com",
+      id: "reg_1",
+      bio: "secret",
+    });
+    expect(summarizeBody(body)).toEqual({
+      kind: "registration",
+      nomeInitial: "M.",
+      email: "m***@example.com",
+      registrationId: "reg_1",
+    });
+    expect(summarizeBody("hello maria@example.com")).toEqual({
+      kind: "not-json",
+      nomeInitial: null,
+      email: null,
+      registrationId: null,
+    });
+    expect(summarizeBody(JSON.stringify({ nome: "Ana", email: 3 }))).toMatchObject({
+      kind: "json",
+      nomeInitial: "A.",
+    });
+    // No id in the body: the id the consumer processes it under.
+    expect(summarizeBody(JSON.stringify({ nome: "Ana", email: "ana@example.com" })).registrationId).toMatch(
+      /^reg_[0-9a-f]{32}$/,
+    );
+  });
+
+  it("names the reason: ours, SQS's own move after maxReceiveCount, or unknown", () => {
+    const text = (v: string) => ({ DataType: "String", StringValue: v });
+    expect(reasonOf({ MessageAttributes: { "dead-letter-reason": text("not-json") } })).toBe("not-json");
+    expect(reasonOf({ Attributes: { DeadLetterQueueSourceArn: "arn:aws:sqs:x:1:q" } })).toBe(
+      "max-receive-count",
+    );
+    expect(reasonOf({})).toBe("unknown");
+    const summary = summarize({
+      MessageId: "m1",
+      Body: "hello maria@example.com",
+      Attributes: { SentTimestamp: "1796007482531", ApproximateReceiveCount: "2" },
+      MessageAttributes: { "dead-letter-error": text(`"hello maria@example.com" is not valid JSON`) },
+    });
+    expect(summary).toMatchObject({ id: "m1", reason: "unknown", receiveCount: 2, bodyBytes: 23 });
+    expect(JSON.stringify(summary)).not.toContain("maria@");
+  });
+});
+
+describe("dlq purge", () => {
+  const base = { deadLetterQueueUrl: queues.deadLetterQueueUrl, count: 3 };
+
+  it("refuses without a terminal and without --yes (exit code 2), sending nothing", async () => {
+    const sqs = stubSqs({});
+    const refusal = purgeDeadLetters({
+      ...base,
+      client: sqs.client,
+      yes: false,
+      interactive: false,
+      ask: async () => "yes",
+    });
+    await expect(refusal).rejects.toThrow(PurgeNotConfirmedError);
+    await expect(refusal).rejects.toBeInstanceOf(ConfigurationError);
+    await expect(refusal).rejects.toThrow(/--yes/);
+    expect(sqs.calls).toEqual([]);
+  });
+
+  it("asks on a terminal: only 'yes' purges", async () => {
+    const sqs = stubSqs({ PurgeQueue: () => ({}) });
+    const questions: string[] = [];
+    const ask = (answer: string) => async (question: string) => {
+      questions.push(question);
+      return answer;
+    };
+    await expect(
+      purgeDeadLetters({ ...base, client: sqs.client, yes: false, interactive: true, ask: ask("no") }),
+    ).rejects.toThrow(PurgeCancelledError);
+    expect(sqs.calls).toEqual([]);
+    await purgeDeadLetters({ ...base, client: sqs.client, yes: false, interactive: true, ask: ask("yes") });
+    expect(questions[0]).toContain("Delete all 3 message(s)");
+    expect(sqs.named("PurgeQueue")).toEqual([{ QueueUrl: queues.deadLetterQueueUrl }]);
+  });
+
+  it("does not ask with --yes", async () => {
+    const sqs = stubSqs({ PurgeQueue: () => ({}) });
+    await purgeDeadLetters({
+      ...base,
+      client: sqs.client,
+      yes: true,
+      interactive: true,
+      ask: async () => {
+        throw new Error("asked");
+      },
+    });
+    expect(sqs.named("PurgeQueue")).toHaveLength(1);
+  });
+});
