@@ -83,7 +83,9 @@ export function registrationHandler(
     const registration = parse(message);
     const id = processingIdOf(registration, digestKey);
     if (!store) {
-      await sender.send(registration, id);
+      await sender.send(registration, id).catch((error: unknown) => {
+        throw error instanceof NotSentError ? error.cause : error;
+      });
       counts.sent += 1;
       return;
     }
