@@ -293,7 +293,10 @@ export function syntaxErrorOffset(text: string): number | undefined {
         } else fail();
       }
     }
-    if (c === '"') return string();
+    if (c === '"') {
+      string();
+      return;
+    }
     for (const word of ["true", "false", "null"]) {
       if (text.startsWith(word, i)) {
         i += word.length;
