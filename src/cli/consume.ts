@@ -5,10 +5,11 @@
 import { join } from "node:path";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { Command, Option } from "commander";
+import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
 import { Consumer, type ConsumerStats } from "../consumer/consumer.js";
 import { type RegistrationCounts, registrationHandler } from "../consumer/registration-handler.js";
-import { SqliteSentEmailStore } from "../consumer/sent-emails.js";
+import { SqliteSentEmailStore } from "../consumer/store/sqlite.js";
 import { OutboxMailer } from "../consumer/welcome-email.js";
 import { type HealthServer, startHealthServer } from "../observability/health-server.js";
 import { consumerMetrics } from "../observability/metrics.js";
@@ -27,6 +28,12 @@ interface ConsumeFlags extends QueueFlags {
   healthPort?: number;
   healthHost: string;
 }
+
+/**
+ * How long a sent-email record is kept: a message can come back for as long as SQS keeps it (at
+ * most 14 days on the queue, 14 more in the dead-letter queue before a redrive), plus a day.
+ */
+const RECORD_RETENTION_MS = 29 * 24 * 3_600_000;
 
 export function outboxDir(stateDir: string): string {
   return join(stateDir, "outbox");
@@ -96,16 +103,24 @@ async function main(argv: readonly string[]): Promise<number> {
   const visibilityTimeoutSeconds = Number(Attributes.VisibilityTimeout ?? 30);
   // A claim must lapse before a killed consumer's message is delivered again (visibility timeout).
   const leaseMs = Math.min(30_000, Math.max(1_000, (visibilityTimeoutSeconds * 1000) / 2));
-  const store = new SqliteSentEmailStore(flags.sentStore ?? sentStorePath(flags.stateDir), { leaseMs });
-  const emails: RegistrationCounts = { sent: 0, duplicates: 0 };
+  const store = new SqliteSentEmailStore(flags.sentStore ?? sentStorePath(flags.stateDir), {
+    leaseMs,
+    retentionMs: RECORD_RETENTION_MS,
+  });
+  const digestKey = await loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir });
+  const emails: RegistrationCounts = { sent: 0, duplicates: 0, conflicts: 0 };
   const consumer = new Consumer({
     client,
     queueUrl: location.queueUrl,
     deadLetterQueueUrl: location.deadLetterQueueUrl,
     handler: registrationHandler(
       new OutboxMailer({ outboxDir: outbox, logger, latencyMs: flags.sendLatency }),
-      store,
-      emails,
+      {
+        digestKey,
+        store,
+        counts: emails,
+        logger,
+      },
     ),
     visibilityTimeoutSeconds,
     concurrency: flags.concurrency,
@@ -142,7 +157,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } finally {
     await health?.close();
     client.destroy();
-    store.close();
+    await store.close();
   }
   const seconds = (performance.now() - started) / 1000;
   const summary = {
@@ -150,6 +165,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ...stats,
     emailsSent: emails.sent,
     duplicatesSkipped: emails.duplicates,
+    idConflicts: emails.conflicts,
     seconds: Number(seconds.toFixed(3)),
     messagesPerSecond: Math.round(stats.processed / Math.max(seconds, 1e-3)),
     requests: totalRequests(counts),

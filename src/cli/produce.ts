@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { SingleBar } from "cli-progress";
 import { Command, Option } from "commander";
+import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
 import { maskEmail, type Registration } from "../contract/registration.js";
 import { ConfigurationError } from "../errors.js";
@@ -117,7 +118,13 @@ async function main(argv: readonly string[]): Promise<number> {
       "send messages",
       location,
     );
-    const prepared = prepare(input.items, input.invalid, Number(Attributes.MaximumMessageSize ?? 262_144));
+    const digestKey = await loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir });
+    const prepared = prepare(
+      input.items,
+      input.invalid,
+      Number(Attributes.MaximumMessageSize ?? 262_144),
+      digestKey,
+    );
     for (const problem of prepared.invalid) {
       process.stderr.write(`invalid input, line ${problem.line}: ${problem.reason}\n`);
     }

@@ -4,6 +4,7 @@
  * override these (see src/cli/).
  */
 import { z } from "zod";
+import { MIN_DIGEST_KEY_LENGTH } from "../contract/digest.js";
 import { ConfigurationError } from "../errors.js";
 import { logLevels } from "../log/logger.js";
 import { queueSources } from "../stack/resolve.js";
@@ -23,7 +24,14 @@ const envSchema = z.object({
   CONSUMER_CONCURRENCY: positive.optional(),
   HEALTH_PORT: port.optional(),
   HEALTH_HOST: z.string().min(1).optional(),
+  REGISTRATION_DIGEST_KEY: z
+    .string()
+    .min(MIN_DIGEST_KEY_LENGTH, `at least ${MIN_DIGEST_KEY_LENGTH} characters`)
+    .optional(),
 });
+
+/** Never echoed in an error message. */
+const secrets: ReadonlySet<string> = new Set(["REGISTRATION_DIGEST_KEY"]);
 
 export type Environment = z.infer<typeof envSchema>;
 
@@ -40,6 +48,8 @@ export const environmentHelp: Record<keyof Environment, string> = {
   CONSUMER_CONCURRENCY: "messages the consumer works on at once (--concurrency)",
   HEALTH_PORT: "port of the consumer's /healthz and /metrics; off when unset (--health-port)",
   HEALTH_HOST: "address the health port listens on; 127.0.0.1 by default (--health-host)",
+  REGISTRATION_DIGEST_KEY:
+    "secret keying registration digests and default ids, e.g. `openssl rand -hex 32`; the same on every producer and consumer of a queue (default: generated once in <state-dir>/digest.key)",
 };
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
@@ -52,7 +62,8 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const name = String(issue.path[0]);
-    return `${name}=${JSON.stringify(env[name])} is invalid (${issue.message}); ${environmentHelp[name as keyof Environment]}`;
+    const shown = secrets.has(name) ? "(hidden)" : JSON.stringify(env[name]);
+    return `${name}=${shown} is invalid (${issue.message}); ${environmentHelp[name as keyof Environment]}`;
   });
   throw new ConfigurationError(`Bad environment variable: ${problems.join("; ")}. Fix or unset it.`);
 }

@@ -30,7 +30,7 @@ import {
 import { SqsAccessError } from "../errors.js";
 import { type Logger, silentLogger } from "../log/logger.js";
 import { type BatchEntryFailure, Batcher, SQS_BATCH_LIMIT } from "../sqs/batcher.js";
-import { HandlerError, PoisonMessageError } from "./errors.js";
+import { HandlerError, PoisonMessageError, RetryAfterError } from "./errors.js";
 
 export interface HandlerContext {
   /** Aborted when the consumer stops and its shutdown deadline has passed. */
@@ -541,10 +541,14 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       tracked.receiveCount,
       cause,
     );
-    const delay = Math.min(
-      this.maxRetryDelaySeconds,
-      Math.round(this.retryBaseDelaySeconds * 2 ** (tracked.receiveCount - 1)),
-    );
+    // A RetryAfterError knows when the message can be worked on (another consumer's lease ends).
+    const delay =
+      cause instanceof RetryAfterError
+        ? Math.min(43_200, Math.max(0, Math.ceil(cause.delaySeconds)))
+        : Math.min(
+            this.maxRetryDelaySeconds,
+            Math.round(this.retryBaseDelaySeconds * 2 ** (tracked.receiveCount - 1)),
+          );
     this.stats.failed += 1;
     this.logger.warn(
       {

@@ -49,3 +49,32 @@ export class EnvironmentFaultError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * Not a failure: the message cannot be worked on yet (another consumer holds its claim). The
+ * runtime hands it back with this visibility instead of the backoff of a failure.
+ */
+export class RetryAfterError extends Error {
+  override readonly name = "RetryAfterError";
+  constructor(
+    /** When to see the message again, 0–43,200 (SQS's visibility limit). */
+    readonly delaySeconds: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Thrown by a mail sender that gave up before anything could have left (an unsafe outbox path, a
+ * temp file that could not be written): the claim may be given back at once. `cause` is the
+ * reason, and what the handler passes on (an EnvironmentFaultError still pauses the consumer).
+ * Any other error from a send is ambiguous: the claim is left to lapse.
+ */
+export class NotSentError extends Error {
+  override readonly name = "NotSentError";
+  constructor(override readonly cause: Error) {
+    super(`nothing was sent: ${cause.message}`, { cause });
+  }
+}

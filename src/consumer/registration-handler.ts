@@ -1,8 +1,14 @@
 /**
  * Turns a raw SQS message into a welcome email. A body that is not a registration can never
  * succeed, so it becomes a PoisonMessageError (dead-lettered at once, with the reason).
+ *
+ * With a store, each registration gets one email however often SQS delivers it: the id is claimed
+ * for the registration's digest, the email sent, the claim marked sent, and only then is the
+ * message deleted. Whoever sends chooses the id, so a known id with another digest is a conflict
+ * (dead-lettered as `id-conflict`), never a duplicate.
  */
 import type { Message } from "@aws-sdk/client-sqs";
+import { type DigestKey, registrationDigest } from "../contract/digest.js";
 import {
   NotJsonError,
   parseRegistration,
@@ -10,14 +16,18 @@ import {
   type Registration,
   WrongShapeError,
 } from "../contract/registration.js";
-import type { MessageHandler } from "./consumer.js";
-import { PoisonMessageError } from "./errors.js";
-import type { SentEmailStore } from "./sent-emails.js";
+import { type Logger, silentLogger } from "../log/logger.js";
+import type { HandlerContext, MessageHandler } from "./consumer.js";
+import { NotSentError, PoisonMessageError, RetryAfterError } from "./errors.js";
+import { type Claim, type SentEmailStore, StaleClaimError } from "./store/contract.js";
 import type { WelcomeSender } from "./welcome-email.js";
 
-/** A duplicate is being sent by another consumer right now: try again later. */
-export class SendInProgressError extends Error {
-  override readonly name = "SendInProgressError";
+/** The claim ran out (or the consumer is stopping) before the send could start: nothing was sent. */
+export class ClaimLapsedError extends Error {
+  override readonly name = "ClaimLapsedError";
+  constructor(readonly registrationId: string) {
+    super(`the claim on registration ${registrationId} ran out before its email was sent; nothing was sent`);
+  }
 }
 
 export interface RegistrationCounts {
@@ -25,6 +35,19 @@ export interface RegistrationCounts {
   sent: number;
   /** Deliveries whose email had been sent already (at-least-once duplicates): nothing sent. */
   duplicates: number;
+  /** Known ids with another registration's content: dead-lettered as `id-conflict`. */
+  conflicts: number;
+}
+
+export interface RegistrationHandlerOptions {
+  /** Keys the registration digest and the default ids. */
+  readonly digestKey: DigestKey;
+  /** Without one every delivery sends (tests, one-shot tools). */
+  readonly store?: SentEmailStore | undefined;
+  readonly counts?: RegistrationCounts;
+  readonly logger?: Logger;
+  /** Epoch ms; the store's clock. */
+  readonly now?: () => number;
 }
 
 function parse(message: Message): Registration {
@@ -38,51 +61,76 @@ function parse(message: Message): Registration {
   }
 }
 
-/** A send in progress elsewhere usually ends within milliseconds: look again before giving up. */
-const IN_PROGRESS_WAITS_MS = [25, 50, 100, 200, 400, 800];
-
-async function claimPatiently(store: SentEmailStore, id: string) {
-  let claim = await store.claim(id);
-  for (const wait of IN_PROGRESS_WAITS_MS) {
-    if (claim !== "in-progress") break;
-    await new Promise((resolve) => setTimeout(resolve, wait));
-    claim = await store.claim(id);
-  }
-  return claim;
-}
-
-/**
- * With a store, each registration gets one welcome email however often SQS delivers it: the id is
- * claimed before sending and marked sent before the message is deleted.
- */
 export function registrationHandler(
   sender: WelcomeSender,
-  store?: SentEmailStore,
-  counts: RegistrationCounts = { sent: 0, duplicates: 0 },
+  options: RegistrationHandlerOptions,
 ): MessageHandler {
-  return async (message: Message) => {
+  const { digestKey, store } = options;
+  const counts = options.counts ?? { sent: 0, duplicates: 0, conflicts: 0 };
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? Date.now;
+
+  async function giveBack(claim: Claim): Promise<void> {
+    try {
+      await store?.release(claim);
+    } catch (error) {
+      // Taken over already: the record is someone else's now, nothing to give back.
+      if (!(error instanceof StaleClaimError)) throw error;
+    }
+  }
+
+  return async (message: Message, context: HandlerContext) => {
     const registration = parse(message);
-    const id = processingIdOf(registration);
+    const id = processingIdOf(registration, digestKey);
     if (!store) {
-      await sender.send(registration, id);
+      await sender.send(registration, id).catch((error: unknown) => {
+        throw error instanceof NotSentError ? error.cause : error;
+      });
       counts.sent += 1;
       return;
     }
-    const claim = await claimPatiently(store, id);
-    if (claim === "already-sent") {
-      counts.duplicates += 1;
-      return;
+    const result = await store.claim(id, registrationDigest(registration, digestKey));
+    switch (result.outcome) {
+      case "already-sent":
+        counts.duplicates += 1;
+        return;
+      case "conflict":
+        counts.conflicts += 1;
+        // The id and the message id only: the address is what this conflict must not leak.
+        logger.warn(
+          { registrationId: id, messageId: message.MessageId },
+          "registration id already used by a different registration",
+        );
+        throw new PoisonMessageError(
+          "id-conflict",
+          `registration id ${id} is already used by a different registration (another name or address)`,
+        );
+      case "in-progress":
+        throw new RetryAfterError(
+          Math.max(0, (result.leaseUntil - now()) / 1000),
+          `the welcome email for ${id} is being sent by another consumer; looking again when its claim ends`,
+        );
+      case "claimed":
+        break;
     }
-    if (claim === "in-progress") {
-      throw new SendInProgressError(`the welcome email for ${id} is being sent by another consumer`);
+    const { claim } = result;
+    // Right before sending: a claim that ran out (a long pause since the claim) may have been taken
+    // over, and a stopping consumer starts no send.
+    if (now() >= claim.leaseUntil || context.signal.aborted) {
+      await giveBack(claim);
+      throw new ClaimLapsedError(id);
     }
     try {
       await sender.send(registration, id);
     } catch (error) {
-      await store.release(id);
+      if (error instanceof NotSentError) {
+        await giveBack(claim);
+        throw error.cause;
+      }
+      // Ambiguous (a timeout, a cut-off send): the email may have left. Leave the claim to lapse.
       throw error;
     }
-    await store.markSent(id);
+    await store.markSent(claim);
     counts.sent += 1;
   };
 }

@@ -2,12 +2,14 @@
  * The whole job on the embedded default, in one process: start the local SQS, provision the
  * queue pair, produce registrations, consume them all, and count what happened.
  */
+import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { Consumer } from "../consumer/consumer.js";
 import { registrationHandler } from "../consumer/registration-handler.js";
-import { SqliteSentEmailStore } from "../consumer/sent-emails.js";
+import { SqliteSentEmailStore } from "../consumer/store/sqlite.js";
 import { OutboxMailer } from "../consumer/welcome-email.js";
+import { DigestKey } from "../contract/digest.js";
 import { toOutgoing } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
 import { generateRegistrations } from "../producer/input.js";
@@ -54,21 +56,27 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const logger = options.logger ?? silentLogger;
   const started = performance.now();
   await rm(options.outboxDir, { recursive: true, force: true });
-  const store = new SqliteSentEmailStore(":memory:");
+  // One process, one run: an in-memory store and a key of its own.
+  const store = new SqliteSentEmailStore(":memory:", { leaseMs: 30_000, retentionMs: 3_600_000 });
+  const digestKey = new DigestKey(randomBytes(32).toString("hex"));
   const stack = await startLocalStack({ port: 0 });
   const client = createSqsClient(stack.outputs);
   const counts = countRequests(client);
   try {
     const { queueUrl, deadLetterQueueUrl } = stack.outputs;
     const registrations = (await generateRegistrations(options.count)).map((r) =>
-      toOutgoing(r, () => new Date()),
+      toOutgoing(r, () => new Date(), digestKey),
     );
     const sent = await new Producer({ client, queueUrl, logger }).send(registrations);
     const consumer = new Consumer({
       client,
       queueUrl,
       deadLetterQueueUrl,
-      handler: registrationHandler(new OutboxMailer({ outboxDir: options.outboxDir, logger }), store),
+      handler: registrationHandler(new OutboxMailer({ outboxDir: options.outboxDir, logger }), {
+        digestKey,
+        store,
+        logger,
+      }),
       concurrency: options.concurrency ?? 50,
       waitTimeSeconds: 1,
       stopWhenEmpty: true,
@@ -91,7 +99,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     };
   } finally {
     client.destroy();
-    store.close();
+    await store.close();
     await stack.stop();
   }
 }

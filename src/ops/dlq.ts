@@ -20,7 +20,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { maskEmail, processingIdOf, registrationSchema } from "../contract/registration.js";
+import { maskEmail, registrationSchema } from "../contract/registration.js";
 import { SQS_BATCH_LIMIT } from "../sqs/batcher.js";
 import {
   DeadLetterNotFoundError,
@@ -130,7 +130,9 @@ export function summarizeBody(body: string): BodySummary {
     value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   const valid = registrationSchema.safeParse(value);
   const nome = typeof fields.nome === "string" ? fields.nome.trim() : "";
-  const id = typeof fields.id === "string" ? fields.id : valid.success ? processingIdOf(valid.data) : null;
+  // A body without an id gets a keyed default id in the consumer; the key is not ours to use here.
+  const id =
+    typeof fields.id === "string" ? fields.id : typeof fields.id === "number" ? String(fields.id) : null;
   return {
     kind: valid.success ? "registration" : "json",
     nomeInitial: nome ? `${[...nome][0]?.toUpperCase()}.` : null,

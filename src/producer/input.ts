@@ -3,6 +3,7 @@
  * validated in full before anything is sent, so a bad line is reported with its number while
  * nothing has left yet.
  */
+import type { DigestKey } from "../contract/digest.js";
 import {
   type OutgoingRegistration,
   type Registration,
@@ -91,13 +92,14 @@ export function prepare(
   items: readonly { line: number; value: Registration }[],
   invalid: readonly InvalidInput[],
   maxMessageBytes: number,
+  digestKey: DigestKey,
   now: () => Date = () => new Date(),
 ): PreparedInput {
   const registrations: OutgoingRegistration[] = [];
   const lines: number[] = [];
   const problems = [...invalid];
   for (const { line, value } of items) {
-    const outgoing = toOutgoing(value, now);
+    const outgoing = toOutgoing(value, now, digestKey);
     const bytes = Buffer.byteLength(bodyOf(outgoing));
     if (bytes > maxMessageBytes) {
       problems.push({

@@ -9,6 +9,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { afterEach, describe, expect, it } from "vitest";
 import { Consumer, type ConsumerOptions } from "../../src/consumer/consumer.js";
+import { RetryAfterError } from "../../src/consumer/errors.js";
 import { registrationHandler } from "../../src/consumer/registration-handler.js";
 import { JOURNAL, OutboxMailer } from "../../src/consumer/welcome-email.js";
 import { toOutgoing } from "../../src/contract/registration.js";
@@ -16,6 +17,7 @@ import { SqsAccessError } from "../../src/errors.js";
 import { generateRegistrations } from "../../src/producer/input.js";
 import { Producer } from "../../src/producer/producer.js";
 import { countRequests } from "../../src/sqs/request-counter.js";
+import { testDigestKey } from "../support/digest-key.js";
 import { queueDepth, receiveAll, startTestSqs, type TestSqs, waitFor } from "../support/local-sqs.js";
 
 let sqs: TestSqs | undefined;
@@ -42,7 +44,9 @@ function consumer(
 }
 
 async function produce(s: TestSqs, count: number) {
-  const registrations = (await generateRegistrations(count)).map((r) => toOutgoing(r, () => new Date()));
+  const registrations = (await generateRegistrations(count)).map((r) =>
+    toOutgoing(r, () => new Date(), testDigestKey),
+  );
   const report = await new Producer({ client: s.client, queueUrl: s.queueUrl }).send(registrations);
   expect(report.sent).toBe(count);
   return registrations;
@@ -55,7 +59,7 @@ describe("consumer against a real fauxqs", () => {
     const outbox = await mkdtemp(join(tmpdir(), "outbox-"));
     const counts = countRequests(sqs.client);
     const c = consumer(sqs, {
-      handler: registrationHandler(new OutboxMailer({ outboxDir: outbox })),
+      handler: registrationHandler(new OutboxMailer({ outboxDir: outbox }), { digestKey: testDigestKey }),
       concurrency: 40,
       stopWhenEmpty: true,
     });
@@ -87,7 +91,10 @@ describe("consumer against a real fauxqs", () => {
     );
     const seen: string[] = [];
     const c = consumer(sqs, {
-      handler: registrationHandler({ send: async (r, id) => void seen.push(`${r.nome} ${r.email} ${id}`) }),
+      handler: registrationHandler(
+        { send: async (r, id) => void seen.push(`${r.nome} ${r.email} ${id}`) },
+        { digestKey: testDigestKey },
+      ),
       stopWhenEmpty: true,
     });
     await c.start();
@@ -109,7 +116,7 @@ describe("consumer against a real fauxqs", () => {
     );
     let calls = 0;
     const c = consumer(sqs, {
-      handler: registrationHandler({ send: async () => void calls++ }),
+      handler: registrationHandler({ send: async () => void calls++ }, { digestKey: testDigestKey }),
       stopWhenEmpty: true,
     });
     await c.start();
@@ -132,12 +139,15 @@ describe("consumer against a real fauxqs", () => {
     const attempts = new Map<string, number>();
     const c = consumer(sqs, {
       retryBaseDelaySeconds: 0,
-      handler: registrationHandler({
-        send: async (_, id) => {
-          attempts.set(id, (attempts.get(id) ?? 0) + 1);
-          if (id === poison) throw new Error("mail server said no");
+      handler: registrationHandler(
+        {
+          send: async (_, id) => {
+            attempts.set(id, (attempts.get(id) ?? 0) + 1);
+            if (id === poison) throw new Error("mail server said no");
+          },
         },
-      }),
+        { digestKey: testDigestKey },
+      ),
     });
     const failures: Message[] = [];
     c.on("failed", (_, message) => failures.push(message));
@@ -182,6 +192,34 @@ describe("consumer against a real fauxqs", () => {
     const visible = await receiveAll(sqs.client, sqs.queueUrl);
     expect(visible).toHaveLength(left);
     expect(visible.some((m) => processed.has(m.MessageId ?? ""))).toBe(false);
+  });
+
+  it("hands a message back with the visibility a RetryAfterError asks for, not the failure backoff", async () => {
+    const s = await startTestSqs();
+    sqs = s;
+    await produce(s, 1);
+    const visibilities: number[] = [];
+    const send = s.client.send.bind(s.client);
+    s.client.send = ((
+      command: { input: { Entries?: { VisibilityTimeout?: number }[] } },
+      ...rest: never[]
+    ) => {
+      if (command.constructor.name === "ChangeMessageVisibilityBatchCommand") {
+        for (const entry of command.input.Entries ?? []) visibilities.push(entry.VisibilityTimeout ?? -1);
+      }
+      return send(command as never, ...rest);
+    }) as typeof s.client.send;
+    let calls = 0;
+    const c = consumer(s, {
+      retryBaseDelaySeconds: 0,
+      handler: async () => {
+        calls += 1;
+        if (calls === 1) throw new RetryAfterError(7.2, "another consumer holds the claim");
+      },
+    });
+    await c.start();
+    await waitFor(() => visibilities.length > 0, "the message handed back");
+    expect(visibilities).toEqual([8]);
   });
 
   it("keeps a slow message invisible with the heartbeat: no second delivery", async () => {

@@ -16,6 +16,7 @@ import { projectRoot } from "../../src/config/paths.js";
 import { toOutgoing } from "../../src/contract/registration.js";
 import { generateRegistrations } from "../../src/producer/input.js";
 import { Producer } from "../../src/producer/producer.js";
+import { testDigestKey } from "../support/digest-key.js";
 import { queueDepth, startTestSqs, type TestSqs, waitFor } from "../support/local-sqs.js";
 
 const run = promisify(execFile);
@@ -122,7 +123,9 @@ describe("the production build, laid out as in the image", () => {
   });
 
   it("consumes from fauxqs, serves /healthz and /metrics, and exits 0 on SIGTERM", async () => {
-    const registrations = (await generateRegistrations(30, 21)).map((r) => toOutgoing(r, () => new Date()));
+    const registrations = (await generateRegistrations(30, 21)).map((r) =>
+      toOutgoing(r, () => new Date(), testDigestKey),
+    );
     await new Producer({ client: sqs.client, queueUrl: sqs.queueUrl }).send(registrations);
     const state = await mkdtemp(join(tmpdir(), "image-state-"));
     const child = spawn(process.execPath, ["dist/src/cli/consume.js"], {

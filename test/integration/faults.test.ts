@@ -18,6 +18,7 @@ import { generateRegistrations } from "../../src/producer/input.js";
 import { Producer } from "../../src/producer/producer.js";
 import { createSqsClient } from "../../src/sqs/client.js";
 import { runCli, startCli } from "../support/cli.js";
+import { testDigestKey } from "../support/digest-key.js";
 import { startFaultProxy } from "../support/fault-proxy.js";
 import { queueDepth, receiveAll, startTestSqs, type TestSqs, waitFor } from "../support/local-sqs.js";
 
@@ -37,7 +38,7 @@ async function sqsWith(
 
 async function produce(sqs: TestSqs, count: number, seed: number) {
   const registrations = (await generateRegistrations(count, seed)).map((r) =>
-    toOutgoing(r, () => new Date()),
+    toOutgoing(r, () => new Date(), testDigestKey),
   );
   const report = await new Producer({ client: sqs.client, queueUrl: sqs.queueUrl }).send(registrations);
   expect(report.sent).toBe(count);
@@ -241,7 +242,9 @@ describe("fault tolerance", () => {
     cleanups.push(async () => client.destroy());
     proxy.failEvery = 3; // a third of all requests fail, alternately throttled and 503
     // The producer through the faults: SDK retries and entry retries get everything in.
-    const registrations = (await generateRegistrations(400, 16)).map((r) => toOutgoing(r, () => new Date()));
+    const registrations = (await generateRegistrations(400, 16)).map((r) =>
+      toOutgoing(r, () => new Date(), testDigestKey),
+    );
     const report = await new Producer({ client, queueUrl: sqs.queueUrl, baseDelayMs: 20 }).send(
       registrations,
     );

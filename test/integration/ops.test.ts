@@ -14,13 +14,15 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Consumer } from "../../src/consumer/consumer.js";
 import { PoisonMessageError } from "../../src/consumer/errors.js";
 import { registrationHandler } from "../../src/consumer/registration-handler.js";
-import { SqliteSentEmailStore } from "../../src/consumer/sent-emails.js";
+import { SqliteSentEmailStore } from "../../src/consumer/store/sqlite.js";
 import { OutboxMailer } from "../../src/consumer/welcome-email.js";
 import { writeOutputs } from "../../src/local/stack.js";
 import { redrive } from "../../src/ops/redrive.js";
 import { createSqsClient } from "../../src/sqs/client.js";
 import { runCli } from "../support/cli.js";
+import { testDigestKey } from "../support/digest-key.js";
 import { purge, queueDepth, startTestSqs, type TestSqs } from "../support/local-sqs.js";
+import { contractTiming } from "../support/store-contract.js";
 
 let sqs: TestSqs;
 let stateDir: string;
@@ -38,13 +40,18 @@ const statusArgs = (...args: string[]) => [...args, "--state-dir", stateDir];
 
 const registration = { nome: "Maria Silva", email: "maria@example.com", id: "reg_ops_1" };
 
-/** Runs a consumer with `handler` until the queue is empty. */
+/**
+ * Runs a consumer with `handler` until the queue is empty. One handler at a time: two copies of a
+ * registration handled at once would see each other's claim in progress and be handed back for
+ * the rest of the lease, which a drain does not wait for.
+ */
 async function consume(handler: ConstructorParameters<typeof Consumer>[0]["handler"]) {
   const consumer = new Consumer({
     client: sqs.client,
     queueUrl: sqs.queueUrl,
     deadLetterQueueUrl: sqs.deadLetterQueueUrl,
     handler,
+    concurrency: 1,
     waitTimeSeconds: 0,
     stopWhenEmpty: true,
   });
@@ -61,7 +68,9 @@ describe("a poison message, end to end", () => {
     // A bad deploy: the handler refuses a good registration as poison. And one real poison message.
     await send(JSON.stringify(registration));
     await send("hello maria@example.com");
-    const broken = registrationHandler(new OutboxMailer({ outboxDir: join(stateDir, "unused") }));
+    const broken = registrationHandler(new OutboxMailer({ outboxDir: join(stateDir, "unused") }), {
+      digestKey: testDigestKey,
+    });
     const badDeploy = await consume(async (message, context) => {
       if (message.Body?.startsWith("{"))
         throw new PoisonMessageError("bad-deploy", "handler v2 rejects every body");
@@ -105,9 +114,11 @@ describe("a poison message, end to end", () => {
 
     // The fixed consumer: the registration handler as it is.
     const outbox = await mkdtemp(join(tmpdir(), "ops-outbox-"));
-    const store = new SqliteSentEmailStore(join(outbox, "sent.sqlite"));
-    const fixed = await consume(registrationHandler(new OutboxMailer({ outboxDir: outbox }), store));
-    store.close();
+    const store = new SqliteSentEmailStore(join(outbox, "sent.sqlite"), contractTiming);
+    const fixed = await consume(
+      registrationHandler(new OutboxMailer({ outboxDir: outbox }), { digestKey: testDigestKey, store }),
+    );
+    await store.close();
     expect(fixed).toMatchObject({ processed: 1, deadLettered: 0 });
     expect((await readdir(outbox)).filter((f) => f.endsWith(".eml"))).toHaveLength(1);
 
@@ -192,12 +203,18 @@ describe("dlq redrive on the emulator", () => {
 
     // Two copies, one email: the consumer's idempotency store skips the duplicate.
     const outbox = await mkdtemp(join(tmpdir(), "ops-rerun-"));
-    const store = new SqliteSentEmailStore(join(outbox, "sent.sqlite"));
-    const counts = { sent: 0, duplicates: 0 };
-    const stats = await consume(registrationHandler(new OutboxMailer({ outboxDir: outbox }), store, counts));
-    store.close();
+    const store = new SqliteSentEmailStore(join(outbox, "sent.sqlite"), contractTiming);
+    const counts = { sent: 0, duplicates: 0, conflicts: 0 };
+    const stats = await consume(
+      registrationHandler(new OutboxMailer({ outboxDir: outbox }), {
+        digestKey: testDigestKey,
+        store,
+        counts,
+      }),
+    );
+    await store.close();
     expect(stats.processed).toBe(2);
-    expect(counts).toEqual({ sent: 1, duplicates: 1 });
+    expect(counts).toEqual({ sent: 1, duplicates: 1, conflicts: 0 });
   });
 });
 

@@ -4,10 +4,11 @@ import { parseRegistration, toOutgoing } from "../../src/contract/registration.j
 import { Producer } from "../../src/producer/producer.js";
 import { createSqsClient, explainSqsError } from "../../src/sqs/client.js";
 import { countRequests } from "../../src/sqs/request-counter.js";
+import { testDigestKey } from "../support/digest-key.js";
 import { purge, receiveAll, startTestSqs, type TestSqs } from "../support/local-sqs.js";
 
 const now = () => new Date("2026-11-28T12:00:00Z");
-const registration = (nome: string, email: string) => toOutgoing({ nome, email }, now);
+const registration = (nome: string, email: string) => toOutgoing({ nome, email }, now, testDigestKey);
 
 let sqs: TestSqs;
 beforeAll(async () => {

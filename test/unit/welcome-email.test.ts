@@ -1,8 +1,17 @@
+import * as fsPromises from "node:fs/promises";
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { JOURNAL, OutboxMailer } from "../../src/consumer/welcome-email.js";
+import { EnvironmentFaultError, NotSentError } from "../../src/consumer/errors.js";
+import {
+  JOURNAL,
+  type OutboxFileSystem,
+  OutboxMailer,
+  outboxFile,
+  UnsafeOutboxPathError,
+} from "../../src/consumer/welcome-email.js";
+import { smallTmpfs } from "../support/tmpfs.js";
 
 describe("outbox mailer", () => {
   it("writes an RFC 822 message with the registration's id as Message-ID, once per id", async () => {
@@ -18,5 +27,95 @@ describe("outbox mailer", () => {
     expect(eml).toMatch(/^To: =\?UTF-8\?[BQ]\?.+\?= <joao@example\.com>$/m); // non-ASCII name, encoded
     expect(eml).toMatch(/^Subject: =\?UTF-8\?/m);
     expect(eml).toMatch(/^Content-Type: text\/plain; charset=utf-8$/m);
+  });
+});
+
+describe("outbox mailer on untrusted ids and a failing disk", () => {
+  const registration = { nome: "Ana", email: "ana@example.com" };
+  const enospc = () => Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+
+  async function causeOf(promise: Promise<unknown>): Promise<unknown> {
+    const error = await promise.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotSentError);
+    return (error as NotSentError).cause;
+  }
+
+  it.each(["../x", "../../etc/x", "a/b", ".hidden", "x\r\ny", "", "/abs"])(
+    "refuses the id %j: nothing is written, in the outbox or outside it",
+    async (id) => {
+      const root = await mkdtemp(join(tmpdir(), "outbox-root-"));
+      const outboxDir = join(root, "outbox");
+      await expect(causeOf(new OutboxMailer({ outboxDir }).send(registration, id))).resolves.toBeInstanceOf(
+        UnsafeOutboxPathError,
+      );
+      expect(await readdir(root)).toEqual([]);
+    },
+  );
+
+  it("names files inside the outbox only", () => {
+    expect(outboxFile("/srv/outbox", "reg_1")).toBe("/srv/outbox/reg_1.eml");
+    expect(outboxFile("/srv/outbox/", "a..b")).toBe("/srv/outbox/a..b.eml");
+    expect(() => outboxFile("/srv/outbox", "..")).toThrow(UnsafeOutboxPathError);
+  });
+
+  it("reports a failed write as the outbox's environment fault and leaves no temp file", async () => {
+    const outboxDir = await mkdtemp(join(tmpdir(), "outbox-"));
+    const fileSystem = {
+      ...fsPromises,
+      // A partial write, then the disk is full: the temp file exists when the error comes.
+      writeFile: async (path: Parameters<typeof fsPromises.writeFile>[0]) => {
+        await fsPromises.writeFile(path, "partial");
+        throw enospc();
+      },
+    } as OutboxFileSystem;
+    const cause = await causeOf(new OutboxMailer({ outboxDir, fileSystem }).send(registration, "reg_1"));
+    expect(cause).toBeInstanceOf(EnvironmentFaultError);
+    expect(cause).toMatchObject({ component: "outbox", message: "outbox cannot write an email: ENOSPC" });
+    expect(await readdir(outboxDir)).toEqual([]);
+  });
+
+  it("removes the temp file when the rename fails, too", async () => {
+    const outboxDir = await mkdtemp(join(tmpdir(), "outbox-"));
+    const fileSystem = {
+      ...fsPromises,
+      rename: async () => {
+        throw Object.assign(new Error("EROFS: read-only file system"), { code: "EROFS" });
+      },
+    } as OutboxFileSystem;
+    const cause = await causeOf(new OutboxMailer({ outboxDir, fileSystem }).send(registration, "reg_1"));
+    expect(cause).toMatchObject({ component: "outbox", message: "outbox cannot write an email: EROFS" });
+    expect(await readdir(outboxDir)).toEqual([]);
+  });
+
+  it("reports an outbox whose parent is a file as an environment fault, and recovers when it is fixed", async () => {
+    const root = await mkdtemp(join(tmpdir(), "outbox-root-"));
+    await fsPromises.writeFile(join(root, "file"), "");
+    const mailer = new OutboxMailer({ outboxDir: join(root, "file", "outbox") });
+    const cause = await causeOf(mailer.send(registration, "reg_1"));
+    expect(cause).toMatchObject({ component: "outbox", message: "outbox cannot create its folder: ENOTDIR" });
+    await fsPromises.rm(join(root, "file"));
+    await mailer.send(registration, "reg_1");
+    expect(await readdir(join(root, "file", "outbox"))).toContain("reg_1.eml");
+  });
+
+  it("on a really full disk (small tmpfs): an environment fault, no temp file left", async (context) => {
+    const mount = smallTmpfs("64k");
+    if (!mount) return context.skip("mounting a tmpfs needs root; skipped");
+    try {
+      const outboxDir = join(mount.dir, "outbox");
+      await fsPromises.mkdir(outboxDir);
+      for (let i = 0; ; i++) {
+        try {
+          await fsPromises.writeFile(join(mount.dir, `fill-${i}`), Buffer.alloc(4096));
+        } catch {
+          break;
+        }
+      }
+      const cause = await causeOf(new OutboxMailer({ outboxDir }).send(registration, "reg_1"));
+      expect(cause).toMatchObject({ component: "outbox", message: "outbox cannot write an email: ENOSPC" });
+      expect(await readdir(outboxDir)).toEqual([]);
+    } finally {
+      mount.unmount();
+    }
   });
 });

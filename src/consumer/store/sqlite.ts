@@ -1,0 +1,177 @@
+/**
+ * The sent-email store on SQLite (built into Node): one process, or several sharing a file on one
+ * machine. Implements the committed contract (`./contract.ts`); each call is one statement or one
+ * write transaction, so it is atomic across processes too (WAL, busy timeout).
+ *
+ * A failure of the database's own environment (disk full, I/O error, locked beyond the busy
+ * timeout, read-only, cannot open) becomes EnvironmentFaultError("store"): not the message's
+ * fault, so the runtime pauses instead of spending the message's retries.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { EnvironmentFaultError } from "../errors.js";
+import {
+  type Claim,
+  type ClaimResult,
+  type SentEmailStore,
+  StaleClaimError,
+  type StoreTiming,
+} from "./contract.js";
+
+export interface SqliteStoreOptions extends StoreTiming {
+  /** How long a statement waits for another process's lock. Default 5 s. */
+  readonly busyTimeoutMs?: number;
+}
+
+/** SQLite primary result codes that mean "the environment", not "this record". */
+const ENVIRONMENT_CODES: Readonly<Record<number, string>> = {
+  3: "SQLITE_PERM",
+  5: "SQLITE_BUSY",
+  6: "SQLITE_LOCKED",
+  7: "SQLITE_NOMEM",
+  8: "SQLITE_READONLY",
+  10: "SQLITE_IOERR",
+  11: "SQLITE_CORRUPT",
+  13: "SQLITE_FULL",
+  14: "SQLITE_CANTOPEN",
+  26: "SQLITE_NOTADB",
+};
+
+function environmentFault(error: unknown, doing: string): unknown {
+  const { code, errcode, errstr } = error as { code?: string; errcode?: number; errstr?: string };
+  if (code !== "ERR_SQLITE_ERROR" || typeof errcode !== "number") return error;
+  // Extended result codes carry the primary code in their low byte (SQLITE_IOERR_WRITE = 778).
+  const name = ENVIRONMENT_CODES[errcode & 0xff];
+  if (!name) return error;
+  return new EnvironmentFaultError("store", `sent-email store cannot ${doing}: ${errstr ?? name} (${name})`, {
+    cause: error,
+  });
+}
+
+interface Row {
+  digest: string;
+  state: "sending" | "sent";
+  lease_until: number;
+  expires_at: number;
+}
+
+export class SqliteSentEmailStore implements SentEmailStore {
+  private readonly db: DatabaseSync;
+  private readonly leaseMs: number;
+  private readonly retentionMs: number;
+  private readonly now: () => number;
+  private readonly claimStatement;
+  private readonly readStatement;
+  private readonly sentStatement;
+  private readonly releaseStatement;
+
+  constructor(path: string, options: SqliteStoreOptions) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.db = new DatabaseSync(path);
+    // WAL lets several consumer processes share the file; busy_timeout makes them wait, not fail.
+    // The table has a new name: records of the old one carry no digest and cannot be honoured.
+    this.db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA busy_timeout = ${Math.round(options.busyTimeoutMs ?? 5_000)};
+      PRAGMA synchronous = NORMAL;
+      CREATE TABLE IF NOT EXISTS sent_email_records (
+        id TEXT PRIMARY KEY,
+        digest TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('sending', 'sent')),
+        owner TEXT NOT NULL,
+        lease_until INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+    `);
+    // Expired records count as absent anyway; dropping them keeps the file from growing forever.
+    this.db.prepare("DELETE FROM sent_email_records WHERE expires_at < ?").run((options.now ?? Date.now)());
+    this.leaseMs = options.leaseMs;
+    this.retentionMs = options.retentionMs;
+    this.now = options.now ?? Date.now;
+    // A new claim, or a takeover of an expired record (any digest: it counts as
+    // absent) or of a lapsed "sending" lease on the same registration.
+    this.claimStatement = this.db.prepare(`
+      INSERT INTO sent_email_records (id, digest, state, owner, lease_until, expires_at)
+        VALUES (:id, :digest, 'sending', :owner, :leaseUntil, :expiresAt)
+      ON CONFLICT (id) DO UPDATE SET
+          digest = excluded.digest, state = 'sending', owner = excluded.owner,
+          lease_until = excluded.lease_until, expires_at = excluded.expires_at
+        WHERE sent_email_records.expires_at < :now
+          OR (sent_email_records.state = 'sending' AND sent_email_records.lease_until < :now
+              AND sent_email_records.digest = excluded.digest)
+      RETURNING id`);
+    this.readStatement = this.db.prepare(
+      "SELECT digest, state, lease_until, expires_at FROM sent_email_records WHERE id = ?",
+    );
+    // Fenced by the owner alone: the holder's own retried markSent succeeds again.
+    this.sentStatement = this.db.prepare(`
+      UPDATE sent_email_records SET state = 'sent', expires_at = :expiresAt
+        WHERE id = :id AND owner = :owner`);
+    this.releaseStatement = this.db.prepare(
+      "DELETE FROM sent_email_records WHERE id = :id AND owner = :owner AND state = 'sending'",
+    );
+  }
+
+  async claim(id: string, digest: string): Promise<ClaimResult> {
+    const now = this.now();
+    const claim: Claim = { id, digest, owner: randomUUID(), leaseUntil: now + this.leaseMs };
+    // One write transaction: no other process changes the record between the claim and the read.
+    const row = this.run("claim a registration", () =>
+      this.transaction(() => {
+        const taken = this.claimStatement.get({
+          id,
+          digest,
+          owner: claim.owner,
+          leaseUntil: claim.leaseUntil,
+          expiresAt: now + this.retentionMs,
+          now,
+        });
+        return taken ? undefined : (this.readStatement.get(id) as unknown as Row);
+      }),
+    );
+    if (row === undefined) return { outcome: "claimed", claim };
+    if (row.digest !== digest) return { outcome: "conflict" };
+    if (row.state === "sent") return { outcome: "already-sent" };
+    return { outcome: "in-progress", leaseUntil: row.lease_until };
+  }
+
+  async markSent(claim: Claim): Promise<void> {
+    const { changes } = this.run("mark an email sent", () =>
+      this.sentStatement.run({ id: claim.id, owner: claim.owner, expiresAt: this.now() + this.retentionMs }),
+    );
+    if (changes === 0) throw new StaleClaimError(claim.id);
+  }
+
+  async release(claim: Claim): Promise<void> {
+    const { changes } = this.run("release a claim", () =>
+      this.releaseStatement.run({ id: claim.id, owner: claim.owner }),
+    );
+    if (changes === 0) throw new StaleClaimError(claim.id);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  private transaction<T>(body: () => T): T {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = body();
+      this.db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  private run<T>(doing: string, statement: () => T): T {
+    try {
+      return statement();
+    } catch (error) {
+      throw environmentFault(error, doing);
+    }
+  }
+}
