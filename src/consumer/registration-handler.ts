@@ -10,7 +10,7 @@ import {
   type Registration,
   WrongShapeError,
 } from "../contract/registration.js";
-import type { MessageHandler } from "./consumer.js";
+import type { HandlerContext, MessageHandler } from "./consumer.js";
 import { PoisonMessageError } from "./errors.js";
 import type { SentEmailStore } from "./sent-emails.js";
 import type { WelcomeSender } from "./welcome-email.js";
@@ -60,7 +60,8 @@ export function registrationHandler(
   store?: SentEmailStore,
   counts: RegistrationCounts = { sent: 0, duplicates: 0 },
 ): MessageHandler {
-  return async (message: Message) => {
+  return async (message: Message, context?: HandlerContext) => {
+    const signal = context?.signal;
     const registration = parse(message);
     const id = processingIdOf(registration);
     if (!store) {
@@ -76,10 +77,15 @@ export function registrationHandler(
     if (claim === "in-progress") {
       throw new SendInProgressError(`the welcome email for ${id} is being sent by another consumer`);
     }
+    // No send starts after the consumer's shutdown deadline (issue 9, item 6); the claim is left
+    // to lapse, so a later delivery sends the email.
+    signal?.throwIfAborted();
     try {
-      await sender.send(registration, id);
+      await sender.send(registration, id, signal ? { signal } : {});
     } catch (error) {
-      await store.release(id);
+      // A send cut off by the deadline may have reached the mail server (an ambiguous answer):
+      // releasing the claim could cause a second email, so it is left to lapse instead.
+      if (!signal?.aborted) await store.release(id);
       throw error;
     }
     await store.markSent(id);

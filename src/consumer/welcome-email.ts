@@ -14,7 +14,8 @@ export const JOURNAL = "sent.log";
 
 /** Sends one welcome email. `id` is stable for a registration: a resend reuses it. */
 export interface WelcomeSender {
-  send(registration: Registration, id: string): Promise<void>;
+  /** `signal`: aborted at the consumer's shutdown deadline; a sender should not start after it. */
+  send(registration: Registration, id: string, options?: { signal?: AbortSignal }): Promise<void>;
 }
 
 export interface OutboxOptions {
