@@ -178,8 +178,17 @@ describe("consumer against a real fauxqs", () => {
     expect(stats.deleteFailed).toBe(0);
     const left = await queueDepth(sqs.client, sqs.queueUrl);
     expect(stats.processed + left).toBe(total);
-    // What is left is visible again at once (handed back), not hidden for a visibility timeout.
-    const visible = await receiveAll(sqs.client, sqs.queueUrl);
+    // What is left is visible again within the hand-back delay (1 s, see HAND_BACK_SECONDS), not
+    // hidden for a visibility timeout (60 s here).
+    const visible: Awaited<ReturnType<typeof receiveAll>> = [];
+    await waitFor(
+      async () => {
+        visible.push(...(await receiveAll(sqs.client, sqs.queueUrl)));
+        return visible.length >= left;
+      },
+      "the handed-back messages visible again",
+      5_000,
+    );
     expect(visible).toHaveLength(left);
     expect(visible.some((m) => processed.has(m.MessageId ?? ""))).toBe(false);
   });
