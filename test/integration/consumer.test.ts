@@ -158,7 +158,8 @@ describe("consumer against a real fauxqs", () => {
   });
 
   it("stops gracefully mid-load and loses nothing", async () => {
-    sqs = await startTestSqs();
+    const local = await startTestSqs();
+    sqs = local;
     const total = 300;
     await produce(sqs, total);
     const processed = new Set<string>();
@@ -183,7 +184,7 @@ describe("consumer against a real fauxqs", () => {
     const visible: Awaited<ReturnType<typeof receiveAll>> = [];
     await waitFor(
       async () => {
-        visible.push(...(await receiveAll(sqs.client, sqs.queueUrl)));
+        visible.push(...(await receiveAll(local.client, local.queueUrl)));
         return visible.length >= left;
       },
       "the handed-back messages visible again",
