@@ -705,8 +705,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.stats.environmentFaults += 1;
     this.holdBackGroup(tracked);
     this.freeSlot(tracked);
+    if (this.state !== "running") {
+      void this.release(tracked); // stopping: no probe timer may outlive the consumer
+      return;
+    }
     this.breaker.fault(error);
-    if (this.held === undefined && this.state === "running") {
+    if (this.held === undefined) {
       // Back into the tracked set: the heartbeat keeps it invisible while it waits for the probe.
       tracked.probe = false;
       this.tracked.set(tracked.receiptHandle, tracked);
