@@ -125,12 +125,18 @@ async function main(argv: readonly string[]): Promise<number> {
     shutdownTimeoutMs: flags.shutdownTimeout * 1000,
     logger,
   });
+  // `on`, not `once`: Ctrl-C under `npm run` delivers SIGINT twice (the terminal signals the
+  // group, and npm 11 forwards its own copy to the child); a second signal must not kill the
+  // graceful stop, which is bounded by the shutdown deadline anyway.
+  let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
     logger.info({ signal }, "stopping: finishing messages in flight");
     void consumer.stop();
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
 
   let health: HealthServer | undefined;
   let stats: ConsumerStats;

@@ -223,7 +223,10 @@ describe("shutdown", () => {
     expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
   });
 
-  it("npm run consume: SIGTERM to npm's own pid reaches the consumer, which stops and exits 0", async () => {
+  it.each([
+    ["SIGTERM to npm's own pid (a supervisor)", false],
+    ["SIGINT to the process group (Ctrl-C), which npm forwards a second time", true],
+  ])("npm run consume, %s: the consumer stops and exits 0", async (_, group) => {
     const sqs = await sqsWith({});
     await produce(sqs, 10, 43);
     const stateDir = await stateFor(sqs);
@@ -233,6 +236,7 @@ describe("shutdown", () => {
       cwd: projectRoot,
       env: cleanEnv({ LOG_LEVEL: "info" }),
       stdio: ["ignore", "pipe", "pipe"],
+      detached: group, // its own process group, as a terminal's foreground job
     });
     onTestFinished(() => {
       if (npm.exitCode === null && npm.signalCode === null) npm.kill("SIGKILL");
@@ -251,7 +255,8 @@ describe("shutdown", () => {
       "the queue drained",
       30_000,
     );
-    npm.kill("SIGTERM");
+    if (group && npm.pid !== undefined) process.kill(-npm.pid, "SIGINT");
+    else npm.kill("SIGTERM");
     expect(await exited, stderr).toBe(0);
     // The summary is printed by the consumer on its way out: it got the signal and stopped.
     expect(JSON.parse(stdout)).toMatchObject({ processed: 10 });
