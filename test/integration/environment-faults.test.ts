@@ -99,7 +99,7 @@ describe("environment faults", () => {
     console.info(
       `environment fault: paused ${secondsToPause.toFixed(3)} s after it began, resumed ${secondsToResume.toFixed(3)} s after it ended (probes 0.1–0.4 s)`,
     );
-    expect(secondsToResume).toBeLessThan(1.5); // the longest probe wait (0.4 s) plus a handler run
+    expect(secondsToResume).toBeLessThan(3); // the longest probe wait (0.4 s), a handler run, slack for load
     expect((await fetch(`${health.url}/readyz`)).status).toBe(200);
 
     await waitFor(() => done.size === registrations.length, "every message processed", 60_000);
