@@ -107,8 +107,8 @@ describe("environment faults", () => {
     expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
     expect(consumer.stats.failed).toBe(0);
     expect(consumer.stats.deadLettered).toBe(0);
-    // Only the messages held when the fault began were received again, once.
-    expect(seenDuringFault.size).toBeLessThanOrEqual(10);
+    // Only the messages held when the fault began (handlers + buffer) met it, not the backlog.
+    expect(seenDuringFault.size).toBeLessThanOrEqual(20);
     expect(Math.max(...done.values())).toBeLessThanOrEqual(2);
     expect(new Set(done.keys())).toEqual(new Set(registrations.map((r) => r.id)));
   });
