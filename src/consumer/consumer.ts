@@ -14,6 +14,12 @@
  *   unlike a re-publish). A poison message (PoisonMessageError) goes there at once.
  * - FIFO queues: in order within a message group, in parallel across groups; a failure holds
  *   back the rest of its group.
+ * - A fault of the consumer's own environment (EnvironmentFaultError) is not the message's: it
+ *   opens a circuit breaker (circuit-breaker.ts) that pauses receiving, hands back what is held,
+ *   and probes with one held message until the fault clears.
+ * - stop() ends within its deadline whatever handlers do: handlers still running then are
+ *   abandoned (their signal aborted, their outcome ignored) and their messages reappear after the
+ *   visibility timeout.
  */
 import { EventEmitter } from "node:events";
 import {
@@ -30,7 +36,14 @@ import {
 import { SqsAccessError } from "../errors.js";
 import { type Logger, silentLogger } from "../log/logger.js";
 import { type BatchEntryFailure, Batcher, SQS_BATCH_LIMIT } from "../sqs/batcher.js";
-import { HandlerError, PoisonMessageError, RetryAfterError } from "./errors.js";
+import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker.js";
+import {
+  type EnvironmentComponent,
+  EnvironmentFaultError,
+  HandlerError,
+  PoisonMessageError,
+  RetryAfterError,
+} from "./errors.js";
 
 export interface HandlerContext {
   /** Aborted when the consumer stops and its shutdown deadline has passed. */
@@ -64,8 +77,14 @@ export interface ConsumerOptions {
   readonly maxRetryDelaySeconds?: number;
   /** How long a partial delete batch waits for company. Default 20 ms. */
   readonly deleteBatchWaitMs?: number;
-  /** How long `stop()` waits for running handlers. Default 25 s (ECS and Kubernetes give 30). */
+  /**
+   * How long `stop()` may take, from its call: handlers still running then are abandoned (their
+   * signal is aborted) and stop() resolves within a further ~0.5 s. Default 25 s (ECS and
+   * Kubernetes give 30 before SIGKILL).
+   */
   readonly shutdownTimeoutMs?: number;
+  /** Probe timings (and clock) of the breaker that pauses on environment faults. */
+  readonly breaker?: CircuitBreakerOptions;
   /** Stop once a receive finds nothing and nothing is in flight. */
   readonly stopWhenEmpty?: boolean;
   /** Stop after this many messages have been received and settled. */
@@ -81,12 +100,16 @@ export interface ConsumerStats {
   failed: number;
   /** Poison messages moved to the dead-letter queue by the consumer. */
   deadLettered: number;
-  /** Handed back unstarted (visibility 0) at stop, or received after stop began. */
+  /** Handed back (visibility 1 s): unstarted at stop or at a pause, or received after either. */
   released: number;
   /** Handler succeeded but the delete failed for good: SQS will deliver it again. */
   deleteFailed: number;
   /** Receives that returned no message. */
   emptyReceives: number;
+  /** Handler runs that met a fault of the environment (not counted as failed). */
+  environmentFaults: number;
+  /** Handlers still running at the shutdown deadline, left for SQS to redeliver. */
+  abandoned: number;
 }
 
 export interface ConsumerEvents {
@@ -99,6 +122,10 @@ export interface ConsumerEvents {
   "dead-lettered": [error: PoisonMessageError, message: Message];
   "receive-error": [error: unknown];
   "delete-failed": [error: unknown, message: Message];
+  /** An environment fault paused the consumer: it takes no messages until a probe succeeds. */
+  paused: [reason: EnvironmentComponent, error: EnvironmentFaultError];
+  /** A probe succeeded after a pause of `seconds`: the consumer takes messages again. */
+  resumed: [seconds: number];
 }
 
 interface Tracked {
@@ -108,6 +135,10 @@ interface Tracked {
   /** When SQS will make the message visible again unless the heartbeat extends it (ms). */
   deadline: number;
   extending: boolean;
+  /** Its handler slot has been given back (guards against freeing it twice). */
+  freed?: boolean;
+  /** This run is the breaker's probe. */
+  probe?: boolean;
 }
 
 interface VisibilityChange {
@@ -121,6 +152,18 @@ const FATAL_ERROR =
 
 /** How long stop() lets receives under way come back before cutting them off. */
 const RECEIVE_GRACE_MS = 1_000;
+
+/** How long stop() waits for the last deletes and hand-backs after the deadline. */
+const FLUSH_GRACE_MS = 500;
+
+/**
+ * Visibility given to a message handed back. 1 s rather than 0: fauxqs 2.4.1 with a data folder
+ * (`npm run local`) answers a change to 0 with HTTP 500 "NOT NULL constraint failed:
+ * sqs_messages.approximate_receive_count" after it has already taken the message out of flight,
+ * so the SDK's retry gets ReceiptHandleIsInvalid and the message stays stranded until the
+ * emulator restarts. On SQS 0 and 1 s are the same for a hand-back.
+ */
+const HAND_BACK_SECONDS = 1;
 
 export class ConsumerOptionsError extends RangeError {
   override readonly name = "ConsumerOptionsError";
@@ -142,6 +185,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     released: 0,
     deleteFailed: 0,
     emptyReceives: 0,
+    environmentFaults: 0,
+    abandoned: 0,
   };
 
   private readonly client: SQSClient;
@@ -159,6 +204,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   private readonly logger: Logger;
   private readonly deletes: Batcher<string>;
   private readonly visibility: Batcher<VisibilityChange>;
+  private readonly breaker: CircuitBreaker;
+  /** While paused: the message the breaker probes with, kept invisible by the heartbeat. */
+  private held: Tracked | undefined;
 
   private deadLetterQueueUrl: string | undefined;
   private visibilityTimeoutSeconds: number | undefined;
@@ -226,6 +274,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.visibility = new Batcher((entries) => this.changeVisibilityBatch(entries), {
       maxWaitMs: 10,
     });
+    this.breaker = new CircuitBreaker(options.breaker);
+    this.breaker.on("open", (reason, error) => this.onPause(reason, error));
+    this.breaker.on("probe", () => this.probe());
+    this.breaker.on("close", (pausedMs) => this.onResume(pausedMs));
     this.finishedPromise = new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
     });
@@ -246,6 +298,21 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   /** Whether the consumer is receiving (started and not stopping). */
   get running(): boolean {
     return this.state === "running";
+  }
+
+  /** Whether an environment fault has paused the consumer (it takes no messages). */
+  get paused(): boolean {
+    return this.breaker.paused;
+  }
+
+  /** The component whose fault paused the consumer, while paused. */
+  get pauseReason(): EnvironmentComponent | undefined {
+    return this.breaker.reason;
+  }
+
+  /** How long the consumer has been paused, in ms (0 when it is not). */
+  pausedForMs(): number {
+    return this.breaker.pausedForMs();
   }
 
   /** The long-poll wait of each receive, in seconds. */
@@ -291,25 +358,36 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       return this.stats;
     }
     this.state = "stopping";
+    const deadline = performance.now() + this.shutdownTimeoutMs;
+    this.breaker.cancel();
+    // Hand back first, while the heartbeat still keeps the handles valid: messages not started
+    // (and the breaker's held probe) go back to the queue before anything else can delay them.
+    const unstarted = this.buffer;
+    this.buffer = [];
+    if (this.held) unstarted.push(this.held);
+    this.held = undefined;
+    const handedBack = Promise.allSettled(unstarted.map((t) => this.release(t)));
     // A receive that has messages answers within milliseconds; one still waiting after a moment
     // is a long poll on an empty queue and can be cut off without stranding anything. Cutting off
     // the first kind would leave its messages invisible until their visibility timeout.
-    await this.settleOrTimeout([...this.receives], RECEIVE_GRACE_MS);
+    await this.settleOrTimeout([...this.receives], Math.min(RECEIVE_GRACE_MS, this.shutdownTimeoutMs));
     this.receiveAbort.abort();
     await Promise.allSettled([...this.receives]);
-    const unstarted = this.buffer;
-    this.buffer = [];
-    await Promise.allSettled(unstarted.map((t) => this.release(t)));
-    const outcome = await this.settleOrTimeout([...this.work], this.shutdownTimeoutMs);
+    await handedBack;
+    const outcome = await this.settleOrTimeout([...this.work], Math.max(0, deadline - performance.now()));
     if (outcome === "timeout") {
+      // The deadline is an exit, not a log line: from here on the consumer ignores what these
+      // handlers do (no delete, no retry delay); their messages reappear after their visibility
+      // timeout, and a send cut off leaves its claim to lapse (see registration-handler.ts).
+      this.stats.abandoned = this.activeHandlers;
       this.logger.warn(
-        { running: this.work.size },
+        { running: this.activeHandlers },
         "shutdown deadline passed: leaving running messages to reappear after their visibility timeout",
       );
       this.handlerAbort.abort();
     }
     clearInterval(this.heartbeat);
-    await Promise.allSettled([this.deletes.flush(), this.visibility.flush()]);
+    await this.settleOrTimeout([this.deletes.flush(), this.visibility.flush()], FLUSH_GRACE_MS);
     this.state = "stopped";
     this.logger.info({ ...this.stats }, "consumer stopped");
     if (error) this.settle.reject(error);
@@ -317,7 +395,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     return this.stats;
   }
 
-  private async settleOrTimeout(work: Promise<unknown>[], ms: number): Promise<"done" | "timeout"> {
+  private async settleOrTimeout(work: readonly Promise<unknown>[], ms: number): Promise<"done" | "timeout"> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
       timer = setTimeout(() => resolve("timeout"), ms);
@@ -346,7 +424,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   /** Starts receives while a full batch fits in the free room (handlers plus buffer). */
   private fill(): void {
-    while (this.state === "running" && !this.draining && this.activeReceives < this.maxPollers) {
+    while (
+      this.state === "running" &&
+      !this.breaker.paused &&
+      !this.draining &&
+      this.activeReceives < this.maxPollers
+    ) {
       const free = this.concurrency + this.prefetch - this.tracked.size - this.reserved;
       const left = this.maxMessages - this.stats.received - this.reserved;
       const wanted = Math.min(SQS_BATCH_LIMIT, left);
@@ -384,8 +467,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       this.activeReceives -= 1;
       this.reserved -= batch;
     }
-    if (this.state !== "running") {
-      // Received while stopping: hand them straight back.
+    if (this.state !== "running" || this.breaker.paused) {
+      // Received while stopping or paused: hand them straight back.
       await Promise.allSettled(messages.map((m) => this.release(this.track(m, false))));
       return;
     }
@@ -437,7 +520,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   /** Starts buffered messages while handlers are free (FIFO: one at a time per group). */
   private pump(): void {
-    if (this.state !== "running") return;
+    if (this.state !== "running" || this.breaker.paused) return;
     for (let i = 0; i < this.buffer.length && this.activeHandlers < this.concurrency; ) {
       const tracked = this.buffer[i] as Tracked;
       const group = this.groupOf(tracked);
@@ -485,12 +568,21 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       this.emit("handled", message, (performance.now() - started) / 1000, true);
     } catch (error) {
       this.emit("handled", message, (performance.now() - started) / 1000, false);
+      if (this.handlerAbort.signal.aborted) return false; // abandoned at the shutdown deadline
+      const fault = environmentFaultIn(error);
+      if (fault) {
+        this.onEnvironmentFault(tracked, fault);
+        return false;
+      }
+      if (tracked.probe) this.breaker.success(); // the environment answered; the message failed
       if (error instanceof PoisonMessageError) return this.deadLetter(tracked, error);
       this.holdBackGroup(tracked);
       this.freeSlot(tracked);
       await this.retryLater(tracked, error);
       return false;
     }
+    if (this.handlerAbort.signal.aborted) return false; // abandoned at the shutdown deadline
+    if (tracked.probe) this.breaker.success();
     // The slot is free as soon as the handler is done: the delete is batched in the background,
     // and the message counts as processed only once SQS confirmed it.
     this.freeSlot(tracked);
@@ -512,7 +604,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   /** The handler is done: its slot takes the next buffered message, its group's next one too. */
   private freeSlot(tracked: Tracked): void {
-    if (!this.tracked.delete(tracked.receiptHandle)) return; // freed already
+    if (tracked.freed) return;
+    tracked.freed = true;
+    this.tracked.delete(tracked.receiptHandle);
     this.activeHandlers -= 1;
     const group = this.groupOf(tracked);
     if (group !== undefined) this.busyGroups.delete(group);
@@ -608,11 +702,72 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     return true;
   }
 
+  /**
+   * An environment fault: the message is not to blame, so it spends no retry. The breaker opens
+   * (or a probe failed); the first such message is held for probing, the others go back.
+   */
+  private onEnvironmentFault(tracked: Tracked, error: EnvironmentFaultError): void {
+    this.stats.environmentFaults += 1;
+    this.holdBackGroup(tracked);
+    this.freeSlot(tracked);
+    if (this.state !== "running") {
+      void this.release(tracked); // stopping: no probe timer may outlive the consumer
+      return;
+    }
+    this.breaker.fault(error);
+    if (this.held === undefined) {
+      // Back into the tracked set: the heartbeat keeps it invisible while it waits for the probe.
+      tracked.probe = false;
+      this.tracked.set(tracked.receiptHandle, tracked);
+      this.held = tracked;
+    } else {
+      void this.release(tracked);
+    }
+  }
+
+  private onPause(reason: EnvironmentComponent, error: EnvironmentFaultError): void {
+    this.logger.warn(
+      { err: error, reason, buffered: this.buffer.length },
+      "environment fault: pausing; handing back buffered messages and probing until it clears",
+    );
+    const buffered = this.buffer;
+    this.buffer = [];
+    for (const t of buffered) void this.release(t);
+    this.emit("paused", reason, error);
+  }
+
+  /** The breaker asks for a probe: run the held message again, alone. */
+  private probe(): void {
+    if (this.state !== "running") return;
+    const held = this.held;
+    this.held = undefined;
+    if (held === undefined) {
+      // Nothing held (the held message was settled elsewhere): resume; the next message that
+      // meets the fault pauses again.
+      this.breaker.success();
+      return;
+    }
+    this.tracked.delete(held.receiptHandle);
+    const again: Tracked = { ...held, freed: false, probe: true, extending: false };
+    this.tracked.set(again.receiptHandle, again);
+    this.run(again);
+  }
+
+  private onResume(pausedMs: number): void {
+    this.logger.info({ pausedSeconds: pausedMs / 1000 }, "environment fault cleared: resuming");
+    this.emit("resumed", pausedMs / 1000);
+    this.pump();
+    this.fill();
+  }
+
   private async release(tracked: Tracked): Promise<void> {
     this.tracked.delete(tracked.receiptHandle);
     this.stats.released += 1;
     try {
-      await this.visibility.add({ receiptHandle: tracked.receiptHandle, timeoutSeconds: 0 });
+      await this.visibility.add({
+        receiptHandle: tracked.receiptHandle,
+        timeoutSeconds: HAND_BACK_SECONDS,
+      });
     } catch (error) {
       this.logger.warn(
         { err: error },
@@ -677,6 +832,14 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     );
     return toFailures(output.Failed);
   }
+}
+
+/** The EnvironmentFaultError an error is or wraps (through `cause`), if any. */
+function environmentFaultIn(error: unknown): EnvironmentFaultError | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof EnvironmentFaultError) return e;
+  }
+  return undefined;
 }
 
 function toFailures(

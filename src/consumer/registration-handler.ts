@@ -121,7 +121,9 @@ export function registrationHandler(
       throw new ClaimLapsedError(id);
     }
     try {
-      await sender.send(registration, id);
+      // The signal aborts at the consumer's shutdown deadline: a send cut off then may have
+      // reached the mail server, so its claim is left to lapse (below), never released.
+      await sender.send(registration, id, { signal: context.signal });
     } catch (error) {
       if (error instanceof NotSentError) {
         await giveBack(claim);

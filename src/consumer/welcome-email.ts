@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import * as fsPromises from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import nodemailer from "nodemailer";
 import { maskEmail, REGISTRATION_ID_PATTERN, type Registration } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
@@ -20,7 +21,8 @@ export const JOURNAL = "sent.log";
  * ambiguous (the claim lapses).
  */
 export interface WelcomeSender {
-  send(registration: Registration, id: string): Promise<void>;
+  /** `signal`: aborted at the consumer's shutdown deadline; a sender should not start after it. */
+  send(registration: Registration, id: string, options?: { signal?: AbortSignal }): Promise<void>;
 }
 
 /** The file operations the outbox uses: injectable, so tests can make the disk fail. */
@@ -112,7 +114,8 @@ export class OutboxMailer implements WelcomeSender {
     this.latencyMs = options.latencyMs ?? 0;
   }
 
-  async send(registration: Registration, id: string): Promise<void> {
+  async send(registration: Registration, id: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const { signal } = options;
     let file: string;
     try {
       file = outboxFile(this.outboxDir, id);
@@ -136,7 +139,10 @@ export class OutboxMailer implements WelcomeSender {
       messageId: `<${id}@welcome.local>`,
       headers: { "X-Registration-Id": id },
     });
-    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+    // A send cut off at the shutdown deadline writes nothing after it (an ambiguous end: the claim
+    // lapses, and the next delivery writes the email).
+    if (this.latencyMs > 0) await sleep(this.latencyMs, undefined, { signal });
+    signal?.throwIfAborted();
     // Delivered already (a consumer died after delivering, before recording it): the outbox, like
     // a recipient's mailbox with its Message-ID, holds one copy. An SMTP sender cannot look, which
     // is why the claim store comes first; the stable Message-ID lets mail clients drop the rest.

@@ -65,6 +65,32 @@ export function consumerMetrics(consumer: Consumer, client: SQSClient): Consumer
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600],
     registers: [registry],
   });
+  const reasons = ["outbox", "store", "mailer"] as const;
+  new Gauge({
+    name: "consumer_paused",
+    help: "1 while an environment fault of this component (outbox, store, mailer) pauses the consumer.",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+    collect() {
+      for (const reason of reasons)
+        this.set({ reason }, consumer.paused && consumer.pauseReason === reason ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "consumer_ready",
+    help: "1 while the consumer takes work (running and not paused), as /readyz says.",
+    registers: [registry],
+    collect() {
+      this.set(consumer.running && !consumer.paused ? 1 : 0);
+    },
+  });
+  const pauses = new Counter({
+    name: "consumer_pauses_total",
+    help: "Pauses caused by environment faults, by component.",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+  consumer.on("paused", (reason) => pauses.inc({ reason }));
   consumer.on("received", (received) => messages.inc({ event: "received" }, received.length));
   consumer.on("handled", (_, seconds, ok) => duration.observe({ outcome: ok ? "ok" : "error" }, seconds));
   consumer.on("processed", (message) => {

@@ -168,7 +168,8 @@ describe("consumer against a real fauxqs", () => {
   });
 
   it("stops gracefully mid-load and loses nothing", async () => {
-    sqs = await startTestSqs();
+    const local = await startTestSqs();
+    sqs = local;
     const total = 300;
     await produce(sqs, total);
     const processed = new Set<string>();
@@ -188,8 +189,17 @@ describe("consumer against a real fauxqs", () => {
     expect(stats.deleteFailed).toBe(0);
     const left = await queueDepth(sqs.client, sqs.queueUrl);
     expect(stats.processed + left).toBe(total);
-    // What is left is visible again at once (handed back), not hidden for a visibility timeout.
-    const visible = await receiveAll(sqs.client, sqs.queueUrl);
+    // What is left is visible again within the hand-back delay (1 s, see HAND_BACK_SECONDS), not
+    // hidden for a visibility timeout (60 s here).
+    const visible: Awaited<ReturnType<typeof receiveAll>> = [];
+    await waitFor(
+      async () => {
+        visible.push(...(await receiveAll(local.client, local.queueUrl)));
+        return visible.length >= left;
+      },
+      "the handed-back messages visible again",
+      5_000,
+    );
     expect(visible).toHaveLength(left);
     expect(visible.some((m) => processed.has(m.MessageId ?? ""))).toBe(false);
   });

@@ -116,7 +116,10 @@ describe("the production build, laid out as in the image", () => {
     expect(megabytes).toBeLessThan(40);
   });
 
-  it("prints its help", async () => {
+  it("prints its help; package.json's bin is that file, runnable by itself (#!/usr/bin/env node)", async () => {
+    const { bin } = JSON.parse(readFileSync(join(app, "package.json"), "utf8"));
+    expect(bin["sqs-consume"]).toBe("dist/src/cli/consume.js");
+    expect(readFileSync(join(app, bin["sqs-consume"]), "utf8")).toMatch(/^#!\/usr\/bin\/env node\n/);
     const { stdout } = await run(process.execPath, ["dist/src/cli/consume.js", "--help"], { cwd: app });
     expect(stdout).toContain("Usage: consume");
     expect(stdout).toContain("--health-port");
@@ -154,6 +157,7 @@ describe("the production build, laid out as in the image", () => {
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: "ok", running: true });
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
     await waitFor(async () => {
       const text = await (await fetch(`${url}/metrics`)).text();
       return text.includes('consumer_messages_total{event="processed"} 30');

@@ -106,7 +106,12 @@ describe("fault tolerance", () => {
     expect(Date.now() - signalled).toBeLessThan(25_000);
     const summary = JSON.parse(stdout);
     const sent = await journal(stateDir);
-    const remaining = (await receiveAll(sqs.client, sqs.queueUrl)).map(idOf);
+    // Handed back with a visibility of 1 s (HAND_BACK_SECONDS in consumer.ts): wait for them.
+    const remaining: string[] = [];
+    await waitFor(async () => {
+      remaining.push(...(await receiveAll(sqs.client, sqs.queueUrl)).map(idOf));
+      return sent.length + remaining.length >= ids.length;
+    }, "the handed-back messages visible again");
     expect(summary.processed).toBe(sent.length);
     expect(sent.length).toBeLessThan(ids.length); // really mid-load
     // Every email sent had its message deleted (no delete lost), and the rest is still queued.

@@ -2,7 +2,13 @@ import { EventEmitter } from "node:events";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Consumer } from "../../src/consumer/consumer.js";
-import { type HealthServer, livenessOf, startHealthServer } from "../../src/observability/health-server.js";
+import {
+  type HealthServer,
+  livenessOf,
+  OUTBOX_FAULT_LIVENESS_MS,
+  readinessOf,
+  startHealthServer,
+} from "../../src/observability/health-server.js";
 
 /** The three things liveness reads from a consumer: its events, whether it runs, its poll. */
 function fakeConsumer(running = true) {
@@ -29,6 +35,35 @@ describe("liveness", () => {
   it("is unhealthy when the consumer has stopped", () => {
     expect(livenessOf(fakeConsumer(false))().ok).toBe(false);
   });
+
+  it("a pause for a shared dependency never fails liveness; one for the task's own disk does after its bound", () => {
+    let now = 0;
+    const pause = { paused: true, pauseReason: "store" as string, pausedForMs: () => now };
+    const consumer = Object.assign(fakeConsumer(), pause) as unknown as Consumer;
+    const alive = livenessOf(consumer, () => now, 300_000);
+    now = 3_600_000; // an hour without a receive or a finished handler
+    expect(alive()).toMatchObject({ ok: true, paused: "store" });
+    pause.pauseReason = "outbox";
+    Object.assign(consumer, pause);
+    now = 300_000;
+    expect(alive().ok).toBe(true);
+    now = 300_001;
+    expect(alive()).toMatchObject({ ok: false, paused: "outbox", pausedMs: 300_001 });
+    expect(OUTBOX_FAULT_LIVENESS_MS).toBe(300_000);
+  });
+});
+
+describe("readiness", () => {
+  it("ready while running and not paused; says why not otherwise", () => {
+    expect(readinessOf(fakeConsumer())()).toEqual({ ready: true });
+    expect(readinessOf(fakeConsumer(false))()).toEqual({ ready: false, reason: "not-running" });
+    const paused = Object.assign(fakeConsumer(), {
+      paused: true,
+      pauseReason: "mailer",
+      pausedForMs: () => 1_234,
+    }) as unknown as Consumer;
+    expect(readinessOf(paused)()).toEqual({ ready: false, reason: "paused:mailer", pausedMs: 1_234 });
+  });
 });
 
 describe("health server", () => {
@@ -43,6 +78,9 @@ describe("health server", () => {
     expect(await health.json()).toMatchObject({ status: "unhealthy", running: false });
     expect((await fetch(`${server.url}/nope`)).status).toBe(404);
     expect((await fetch(`${server.url}/healthz`, { method: "POST" })).status).toBe(405);
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: "not-ready", reason: "not-running" });
   });
 
   it("serves the registry's metrics in Prometheus text format", async () => {
