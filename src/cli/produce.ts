@@ -14,7 +14,15 @@ import { generateRegistrations, type InvalidInput, parseNdjson, prepare } from "
 import { Producer, type SendReport } from "../producer/producer.js";
 import { explained, explainSqsError } from "../sqs/client.js";
 import { totalRequests } from "../sqs/request-counter.js";
-import { addQueueOptions, connect, loggerFor, type QueueFlags, runCli, wholeNumber } from "./shared.js";
+import {
+  addQueueOptions,
+  connect,
+  loggerFor,
+  oneLineUsageErrors,
+  type QueueFlags,
+  runCli,
+  wholeNumber,
+} from "./shared.js";
 
 interface ProduceFlags extends QueueFlags {
   nome?: string;
@@ -96,7 +104,8 @@ async function main(argv: readonly string[]): Promise<number> {
       .option("--concurrency <n>", "requests in flight", wholeNumber("--concurrency"), 8)
       .addOption(new Option("--no-progress", "no progress bar, even on a terminal")),
     env,
-  ).showHelpAfterError("(run with --help for usage)");
+  ).configureOutput(oneLineUsageErrors)
+    .exitOverride();
   program.parse(argv, { from: "user" });
   const flags = program.opts<ProduceFlags>();
   const logger = loggerFor(flags, "producer");
