@@ -72,7 +72,7 @@ describe("workflows", () => {
       (job.steps ?? []).filter((s) => s.uses?.startsWith("pulumi/")),
     );
     expect(pulumiSteps.length).toBeGreaterThan(0);
-    for (const step of pulumiSteps) expect(step.with?.["cloud-url"]).toBe("${{ vars.PULUMI_BACKEND_URL }}");
+    for (const step of pulumiSteps) expect(step.with?.["cloud-url"]).toBe(`\${{ vars.PULUMI_BACKEND_URL }}`);
   });
 
   it("grant an OIDC token only to the named jobs, under their conditions, with their role", () => {
