@@ -7,7 +7,14 @@ import { PassThrough } from "node:stream";
 import type { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { toOutgoing } from "../../src/contract/registration.js";
-import { MAX_LINE_CHARS, ndjsonItems, parseNdjson, readLines } from "../../src/producer/input.js";
+import {
+  generatedItems,
+  MAX_LINE_CHARS,
+  ndjsonItems,
+  parseNdjson,
+  preparedStream,
+  readLines,
+} from "../../src/producer/input.js";
 import { Producer } from "../../src/producer/producer.js";
 
 const now = () => new Date("2026-11-28T12:00:00Z");
@@ -103,6 +110,22 @@ describe("Producer with a streamed source", () => {
     expect(producer.peakBuffered).toBeLessThanOrEqual(4 * 10 + 1);
     expect(mostAhead).toBeLessThanOrEqual(4 * 10 + 1);
     expect(producer.buffered).toBe(0);
+  });
+
+  it("sends a large generated --count through the same bounded pipeline", async () => {
+    const { client } = acceptingClient();
+    const producer = new Producer({
+      client,
+      queueUrl: "https://sqs.eu-west-1.amazonaws.com/1/q",
+      concurrency: 8,
+    });
+    const invalid: unknown[] = [];
+    const report = await producer.send(
+      preparedStream(generatedItems(20_000, 3), 262_144, (p) => invalid.push(p)),
+    );
+    expect(report).toMatchObject({ sent: 20_000, failed: [] });
+    expect(invalid).toEqual([]);
+    expect(producer.peakBuffered).toBeLessThanOrEqual(8 * 10 + 1);
   });
 
   it("starts sending before the input ends (a stdin that stays open)", async () => {
