@@ -8,9 +8,10 @@ export class UserFacingError extends Error {
   readonly exitCode: number = 1;
 }
 
-/** The queue could not be found from flags, env or stack outputs. */
+/** The queue could not be found from flags, env or stack outputs: configuration, exit code 2. */
 export class QueueResolutionError extends UserFacingError {
   override name = "QueueResolutionError";
+  override readonly exitCode: number = 2;
 }
 
 /** Bad flags or environment variables. Exit code 2, as for a usage error. */

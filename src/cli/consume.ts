@@ -17,7 +17,15 @@ import { type HealthServer, startHealthServer } from "../observability/health-se
 import { consumerMetrics } from "../observability/metrics.js";
 import { explained, explainSqsError } from "../sqs/client.js";
 import { totalRequests } from "../sqs/request-counter.js";
-import { addQueueOptions, connect, loggerFor, type QueueFlags, runCli, wholeNumber } from "./shared.js";
+import {
+  addQueueOptions,
+  connect,
+  loggerFor,
+  oneLineUsageErrors,
+  type QueueFlags,
+  runCli,
+  wholeNumber,
+} from "./shared.js";
 
 interface ConsumeFlags extends QueueFlags {
   untilEmpty?: boolean;
@@ -92,7 +100,9 @@ async function main(argv: readonly string[]): Promise<number> {
         ),
       ),
     env,
-  ).showHelpAfterError("(run with --help for usage)");
+  )
+    .configureOutput(oneLineUsageErrors)
+    .exitOverride();
   program.parse(argv, { from: "user" });
   const flags = program.opts<ConsumeFlags>();
   const logger = loggerFor(flags, "consumer");

@@ -7,7 +7,7 @@ import { Command } from "commander";
 import { readEnvironment } from "../config/env.js";
 import { runDemo } from "../local/demo.js";
 import type { LogLevel } from "../log/logger.js";
-import { addStateDir, loggerFor, logLevelOption, runCli, wholeNumber } from "./shared.js";
+import { addStateDir, loggerFor, logLevelOption, oneLineUsageErrors, runCli, wholeNumber } from "./shared.js";
 
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
@@ -18,7 +18,8 @@ async function main(argv: readonly string[]): Promise<number> {
     .addOption(addStateDir(env))
     .addOption(logLevelOption(env).default(env.LOG_LEVEL ?? "warn"))
     .option("--json", "print the summary as JSON")
-    .showHelpAfterError("(run with --help for usage)");
+    .configureOutput(oneLineUsageErrors)
+    .exitOverride();
   program.parse(argv, { from: "user" });
   const flags = program.opts<{
     count: number;

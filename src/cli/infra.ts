@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { readEnvironment } from "../config/env.js";
 import { projectRoot } from "../config/paths.js";
-import { ConfigurationError, UserFacingError } from "../errors.js";
+import { ConfigurationError } from "../errors.js";
 import { runCli } from "./shared.js";
 
 const COMMANDS = ["preview", "up", "destroy"] as const;
@@ -29,7 +29,7 @@ async function main(argv: readonly string[]): Promise<number> {
     child.once("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "ENOENT") {
         reject(
-          new UserFacingError(
+          new ConfigurationError(
             "The Pulumi CLI is not installed (no `pulumi` on PATH). Install it (https://www.pulumi.com/docs/iac/download-install/) and run this again; without it, use `npm run local` for the embedded SQS or Terraform in infra-terraform/.",
           ),
         );

@@ -6,10 +6,10 @@
 import { Command, Option } from "commander";
 import { readEnvironment } from "../config/env.js";
 import { localOutputsPath } from "../config/paths.js";
-import { UserFacingError } from "../errors.js";
+import { ConfigurationError } from "../errors.js";
 import type { ProvisionedQueue } from "../local/provision.js";
 import { emulatorDataDir, startLocalStack } from "../local/stack.js";
-import { addStateDir, runCli, wholeNumber } from "./shared.js";
+import { addStateDir, oneLineUsageErrors, runCli, wholeNumber } from "./shared.js";
 
 function describe(queue: ProvisionedQueue): string {
   const detail = queue.change === "updated" ? ` (set ${queue.updatedAttributes.join(", ")})` : "";
@@ -26,7 +26,8 @@ async function main(argv: readonly string[]): Promise<number> {
         .default(env.LOCAL_SQS_PORT ?? 4566),
     )
     .addOption(addStateDir(env))
-    .showHelpAfterError("(run with --help for usage)");
+    .configureOutput(oneLineUsageErrors)
+    .exitOverride();
   program.parse(argv, { from: "user" });
   const flags = program.opts<{ port: number; stateDir: string }>();
   const outputsPath = localOutputsPath(flags.stateDir);
@@ -40,7 +41,7 @@ async function main(argv: readonly string[]): Promise<number> {
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
-      throw new UserFacingError(
+      throw new ConfigurationError(
         `Port ${flags.port} on 127.0.0.1 is in use (another \`npm run local\`?). Stop it, or pick another port with --port or LOCAL_SQS_PORT.`,
       );
     }

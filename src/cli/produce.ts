@@ -3,19 +3,34 @@
  * Exit codes: 0 everything sent; 1 something was not sent (invalid input or SQS failures);
  * 2 usage or configuration error.
  */
-import { readFile } from "node:fs/promises";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { SingleBar } from "cli-progress";
 import { Command, Option } from "commander";
 import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
-import { maskEmail, type Registration } from "../contract/registration.js";
+import { maskEmail, type OutgoingRegistration } from "../contract/registration.js";
 import { ConfigurationError } from "../errors.js";
-import { generateRegistrations, type InvalidInput, parseNdjson, prepare } from "../producer/input.js";
+import {
+  generatedItems,
+  type InputItem,
+  type InvalidInput,
+  ndjsonItems,
+  parseLine,
+  preparedStream,
+} from "../producer/input.js";
 import { Producer, type SendReport } from "../producer/producer.js";
+import { fileInput, spooledInput } from "../producer/sources.js";
 import { explained, explainSqsError } from "../sqs/client.js";
 import { totalRequests } from "../sqs/request-counter.js";
-import { addQueueOptions, connect, loggerFor, type QueueFlags, runCli, wholeNumber } from "./shared.js";
+import {
+  addQueueOptions,
+  connect,
+  loggerFor,
+  oneLineUsageErrors,
+  type QueueFlags,
+  runCli,
+  wholeNumber,
+} from "./shared.js";
 
 interface ProduceFlags extends QueueFlags {
   nome?: string;
@@ -31,9 +46,27 @@ interface ProduceFlags extends QueueFlags {
 /** Shown after a progress bar only for runs at least this long. */
 const PROGRESS_MIN = 500;
 
-async function readInput(
-  flags: ProduceFlags,
-): Promise<{ items: { line: number; value: Registration }[]; invalid: InvalidInput[] }> {
+/** The input, as items that can be read again from the start (for --strict's first pass). */
+interface Input {
+  items(): AsyncIterable<InputItem | undefined>;
+  /** Known only for --count and --nome/--email. */
+  readonly total?: number;
+  readonly single: boolean;
+  close(): Promise<void>;
+}
+
+async function* tap<T>(source: AsyncIterable<T>, see: (item: T) => void): AsyncGenerator<T> {
+  for await (const item of source) {
+    see(item);
+    yield item;
+  }
+}
+
+async function* one(item: InputItem | undefined): AsyncGenerator<InputItem | undefined> {
+  yield item;
+}
+
+async function openInput(flags: ProduceFlags): Promise<Input> {
   const modes = [
     flags.nome !== undefined || flags.email !== undefined,
     flags.count !== undefined,
@@ -47,36 +80,25 @@ async function readInput(
   if (modes > 1) {
     throw new ConfigurationError("Choose one input: --nome/--email, --count or --file, not several.");
   }
+  const none = async () => {};
   if (flags.count !== undefined) {
-    return {
-      items: (await generateRegistrations(flags.count, flags.seed)).map((value, i) => ({
-        line: i + 1,
-        value,
-      })),
-      invalid: [],
-    };
+    const { count, seed } = flags;
+    return { items: () => generatedItems(count, seed), total: count, single: false, close: none };
   }
   if (flags.file !== undefined) {
-    let text: string;
-    try {
-      text = flags.file === "-" ? await readStdin() : await readFile(flags.file, "utf8");
-    } catch (error) {
-      throw new ConfigurationError(
-        `Cannot read --file ${flags.file}: ${(error as Error).message}. Give the path of an NDJSON file, or - for standard input.`,
-      );
+    // Without --strict, stdin is sent as it arrives; with it, it is spooled to a temporary file
+    // so that every line is validated before the first is sent.
+    if (flags.file === "-" && !flags.strict) {
+      return { items: () => ndjsonItems(process.stdin), single: false, close: none };
     }
-    return parseNdjson(text);
+    const input = flags.file === "-" ? await spooledInput(process.stdin) : await fileInput(flags.file);
+    return { items: () => ndjsonItems(input.open()), single: false, close: () => input.close() };
   }
   if (flags.nome === undefined || flags.email === undefined) {
     throw new ConfigurationError("--nome and --email go together: pass both.");
   }
-  return parseNdjson(JSON.stringify({ nome: flags.nome, email: flags.email }));
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  const item = parseLine({ line: 1, text: JSON.stringify({ nome: flags.nome, email: flags.email }) });
+  return { items: () => one(item), total: 1, single: true, close: none };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -97,13 +119,28 @@ async function main(argv: readonly string[]): Promise<number> {
       .option("--concurrency <n>", "requests in flight", wholeNumber("--concurrency"), 8)
       .addOption(new Option("--no-progress", "no progress bar, even on a terminal")),
     env,
-  ).showHelpAfterError("(run with --help for usage)");
+  )
+    .configureOutput(oneLineUsageErrors)
+    .exitOverride();
   program.parse(argv, { from: "user" });
   const flags = program.opts<ProduceFlags>();
-  const logger = loggerFor(flags, "producer");
   const started = performance.now();
 
-  const input = await readInput(flags);
+  const input = await openInput(flags);
+  try {
+    return await produce(flags, input, started, env.REGISTRATION_DIGEST_KEY);
+  } finally {
+    await input.close();
+  }
+}
+
+async function produce(
+  flags: ProduceFlags,
+  input: Input,
+  started: number,
+  digestSecret: string | undefined,
+): Promise<number> {
+  const logger = loggerFor(flags, "producer");
   const { location, client, counts } = await connect(flags);
   try {
     const { Attributes = {} } = await explained(
@@ -118,39 +155,44 @@ async function main(argv: readonly string[]): Promise<number> {
       "send messages",
       location,
     );
-    const digestKey = await loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir });
-    const prepared = prepare(
-      input.items,
-      input.invalid,
-      Number(Attributes.MaximumMessageSize ?? 262_144),
-      digestKey,
-    );
-    for (const problem of prepared.invalid) {
+    const maxMessageBytes = Number(Attributes.MaximumMessageSize ?? 262_144);
+    const digestKey = await loadDigestKey({ secret: digestSecret, stateDir: flags.stateDir });
+    let invalid = 0;
+    const report = (problem: InvalidInput) => {
+      invalid += 1;
       process.stderr.write(`invalid input, line ${problem.line}: ${problem.reason}\n`);
-    }
-    if (prepared.invalid.length > 0 && (flags.strict || prepared.registrations.length === 0)) {
-      const why = flags.strict ? "--strict is set" : "no valid registration";
+    };
+    const nothingSent = (why: string) => {
       process.stderr.write(
-        `error: ${prepared.invalid.length} invalid input line(s) and ${why}: nothing was sent. Fix the lines above.\n`,
+        `error: ${invalid} invalid input line(s) and ${why}: nothing was sent. Fix the lines above.\n`,
       );
       printSummary(
         flags,
         { sent: 0, failed: [], requests: totalRequests(counts) },
-        prepared.invalid.length,
+        invalid,
         started,
         location.queueUrl,
       );
       return 1;
+    };
+
+    let total = input.total;
+    if (flags.strict) {
+      // First pass: validate everything, send nothing. Memory holds one line at a time.
+      let valid = 0;
+      for await (const _ of preparedStream(input.items(), maxMessageBytes, digestKey, report)) valid += 1;
+      if (invalid > 0) return nothingSent("--strict is set");
+      total = valid;
     }
 
     const bar =
-      flags.progress && process.stderr.isTTY && prepared.registrations.length >= PROGRESS_MIN
+      flags.progress && process.stderr.isTTY && (total ?? 0) >= PROGRESS_MIN
         ? new SingleBar({
             stream: process.stderr,
             format: "sending [{bar}] {value}/{total} | failed {failed} | {eta}s left",
           })
         : undefined;
-    bar?.start(prepared.registrations.length, 0, { failed: 0 });
+    bar?.start(total ?? 0, 0, { failed: 0 });
     const producer = new Producer({
       client,
       queueUrl: location.queueUrl,
@@ -158,33 +200,44 @@ async function main(argv: readonly string[]): Promise<number> {
       fifo: Attributes.FifoQueue === "true",
       logger,
     });
-    const report = await producer.send(prepared.registrations, ({ sent, failed }) =>
-      bar?.update(sent + failed, { failed }),
+    let only: OutgoingRegistration | undefined;
+    const source = preparedStream(input.items(), maxMessageBytes, digestKey, report);
+    const sendReport = await producer.send(
+      input.single ? tap(source, (item) => (only = item.registration)) : source,
+      ({ sent, failed }) => bar?.update(sent + failed, { failed }),
     );
     bar?.stop();
 
-    for (const failure of report.failed) {
-      const line = prepared.lines[failure.index];
-      process.stderr.write(`not sent, line ${line} (${failure.id}): ${failure.code}: ${failure.reason}\n`);
+    if (invalid > 0 && sendReport.sent === 0 && sendReport.failed.length === 0) {
+      return nothingSent("no valid registration");
     }
-    if (report.aborted) {
-      const explainedError = explainSqsError(report.aborted, location.queueUrl, "send messages", location);
+    for (const failure of sendReport.failed) {
       process.stderr.write(
-        `error: ${explainedError?.message ?? report.aborted.message} ${report.sent} of ${prepared.registrations.length} were sent before it stopped.\n`,
+        `not sent, line ${failure.index} (${failure.id}): ${failure.code}: ${failure.reason}\n`,
       );
     }
-    if (prepared.registrations.length === 1 && report.sent === 1) {
-      const only = prepared.registrations[0];
-      if (only) logger.info({ to: maskEmail(only.email), registrationId: only.id }, "registration sent");
+    if (sendReport.aborted) {
+      const explainedError = explainSqsError(
+        sendReport.aborted,
+        location.queueUrl,
+        "send messages",
+        location,
+      );
+      process.stderr.write(
+        `error: ${explainedError?.message ?? sendReport.aborted.message} ${sendReport.sent} were sent before it stopped; the rest of the input was not read.\n`,
+      );
+    }
+    if (only && sendReport.sent === 1) {
+      logger.info({ to: maskEmail(only.email), registrationId: only.id }, "registration sent");
     }
     printSummary(
       flags,
-      { ...report, requests: totalRequests(counts) },
-      prepared.invalid.length,
+      { ...sendReport, requests: totalRequests(counts) },
+      invalid,
       started,
       location.queueUrl,
     );
-    return report.failed.length > 0 || prepared.invalid.length > 0 ? 1 : 0;
+    return sendReport.failed.length > 0 || invalid > 0 || sendReport.aborted ? 1 : 0;
   } finally {
     client.destroy();
   }

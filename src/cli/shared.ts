@@ -5,11 +5,11 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Environment } from "../config/env.js";
 import { defaultStateDir, projectRoot } from "../config/paths.js";
-import { UserFacingError } from "../errors.js";
 import { createLogger, type Logger, type LogLevel, logLevels } from "../log/logger.js";
 import { createSqsClient } from "../sqs/client.js";
 import { countRequests } from "../sqs/request-counter.js";
 import { type QueueLocation, type QueueSource, queueSources, resolveQueue } from "../stack/resolve.js";
+import { commanderExitCode, toUserFacing } from "./user-errors.js";
 
 export interface QueueFlags {
   queueUrl?: string;
@@ -87,6 +87,15 @@ export function loggerFor(flags: { logLevel: LogLevel }, name: string): Logger {
   return createLogger({ level: flags.logLevel, name });
 }
 
+/**
+ * Commander's usage errors (unknown option, bad value) as one line that says where to look;
+ * with `exitOverride()` they reach runCli, which exits 2 (README, "Exit codes").
+ */
+export const oneLineUsageErrors = {
+  outputError: (text: string, write: (text: string) => void) =>
+    write(`${text.trimEnd()} (run with --help for usage)\n`),
+};
+
 /** Parses a whole number ≥ min for commander, with a message that names the flag. */
 export function wholeNumber(flag: string, min = 1) {
   return (value: string): number => {
@@ -98,14 +107,22 @@ export function wholeNumber(flag: string, min = 1) {
   };
 }
 
-/** Runs a CLI's main function and turns its outcome into an exit code. */
+/**
+ * Runs a CLI's main function and turns its outcome into an exit code (README, "Exit codes"):
+ * a user error is one line, recognised by class and code wherever it was thrown; only a bug
+ * prints a stack trace.
+ */
 export async function runCli(main: () => Promise<number>): Promise<void> {
   try {
     process.exitCode = await main();
   } catch (error) {
-    if (error instanceof UserFacingError) {
-      process.stderr.write(`error: ${error.message}\n`);
-      process.exitCode = error.exitCode;
+    const usage = commanderExitCode(error);
+    const user = usage === undefined ? toUserFacing(error) : undefined;
+    if (usage !== undefined) {
+      process.exitCode = usage; // commander printed its own one-line message
+    } else if (user) {
+      process.stderr.write(`error: ${user.message}\n`);
+      process.exitCode = user.exitCode;
     } else {
       process.stderr.write(
         `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

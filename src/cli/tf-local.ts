@@ -7,10 +7,10 @@
 import { Command, Option } from "commander";
 import { readEnvironment } from "../config/env.js";
 import { projectRoot } from "../config/paths.js";
-import { UserFacingError } from "../errors.js";
+import { ConfigurationError, UserFacingError } from "../errors.js";
 import { Terraform } from "../local/terraform.js";
 import { DEFAULT_TERRAFORM_DIR, resolveQueue } from "../stack/resolve.js";
-import { addStateDir, runCli, terraformDirOption } from "./shared.js";
+import { addStateDir, oneLineUsageErrors, runCli, terraformDirOption } from "./shared.js";
 
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
@@ -25,16 +25,17 @@ async function main(argv: readonly string[]): Promise<number> {
         "provider mirror for an offline init [env TF_PLUGIN_MIRROR]",
       ).default(env.TF_PLUGIN_MIRROR),
     )
-    .showHelpAfterError("(run with --help for usage)");
+    .configureOutput(oneLineUsageErrors)
+    .exitOverride();
   program.parse(argv, { from: "user" });
   const [action = "apply"] = program.args;
   if (action !== "apply" && action !== "destroy") {
-    throw new UserFacingError(`Unknown action "${action}": use apply or destroy.`);
+    throw new ConfigurationError(`Unknown action "${action}": use apply or destroy.`);
   }
   const flags = program.opts<{ stateDir: string; terraformDir?: string; pluginMirror?: string }>();
   const location = await resolveQueue({ source: "local", stateDir: flags.stateDir, projectRoot });
   if (!location.endpoint)
-    throw new UserFacingError("The local stack outputs have no endpoint: run `npm run local` again.");
+    throw new ConfigurationError("The local stack outputs have no endpoint: run `npm run local` again.");
 
   const dir = flags.terraformDir ?? `${projectRoot}/${DEFAULT_TERRAFORM_DIR}`;
   const terraform = new Terraform({ dir, pluginMirror: flags.pluginMirror });

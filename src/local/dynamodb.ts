@@ -20,13 +20,13 @@ import {
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import dynalite from "dynalite";
+import { LOOPBACK_ADDRESS } from "../config/endpoint.js";
 import {
   defaultSentEmailsTable,
   KEY_ATTRIBUTE,
   type SentEmailsTableSettings,
   TTL_ATTRIBUTE,
 } from "../consumer/store/dynamodb.js";
-import { LOOPBACK } from "./emulator.js";
 
 export interface LocalDynamoDbOptions {
   /** TCP port; 0 picks a free one. */
@@ -60,14 +60,14 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions = {}): Pr
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     // Loopback only: the server takes any credentials.
-    server.listen(options.port ?? 0, LOOPBACK, () => {
+    server.listen(options.port ?? 0, LOOPBACK_ADDRESS, () => {
       server.off("error", reject);
       resolve();
     });
   });
   const port = (server.address() as AddressInfo).port;
   return {
-    endpoint: `http://${LOOPBACK}:${port}`,
+    endpoint: `http://${LOOPBACK_ADDRESS}:${port}`,
     port,
     region: "us-east-1",
     stop: () =>

@@ -10,6 +10,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { buildApp } from "fauxqs";
+import { LOOPBACK_ADDRESS } from "../config/endpoint.js";
 
 export interface EmulatorOptions {
   /** TCP port; 0 picks a free one. */
@@ -26,8 +27,6 @@ export interface Emulator {
   readonly region: string;
   stop(): Promise<void>;
 }
-
-export const LOOPBACK = "127.0.0.1";
 
 interface Persistence {
   load(sqs: unknown, sns: unknown, s3: unknown): void;
@@ -115,10 +114,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const manager = persistence;
     app.addHook("preClose", () => manager.close());
   }
-  const address = await app.listen({ port: options.port ?? 0, host: LOOPBACK });
+  const address = await app.listen({ port: options.port ?? 0, host: LOOPBACK_ADDRESS });
   const port = Number(new URL(address).port);
   return {
-    endpoint: `http://${LOOPBACK}:${port}`,
+    endpoint: `http://${LOOPBACK_ADDRESS}:${port}`,
     port,
     region,
     stop: () => app.close(),

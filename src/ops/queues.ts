@@ -10,9 +10,10 @@ import {
   GetQueueUrlCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { isLoopbackHost } from "../config/endpoint.js";
 import { SqsAccessError } from "../errors.js";
 import { type BatchEntryFailure, Batcher } from "../sqs/batcher.js";
-import { LOOPBACK_HOSTS, type QueueLocation } from "../stack/resolve.js";
+import type { QueueLocation } from "../stack/resolve.js";
 
 export interface QueuePair {
   readonly queueUrl: string;
@@ -62,7 +63,7 @@ export function isLocalEndpoint(endpoint: string | undefined): boolean {
   } catch {
     return false;
   }
-  return LOOPBACK_HOSTS.has(host) || host.endsWith(".localhost");
+  return isLoopbackHost(host) || host.endsWith(".localhost");
 }
 
 /**

@@ -33,7 +33,7 @@ export interface ProducerOptions {
 }
 
 export interface FailedEntry {
-  /** Position in the array given to `send`. */
+  /** Position in the input given to `send` (from 0), or the `index` the item carried. */
   readonly index: number;
   readonly id: string;
   readonly code: string;
@@ -45,41 +45,53 @@ export interface SendReport {
   readonly failed: readonly FailedEntry[];
   /** SendMessageBatch requests made, retries included. */
   readonly requests: number;
-  /** Set when a request failed in a way retries cannot fix; nothing more was sent after it. */
+  /**
+   * Set when a request failed in a way retries cannot fix; nothing more was read from the input
+   * or sent after it (the entries in flight then are in `failed`).
+   */
   readonly aborted?: Error;
 }
 
 export type ProgressListener = (progress: { sent: number; failed: number }) => void;
 
+/** A registration with the number to report it by (an input line). */
+export interface NumberedRegistration {
+  readonly registration: OutgoingRegistration;
+  readonly index: number;
+}
+
+/** What `send` reads: registrations (numbered by position) or numbered ones, sync or async. */
+export type RegistrationSource =
+  | Iterable<OutgoingRegistration | NumberedRegistration>
+  | AsyncIterable<OutgoingRegistration | NumberedRegistration>;
+
 interface Pending {
   readonly index: number;
   readonly registration: OutgoingRegistration;
   readonly body: string;
+  readonly bytes: number;
   attempts: number;
 }
 
-/** The bytes a message body takes on the wire (SQS counts UTF-8 bytes). */
-export function bodyOf(registration: OutgoingRegistration): string {
-  return JSON.stringify(registration);
-}
+/** Characters outside the Basic Multilingual Plane (astral, as surrogate pairs) and U+FFFE/U+FFFF. */
+const UNSAFE_FOR_SQS = /[\u{10000}-\u{10FFFF}\uFFFE\uFFFF]/gu;
 
-/** Groups pending entries into requests that respect both batch limits. */
-export function toBatches(entries: readonly Pending[]): Pending[][] {
-  const batches: Pending[][] = [];
-  let current: Pending[] = [];
-  let bytes = 0;
-  for (const entry of entries) {
-    const size = Buffer.byteLength(entry.body);
-    if (current.length === MAX_BATCH_ENTRIES || (current.length > 0 && bytes + size > MAX_BATCH_BYTES)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
+/**
+ * The message body: JSON, with every character above U+FFFF (emoji) and the noncharacters
+ * U+FFFE/U+FFFF written as `\u` escapes (surrogate pairs for the astral ones), as Python's
+ * `json.dumps` writes them. fauxqs rejects astral characters, SQS rejects U+FFFE/U+FFFF, and
+ * every JSON parser reads the escapes back as the same string. Other non-ASCII text stays UTF-8:
+ * escaping it too (Python's default) would triple the bytes of an accented name against the
+ * 256 KiB limit for no gain. Control characters and lone surrogates JSON.stringify escapes itself.
+ */
+export function bodyOf(registration: OutgoingRegistration): string {
+  return JSON.stringify(registration).replace(UNSAFE_FOR_SQS, (character) => {
+    let escaped = "";
+    for (let i = 0; i < character.length; i++) {
+      escaped += `\\u${character.charCodeAt(i).toString(16).padStart(4, "0")}`;
     }
-    current.push(entry);
-    bytes += size;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
+    return escaped;
+  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -96,6 +108,19 @@ function isRetryable(error: unknown): boolean {
   );
 }
 
+/** A registration always has `email`; a numbered one wraps it. */
+function isNumbered(item: OutgoingRegistration | NumberedRegistration): item is NumberedRegistration {
+  return !("email" in item) && "registration" in item;
+}
+
+function iteratorOf(
+  source: RegistrationSource,
+):
+  | Iterator<OutgoingRegistration | NumberedRegistration>
+  | AsyncIterator<OutgoingRegistration | NumberedRegistration> {
+  return Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
+}
+
 export class Producer {
   private readonly client: SQSClient;
   private readonly queueUrl: string;
@@ -105,6 +130,8 @@ export class Producer {
   private readonly maxDelayMs: number;
   private readonly fifo: boolean;
   private readonly logger: Logger;
+  private bufferedNow = 0;
+  private bufferedPeak = 0;
 
   constructor(options: ProducerOptions) {
     const concurrency = options.concurrency ?? 8;
@@ -125,26 +152,92 @@ export class Producer {
     this.logger = options.logger ?? silentLogger;
   }
 
-  async send(
-    registrations: readonly OutgoingRegistration[],
-    onProgress?: ProgressListener,
-  ): Promise<SendReport> {
-    const pending: Pending[] = registrations.map((registration, index) => ({
-      index,
-      registration,
-      body: bodyOf(registration),
-      attempts: 0,
-    }));
-    const batches = toBatches(pending);
+  /** Registrations read from the input and not yet sent or failed; at most concurrency × 10 + 1. */
+  get buffered(): number {
+    return this.bufferedNow;
+  }
+
+  /** The most registrations ever held at once: memory is bounded by this, not by the input. */
+  get peakBuffered(): number {
+    return this.bufferedPeak;
+  }
+
+  /**
+   * Sends everything `source` yields. The input is pulled a batch at a time, only when a
+   * request slot is free (backpressure): a generator of a billion or an endless stdin is read
+   * as fast as SQS takes it, never ahead of it.
+   */
+  async send(source: RegistrationSource, onProgress?: ProgressListener): Promise<SendReport> {
+    const iterator = iteratorOf(source);
     const failed: FailedEntry[] = [];
     let sent = 0;
     let requests = 0;
     let aborted: Error | undefined;
-    let next = 0;
+    let sourceError: unknown;
+    let exhausted = false;
+    let position = 0;
+    /** An entry that did not fit the previous batch's byte limit. */
+    let carry: Pending | undefined;
+    /** Batches are assembled one at a time: the iterator and `carry` are shared. */
+    let assembling: Promise<unknown> = Promise.resolve();
 
     const report = () => onProgress?.({ sent, failed: failed.length });
+    const settle = (count: number) => {
+      this.bufferedNow -= count;
+    };
     const fail = (entry: Pending, code: string, reason: string) => {
       failed.push({ index: entry.index, id: entry.registration.id, code, reason });
+    };
+
+    const take = async (): Promise<Pending | undefined> => {
+      if (carry) {
+        const entry = carry;
+        carry = undefined;
+        return entry;
+      }
+      if (exhausted || aborted) return undefined;
+      let next: IteratorResult<OutgoingRegistration | NumberedRegistration>;
+      try {
+        next = await iterator.next();
+      } catch (error) {
+        sourceError = error;
+        exhausted = true;
+        return undefined;
+      }
+      if (next.done) {
+        exhausted = true;
+        return undefined;
+      }
+      const item = next.value;
+      const registration = isNumbered(item) ? item.registration : item;
+      const index = isNumbered(item) ? item.index : position;
+      position += 1;
+      const body = bodyOf(registration);
+      this.bufferedNow += 1;
+      this.bufferedPeak = Math.max(this.bufferedPeak, this.bufferedNow);
+      return { index, registration, body, bytes: Buffer.byteLength(body), attempts: 0 };
+    };
+
+    /** Up to 10 entries and 256 KiB (both SQS batch limits); empty when the input is done. */
+    const assemble = async (): Promise<Pending[]> => {
+      const batch: Pending[] = [];
+      let bytes = 0;
+      while (batch.length < MAX_BATCH_ENTRIES) {
+        const entry = await take();
+        if (!entry) break;
+        if (batch.length > 0 && bytes + entry.bytes > MAX_BATCH_BYTES) {
+          carry = entry;
+          break;
+        }
+        batch.push(entry);
+        bytes += entry.bytes;
+      }
+      return batch;
+    };
+    const nextBatch = (): Promise<Pending[]> => {
+      const batch = assembling.then(assemble);
+      assembling = batch.catch(() => undefined);
+      return batch;
     };
 
     const sendBatch = async (batch: Pending[]): Promise<void> => {
@@ -158,16 +251,18 @@ export class Producer {
           const output = await this.client.send(
             new SendMessageBatchCommand({
               QueueUrl: this.queueUrl,
-              Entries: remaining.map((entry) => this.toEntry(entry)),
+              Entries: remaining.map((entry, i) => this.toEntry(entry, i)),
             }),
           );
-          const byId = new Map(remaining.map((entry) => [String(entry.index), entry]));
+          const byId = new Map(remaining.map((entry, i) => [String(i), entry]));
           sent += output.Successful?.length ?? 0;
+          settle(output.Successful?.length ?? 0);
           for (const failure of output.Failed ?? []) {
             const entry = byId.get(failure.Id ?? "");
             if (!entry) continue;
             if (failure.SenderFault || entry.attempts >= this.maxAttempts) {
               fail(entry, failure.Code ?? "Unknown", describeFailure(failure, entry.attempts));
+              settle(1);
             } else {
               retry.push(entry);
             }
@@ -175,9 +270,8 @@ export class Producer {
         } catch (error) {
           if (!isRetryable(error) || attempt >= this.maxAttempts) {
             if (!isRetryable(error)) aborted = error as Error;
-            for (const entry of remaining) {
-              fail(entry, (error as Error).name, (error as Error).message);
-            }
+            for (const entry of remaining) fail(entry, (error as Error).name, (error as Error).message);
+            settle(remaining.length);
             retry = [];
           } else {
             retry = remaining;
@@ -193,23 +287,36 @@ export class Producer {
         }
         remaining = retry;
       }
-      if (aborted) {
+      if (aborted && remaining.length > 0) {
         for (const entry of remaining) fail(entry, "Aborted", "not sent: an earlier request failed");
+        settle(remaining.length);
       }
     };
 
     const worker = async () => {
-      while (next < batches.length) {
-        const batch = batches[next++];
-        if (!batch) break;
+      for (;;) {
+        const batch = await nextBatch();
+        if (batch.length === 0) return;
         if (aborted) {
           for (const entry of batch) fail(entry, "Aborted", "not sent: an earlier request failed");
+          settle(batch.length);
           continue;
         }
         await sendBatch(batch);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, batches.length) }, worker));
+    try {
+      await Promise.all(Array.from({ length: this.concurrency }, worker));
+    } finally {
+      if (carry) {
+        fail(carry, "Aborted", "not sent: an earlier request failed");
+        settle(1);
+        carry = undefined;
+      }
+      // Stop the input (closes a file, ends a generator) when we stopped before its end.
+      if (!exhausted) await iterator.return?.();
+    }
+    if (sourceError !== undefined) throw sourceError;
     failed.sort((a, b) => a.index - b.index);
     return { sent, failed, requests, ...(aborted ? { aborted } : {}) };
   }
@@ -219,8 +326,9 @@ export class Producer {
     return Math.random() * ceiling;
   }
 
-  private toEntry(entry: Pending): SendMessageBatchRequestEntry {
-    const message: SendMessageBatchRequestEntry = { Id: String(entry.index), MessageBody: entry.body };
+  /** Batch entry ids are positions in the request: at most 80 characters, unique per request. */
+  private toEntry(entry: Pending, position: number): SendMessageBatchRequestEntry {
+    const message: SendMessageBatchRequestEntry = { Id: String(position), MessageBody: entry.body };
     if (this.fifo) {
       // One group per registration: registrations are independent, so they may run in parallel.
       message.MessageGroupId = entry.registration.id;

@@ -6,6 +6,7 @@ import { Agent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { isLoopbackHost, requireSecureTransport } from "../config/endpoint.js";
 import { SqsAccessError } from "../errors.js";
 import type { QueueLocation } from "../stack/resolve.js";
 
@@ -30,15 +31,15 @@ export interface SqsClientOptions {
 export function md5Needed(endpoint: string | undefined): boolean {
   if (endpoint === undefined) return false; // AWS: HTTPS
   const url = new URL(endpoint);
-  return url.protocol === "http:" && !LOOPBACK.has(url.hostname);
+  return url.protocol === "http:" && !isLoopbackHost(url.hostname);
 }
-
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 export function createSqsClient(
   location: Pick<QueueLocation, "region" | "endpoint">,
   options: SqsClientOptions = {},
 ): SQSClient {
+  // Plain HTTP only to loopback (issue 9): checked here too, for callers that skip resolveQueue.
+  if (location.endpoint) requireSecureTransport(location.endpoint);
   const maxSockets = options.maxSockets ?? 64;
   const config: SQSClientConfig = {
     maxAttempts: options.maxAttempts ?? 3,

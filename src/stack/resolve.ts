@@ -6,6 +6,7 @@
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { resolve as resolvePath } from "node:path";
+import { isLoopbackHost, requireSecureTransport } from "../config/endpoint.js";
 import { localOutputsPath } from "../config/paths.js";
 import { QueueResolutionError } from "../errors.js";
 import {
@@ -69,6 +70,8 @@ export async function resolveQueue(
 ): Promise<QueueLocation> {
   if (options.queueUrl) return fromQueueUrl(options.queueUrl);
   const outputs = await readStackOutputs(options, run);
+  requireSecureTransport(outputs.queueUrl);
+  if (outputs.endpoint) requireSecureTransport(outputs.endpoint);
   return {
     queueUrl: outputs.queueUrl,
     deadLetterQueueUrl: outputs.deadLetterQueueUrl,
@@ -89,10 +92,10 @@ export function readStackOutputs(options: ResolveOptions, run: RunCommand = runC
   }
 }
 
-/** Host names (as `URL.hostname` spells them) that mean this machine: the local emulator. */
-export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
-/** A queue URL given by hand. A loopback URL means the local emulator. */
+/**
+ * A queue URL given by hand. A loopback URL means the local emulator; plain HTTP anywhere else
+ * is refused (InsecureEndpointError, exit 2).
+ */
 export function fromQueueUrl(queueUrl: string): QueueLocation {
   let url: URL;
   try {
@@ -103,7 +106,8 @@ export function fromQueueUrl(queueUrl: string): QueueLocation {
     );
   }
   const region = /^sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(url.hostname)?.[1];
-  const local = LOOPBACK_HOSTS.has(url.hostname);
+  requireSecureTransport(queueUrl);
+  const local = isLoopbackHost(url.hostname);
   return {
     queueUrl,
     ...(region ? { region } : {}),

@@ -75,15 +75,15 @@ describe("produce", () => {
   });
 
   it.each([
-    [["--bogus"], "unknown option '--bogus'", 1],
+    [["--bogus"], "unknown option '--bogus'", 2],
     [[], "Nothing to send: pass --nome NAME --email ADDRESS, --count N, or --file FILE", 2],
-    [["--count", "0"], "--count must be a whole number ≥ 1", 1],
+    [["--count", "0"], "--count must be a whole number ≥ 1", 2],
     [["--count", "2", "--nome", "Ana"], "Choose one input", 2],
     [["--nome", "Ana"], "--nome and --email go together", 2],
     [
       ["--count", "2", "--source", "cloud"],
       "argument 'cloud' is invalid. Allowed choices are local, pulumi, terraform",
-      1,
+      2,
     ],
     [["--file", "/nonexistent/input.ndjson"], "Cannot read --file /nonexistent/input.ndjson", 2],
   ])("refuses %j with a clear message", async (args, message, code) => {
@@ -96,7 +96,7 @@ describe("produce", () => {
   it("says to start the local stack when there is none", async () => {
     const empty = await mkdtemp(join(tmpdir(), "no-stack-"));
     const result = await runCli("produce", ["--count", "1", "--state-dir", empty]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain("No local stack found");
     expect(result.stderr).toContain("npm run local");
   });
@@ -156,14 +156,14 @@ describe("produce", () => {
 
 describe("consume refuses bad input", () => {
   it.each([
-    [["--bogus"], "unknown option '--bogus'", 1],
-    [["--concurrency", "0"], "--concurrency must be a whole number ≥ 1", 1],
+    [["--bogus"], "unknown option '--bogus'", 2],
+    [["--concurrency", "0"], "--concurrency must be a whole number ≥ 1", 2],
     [
       ["--queue-url", "http://127.0.0.1:9/000000000000/q"],
       "Cannot reach the local SQS at http://127.0.0.1:9",
       1,
     ],
-    [["--queue-url", "nope"], '"nope" is not a URL', 1],
+    [["--queue-url", "nope"], '"nope" is not a URL', 2],
   ])("%j", async (args, message, code) => {
     const result = await runCli("consume", withState(...args));
     expect(result.stderr).toContain(message);
@@ -173,7 +173,7 @@ describe("consume refuses bad input", () => {
   it("says to start the local stack when there is none", async () => {
     const empty = await mkdtemp(join(tmpdir(), "no-stack-"));
     const result = await runCli("consume", ["--until-empty", "--state-dir", empty]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain("npm run local");
   });
 });
@@ -254,10 +254,10 @@ describe("produce then consume through the local stack outputs", () => {
 });
 
 describe("infra scripts", () => {
-  it("says how to install Pulumi when the CLI is missing, and exits 1", async () => {
+  it("says how to install Pulumi when the CLI is missing, and exits 2", async () => {
     const empty = await mkdtemp(join(tmpdir(), "empty-path-"));
     const result = await runCli("infra", ["preview"], { env: cleanEnv({ PATH: empty }) });
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain("The Pulumi CLI is not installed");
   });
 
@@ -274,13 +274,13 @@ describe("tf:local", () => {
   it("says to start the local stack first when there is none", async () => {
     const empty = await mkdtemp(join(tmpdir(), "no-stack-"));
     const result = await runCli("tf-local", ["--state-dir", empty]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain("npm run local");
   });
 
   it("refuses an unknown action", async () => {
     const result = await runCli("tf-local", ["plan"]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain('Unknown action "plan": use apply or destroy');
   });
 });

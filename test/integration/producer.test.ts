@@ -1,7 +1,7 @@
 import type { SendMessageBatchCommandInput, SendMessageBatchCommandOutput } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseRegistration, toOutgoing } from "../../src/contract/registration.js";
-import { Producer } from "../../src/producer/producer.js";
+import { bodyOf, Producer } from "../../src/producer/producer.js";
 import { createSqsClient, explainSqsError } from "../../src/sqs/client.js";
 import { countRequests } from "../../src/sqs/request-counter.js";
 import { testDigestKey } from "../support/digest-key.js";
@@ -86,12 +86,26 @@ describe("producer against a real fauxqs", () => {
   });
 
   it("reports by index what SQS refused and still sends the rest of the batch", async () => {
+    const client = createSqsClient(sqs.stack.outputs);
+    // Fault injection: one body goes out with a raw character above U+FFFF, which fauxqs refuses
+    // (the producer itself always escapes them).
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as SendMessageBatchCommandInput;
+        for (const entry of input.Entries ?? []) {
+          if (entry.MessageBody?.includes("Recusado"))
+            entry.MessageBody = entry.MessageBody.replace("Recusado", "😀");
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "rawEmoji" },
+    );
     const registrations = [
       registration("Ana", "ana@example.com"),
-      registration("Emoji 😀", "emoji@example.com"), // fauxqs refuses characters above U+FFFF
+      registration("Recusado", "recusado@example.com"),
       registration("Bia", "bia@example.com"),
     ];
-    const report = await new Producer({ client: sqs.client, queueUrl: sqs.queueUrl }).send(registrations);
+    const report = await new Producer({ client, queueUrl: sqs.queueUrl }).send(registrations);
     expect(report.sent).toBe(2);
     expect(report.failed).toHaveLength(1);
     expect(report.failed[0]).toMatchObject({ index: 1, id: registrations[1]?.id });
@@ -99,9 +113,26 @@ describe("producer against a real fauxqs", () => {
     expect(
       (await receiveAll(sqs.client, sqs.queueUrl)).map((m) => JSON.parse(m.Body ?? "").nome).sort(),
     ).toEqual(["Ana", "Bia"]);
+    client.destroy();
   });
 
-  it("stops at an unreachable endpoint, reports every registration unsent, and says what to run", async () => {
+  it("sends names above U+FFFF (emoji) as \\u escapes, as Python's json.dumps does, and they round-trip", async () => {
+    const names = ["Emoji 😀 Silva", "𝒜na 🇧🇷", "Zoë 👩🏽‍💻"];
+    const registrations = names.map((nome, i) => registration(nome, `emoji${i}@example.com`));
+    const report = await new Producer({ client: sqs.client, queueUrl: sqs.queueUrl }).send(registrations);
+    expect(report).toMatchObject({ sent: 3, failed: [] });
+    const messages = await receiveAll(sqs.client, sqs.queueUrl);
+    for (const message of messages) {
+      expect(message.Body).toMatch(/\\ud83d|\\ud835/); // a surrogate pair, escaped
+      expect(message.Body).not.toMatch(/[\u{10000}-\u{10FFFF}]/u);
+    }
+    expect(messages.map((m) => parseRegistration(m.Body ?? "").nome).sort()).toEqual([...names].sort());
+    // Accented letters inside the BMP stay UTF-8 (no size cost against the 256 KiB limit).
+    expect(bodyOf(registration("Zoë", "z@example.com"))).toContain("Zoë");
+    expect(bodyOf(registration("x\uFFFEy", "z@example.com"))).toContain("x\\ufffey");
+  });
+
+  it("stops at an unreachable endpoint, reports what was in flight, reads no further, says what to run", async () => {
     const closed = `http://127.0.0.1:9`; // discard port: nothing listens here
     const client = createSqsClient({ endpoint: closed }, { maxAttempts: 1 });
     const registrations = Array.from({ length: 30 }, (_, i) => registration(`P ${i}`, `p${i}@example.com`));
@@ -109,7 +140,9 @@ describe("producer against a real fauxqs", () => {
       registrations,
     );
     expect(report.sent).toBe(0);
-    expect(report.failed.map((f) => f.index)).toEqual(registrations.map((_, i) => i));
+    // The first request failed for good: its 10 entries are reported; the input is not read on.
+    expect(report.failed.map((f) => f.index)).toEqual(registrations.slice(0, 10).map((_, i) => i));
+    expect(report.aborted).toBeDefined();
     const explained = explainSqsError(report.aborted, `${closed}/000000000000/q`, "send messages", {
       endpoint: closed,
       source: "local",

@@ -1,0 +1,192 @@
+/**
+ * The README's exit-code table, walked through the real CLIs (issue 9, item 9): every user error
+ * is one line that names the problem and the fix, with the documented code, and no stack trace.
+ */
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeOutputs } from "../../src/local/stack.js";
+import { cleanEnv, runCli } from "../support/cli.js";
+import { startTestSqs, type TestSqs } from "../support/local-sqs.js";
+
+let sqs: TestSqs;
+let stateDir: string;
+let scratch: string;
+let busy: Server;
+let busyPort: number;
+
+beforeAll(async () => {
+  sqs = await startTestSqs();
+  stateDir = await mkdtemp(join(tmpdir(), "exit-codes-state-"));
+  await writeOutputs(join(stateDir, "outputs.json"), sqs.stack.outputs);
+  scratch = await mkdtemp(join(tmpdir(), "exit-codes-"));
+  await writeFile(join(scratch, "a-file"), "not a folder\n");
+  await mkdir(join(scratch, "a-folder"));
+  busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+  busyPort = (busy.address() as { port: number }).port;
+});
+afterAll(async () => {
+  await new Promise((resolve) => busy.close(resolve));
+  await sqs.close();
+});
+
+interface Case {
+  readonly cli: string;
+  readonly args: () => string[];
+  readonly env?: NodeJS.ProcessEnv;
+  readonly code: number;
+  /** The one error line contains this. */
+  readonly says: RegExp;
+}
+
+const state = () => ["--state-dir", stateDir];
+const queue = () => ["--queue-url", sqs.queueUrl];
+const consume = (...args: string[]) => ["--until-empty", "--wait-time", "0", ...queue(), ...args];
+
+const cases: Record<string, Case> = {
+  "unknown flag": {
+    cli: "produce",
+    args: () => ["--bogus", ...state()],
+    code: 2,
+    says: /unknown option '--bogus'.*--help/,
+  },
+  "bad --count": {
+    cli: "produce",
+    args: () => ["--count", "many", ...state()],
+    code: 2,
+    says: /--count must be a whole number/,
+  },
+  "zero --count": {
+    cli: "produce",
+    args: () => ["--count", "0", ...state()],
+    code: 2,
+    says: /--count must be a whole number/,
+  },
+  "bad --source": {
+    cli: "consume",
+    args: () => ["--source", "cloud"],
+    code: 2,
+    says: /Allowed choices are local, pulumi, terraform/,
+  },
+  "no input": { cli: "produce", args: () => state(), code: 2, says: /Nothing to send: pass --nome/ },
+  "bad environment variable": {
+    cli: "produce",
+    args: () => ["--count", "1"],
+    env: { LOG_LEVEL: "loud" },
+    code: 2,
+    says: /LOG_LEVEL="loud" is invalid/,
+  },
+  "no local stack": {
+    cli: "produce",
+    args: () => ["--count", "1", "--state-dir", join(scratch, "empty")],
+    code: 2,
+    says: /No local stack found.*npm run local/,
+  },
+  "no local stack (consume)": {
+    cli: "consume",
+    args: () => ["--state-dir", join(scratch, "empty")],
+    code: 2,
+    says: /No local stack found/,
+  },
+  "plain HTTP off loopback": {
+    cli: "produce",
+    args: () => ["--count", "1", "--queue-url", "http://10.0.0.5:4566/000000000000/q"],
+    code: 2,
+    says: /Refusing plain HTTP.*Use https:\/\//,
+  },
+  "--file missing": {
+    cli: "produce",
+    args: () => ["--file", join(scratch, "missing.ndjson"), ...state()],
+    code: 2,
+    says: /Cannot read --file .*missing\.ndjson/,
+  },
+  "--file is a folder": {
+    cli: "produce",
+    args: () => ["--file", join(scratch, "a-folder"), ...state()],
+    code: 2,
+    says: /Cannot read --file .*a-folder: it is a folder/,
+  },
+  "--state-dir through a file": {
+    cli: "consume",
+    args: () => consume("--state-dir", join(scratch, "a-file", "state")),
+    code: 2,
+    says: /Cannot use .*a-file.*a part of the path is a file.*--state-dir/,
+  },
+  "--sent-store is a folder": {
+    cli: "consume",
+    args: () => consume("--sent-store", join(scratch, "a-folder"), "--outbox", join(scratch, "outbox")),
+    code: 2,
+    says: /sent-email store cannot be opened.*--sent-store/,
+  },
+  "--sent-store path too long": {
+    cli: "consume",
+    args: () => consume("--sent-store", join(scratch, "x".repeat(300), "sent.sqlite")),
+    code: 2,
+    says: /the path is too long/,
+  },
+  "health port in use": {
+    cli: "consume",
+    args: () => [...consume("--state-dir", join(scratch, "s2")), "--health-port", String(busyPort)],
+    code: 2,
+    says: /Cannot listen on 127\.0\.0\.1:\d+: it is in use/,
+  },
+  "local SQS port in use": {
+    cli: "local",
+    args: () => ["--port", String(busyPort), "--state-dir", join(scratch, "s3")],
+    code: 2,
+    says: /Port \d+ on 127\.0\.0\.1 is in use/,
+  },
+  "demo bad flag": {
+    cli: "demo",
+    args: () => ["--count", "-1"],
+    code: 2,
+    says: /--count must be a whole number/,
+  },
+  "tf:local unknown action": {
+    cli: "tf-local",
+    args: () => ["plan"],
+    code: 2,
+    says: /Unknown action "plan"/,
+  },
+  "infra unknown command": {
+    cli: "infra",
+    args: () => ["plan"],
+    code: 2,
+    says: /Unknown infra command "plan"/,
+  },
+  "SQS unreachable": {
+    cli: "produce",
+    args: () => ["--count", "1", "--queue-url", "http://127.0.0.1:9/000000000000/q"],
+    code: 1,
+    says: /Cannot reach the local SQS at http:\/\/127\.0\.0\.1:9/,
+  },
+};
+
+describe("exit codes and one-line errors (README, Exit codes)", () => {
+  it.each(Object.entries(cases))("%s", async (_, c) => {
+    const result = await runCli(c.cli, c.args(), { env: cleanEnv(c.env) });
+    const errors = result.stderr.split("\n").filter((line) => line.startsWith("error:"));
+    expect(result.stderr).not.toMatch(/^\s+at /m); // no stack trace
+    expect(errors, result.stderr).toHaveLength(1);
+    expect(errors[0]).toMatch(c.says);
+    expect(result.stderr.trim().split("\n"), result.stderr).toHaveLength(1);
+    expect(result.code).toBe(c.code);
+  });
+
+  it("--help is a success", async () => {
+    const result = await runCli("produce", ["--help"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("--file <path>");
+  });
+
+  it("invalid input lines exit 1, each reported by line number", async () => {
+    const result = await runCli("produce", ["--file", "-", ...state()], {
+      input: `${JSON.stringify({ nome: "Ana", email: "nope" })}\n`,
+    });
+    expect(result.stderr).toContain("invalid input, line 1:");
+    expect(result.code).toBe(1);
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * The pipelines' security properties, read from the workflow files themselves (issue 9, item 5;
+ * docs/delivery.md): no Pulumi token, OIDC only for named jobs under named conditions, no
+ * dependency install scripts, every action pinned by commit.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { projectRoot } from "../../src/config/paths.js";
+
+interface Step {
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, unknown>;
+}
+interface Job {
+  if?: string;
+  permissions?: Record<string, string> | string;
+  environment?: string | { name: string };
+  steps?: Step[];
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions?: Record<string, string> | string;
+  jobs: Record<string, Job>;
+}
+
+const folder = join(projectRoot, ".github", "workflows");
+const files = readdirSync(folder).filter((name) => /\.ya?ml$/.test(name));
+const workflows = files.map((name) => {
+  const text = readFileSync(join(folder, name), "utf8");
+  return { name, text, workflow: parse(text) as Workflow };
+});
+const jobs = workflows.flatMap(({ name, workflow }) =>
+  Object.entries(workflow.jobs).map(([id, job]) => ({ file: name, id, job, key: `${name}:${id}` })),
+);
+
+const MAIN_PUSH = "github.event_name == 'push' && github.ref == 'refs/heads/main'";
+
+/**
+ * The only jobs that may ask GitHub for an OIDC token, and what must hold for each: the role it
+ * may assume, the condition it runs under, the environment that guards it.
+ */
+const OIDC_JOBS: Record<string, { role: string; if?: string; environment?: string }> = {
+  "app-pipeline.yml:push": { role: "AWS_ECR_PUSH_ROLE_ARN", if: MAIN_PUSH },
+  "infra-pipeline.yml:terraform": { role: "AWS_INFRA_PLAN_ROLE_ARN" },
+  "infra-pipeline.yml:pulumi-preview": {
+    role: "AWS_INFRA_PLAN_ROLE_ARN",
+    if: "github.event_name == 'pull_request'",
+  },
+  "infra-pipeline.yml:pulumi-up": {
+    role: "AWS_INFRA_DEPLOY_ROLE_ARN",
+    if: MAIN_PUSH,
+    environment: "infrastructure",
+  },
+};
+
+const idToken = (permissions: Job["permissions"]) =>
+  permissions === "write-all" || (typeof permissions === "object" && permissions["id-token"] === "write");
+
+describe("workflows", () => {
+  it("finds the workflows", () => {
+    expect(files.sort()).toEqual(["app-pipeline.yml", "infra-pipeline.yml"]);
+  });
+
+  it("never use a Pulumi access token (the backend is self-managed S3 with KMS)", () => {
+    for (const { name, text } of workflows) expect(text, name).not.toMatch(/PULUMI_ACCESS_TOKEN/);
+    const pulumiSteps = jobs.flatMap(({ job }) =>
+      (job.steps ?? []).filter((s) => s.uses?.startsWith("pulumi/")),
+    );
+    expect(pulumiSteps.length).toBeGreaterThan(0);
+    for (const step of pulumiSteps) expect(step.with?.["cloud-url"]).toBe(`\${{ vars.PULUMI_BACKEND_URL }}`);
+  });
+
+  it("grant an OIDC token only to the named jobs, under their conditions, with their role", () => {
+    for (const { workflow, name } of workflows) expect(idToken(workflow.permissions), name).toBe(false);
+    const granted = jobs.filter(({ job }) => idToken(job.permissions)).map(({ key }) => key);
+    expect(granted.sort()).toEqual(Object.keys(OIDC_JOBS).sort());
+    for (const { key, job } of jobs) {
+      const rule = OIDC_JOBS[key];
+      const roles = (job.steps ?? [])
+        .filter((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))
+        .map((s) => String(s.with?.["role-to-assume"]));
+      if (!rule) {
+        expect(roles, `${key} uses AWS without being allowed an OIDC token`).toEqual([]);
+        continue;
+      }
+      expect(roles, key).toEqual([`\${{ vars.${rule.role} }}`]);
+      if (rule.if) expect(job.if, key).toBe(rule.if);
+      const environment = typeof job.environment === "object" ? job.environment.name : job.environment;
+      if (rule.environment) expect(environment, key).toBe(rule.environment);
+    }
+  });
+
+  it("never give pull-request runs a role that can change anything", () => {
+    for (const { key, job } of jobs) {
+      const rule = OIDC_JOBS[key];
+      if (!rule || rule.if === MAIN_PUSH) continue;
+      expect(rule.role, `${key} can run on a pull request`).toBe("AWS_INFRA_PLAN_ROLE_ARN");
+      expect(job.environment, key).toBeUndefined();
+    }
+  });
+
+  it("install dependencies with their scripts off (CI and the image)", () => {
+    const commands = [
+      ...jobs.flatMap(({ job }) => (job.steps ?? []).map((s) => s.run ?? "")),
+      ...readFileSync(join(projectRoot, "Dockerfile.consumer"), "utf8").split("\n"),
+    ].flatMap((text) => text.split("\n").filter((line) => /\bnpm (ci|install|i)\b/.test(line)));
+    expect(commands.length).toBeGreaterThanOrEqual(4);
+    for (const line of commands) expect(line).toContain("--ignore-scripts");
+    const rebuilt = jobs.flatMap(({ job }) =>
+      (job.steps ?? []).flatMap((s) => /npm rebuild (.*)/.exec(s.run ?? "")?.[1]?.split(/\s+/) ?? []),
+    );
+    for (const name of rebuilt) expect(["esbuild"], "allow-listed install scripts").toContain(name);
+  });
+
+  it("pin every action by a full commit SHA", () => {
+    for (const { key, job } of jobs) {
+      for (const step of job.steps ?? []) {
+        if (!step.uses || step.uses.startsWith("./")) continue;
+        expect(step.uses, key).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/);
+      }
+    }
+  });
+});
