@@ -5,10 +5,17 @@
  * than once past the delivery that met the fault.
  */
 import { once } from "node:events";
+import { appendFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Message } from "@aws-sdk/client-sqs";
 import { afterEach, describe, expect, it } from "vitest";
 import { Consumer } from "../../src/consumer/consumer.js";
 import { EnvironmentFaultError } from "../../src/consumer/errors.js";
+import { registrationHandler } from "../../src/consumer/registration-handler.js";
+import { SqliteSentEmailStore } from "../../src/consumer/store/sqlite.js";
+import { OutboxMailer } from "../../src/consumer/welcome-email.js";
 import { toOutgoing } from "../../src/contract/registration.js";
 import { startHealthServer } from "../../src/observability/health-server.js";
 import { consumerMetrics } from "../../src/observability/metrics.js";
@@ -16,6 +23,8 @@ import { generateRegistrations } from "../../src/producer/input.js";
 import { Producer } from "../../src/producer/producer.js";
 import { testDigestKey } from "../support/digest-key.js";
 import { queueDepth, startTestSqs, waitFor } from "../support/local-sqs.js";
+import { contractTiming } from "../support/store-contract.js";
+import { smallTmpfs } from "../support/tmpfs.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -115,4 +124,76 @@ describe("environment faults", () => {
     expect(Math.max(...done.values())).toBeLessThanOrEqual(2);
     expect(new Set(done.keys())).toEqual(new Set(registrations.map((r) => r.id)));
   });
+
+  it("a real full disk under the outbox (tmpfs): pauses, resumes once space is freed; one email each, nothing dead-lettered, no temp files", async (context) => {
+    const disk = smallTmpfs("1m"); // 120 emails take 4 KiB blocks each: room for all once freed
+    if (!disk) return context.skip(); // mounting needs root
+    cleanups.push(async () => disk.unmount());
+    const sqs = await startTestSqs({ maxReceiveCount: 3, visibilityTimeoutSeconds: 10 });
+    cleanups.push(() => sqs.close());
+    const registrations = (await generateRegistrations(120, 37)).map((r) =>
+      toOutgoing(r, () => new Date(), testDigestKey),
+    );
+    await new Producer({ client: sqs.client, queueUrl: sqs.queueUrl }).send(registrations);
+    const store = new SqliteSentEmailStore(
+      join(await mkdtemp(join(tmpdir(), "full-disk-")), "sent.sqlite"),
+      // A short lease: a send whose journal line met the full disk after its email was written
+      // leaves its claim to lapse (the email may be out), and its redelivery waits for that.
+      { ...contractTiming, leaseMs: 2_000 },
+    );
+    cleanups.push(() => store.close());
+    const outbox = join(disk.dir, "outbox");
+    const counts = { sent: 0, duplicates: 0, conflicts: 0 };
+    const consumer = new Consumer({
+      client: sqs.client,
+      queueUrl: sqs.queueUrl,
+      deadLetterQueueUrl: sqs.deadLetterQueueUrl,
+      waitTimeSeconds: 1,
+      concurrency: 5,
+      retryBaseDelaySeconds: 0,
+      breaker: { firstProbeMs: 100, maxProbeMs: 400 },
+      handler: registrationHandler(new OutboxMailer({ outboxDir: outbox, latencyMs: 5 }), {
+        digestKey: testDigestKey,
+        store,
+        counts,
+      }),
+    });
+    cleanups.push(() => consumer.stop());
+    await consumer.start();
+    await waitFor(() => counts.sent >= 20, "some emails written");
+
+    // Fill the disk for real: every later write of an email meets ENOSPC.
+    const filler = join(disk.dir, "filler");
+    const paused = once(consumer, "paused");
+    const faultStarted = performance.now();
+    try {
+      for (;;) appendFileSync(filler, Buffer.alloc(4096));
+    } catch (error) {
+      expect((error as NodeJS.ErrnoException).code).toBe("ENOSPC");
+    }
+    const [reason] = await within(paused, 10_000, "the consumer to pause on the full disk");
+    expect(reason).toBe("outbox");
+    const secondsToPause = (performance.now() - faultStarted) / 1000;
+    const faultsBefore = consumer.stats.environmentFaults;
+    await waitFor(() => consumer.stats.environmentFaults >= faultsBefore + 3, "a few failed probes");
+
+    const resumed = once(consumer, "resumed");
+    const faultEnded = performance.now();
+    rmSync(filler);
+    await within(resumed, 30_000, "the consumer to resume once space is freed");
+    console.info(
+      `full disk (tmpfs): paused ${secondsToPause.toFixed(3)} s after it filled, resumed ${((performance.now() - faultEnded) / 1000).toFixed(3)} s after space was freed`,
+    );
+
+    await waitFor(() => counts.sent === registrations.length, "every email written", 60_000);
+    await waitFor(async () => (await queueDepth(sqs.client, sqs.queueUrl)) === 0, "the queue drained");
+    // Counted from the queues and the outbox, not from the consumer's own statistics.
+    expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
+    const files = readdirSync(outbox);
+    expect(files.filter((f) => f.endsWith(".eml")).sort()).toEqual(
+      registrations.map((r) => `${r.id}.eml`).sort(),
+    );
+    expect(files.filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    expect(consumer.stats.deadLettered).toBe(0);
+  }, 90_000);
 });
