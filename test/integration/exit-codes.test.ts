@@ -1,5 +1,5 @@
 /**
- * The README's exit-code table, walked through the real CLIs (issue 9, item 9): every user error
+ * The exit-code table (docs/usage.md), walked through the real CLIs (issue 9, item 9): every user error
  * is one line that names the problem and the fix, with the documented code, and no stack trace.
  */
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
@@ -165,7 +165,7 @@ const cases: Record<string, Case> = {
   },
 };
 
-describe("exit codes and one-line errors (README, Exit codes)", () => {
+describe("exit codes and one-line errors (docs/usage.md, Exit codes)", () => {
   it.each(Object.entries(cases))("%s", async (_, c) => {
     const result = await runCli(c.cli, c.args(), { env: cleanEnv(c.env) });
     const errors = result.stderr.split("\n").filter((line) => line.startsWith("error:"));
