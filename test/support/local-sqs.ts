@@ -87,11 +87,14 @@ export async function purge(client: SQSClient, ...queueUrls: string[]): Promise<
   for (const QueueUrl of queueUrls) await client.send(new PurgeQueueCommand({ QueueUrl }));
 }
 
-/** Polls `condition` until it holds; fails with `what` after `timeoutMs`. */
+/**
+ * Polls `condition` until it holds; fails with `what` after `timeoutMs`. The default is generous:
+ * it only catches a condition that never comes, and a loaded machine is slow, not wrong.
+ */
 export async function waitFor(
   condition: () => boolean | Promise<boolean>,
   what: string,
-  timeoutMs = 15_000,
+  timeoutMs = 60_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
