@@ -9,6 +9,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { isLoopbackHost, requireSecureTransport } from "../config/endpoint.js";
 import { SqsAccessError } from "../errors.js";
 import type { QueueLocation } from "../stack/resolve.js";
+import { LONG_POLL_MAX_SECONDS } from "./limits.js";
 
 /** The emulator accepts any credentials; real SQS never sees these. */
 const EMULATOR_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
@@ -25,7 +26,14 @@ export interface SqsClientOptions {
    * digests there saves 10–20 % of the client's CPU per message (measured with npm run bench).
    */
   readonly verifyMd5?: boolean;
+  /**
+   * Milliseconds a request may take before it fails. Default: the longest long poll (20 s) plus
+   * 10 s; anything well past that is a dead connection.
+   */
+  readonly requestTimeoutMs?: number;
 }
+
+const REQUEST_TIMEOUT_MS = (LONG_POLL_MAX_SECONDS + 10) * 1_000;
 
 /** Whether MD5 digests add anything on the way to `endpoint` (see SqsClientOptions.verifyMd5). */
 export function md5Needed(endpoint: string | undefined): boolean {
@@ -46,8 +54,10 @@ export function createSqsClient(
     requestHandler: new NodeHttpHandler({
       httpAgent: new Agent({ keepAlive: true, maxSockets }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
-      // A long poll waits up to 20 s; anything well past that is a dead connection.
-      requestTimeout: 30_000,
+      requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+      // Without this, @smithy/node-http-handler 4 only logs a warning when requestTimeout passes
+      // and the request waits forever on a server that accepted it and never answers.
+      throwOnRequestTimeout: true,
       connectionTimeout: 5_000,
     }),
   };
