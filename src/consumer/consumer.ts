@@ -35,7 +35,13 @@ import {
 } from "@aws-sdk/client-sqs";
 import { SqsAccessError } from "../errors.js";
 import { type Logger, silentLogger } from "../log/logger.js";
-import { type BatchEntryFailure, Batcher, SQS_BATCH_LIMIT } from "../sqs/batcher.js";
+import { type BatchEntryFailure, Batcher } from "../sqs/batcher.js";
+import {
+  BATCH_MAX_ENTRIES,
+  LONG_POLL_MAX_SECONDS,
+  MESSAGE_ATTRIBUTES_MAX,
+  VISIBILITY_MAX_SECONDS,
+} from "../sqs/limits.js";
 import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker.js";
 import {
   type EnvironmentComponent,
@@ -242,10 +248,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     super();
     checkRange("concurrency", options.concurrency, 1, 10_000);
     checkRange("prefetch", options.prefetch, 0, 10_000);
-    checkRange("waitTimeSeconds", options.waitTimeSeconds, 0, 20);
-    checkRange("visibilityTimeoutSeconds", options.visibilityTimeoutSeconds, 1, 43_200);
-    checkRange("retryBaseDelaySeconds", options.retryBaseDelaySeconds, 0, 43_200);
-    checkRange("maxRetryDelaySeconds", options.maxRetryDelaySeconds, 0, 43_200);
+    checkRange("waitTimeSeconds", options.waitTimeSeconds, 0, LONG_POLL_MAX_SECONDS);
+    checkRange("visibilityTimeoutSeconds", options.visibilityTimeoutSeconds, 1, VISIBILITY_MAX_SECONDS);
+    checkRange("retryBaseDelaySeconds", options.retryBaseDelaySeconds, 0, VISIBILITY_MAX_SECONDS);
+    checkRange("maxRetryDelaySeconds", options.maxRetryDelaySeconds, 0, VISIBILITY_MAX_SECONDS);
     checkRange("maxMessages", options.maxMessages, 1, Number.MAX_SAFE_INTEGER);
     checkRange("shutdownTimeoutMs", options.shutdownTimeoutMs, 0, 3_600_000);
     if (options.concurrency !== undefined && !Number.isInteger(options.concurrency)) {
@@ -256,11 +262,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.handler = options.handler;
     this.deadLetterQueueUrl = options.deadLetterQueueUrl;
     this.concurrency = options.concurrency ?? 20;
-    this.prefetch = options.prefetch ?? Math.max(SQS_BATCH_LIMIT, Math.ceil(this.concurrency / 5));
+    this.prefetch = options.prefetch ?? Math.max(BATCH_MAX_ENTRIES, Math.ceil(this.concurrency / 5));
     // Enough pollers to keep every slot fed with full batches, at least one; each costs at most
     // 3 requests a minute when the queue is empty (20 s long polls).
-    this.maxPollers = Math.max(1, Math.floor(this.concurrency / SQS_BATCH_LIMIT));
-    this.waitTimeSeconds = options.waitTimeSeconds ?? 20;
+    this.maxPollers = Math.max(1, Math.floor(this.concurrency / BATCH_MAX_ENTRIES));
+    this.waitTimeSeconds = options.waitTimeSeconds ?? LONG_POLL_MAX_SECONDS;
     this.visibilityTimeoutSeconds = options.visibilityTimeoutSeconds;
     this.retryBaseDelaySeconds = options.retryBaseDelaySeconds ?? 2;
     this.maxRetryDelaySeconds = options.maxRetryDelaySeconds ?? 900;
@@ -432,7 +438,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     ) {
       const free = this.concurrency + this.prefetch - this.tracked.size - this.reserved;
       const left = this.maxMessages - this.stats.received - this.reserved;
-      const wanted = Math.min(SQS_BATCH_LIMIT, left);
+      const wanted = Math.min(BATCH_MAX_ENTRIES, left);
       if (wanted <= 0 || free < wanted) return;
       const batch = wanted;
       const receive = this.receive(batch);
@@ -638,7 +644,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     // A RetryAfterError knows when the message can be worked on (another consumer's lease ends).
     const delay =
       cause instanceof RetryAfterError
-        ? Math.min(43_200, Math.max(0, Math.ceil(cause.delaySeconds)))
+        ? Math.min(VISIBILITY_MAX_SECONDS, Math.max(0, Math.ceil(cause.delaySeconds)))
         : Math.min(
             this.maxRetryDelaySeconds,
             Math.round(this.retryBaseDelaySeconds * 2 ** (tracked.receiveCount - 1)),
@@ -866,5 +872,8 @@ function deadLetterAttributes(
     "source-queue-url": { DataType: "String", StringValue: queueUrl },
   };
   const original = Object.entries(message.MessageAttributes ?? {}).filter(([name]) => !(name in ours));
-  return { ...Object.fromEntries(original.slice(0, 10 - Object.keys(ours).length)), ...ours };
+  return {
+    ...Object.fromEntries(original.slice(0, MESSAGE_ATTRIBUTES_MAX - Object.keys(ours).length)),
+    ...ours,
+  };
 }
