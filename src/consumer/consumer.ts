@@ -36,6 +36,7 @@ import {
 import { SqsAccessError } from "../errors.js";
 import { type Logger, silentLogger } from "../log/logger.js";
 import { type BatchEntryFailure, Batcher } from "../sqs/batcher.js";
+import { isFatal } from "../sqs/errors.js";
 import {
   BATCH_MAX_ENTRIES,
   LONG_POLL_MAX_SECONDS,
@@ -151,10 +152,6 @@ interface VisibilityChange {
   readonly receiptHandle: string;
   readonly timeoutSeconds: number;
 }
-
-/** Errors that retrying cannot fix: the consumer stops and reports them. */
-const FATAL_ERROR =
-  /NonExistentQueue|QueueDoesNotExist|AccessDenied|CredentialsProviderError|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch|InvalidAddress/;
 
 /** How long stop() lets receives under way come back before cutting them off. */
 const RECEIVE_GRACE_MS = 1_000;
@@ -489,7 +486,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   private async onReceiveError(error: unknown): Promise<void> {
     this.emit("receive-error", error);
-    if (FATAL_ERROR.test(`${(error as Error).name} ${(error as Error).message}`)) {
+    // Errors that retrying cannot fix: the consumer stops and reports them.
+    if (isFatal(error)) {
       this.logger.error({ err: error }, "cannot receive from the queue; stopping");
       void this.fail(error);
       return;

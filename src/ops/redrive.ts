@@ -28,6 +28,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
+import { isUnsupportedOperation } from "../sqs/errors.js";
 import { BATCH_MAX_ENTRIES, MESSAGE_ATTRIBUTES_MAX } from "../sqs/limits.js";
 import { type Clock, systemClock } from "./clock.js";
 import { reasonOf } from "./dlq.js";
@@ -115,15 +116,6 @@ export function redriveAttributes(
         ...(value.BinaryValue !== undefined ? { BinaryValue: value.BinaryValue } : {}),
       },
     ]),
-  );
-}
-
-/** Errors that mean "this endpoint has no StartMessageMoveTask" (fauxqs: InvalidAction). */
-export function isUnsupportedOperation(error: unknown): boolean {
-  const { name = "", message = "" } = (error ?? {}) as { name?: string; message?: string };
-  return (
-    /^(InvalidAction|UnsupportedOperation|UnknownOperation(Exception)?)$/.test(name) ||
-    /unknown (action|operation)|not (supported|implemented)/i.test(message)
   );
 }
 

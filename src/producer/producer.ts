@@ -12,6 +12,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { OutgoingRegistration } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
+import { isRetryable } from "../sqs/errors.js";
 import { BATCH_MAX_BYTES, BATCH_MAX_ENTRIES } from "../sqs/limits.js";
 
 export interface ProducerOptions {
@@ -92,18 +93,6 @@ export function bodyOf(registration: OutgoingRegistration): string {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Errors a whole request can fail with that another try may fix. */
-function isRetryable(error: unknown): boolean {
-  const e = error as { $retryable?: unknown; $metadata?: { httpStatusCode?: number }; name?: string };
-  const status = e.$metadata?.httpStatusCode ?? 0;
-  return (
-    e.$retryable !== undefined ||
-    status >= 500 ||
-    status === 429 ||
-    /Throttl|RequestThrottled|ServiceUnavailable|InternalError/.test(e.name ?? "")
-  );
-}
 
 /** A registration always has `email`; a numbered one wraps it. */
 function isNumbered(item: OutgoingRegistration | NumberedRegistration): item is NumberedRegistration {

@@ -9,6 +9,13 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { isLoopbackHost, requireSecureTransport } from "../config/endpoint.js";
 import { SqsAccessError } from "../errors.js";
 import type { QueueLocation } from "../stack/resolve.js";
+import {
+  isAccessDenied,
+  isMissingCredentials,
+  isMissingRegion,
+  isQueueMissing,
+  sqsErrorName,
+} from "./errors.js";
 import { LONG_POLL_MAX_SECONDS } from "./limits.js";
 
 /** The emulator accepts any credentials; real SQS never sees these. */
@@ -76,7 +83,6 @@ interface AwsLikeError {
   code?: string;
   message?: string;
   $metadata?: { httpStatusCode?: number };
-  Code?: string;
 }
 
 const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNRESET"]);
@@ -98,7 +104,7 @@ export function explainSqsError(
 ): SqsAccessError | undefined {
   if (error instanceof SqsAccessError) return error;
   const aws = (error ?? {}) as AwsLikeError;
-  const name = aws.name ?? "";
+  const name = sqsErrorName(error);
   const message = aws.message ?? String(error);
   const code = errorCode(aws);
   const local = location.endpoint !== undefined;
@@ -112,17 +118,17 @@ export function explainSqsError(
         : `Cannot reach SQS at ${where} (${code}). Check the network and the queue URL's region.`,
     );
   }
-  if (name === "CredentialsProviderError" || /Could not load credentials/i.test(message)) {
+  if (isMissingCredentials(error)) {
     return make(
       `No AWS credentials found to ${action} on ${queueUrl}. Configure them (AWS_PROFILE, \`aws sso login\`, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or use the local stack: \`npm run local\`.`,
     );
   }
-  if (/Region is missing/i.test(message)) {
+  if (isMissingRegion(error)) {
     return make(
       `No AWS region for ${queueUrl}. Set AWS_REGION (e.g. AWS_REGION=us-east-1) or read the queue from stack outputs (--source pulumi|terraform).`,
     );
   }
-  if (/NonExistentQueue|QueueDoesNotExist/.test(`${name} ${aws.Code ?? ""}`)) {
+  if (isQueueMissing(error)) {
     const fix = {
       local: "start the local stack with `npm run local`",
       pulumi: "run `pulumi up`",
@@ -131,7 +137,7 @@ export function explainSqsError(
     }[location.source ?? "queue-url"];
     return make(`The queue ${queueUrl} does not exist. To create it, ${fix}.`);
   }
-  if (/AccessDenied|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch/.test(name)) {
+  if (isAccessDenied(error)) {
     return make(
       `AWS refused to ${action} on ${queueUrl} (${name}: ${message}). Use credentials whose role has the producer or consumer policy the stack creates.`,
     );
