@@ -14,6 +14,8 @@ import {
   isMissingCredentials,
   isMissingRegion,
   isQueueMissing,
+  isUnreachable,
+  networkErrorCode,
   sqsErrorName,
 } from "./errors.js";
 import { LONG_POLL_MAX_SECONDS } from "./limits.js";
@@ -78,20 +80,6 @@ export function createSqsClient(
   return new SQSClient(config);
 }
 
-interface AwsLikeError {
-  name?: string;
-  code?: string;
-  message?: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNRESET"]);
-
-function errorCode(error: AwsLikeError): string | undefined {
-  const cause = (error as { cause?: AwsLikeError }).cause;
-  return error.code ?? cause?.code ?? (error as { errors?: AwsLikeError[] }).errors?.[0]?.code;
-}
-
 /**
  * Turns an SDK failure into one sentence that names the problem and the fix, or returns
  * undefined when the error is not one a user can act on (the caller rethrows it).
@@ -103,14 +91,13 @@ export function explainSqsError(
   location: Pick<QueueLocation, "endpoint" | "source">,
 ): SqsAccessError | undefined {
   if (error instanceof SqsAccessError) return error;
-  const aws = (error ?? {}) as AwsLikeError;
   const name = sqsErrorName(error);
-  const message = aws.message ?? String(error);
-  const code = errorCode(aws);
+  const message = (error as { message?: string } | undefined)?.message ?? String(error);
+  const code = networkErrorCode(error);
   const local = location.endpoint !== undefined;
   const make = (text: string) => new SqsAccessError(text, queueUrl, { cause: error });
 
-  if (code && UNREACHABLE.has(code)) {
+  if (code && isUnreachable(error)) {
     const where = location.endpoint ?? new URL(queueUrl).host;
     return make(
       local

@@ -83,14 +83,36 @@ export function isMissingRegion(error: unknown): boolean {
   return (fields(error).message ?? "").startsWith("Region is missing");
 }
 
+/** Socket failures that mean the endpoint is not there (or not answering) at all. */
+const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNRESET"]);
+
+/** The socket error code of a failed request, wherever the SDK put it (cause, AggregateError). */
+export function networkErrorCode(error: unknown): string | undefined {
+  const e = error as { code?: string; cause?: { code?: string }; errors?: { code?: string }[] };
+  if (typeof e !== "object" || e === null) return undefined;
+  return e.code ?? e.cause?.code ?? e.errors?.[0]?.code;
+}
+
+/**
+ * Nothing answers at the endpoint. The SDK has already retried these with backoff by the time
+ * the caller sees them, so callers stop and say what to start rather than retry again.
+ */
+export function isUnreachable(error: unknown): boolean {
+  const code = networkErrorCode(error);
+  return code !== undefined && UNREACHABLE.has(code);
+}
+
 /** Errors that retrying cannot fix: the queue is not there or we may not use it. */
 export function isFatal(error: unknown): boolean {
   return isQueueMissing(error) || isAccessDenied(error) || is(error, InvalidAddress);
 }
 
-/** Errors a whole request can fail with that another try may fix (throttling, 5xx, network). */
+/**
+ * Errors a whole request can fail with that another try may fix: throttling, 5xx, timeouts. Not
+ * an unreachable endpoint (see isUnreachable).
+ */
 export function isRetryable(error: unknown): boolean {
-  if (typeof error !== "object" || error === null) return false;
+  if (typeof error !== "object" || error === null || isUnreachable(error)) return false;
   const sdkError = error as Parameters<typeof isThrottlingError>[0];
   return (
     isThrottlingError(sdkError) ||
