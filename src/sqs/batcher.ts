@@ -75,10 +75,6 @@ export class Batcher<T> {
     }
   }
 
-  get pending(): number {
-    return this.queue.length;
-  }
-
   private enqueue(entry: Entry<T>): void {
     this.queue.push(entry);
     if (this.queue.length >= BATCH_MAX_ENTRIES) {
