@@ -3,12 +3,12 @@
  * that names the problem and the fix, a non-zero exit code, no stack trace for user errors).
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
-import type { Environment } from "../config/env.js";
+import { type Environment, type QueueSource, queueSources } from "../config/env.js";
 import { defaultStateDir, projectRoot } from "../config/paths.js";
 import { createLogger, type Logger, type LogLevel, logLevels } from "../log/logger.js";
 import { createSqsClient } from "../sqs/client.js";
 import { countRequests } from "../sqs/request-counter.js";
-import { type QueueLocation, type QueueSource, queueSources, resolveQueue } from "../stack/resolve.js";
+import { type QueueLocation, resolveQueue } from "../stack/resolve.js";
 import { commanderExitCode, toUserFacing } from "./user-errors.js";
 
 export interface QueueFlags {

@@ -7,6 +7,7 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { resolve as resolvePath } from "node:path";
 import { isLoopbackHost, requireSecureTransport } from "../config/endpoint.js";
+import type { QueueSource } from "../config/env.js";
 import { localOutputsPath } from "../config/paths.js";
 import { QueueResolutionError } from "../errors.js";
 import {
@@ -17,11 +18,8 @@ import {
   toSnakeCase,
 } from "./outputs.js";
 
-export const queueSources = ["local", "pulumi", "terraform"] as const;
-
 /** Relative to the project root, as users type it. */
 export const DEFAULT_TERRAFORM_DIR = "infra-terraform";
-export type QueueSource = (typeof queueSources)[number];
 
 /** Where the queue is, and how to reach it. */
 export interface QueueLocation {
