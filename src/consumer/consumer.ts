@@ -160,11 +160,12 @@ const RECEIVE_GRACE_MS = 1_000;
 const FLUSH_GRACE_MS = 500;
 
 /**
- * Visibility given to a message handed back. 1 s rather than 0: fauxqs 2.4.1 with a data folder
- * (`npm run local`) answers a change to 0 with HTTP 500 "NOT NULL constraint failed:
+ * Visibility given to a message handed back. 1 s rather than 0: a stock fauxqs 2.4.1 with a data
+ * folder answers a change to 0 with HTTP 500 "NOT NULL constraint failed:
  * sqs_messages.approximate_receive_count" after it has already taken the message out of flight,
- * so the SDK's retry gets ReceiptHandleIsInvalid and the message stays stranded until the
- * emulator restarts. On SQS 0 and 1 s are the same for a hand-back.
+ * so the message stays stranded until the emulator restarts. Our embedded emulator fixes that
+ * at its source (src/local/fauxqs.ts), but the consumer also talks to fauxqs servers it did not
+ * start (its own CLI or Docker image); on SQS 0 and 1 s are the same for a hand-back.
  */
 const HAND_BACK_SECONDS = 1;
 
