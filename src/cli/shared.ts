@@ -83,6 +83,24 @@ export async function connect(flags: QueueFlags) {
   return { location, client, counts: countRequests(client) };
 }
 
+/** Seconds since `started` (a performance.now()) and the rate of `messages`, as summaries print them. */
+export function throughput(started: number, messages: number) {
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    seconds: Number(seconds.toFixed(3)),
+    messagesPerSecond: Math.round(messages / Math.max(seconds, 1e-3)),
+  };
+}
+
+/** A run's summary on stdout: one JSON line with --json, else the human line. */
+export function printSummary<T>(
+  flags: { json?: boolean | undefined },
+  summary: T,
+  line: (summary: T) => string,
+): void {
+  process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${line(summary)}\n`);
+}
+
 export function loggerFor(flags: { logLevel: LogLevel }, name: string): Logger {
   return createLogger({ level: flags.logLevel, name });
 }
