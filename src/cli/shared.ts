@@ -114,12 +114,16 @@ export const oneLineUsageErrors = {
     write(`${text.trimEnd()} (run with --help for usage)\n`),
 };
 
-/** Parses a whole number ≥ min for commander, with a message that names the flag. */
-export function wholeNumber(flag: string, min = 1) {
+/** Parses a whole number from min (to max) for commander, with a message that names the flag. */
+export function wholeNumber(flag: string, min = 1, max = Number.POSITIVE_INFINITY) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) {
-      throw new InvalidArgumentError(`${flag} must be a whole number ≥ ${min}.`);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        max === Number.POSITIVE_INFINITY
+          ? `${flag} must be a whole number ≥ ${min}.`
+          : `${flag} must be a whole number from ${min} to ${max}.`,
+      );
     }
     return n;
   };

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { printSummary, throughput } from "../../src/cli/shared.js";
+import { printSummary, throughput, wholeNumber } from "../../src/cli/shared.js";
+import { LONG_POLL_MAX_SECONDS } from "../../src/sqs/limits.js";
 
 describe("CLI summaries", () => {
   afterEach(() => vi.restoreAllMocks());
@@ -19,5 +20,14 @@ describe("CLI summaries", () => {
     expect(seconds).toBeGreaterThanOrEqual(2);
     expect(messagesPerSecond).toBeLessThanOrEqual(50);
     expect(messagesPerSecond).toBeGreaterThan(40);
+  });
+});
+
+describe("wholeNumber", () => {
+  it("names the flag and the range when a value is outside it", () => {
+    const parse = wholeNumber("--wait-time", 0, LONG_POLL_MAX_SECONDS);
+    expect(parse("20")).toBe(20);
+    expect(() => parse("21")).toThrow("--wait-time must be a whole number from 0 to 20.");
+    expect(() => wholeNumber("--count")("0")).toThrow("--count must be a whole number ≥ 1.");
   });
 });
