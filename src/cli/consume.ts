@@ -22,8 +22,10 @@ import {
   connect,
   loggerFor,
   oneLineUsageErrors,
+  printSummary,
   type QueueFlags,
   runCli,
+  throughput,
   wholeNumber,
 } from "./shared.js";
 
@@ -185,26 +187,23 @@ async function main(argv: readonly string[]): Promise<number> {
     client.destroy();
     await store.close();
   }
-  const seconds = (performance.now() - started) / 1000;
   const summary = {
     queueUrl: location.queueUrl,
     ...stats,
     emailsSent: emails.sent,
     duplicatesSkipped: emails.duplicates,
     idConflicts: emails.conflicts,
-    seconds: Number(seconds.toFixed(3)),
-    messagesPerSecond: Math.round(stats.processed / Math.max(seconds, 1e-3)),
+    ...throughput(started, stats.processed),
     requests: totalRequests(counts),
     requestsByOperation: counts,
     outbox,
   };
-  if (flags.json) {
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
-  } else {
-    process.stdout.write(
-      `processed ${stats.processed} (${emails.sent} emails sent, ${emails.duplicates} duplicates skipped), failed ${stats.failed}, dead-lettered ${stats.deadLettered} in ${summary.seconds} s (${summary.messagesPerSecond} msg/s, ${summary.requests} SQS requests); outbox: ${outbox}\n`,
-    );
-  }
+  printSummary(
+    flags,
+    summary,
+    (s) =>
+      `processed ${s.processed} (${s.emailsSent} emails sent, ${s.duplicatesSkipped} duplicates skipped), failed ${s.failed}, dead-lettered ${s.deadLettered} in ${s.seconds} s (${s.messagesPerSecond} msg/s, ${s.requests} SQS requests); outbox: ${outbox}`,
+  );
   return 0;
 }
 

@@ -18,6 +18,7 @@ import { type QueuePair, queuePair } from "../ops/queues.js";
 import { MAX_RATE, MOVE_VISIBILITY_SECONDS, type RedriveReport, redrive } from "../ops/redrive.js";
 import { queueCounts, total } from "../ops/status.js";
 import { explained } from "../sqs/client.js";
+import { LONG_POLL_MAX_SECONDS } from "../sqs/limits.js";
 import { totalRequests } from "../sqs/request-counter.js";
 import { addQueueOptions, connect, type QueueFlags, runCli, wholeNumber } from "./shared.js";
 
@@ -44,9 +45,9 @@ const SAMPLE_NOTE =
 function waitTimeOption(): Option {
   return new Option(
     "--wait-time <seconds>",
-    "long-poll wait of each receive, 0–20 (1 reaches all of SQS's servers)",
+    `long-poll wait of each receive, 0–${LONG_POLL_MAX_SECONDS} (1 reaches all of SQS's servers)`,
   )
-    .argParser(wholeNumber("--wait-time", 0))
+    .argParser(wholeNumber("--wait-time", 0, LONG_POLL_MAX_SECONDS))
     .default(1);
 }
 

@@ -3,10 +3,10 @@
  * (Pulumi.yaml at the root), for the stack in PULUMI_STACK when set. Without the CLI: one clear
  * message and exit 1.
  */
-import { spawn } from "node:child_process";
 import { readEnvironment } from "../config/env.js";
 import { projectRoot } from "../config/paths.js";
 import { ConfigurationError } from "../errors.js";
+import { runTool, ToolNotInstalledError } from "../stack/tools.js";
 import { runCli } from "./shared.js";
 
 const COMMANDS = ["preview", "up", "destroy"] as const;
@@ -24,21 +24,15 @@ async function main(argv: readonly string[]): Promise<number> {
     ...(env.PULUMI_STACK && !rest.includes("--stack") ? ["--stack", env.PULUMI_STACK] : []),
     ...rest,
   ];
-  return new Promise((resolve, reject) => {
-    const child = spawn("pulumi", args, { cwd: projectRoot, stdio: "inherit" });
-    child.once("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT") {
-        reject(
-          new ConfigurationError(
-            "The Pulumi CLI is not installed (no `pulumi` on PATH). Install it (https://www.pulumi.com/docs/iac/download-install/) and run this again; without it, use `npm run local` for the embedded SQS or Terraform in infra-terraform/.",
-          ),
-        );
-      } else {
-        reject(error);
-      }
-    });
-    child.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
-  });
+  try {
+    return (await runTool("pulumi", args, { cwd: projectRoot, output: "inherit" })).code;
+  } catch (error) {
+    if (!(error instanceof ToolNotInstalledError)) throw error;
+    throw new ConfigurationError(
+      `${error.message} and run this again; without it, use \`npm run local\` for the embedded SQS or Terraform in infra-terraform/.`,
+      { cause: error },
+    );
+  }
 }
 
 await runCli(() => main(process.argv.slice(2)));

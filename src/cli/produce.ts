@@ -27,8 +27,10 @@ import {
   connect,
   loggerFor,
   oneLineUsageErrors,
+  printSummary,
   type QueueFlags,
   runCli,
+  throughput,
   wholeNumber,
 } from "./shared.js";
 
@@ -166,7 +168,7 @@ async function produce(
       process.stderr.write(
         `error: ${invalid} invalid input line(s) and ${why}: nothing was sent. Fix the lines above.\n`,
       );
-      printSummary(
+      printSendSummary(
         flags,
         { sent: 0, failed: [], requests: totalRequests(counts) },
         invalid,
@@ -230,7 +232,7 @@ async function produce(
     if (only && sendReport.sent === 1) {
       logger.info({ to: maskEmail(only.email), registrationId: only.id }, "registration sent");
     }
-    printSummary(
+    printSendSummary(
       flags,
       { ...sendReport, requests: totalRequests(counts) },
       invalid,
@@ -243,31 +245,28 @@ async function produce(
   }
 }
 
-function printSummary(
+function printSendSummary(
   flags: ProduceFlags,
   report: SendReport,
   invalid: number,
   started: number,
   queueUrl: string,
 ): void {
-  const seconds = (performance.now() - started) / 1000;
   const summary = {
     queueUrl,
     sent: report.sent,
     failed: report.failed.length,
     invalid,
-    seconds: Number(seconds.toFixed(3)),
-    messagesPerSecond: Math.round(report.sent / Math.max(seconds, 1e-3)),
+    ...throughput(started, report.sent),
     requests: report.requests,
     failures: report.failed,
   };
-  if (flags.json) {
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
-  } else {
-    process.stdout.write(
-      `sent ${summary.sent}, failed ${summary.failed}, invalid ${summary.invalid} in ${summary.seconds} s (${summary.messagesPerSecond} msg/s, ${summary.requests} SQS requests) to ${queueUrl}\n`,
-    );
-  }
+  printSummary(
+    flags,
+    summary,
+    (s) =>
+      `sent ${s.sent}, failed ${s.failed}, invalid ${s.invalid} in ${s.seconds} s (${s.messagesPerSecond} msg/s, ${s.requests} SQS requests) to ${queueUrl}`,
+  );
 }
 
 // Errors found by commander itself (unknown flag, bad choice) exit with its own message.

@@ -3,12 +3,12 @@
  * that names the problem and the fix, a non-zero exit code, no stack trace for user errors).
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
-import type { Environment } from "../config/env.js";
+import { type Environment, type QueueSource, queueSources } from "../config/env.js";
 import { defaultStateDir, projectRoot } from "../config/paths.js";
 import { createLogger, type Logger, type LogLevel, logLevels } from "../log/logger.js";
 import { createSqsClient } from "../sqs/client.js";
 import { countRequests } from "../sqs/request-counter.js";
-import { type QueueLocation, type QueueSource, queueSources, resolveQueue } from "../stack/resolve.js";
+import { type QueueLocation, resolveQueue } from "../stack/resolve.js";
 import { commanderExitCode, toUserFacing } from "./user-errors.js";
 
 export interface QueueFlags {
@@ -83,6 +83,24 @@ export async function connect(flags: QueueFlags) {
   return { location, client, counts: countRequests(client) };
 }
 
+/** Seconds since `started` (a performance.now()) and the rate of `messages`, as summaries print them. */
+export function throughput(started: number, messages: number) {
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    seconds: Number(seconds.toFixed(3)),
+    messagesPerSecond: Math.round(messages / Math.max(seconds, 1e-3)),
+  };
+}
+
+/** A run's summary on stdout: one JSON line with --json, else the human line. */
+export function printSummary<T>(
+  flags: { json?: boolean | undefined },
+  summary: T,
+  line: (summary: T) => string,
+): void {
+  process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${line(summary)}\n`);
+}
+
 export function loggerFor(flags: { logLevel: LogLevel }, name: string): Logger {
   return createLogger({ level: flags.logLevel, name });
 }
@@ -96,12 +114,16 @@ export const oneLineUsageErrors = {
     write(`${text.trimEnd()} (run with --help for usage)\n`),
 };
 
-/** Parses a whole number ≥ min for commander, with a message that names the flag. */
-export function wholeNumber(flag: string, min = 1) {
+/** Parses a whole number from min (to max) for commander, with a message that names the flag. */
+export function wholeNumber(flag: string, min = 1, max = Number.POSITIVE_INFINITY) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) {
-      throw new InvalidArgumentError(`${flag} must be a whole number ≥ ${min}.`);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        max === Number.POSITIVE_INFINITY
+          ? `${flag} must be a whole number ≥ ${min}.`
+          : `${flag} must be a whole number from ${min} to ${max}.`,
+      );
     }
     return n;
   };

@@ -7,7 +7,13 @@ import { z } from "zod";
 import { MIN_DIGEST_KEY_LENGTH } from "../contract/digest.js";
 import { ConfigurationError } from "../errors.js";
 import { logLevels } from "../log/logger.js";
-import { queueSources } from "../stack/resolve.js";
+
+/**
+ * Where a command finds the queue (QUEUE_SOURCE, --source): the local stack's outputs file, a
+ * Pulumi stack or a Terraform folder. Here, at the bottom, so the resolver above imports it.
+ */
+export const queueSources = ["local", "pulumi", "terraform"] as const;
+export type QueueSource = (typeof queueSources)[number];
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positive = z.coerce.number().int().min(1);

@@ -4,6 +4,18 @@
  * Pulumi program and the tests import this module; Terraform reads the same data file.
  */
 import type { z } from "zod";
+import {
+  DELAY_MAX_SECONDS,
+  KMS_DATA_KEY_REUSE_MAX_SECONDS,
+  KMS_DATA_KEY_REUSE_MIN_SECONDS,
+  LONG_POLL_MAX_SECONDS,
+  MAX_RECEIVE_COUNT_MAX,
+  MESSAGE_SIZE_MAX_BYTES,
+  MESSAGE_SIZE_MIN_BYTES,
+  RETENTION_MAX_SECONDS,
+  RETENTION_MIN_SECONDS,
+  VISIBILITY_MAX_SECONDS,
+} from "../sqs/limits.js";
 import { settings as dataFile, type queueSettingsSchema } from "./settings.js";
 
 export type QueueSettings = z.infer<typeof queueSettingsSchema>;
@@ -13,15 +25,15 @@ export const defaultQueueSettings: QueueSettings = dataFile.queues;
 
 /** AWS's documented ranges for each numeric setting, inclusive. */
 export const queueSettingRanges = Object.freeze({
-  visibilityTimeoutSeconds: [0, 43_200],
-  messageRetentionSeconds: [60, 1_209_600],
-  deadLetterRetentionSeconds: [60, 1_209_600],
-  maximumMessageSizeBytes: [1_024, 1_048_576],
-  deadLetterMaximumMessageSizeBytes: [1_024, 1_048_576],
-  receiveWaitTimeSeconds: [0, 20],
-  maxReceiveCount: [1, 1_000],
-  delaySeconds: [0, 900],
-  kmsDataKeyReusePeriodSeconds: [60, 86_400],
+  visibilityTimeoutSeconds: [0, VISIBILITY_MAX_SECONDS],
+  messageRetentionSeconds: [RETENTION_MIN_SECONDS, RETENTION_MAX_SECONDS],
+  deadLetterRetentionSeconds: [RETENTION_MIN_SECONDS, RETENTION_MAX_SECONDS],
+  maximumMessageSizeBytes: [MESSAGE_SIZE_MIN_BYTES, MESSAGE_SIZE_MAX_BYTES],
+  deadLetterMaximumMessageSizeBytes: [MESSAGE_SIZE_MIN_BYTES, MESSAGE_SIZE_MAX_BYTES],
+  receiveWaitTimeSeconds: [0, LONG_POLL_MAX_SECONDS],
+  maxReceiveCount: [1, MAX_RECEIVE_COUNT_MAX],
+  delaySeconds: [0, DELAY_MAX_SECONDS],
+  kmsDataKeyReusePeriodSeconds: [KMS_DATA_KEY_REUSE_MIN_SECONDS, KMS_DATA_KEY_REUSE_MAX_SECONDS],
 } as const satisfies Record<string, readonly [number, number]>);
 
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;

@@ -35,7 +35,14 @@ import {
 } from "@aws-sdk/client-sqs";
 import { SqsAccessError } from "../errors.js";
 import { type Logger, silentLogger } from "../log/logger.js";
-import { type BatchEntryFailure, Batcher, SQS_BATCH_LIMIT } from "../sqs/batcher.js";
+import { type BatchEntryFailure, Batcher } from "../sqs/batcher.js";
+import { isFatal } from "../sqs/errors.js";
+import {
+  BATCH_MAX_ENTRIES,
+  LONG_POLL_MAX_SECONDS,
+  MESSAGE_ATTRIBUTES_MAX,
+  VISIBILITY_MAX_SECONDS,
+} from "../sqs/limits.js";
 import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker.js";
 import {
   type EnvironmentComponent,
@@ -146,10 +153,6 @@ interface VisibilityChange {
   readonly timeoutSeconds: number;
 }
 
-/** Errors that retrying cannot fix: the consumer stops and reports them. */
-const FATAL_ERROR =
-  /NonExistentQueue|QueueDoesNotExist|AccessDenied|CredentialsProviderError|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch|InvalidAddress/;
-
 /** How long stop() lets receives under way come back before cutting them off. */
 const RECEIVE_GRACE_MS = 1_000;
 
@@ -157,11 +160,12 @@ const RECEIVE_GRACE_MS = 1_000;
 const FLUSH_GRACE_MS = 500;
 
 /**
- * Visibility given to a message handed back. 1 s rather than 0: fauxqs 2.4.1 with a data folder
- * (`npm run local`) answers a change to 0 with HTTP 500 "NOT NULL constraint failed:
+ * Visibility given to a message handed back. 1 s rather than 0: a stock fauxqs 2.4.1 with a data
+ * folder answers a change to 0 with HTTP 500 "NOT NULL constraint failed:
  * sqs_messages.approximate_receive_count" after it has already taken the message out of flight,
- * so the SDK's retry gets ReceiptHandleIsInvalid and the message stays stranded until the
- * emulator restarts. On SQS 0 and 1 s are the same for a hand-back.
+ * so the message stays stranded until the emulator restarts. Our embedded emulator fixes that
+ * at its source (src/local/fauxqs.ts), but the consumer also talks to fauxqs servers it did not
+ * start (its own CLI or Docker image); on SQS 0 and 1 s are the same for a hand-back.
  */
 const HAND_BACK_SECONDS = 1;
 
@@ -242,10 +246,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     super();
     checkRange("concurrency", options.concurrency, 1, 10_000);
     checkRange("prefetch", options.prefetch, 0, 10_000);
-    checkRange("waitTimeSeconds", options.waitTimeSeconds, 0, 20);
-    checkRange("visibilityTimeoutSeconds", options.visibilityTimeoutSeconds, 1, 43_200);
-    checkRange("retryBaseDelaySeconds", options.retryBaseDelaySeconds, 0, 43_200);
-    checkRange("maxRetryDelaySeconds", options.maxRetryDelaySeconds, 0, 43_200);
+    checkRange("waitTimeSeconds", options.waitTimeSeconds, 0, LONG_POLL_MAX_SECONDS);
+    checkRange("visibilityTimeoutSeconds", options.visibilityTimeoutSeconds, 1, VISIBILITY_MAX_SECONDS);
+    checkRange("retryBaseDelaySeconds", options.retryBaseDelaySeconds, 0, VISIBILITY_MAX_SECONDS);
+    checkRange("maxRetryDelaySeconds", options.maxRetryDelaySeconds, 0, VISIBILITY_MAX_SECONDS);
     checkRange("maxMessages", options.maxMessages, 1, Number.MAX_SAFE_INTEGER);
     checkRange("shutdownTimeoutMs", options.shutdownTimeoutMs, 0, 3_600_000);
     if (options.concurrency !== undefined && !Number.isInteger(options.concurrency)) {
@@ -256,11 +260,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.handler = options.handler;
     this.deadLetterQueueUrl = options.deadLetterQueueUrl;
     this.concurrency = options.concurrency ?? 20;
-    this.prefetch = options.prefetch ?? Math.max(SQS_BATCH_LIMIT, Math.ceil(this.concurrency / 5));
+    this.prefetch = options.prefetch ?? Math.max(BATCH_MAX_ENTRIES, Math.ceil(this.concurrency / 5));
     // Enough pollers to keep every slot fed with full batches, at least one; each costs at most
     // 3 requests a minute when the queue is empty (20 s long polls).
-    this.maxPollers = Math.max(1, Math.floor(this.concurrency / SQS_BATCH_LIMIT));
-    this.waitTimeSeconds = options.waitTimeSeconds ?? 20;
+    this.maxPollers = Math.max(1, Math.floor(this.concurrency / BATCH_MAX_ENTRIES));
+    this.waitTimeSeconds = options.waitTimeSeconds ?? LONG_POLL_MAX_SECONDS;
     this.visibilityTimeoutSeconds = options.visibilityTimeoutSeconds;
     this.retryBaseDelaySeconds = options.retryBaseDelaySeconds ?? 2;
     this.maxRetryDelaySeconds = options.maxRetryDelaySeconds ?? 900;
@@ -432,7 +436,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     ) {
       const free = this.concurrency + this.prefetch - this.tracked.size - this.reserved;
       const left = this.maxMessages - this.stats.received - this.reserved;
-      const wanted = Math.min(SQS_BATCH_LIMIT, left);
+      const wanted = Math.min(BATCH_MAX_ENTRIES, left);
       if (wanted <= 0 || free < wanted) return;
       const batch = wanted;
       const receive = this.receive(batch);
@@ -483,7 +487,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   private async onReceiveError(error: unknown): Promise<void> {
     this.emit("receive-error", error);
-    if (FATAL_ERROR.test(`${(error as Error).name} ${(error as Error).message}`)) {
+    // Errors that retrying cannot fix: the consumer stops and reports them.
+    if (isFatal(error)) {
       this.logger.error({ err: error }, "cannot receive from the queue; stopping");
       void this.fail(error);
       return;
@@ -638,7 +643,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     // A RetryAfterError knows when the message can be worked on (another consumer's lease ends).
     const delay =
       cause instanceof RetryAfterError
-        ? Math.min(43_200, Math.max(0, Math.ceil(cause.delaySeconds)))
+        ? Math.min(VISIBILITY_MAX_SECONDS, Math.max(0, Math.ceil(cause.delaySeconds)))
         : Math.min(
             this.maxRetryDelaySeconds,
             Math.round(this.retryBaseDelaySeconds * 2 ** (tracked.receiveCount - 1)),
@@ -866,5 +871,8 @@ function deadLetterAttributes(
     "source-queue-url": { DataType: "String", StringValue: queueUrl },
   };
   const original = Object.entries(message.MessageAttributes ?? {}).filter(([name]) => !(name in ours));
-  return { ...Object.fromEntries(original.slice(0, 10 - Object.keys(ours).length)), ...ours };
+  return {
+    ...Object.fromEntries(original.slice(0, MESSAGE_ATTRIBUTES_MAX - Object.keys(ours).length)),
+    ...ours,
+  };
 }

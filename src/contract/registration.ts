@@ -192,8 +192,6 @@ export class WrongShapeError extends Error {
   }
 }
 
-export type ContractError = NotJsonError | WrongShapeError;
-
 function describeIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => {
     const path = issue.path.join(".");

@@ -3,12 +3,12 @@
  * a temporary CLI configuration passed in TF_CLI_CONFIG_FILE to the child alone; the user's
  * ~/.terraformrc is never read or written.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { childEnvironment } from "../config/env.js";
 import { UserFacingError } from "../errors.js";
+import { runTool, ToolNotInstalledError } from "../stack/tools.js";
 
 export interface TerraformOptions {
   /** Working directory (-chdir). */
@@ -56,30 +56,14 @@ export class Terraform {
     }
     const env = childEnvironment(extra);
     const output = this.options.output ?? "inherit";
-    return new Promise((resolve, reject) => {
-      const child = spawn("terraform", [`-chdir=${this.options.dir}`, ...args], {
-        env,
-        stdio: ["ignore", output, output],
+    try {
+      return await runTool("terraform", [`-chdir=${this.options.dir}`, ...args], { env, output });
+    } catch (error) {
+      if (!(error instanceof ToolNotInstalledError)) throw error;
+      throw new UserFacingError(`${error.message}, or use Pulumi or the local stack instead.`, {
+        cause: error,
       });
-      let stdout = "";
-      let stderr = "";
-      child.stdout?.on("data", (chunk) => {
-        stdout += chunk;
-      });
-      child.stderr?.on("data", (chunk) => {
-        stderr += chunk;
-      });
-      child.once("error", (error: NodeJS.ErrnoException) => {
-        reject(
-          error.code === "ENOENT"
-            ? new UserFacingError(
-                "Terraform is not installed (no `terraform` on PATH). Install it (https://developer.hashicorp.com/terraform/install), or use Pulumi or the local stack instead.",
-              )
-            : error,
-        );
-      });
-      child.once("exit", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    });
+    }
   }
 
   async dispose(): Promise<void> {

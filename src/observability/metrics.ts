@@ -5,27 +5,10 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Consumer } from "../consumer/consumer.js";
+import { onRequest } from "../sqs/request-counter.js";
 
 export interface ConsumerMetrics {
   readonly registry: Registry;
-}
-
-/** Counts every SQS request attempt by operation and outcome (ok / the error's name). */
-function instrumentClient(client: SQSClient, requests: Counter<"operation" | "outcome">): void {
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const operation = (context.commandName ?? "Unknown").replace(/Command$/, "");
-      try {
-        const result = await next(args);
-        requests.inc({ operation, outcome: "ok" });
-        return result;
-      } catch (error) {
-        requests.inc({ operation, outcome: (error as Error).name || "error" });
-        throw error;
-      }
-    },
-    { step: "finalizeRequest", name: "prometheusSqsRequests", override: true },
-  );
 }
 
 export function consumerMetrics(consumer: Consumer, client: SQSClient): ConsumerMetrics {
@@ -37,7 +20,8 @@ export function consumerMetrics(consumer: Consumer, client: SQSClient): Consumer
     labelNames: ["operation", "outcome"] as const,
     registers: [registry],
   });
-  instrumentClient(client, requests);
+  // Every SQS request attempt by operation and outcome (ok / the error's name).
+  onRequest(client, (operation, outcome) => requests.inc({ operation, outcome }));
   const messages = new Counter({
     name: "consumer_messages_total",
     help: "Messages by what happened to them: received, processed (deleted), failed (back to the queue), dead_lettered.",

@@ -21,7 +21,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { maskEmail, registrationSchema } from "../contract/registration.js";
-import { SQS_BATCH_LIMIT } from "../sqs/batcher.js";
+import { BATCH_MAX_ENTRIES } from "../sqs/limits.js";
 import {
   DeadLetterNotFoundError,
   PurgeCancelledError,
@@ -181,7 +181,7 @@ export async function peekDeadLetters(
       const { Messages = [] } = await client.send(
         new ReceiveMessageCommand({
           QueueUrl: queueUrl,
-          MaxNumberOfMessages: Math.min(SQS_BATCH_LIMIT, options.max - seen.size),
+          MaxNumberOfMessages: Math.min(BATCH_MAX_ENTRIES, options.max - seen.size),
           WaitTimeSeconds: options.waitTimeSeconds ?? 1,
           VisibilityTimeout: PEEK_VISIBILITY_SECONDS,
           // Asked for explicitly: real SQS returns no attributes otherwise.

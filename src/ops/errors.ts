@@ -1,5 +1,6 @@
 /** Errors of the operations commands that a user can act on (exit codes as in src/errors.ts). */
 import { ConfigurationError, UserFacingError } from "../errors.js";
+import { MESSAGE_ATTRIBUTES_MAX } from "../sqs/limits.js";
 
 /** `dlq show <id>`: no message with that id among those the dead-letter queue returned. */
 export class DeadLetterNotFoundError extends UserFacingError {
@@ -31,11 +32,13 @@ export class PurgeCancelledError extends UserFacingError {
   }
 }
 
-/** A message that would carry more than SQS's 10 attributes after redrive: it is not sent. */
+/** A message that would carry more than SQS's MESSAGE_ATTRIBUTES_MAX after redrive: it is not sent. */
 export class TooManyAttributesError extends RangeError {
   override name = "TooManyAttributesError";
   constructor(readonly count: number) {
-    super(`${count} message attributes after removing the dead-letter ones; SQS accepts at most 10`);
+    super(
+      `${count} message attributes after removing the dead-letter ones; SQS accepts at most ${MESSAGE_ATTRIBUTES_MAX}`,
+    );
   }
 }
 

@@ -28,15 +28,13 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
-import { SQS_BATCH_LIMIT } from "../sqs/batcher.js";
+import { isUnsupportedOperation } from "../sqs/errors.js";
+import { BATCH_MAX_ENTRIES, MESSAGE_ATTRIBUTES_MAX } from "../sqs/limits.js";
 import { type Clock, systemClock } from "./clock.js";
 import { reasonOf } from "./dlq.js";
 import { TooManyAttributesError } from "./errors.js";
 import { changeVisibility, type QueuePair } from "./queues.js";
 import { TokenBucket } from "./rate-limit.js";
-
-/** SQS: at most 10 message attributes per message. */
-export const MAX_MESSAGE_ATTRIBUTES = 10;
 
 /** Attributes the consumer adds when it dead-letters a message; removed on the way back. */
 export const STRIPPED_ATTRIBUTE_PREFIXES = ["dead-letter-", "source-"] as const;
@@ -107,7 +105,7 @@ export function redriveAttributes(
     ([name]) => !STRIPPED_ATTRIBUTE_PREFIXES.some((prefix) => name.startsWith(prefix)),
   );
   // Never drop an attribute silently (it may be a trace context): such a message fails instead.
-  if (kept.length > MAX_MESSAGE_ATTRIBUTES) throw new TooManyAttributesError(kept.length);
+  if (kept.length > MESSAGE_ATTRIBUTES_MAX) throw new TooManyAttributesError(kept.length);
   return Object.fromEntries(
     kept.map(([name, value]) => [
       name,
@@ -118,15 +116,6 @@ export function redriveAttributes(
         ...(value.BinaryValue !== undefined ? { BinaryValue: value.BinaryValue } : {}),
       },
     ]),
-  );
-}
-
-/** Errors that mean "this endpoint has no StartMessageMoveTask" (fauxqs: InvalidAction). */
-export function isUnsupportedOperation(error: unknown): boolean {
-  const { name = "", message = "" } = (error ?? {}) as { name?: string; message?: string };
-  return (
-    /^(InvalidAction|UnsupportedOperation|UnknownOperation(Exception)?)$/.test(name) ||
-    /unknown (action|operation)|not (supported|implemented)/i.test(message)
   );
 }
 
@@ -244,7 +233,7 @@ async function moveClientSide(
   const clock = options.clock ?? systemClock;
   const dryRun = options.dryRun ?? false;
   const max = options.max ?? Number.POSITIVE_INFINITY;
-  const batchSize = Math.max(1, Math.min(SQS_BATCH_LIMIT, Math.floor(options.ratePerSecond)));
+  const batchSize = Math.max(1, Math.min(BATCH_MAX_ENTRIES, Math.floor(options.ratePerSecond)));
   const bucket = new TokenBucket(options.ratePerSecond, batchSize, clock);
   const report = emptyReport("client-side", pathReason, dryRun);
   const seen = new Set<string>();

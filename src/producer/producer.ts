@@ -12,10 +12,8 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { OutgoingRegistration } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
-
-/** SQS limits a SendMessageBatch request to 10 entries and 256 KiB of payload (AWS quotas). */
-export const MAX_BATCH_ENTRIES = 10;
-export const MAX_BATCH_BYTES = 262_144;
+import { isRetryable } from "../sqs/errors.js";
+import { BATCH_MAX_BYTES, BATCH_MAX_ENTRIES } from "../sqs/limits.js";
 
 export interface ProducerOptions {
   readonly client: SQSClient;
@@ -95,18 +93,6 @@ export function bodyOf(registration: OutgoingRegistration): string {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Errors a whole request can fail with that another try may fix. */
-function isRetryable(error: unknown): boolean {
-  const e = error as { $retryable?: unknown; $metadata?: { httpStatusCode?: number }; name?: string };
-  const status = e.$metadata?.httpStatusCode ?? 0;
-  return (
-    e.$retryable !== undefined ||
-    status >= 500 ||
-    status === 429 ||
-    /Throttl|RequestThrottled|ServiceUnavailable|InternalError/.test(e.name ?? "")
-  );
-}
 
 /** A registration always has `email`; a numbered one wraps it. */
 function isNumbered(item: OutgoingRegistration | NumberedRegistration): item is NumberedRegistration {
@@ -222,10 +208,10 @@ export class Producer {
     const assemble = async (): Promise<Pending[]> => {
       const batch: Pending[] = [];
       let bytes = 0;
-      while (batch.length < MAX_BATCH_ENTRIES) {
+      while (batch.length < BATCH_MAX_ENTRIES) {
         const entry = await take();
         if (!entry) break;
-        if (batch.length > 0 && bytes + entry.bytes > MAX_BATCH_BYTES) {
+        if (batch.length > 0 && bytes + entry.bytes > BATCH_MAX_BYTES) {
           carry = entry;
           break;
         }

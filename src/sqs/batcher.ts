@@ -4,8 +4,7 @@
  * when it failed for good; entries that failed on SQS's side are retried with backoff.
  */
 
-/** SQS batch actions take at most 10 entries (AWS quota). */
-export const SQS_BATCH_LIMIT = 10;
+import { BATCH_MAX_ENTRIES } from "./limits.js";
 
 export interface BatchEntryFailure {
   readonly id: string;
@@ -76,13 +75,9 @@ export class Batcher<T> {
     }
   }
 
-  get pending(): number {
-    return this.queue.length;
-  }
-
   private enqueue(entry: Entry<T>): void {
     this.queue.push(entry);
-    if (this.queue.length >= SQS_BATCH_LIMIT) {
+    if (this.queue.length >= BATCH_MAX_ENTRIES) {
       this.sendQueued();
     } else if (!this.timer) {
       this.timer = setTimeout(() => this.sendQueued(), this.maxWaitMs);
@@ -95,7 +90,7 @@ export class Batcher<T> {
       this.timer = undefined;
     }
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, SQS_BATCH_LIMIT);
+      const batch = this.queue.splice(0, BATCH_MAX_ENTRIES);
       const request = this.send(batch).finally(() => this.inFlight.delete(request));
       this.inFlight.add(request);
     }

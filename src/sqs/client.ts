@@ -9,6 +9,16 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { isLoopbackHost, requireSecureTransport } from "../config/endpoint.js";
 import { SqsAccessError } from "../errors.js";
 import type { QueueLocation } from "../stack/resolve.js";
+import {
+  isAccessDenied,
+  isMissingCredentials,
+  isMissingRegion,
+  isQueueMissing,
+  isUnreachable,
+  networkErrorCode,
+  sqsErrorName,
+} from "./errors.js";
+import { LONG_POLL_MAX_SECONDS } from "./limits.js";
 
 /** The emulator accepts any credentials; real SQS never sees these. */
 const EMULATOR_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
@@ -25,7 +35,14 @@ export interface SqsClientOptions {
    * digests there saves 10–20 % of the client's CPU per message (measured with npm run bench).
    */
   readonly verifyMd5?: boolean;
+  /**
+   * Milliseconds a request may take before it fails. Default: the longest long poll (20 s) plus
+   * 10 s; anything well past that is a dead connection.
+   */
+  readonly requestTimeoutMs?: number;
 }
+
+const REQUEST_TIMEOUT_MS = (LONG_POLL_MAX_SECONDS + 10) * 1_000;
 
 /** Whether MD5 digests add anything on the way to `endpoint` (see SqsClientOptions.verifyMd5). */
 export function md5Needed(endpoint: string | undefined): boolean {
@@ -46,8 +63,10 @@ export function createSqsClient(
     requestHandler: new NodeHttpHandler({
       httpAgent: new Agent({ keepAlive: true, maxSockets }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
-      // A long poll waits up to 20 s; anything well past that is a dead connection.
-      requestTimeout: 30_000,
+      requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+      // Without this, @smithy/node-http-handler 4 only logs a warning when requestTimeout passes
+      // and the request waits forever on a server that accepted it and never answers.
+      throwOnRequestTimeout: true,
       connectionTimeout: 5_000,
     }),
   };
@@ -61,21 +80,6 @@ export function createSqsClient(
   return new SQSClient(config);
 }
 
-interface AwsLikeError {
-  name?: string;
-  code?: string;
-  message?: string;
-  $metadata?: { httpStatusCode?: number };
-  Code?: string;
-}
-
-const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNRESET"]);
-
-function errorCode(error: AwsLikeError): string | undefined {
-  const cause = (error as { cause?: AwsLikeError }).cause;
-  return error.code ?? cause?.code ?? (error as { errors?: AwsLikeError[] }).errors?.[0]?.code;
-}
-
 /**
  * Turns an SDK failure into one sentence that names the problem and the fix, or returns
  * undefined when the error is not one a user can act on (the caller rethrows it).
@@ -87,14 +91,13 @@ export function explainSqsError(
   location: Pick<QueueLocation, "endpoint" | "source">,
 ): SqsAccessError | undefined {
   if (error instanceof SqsAccessError) return error;
-  const aws = (error ?? {}) as AwsLikeError;
-  const name = aws.name ?? "";
-  const message = aws.message ?? String(error);
-  const code = errorCode(aws);
+  const name = sqsErrorName(error);
+  const message = (error as { message?: string } | undefined)?.message ?? String(error);
+  const code = networkErrorCode(error);
   const local = location.endpoint !== undefined;
   const make = (text: string) => new SqsAccessError(text, queueUrl, { cause: error });
 
-  if (code && UNREACHABLE.has(code)) {
+  if (code && isUnreachable(error)) {
     const where = location.endpoint ?? new URL(queueUrl).host;
     return make(
       local
@@ -102,17 +105,17 @@ export function explainSqsError(
         : `Cannot reach SQS at ${where} (${code}). Check the network and the queue URL's region.`,
     );
   }
-  if (name === "CredentialsProviderError" || /Could not load credentials/i.test(message)) {
+  if (isMissingCredentials(error)) {
     return make(
       `No AWS credentials found to ${action} on ${queueUrl}. Configure them (AWS_PROFILE, \`aws sso login\`, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), or use the local stack: \`npm run local\`.`,
     );
   }
-  if (/Region is missing/i.test(message)) {
+  if (isMissingRegion(error)) {
     return make(
       `No AWS region for ${queueUrl}. Set AWS_REGION (e.g. AWS_REGION=us-east-1) or read the queue from stack outputs (--source pulumi|terraform).`,
     );
   }
-  if (/NonExistentQueue|QueueDoesNotExist/.test(`${name} ${aws.Code ?? ""}`)) {
+  if (isQueueMissing(error)) {
     const fix = {
       local: "start the local stack with `npm run local`",
       pulumi: "run `pulumi up`",
@@ -121,7 +124,7 @@ export function explainSqsError(
     }[location.source ?? "queue-url"];
     return make(`The queue ${queueUrl} does not exist. To create it, ${fix}.`);
   }
-  if (/AccessDenied|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch/.test(name)) {
+  if (isAccessDenied(error)) {
     return make(
       `AWS refused to ${action} on ${queueUrl} (${name}: ${message}). Use credentials whose role has the producer or consumer policy the stack creates.`,
     );

@@ -3,10 +3,10 @@
  * stack or the Terraform state, read through their own CLIs. Both CLIs (producer and consumer)
  * go through here, so they always agree on where the queue is.
  */
-import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { resolve as resolvePath } from "node:path";
 import { isLoopbackHost, requireSecureTransport } from "../config/endpoint.js";
+import type { QueueSource } from "../config/env.js";
 import { localOutputsPath } from "../config/paths.js";
 import { QueueResolutionError } from "../errors.js";
 import {
@@ -16,12 +16,10 @@ import {
   toCamelCase,
   toSnakeCase,
 } from "./outputs.js";
-
-export const queueSources = ["local", "pulumi", "terraform"] as const;
+import { runTool, type Tool, ToolNotInstalledError } from "./tools.js";
 
 /** Relative to the project root, as users type it. */
 export const DEFAULT_TERRAFORM_DIR = "infra-terraform";
-export type QueueSource = (typeof queueSources)[number];
 
 /** Where the queue is, and how to reach it. */
 export interface QueueLocation {
@@ -53,16 +51,19 @@ export interface CommandResult {
   readonly stderr: string;
 }
 
-/** Runs a command; rejects with the child's error (code ENOENT when it is not installed). */
-export type RunCommand = (file: string, args: readonly string[], cwd: string) => Promise<CommandResult>;
+/**
+ * Runs a tool; rejects ToolNotInstalledError when it is not installed, and an error carrying
+ * its stderr when it exits non-zero.
+ */
+export type RunCommand = (tool: Tool, args: readonly string[], cwd: string) => Promise<CommandResult>;
 
-export const runCommand: RunCommand = (file, args, cwd) =>
-  new Promise((resolve, reject) => {
-    execFile(file, args, { cwd, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(Object.assign(error, { stdout, stderr }));
-      else resolve({ stdout, stderr });
-    });
-  });
+export const runCommand: RunCommand = async (tool, args, cwd) => {
+  const result = await runTool(tool, args, { cwd });
+  if (result.code !== 0) {
+    throw Object.assign(new Error(`\`${tool}\` exited with code ${result.code}`), { stderr: result.stderr });
+  }
+  return result;
+};
 
 export async function resolveQueue(
   options: ResolveOptions,
@@ -168,9 +169,11 @@ function capitalize(text: string): string {
 }
 
 interface CommandFailure {
-  code?: string | number;
   stderr?: string;
 }
+
+/** What a missing tool's message ends with here: the queue can be named without stack outputs. */
+const SKIP_STACK_OUTPUTS = "or skip stack outputs and set SQS_QUEUE_URL / --queue-url.";
 
 function firstLines(text: string | undefined): string {
   const lines = (text ?? "")
@@ -197,11 +200,7 @@ async function readPulumiOutputs(options: ResolveOptions, run: RunCommand): Prom
     result = await run("pulumi", args, options.projectRoot);
   } catch (error) {
     const failure = error as CommandFailure;
-    if (failure.code === "ENOENT") {
-      return fail(
-        "The Pulumi CLI is not installed (no `pulumi` on PATH). Install it (https://www.pulumi.com/docs/iac/download-install/), or skip stack outputs and set SQS_QUEUE_URL / --queue-url.",
-      );
-    }
+    if (error instanceof ToolNotInstalledError) return fail(`${error.message}, ${SKIP_STACK_OUTPUTS}`);
     return fail(
       `\`pulumi ${args.join(" ")}\` failed: ${firstLines(failure.stderr) || String(error)}. Check the stack name (--stack / PULUMI_STACK; \`pulumi stack ls\` lists them) and run \`pulumi up\` to create it.`,
     );
@@ -218,11 +217,7 @@ async function readTerraformOutputs(options: ResolveOptions, run: RunCommand): P
     result = await run("terraform", args, options.projectRoot);
   } catch (error) {
     const failure = error as CommandFailure;
-    if (failure.code === "ENOENT") {
-      return fail(
-        "Terraform is not installed (no `terraform` on PATH). Install it (https://developer.hashicorp.com/terraform/install), or skip stack outputs and set SQS_QUEUE_URL / --queue-url.",
-      );
-    }
+    if (error instanceof ToolNotInstalledError) return fail(`${error.message}, ${SKIP_STACK_OUTPUTS}`);
     return fail(
       `\`terraform ${args.join(" ")}\` failed: ${firstLines(failure.stderr) || String(error)}. Run \`terraform -chdir=${dir} init\` and \`terraform -chdir=${dir} apply\` first.`,
     );
