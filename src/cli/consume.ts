@@ -4,11 +4,11 @@
  * SIGINT/SIGTERM: stop receiving, finish what is in flight, flush deletes, exit 0, all within the
  * shutdown deadline (`--shutdown-timeout`) plus about a second, whatever the handlers do.
  */
-import { join } from "node:path";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { Command, Option } from "commander";
 import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
+import { outboxDir, sentStorePath } from "../config/paths.js";
 import { Consumer, type ConsumerStats } from "../consumer/consumer.js";
 import { type RegistrationCounts, registrationHandler } from "../consumer/registration-handler.js";
 import { SqliteSentEmailStore } from "../consumer/store/sqlite.js";
@@ -45,14 +45,6 @@ interface ConsumeFlags extends QueueFlags {
  * most 14 days on the queue, 14 more in the dead-letter queue before a redrive), plus a day.
  */
 const RECORD_RETENTION_MS = 29 * 24 * 3_600_000;
-
-export function outboxDir(stateDir: string): string {
-  return join(stateDir, "outbox");
-}
-
-export function sentStorePath(stateDir: string): string {
-  return join(stateDir, "sent-emails.sqlite");
-}
 
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
