@@ -15,6 +15,7 @@ import { SqliteSentEmailStore } from "../consumer/store/sqlite.js";
 import { OutboxMailer } from "../consumer/welcome-email.js";
 import { type HealthServer, startHealthServer } from "../observability/health-server.js";
 import { consumerMetrics } from "../observability/metrics.js";
+import { withTracing } from "../observability/tracing.js";
 import { explained, explainSqsError } from "../sqs/client.js";
 import { totalRequests } from "../sqs/request-counter.js";
 import {
@@ -200,7 +201,7 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-await runCli(() => main(process.argv.slice(2)));
+await runCli(() => withTracing("sqs-messaging-consumer", () => main(process.argv.slice(2))));
 // Handlers abandoned at the shutdown deadline may still hold timers or sockets; the consumer has
 // settled everything it will settle, so exit now rather than when they finish (issue 9, item 6:
 // the deadline is an exit, not a log line). stdout and the logger write synchronously.

@@ -12,6 +12,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { OutgoingRegistration } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
+import { createContextAttributes, sendSpan } from "../observability/tracing.js";
 
 /** SQS limits a SendMessageBatch request to 10 entries and 256 KiB of payload (AWS quotas). */
 export const MAX_BATCH_ENTRIES = 10;
@@ -71,6 +72,8 @@ interface Pending {
   readonly body: string;
   readonly bytes: number;
   attempts: number;
+  /** The message's create context, made once (a retry sends the same one). */
+  trace?: ReturnType<typeof createContextAttributes>;
 }
 
 /** Characters outside the Basic Multilingual Plane (astral, as surrogate pairs) and U+FFFE/U+FFFF. */
@@ -248,11 +251,16 @@ export class Producer {
         let retry: Pending[] = [];
         try {
           requests += 1;
-          const output = await this.client.send(
-            new SendMessageBatchCommand({
-              QueueUrl: this.queueUrl,
-              Entries: remaining.map((entry, i) => this.toEntry(entry, i)),
-            }),
+          for (const entry of remaining)
+            entry.trace ??= createContextAttributes(this.queueUrl, 0, this.logger);
+          const links = remaining.flatMap((entry) => (entry.trace?.link ? [entry.trace.link] : []));
+          const output = await sendSpan(this.queueUrl, links, remaining.length, () =>
+            this.client.send(
+              new SendMessageBatchCommand({
+                QueueUrl: this.queueUrl,
+                Entries: remaining.map((entry, i) => this.toEntry(entry, i)),
+              }),
+            ),
           );
           const byId = new Map(remaining.map((entry, i) => [String(i), entry]));
           sent += output.Successful?.length ?? 0;
@@ -329,6 +337,8 @@ export class Producer {
   /** Batch entry ids are positions in the request: at most 80 characters, unique per request. */
   private toEntry(entry: Pending, position: number): SendMessageBatchRequestEntry {
     const message: SendMessageBatchRequestEntry = { Id: String(position), MessageBody: entry.body };
+    const attributes = entry.trace?.attributes;
+    if (attributes && Object.keys(attributes).length > 0) message.MessageAttributes = attributes;
     if (this.fifo) {
       // One group per registration: registrations are independent, so they may run in parallel.
       message.MessageGroupId = entry.registration.id;
