@@ -145,6 +145,16 @@ export function createContextAttributes(
   return { attributes: carrier, link: { context: span.spanContext() } };
 }
 
+/** What SQS counts of message attributes in a message's size: name, type and value, in bytes. */
+export function attributeBytes(attributes: Record<string, MessageAttributeValue>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(attributes)) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? "");
+    bytes += Buffer.byteLength(value.StringValue ?? "");
+  }
+  return bytes;
+}
+
 /** The producer's `send` span over one batch request, linked to each message's create context. */
 export function sendSpan<T>(
   queueUrl: string,
