@@ -26,6 +26,8 @@ export interface InfraConfig {
   /** Principals allowed to assume a producer / consumer role; no role is made when empty. */
   readonly producerPrincipals: readonly string[];
   readonly consumerPrincipals: readonly string[];
+  /** Principals allowed to assume the operator role (status, dlq); no role is made when empty. */
+  readonly operatorPrincipals: readonly string[];
 }
 
 export class InfraConfigError extends Error {
@@ -120,11 +122,15 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
   };
   const producerPrincipals = principals("producerPrincipals");
   const consumerPrincipals = principals("consumerPrincipals");
+  const operatorPrincipals = principals("operatorPrincipals");
   const createAccessPolicies =
     config.getBoolean("createAccessPolicies") ?? defaults.stack.createAccessPolicies;
-  if (!createAccessPolicies && producerPrincipals.length + consumerPrincipals.length > 0) {
+  if (
+    !createAccessPolicies &&
+    producerPrincipals.length + consumerPrincipals.length + operatorPrincipals.length > 0
+  ) {
     problems.push(
-      `${key("producerPrincipals")} / ${key("consumerPrincipals")} need the access policies: remove them or set ${key("createAccessPolicies")} to true.`,
+      `${key("producerPrincipals")} / ${key("consumerPrincipals")} / ${key("operatorPrincipals")} need the access policies: remove them or set ${key("createAccessPolicies")} to true.`,
     );
   }
 
@@ -139,5 +145,6 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
     createAccessPolicies,
     producerPrincipals,
     consumerPrincipals,
+    operatorPrincipals,
   };
 }

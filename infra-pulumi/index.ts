@@ -19,4 +19,6 @@ export const {
   consumerPolicyArn,
   producerRoleArn,
   consumerRoleArn,
+  operatorPolicyArn,
+  operatorRoleArn,
 } = outputs;

@@ -78,6 +78,67 @@ export function consumerPolicy(
   };
 }
 
+/** What `npm run status` and `dlq list|show|redrive|purge` read on both queues. */
+export const OPERATOR_READ_ACTIONS = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl"];
+
+/**
+ * What the operator does on the dead-letter queue: list (receive, then hand back by visibility),
+ * redrive (delete after the copy is sent, or AWS's move task, whose caller needs the receive and
+ * delete permissions here and send on the main queue), and purge — the dead-letter queue only.
+ */
+export const OPERATOR_DEAD_LETTER_ACTIONS = [
+  "sqs:CancelMessageMoveTask",
+  "sqs:ChangeMessageVisibility",
+  "sqs:DeleteMessage",
+  "sqs:ListMessageMoveTasks",
+  "sqs:PurgeQueue",
+  "sqs:ReceiveMessage",
+  "sqs:StartMessageMoveTask",
+];
+
+/**
+ * The age of the oldest message (status, on AWS). GetMetricData takes no resource-level
+ * permission and has no condition key of its own (the Service Authorization Reference lists
+ * neither for it), so its Resource must be "*": the one wildcard in an Allow, narrowed to the
+ * stack's region by the global aws:RequestedRegion key. It reads metrics, never messages.
+ */
+export const OPERATOR_METRIC_ACTIONS = ["cloudwatch:GetMetricData"];
+
+/** The operator: status, dlq list/show/redrive/purge — nothing else (docs/operations.md). */
+export function operatorPolicy(
+  queueArn: string,
+  deadLetterQueueArn: string,
+  region: string,
+  kmsKeyArn?: string,
+): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "ReadQueues",
+        Effect: "Allow",
+        Action: OPERATOR_READ_ACTIONS,
+        Resource: [queueArn, deadLetterQueueArn],
+      },
+      { Sid: "RedriveToQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [queueArn] },
+      {
+        Sid: "ManageDeadLetters",
+        Effect: "Allow",
+        Action: OPERATOR_DEAD_LETTER_ACTIONS,
+        Resource: [deadLetterQueueArn],
+      },
+      {
+        Sid: "ReadQueueMetrics",
+        Effect: "Allow",
+        Action: OPERATOR_METRIC_ACTIONS,
+        Resource: "*",
+        Condition: { StringEquals: { "aws:RequestedRegion": region } },
+      },
+      ...kmsStatement(kmsKeyArn),
+    ],
+  };
+}
+
 /**
  * The queue policy: deny every request that does not use TLS. A Deny is the one place a broad
  * action belongs — it must cover every SQS action, present and future, for every principal;

@@ -20,6 +20,8 @@ export interface Infrastructure {
     consumerPolicyArn?: pulumi.Output<string>;
     producerRoleArn?: pulumi.Output<string>;
     consumerRoleArn?: pulumi.Output<string>;
+    operatorPolicyArn?: pulumi.Output<string>;
+    operatorRoleArn?: pulumi.Output<string>;
   };
 }
 
@@ -40,6 +42,8 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
           ...(config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {}),
           producerPrincipals: config.producerPrincipals,
           consumerPrincipals: config.consumerPrincipals,
+          operatorPrincipals: config.operatorPrincipals,
+          region: config.region,
         },
         { provider },
       )
@@ -63,6 +67,8 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
             consumerPolicyArn: access.consumerPolicy.arn,
             ...(access.producerRole ? { producerRoleArn: access.producerRole.arn } : {}),
             ...(access.consumerRole ? { consumerRoleArn: access.consumerRole.arn } : {}),
+            operatorPolicyArn: access.operatorPolicy.arn,
+            ...(access.operatorRole ? { operatorRoleArn: access.operatorRole.arn } : {}),
           }
         : {}),
     },

@@ -1,14 +1,17 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { assumeRolePolicy, consumerPolicy, producerPolicy } from "./policies.js";
+import { assumeRolePolicy, consumerPolicy, operatorPolicy, producerPolicy } from "./policies.js";
 
 export interface QueueAccessArgs {
   readonly queueArn: pulumi.Input<string>;
   readonly deadLetterQueueArn: pulumi.Input<string>;
   readonly kmsKeyArn?: string;
+  /** The queues' region: the operator's one unscoped permission (CloudWatch) is held to it. */
+  readonly region: pulumi.Input<string>;
   /** Principals that may assume a producer role; no role when empty. */
   readonly producerPrincipals?: readonly string[];
   readonly consumerPrincipals?: readonly string[];
+  readonly operatorPrincipals?: readonly string[];
 }
 
 /**
@@ -18,8 +21,10 @@ export interface QueueAccessArgs {
 export class QueueAccess extends pulumi.ComponentResource {
   readonly producerPolicy: aws.iam.Policy;
   readonly consumerPolicy: aws.iam.Policy;
+  readonly operatorPolicy: aws.iam.Policy;
   readonly producerRole?: aws.iam.Role;
   readonly consumerRole?: aws.iam.Role;
+  readonly operatorRole?: aws.iam.Role;
 
   constructor(name: string, args: QueueAccessArgs, options?: pulumi.ComponentResourceOptions) {
     super("sqs-messaging:index:QueueAccess", name, {}, options);
@@ -44,6 +49,18 @@ export class QueueAccess extends pulumi.ComponentResource {
       },
       child,
     );
+    this.operatorPolicy = new aws.iam.Policy(
+      `${name}-operator`,
+      {
+        description: "Operate the queues: status, and dead-letter list, redrive and purge.",
+        policy: pulumi
+          .all([args.queueArn, args.deadLetterQueueArn, args.region])
+          .apply(([queue, dlq, region]) =>
+            JSON.stringify(operatorPolicy(queue, dlq, region, args.kmsKeyArn)),
+          ),
+      },
+      child,
+    );
     const role = (kind: string, principals: readonly string[] | undefined, policy: aws.iam.Policy) => {
       if (!principals || principals.length === 0) return undefined;
       const created = new aws.iam.Role(
@@ -63,11 +80,14 @@ export class QueueAccess extends pulumi.ComponentResource {
     };
     const producerRole = role("producer", args.producerPrincipals, this.producerPolicy);
     const consumerRole = role("consumer", args.consumerPrincipals, this.consumerPolicy);
+    const operatorRole = role("operator", args.operatorPrincipals, this.operatorPolicy);
     if (producerRole) this.producerRole = producerRole;
     if (consumerRole) this.consumerRole = consumerRole;
+    if (operatorRole) this.operatorRole = operatorRole;
     this.registerOutputs({
       producerPolicyArn: this.producerPolicy.arn,
       consumerPolicyArn: this.consumerPolicy.arn,
+      operatorPolicyArn: this.operatorPolicy.arn,
     });
   }
 }

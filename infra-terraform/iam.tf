@@ -49,6 +49,53 @@ resource "aws_iam_policy" "consumer" {
   })
 }
 
+# The operator (status, dlq list/show/redrive/purge — nothing else; docs/operations.md).
+# cloudwatch:GetMetricData takes no resource-level permission and has no condition key of its own,
+# so its Resource must be "*": the one wildcard in an Allow, held to the stack's region.
+resource "aws_iam_policy" "operator" {
+  count       = local.stack.createAccessPolicies ? 1 : 0
+  name_prefix = "sqs-messaging-operator-"
+  description = "Operate the queues: status, and dead-letter list, redrive and purge."
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat([
+      {
+        Sid      = "ReadQueues"
+        Effect   = "Allow"
+        Action   = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
+        Resource = [aws_sqs_queue.main.arn, aws_sqs_queue.dead_letter.arn]
+      },
+      {
+        Sid      = "RedriveToQueue"
+        Effect   = "Allow"
+        Action   = ["sqs:SendMessage"]
+        Resource = [aws_sqs_queue.main.arn]
+      },
+      {
+        Sid    = "ManageDeadLetters"
+        Effect = "Allow"
+        Action = [
+          "sqs:CancelMessageMoveTask",
+          "sqs:ChangeMessageVisibility",
+          "sqs:DeleteMessage",
+          "sqs:ListMessageMoveTasks",
+          "sqs:PurgeQueue",
+          "sqs:ReceiveMessage",
+          "sqs:StartMessageMoveTask",
+        ]
+        Resource = [aws_sqs_queue.dead_letter.arn]
+      },
+      {
+        Sid       = "ReadQueueMetrics"
+        Effect    = "Allow"
+        Action    = ["cloudwatch:GetMetricData"]
+        Resource  = "*"
+        Condition = { StringEquals = { "aws:RequestedRegion" = local.stack.region } }
+      },
+    ], local.kms_statements)
+  })
+}
+
 resource "aws_iam_role" "producer" {
   count       = local.stack.createAccessPolicies && length(var.producer_principals) > 0 ? 1 : 0
   name_prefix = "sqs-messaging-producer-"
@@ -89,4 +136,25 @@ resource "aws_iam_role_policy_attachment" "consumer" {
   count      = length(aws_iam_role.consumer)
   role       = aws_iam_role.consumer[0].name
   policy_arn = aws_iam_policy.consumer[0].arn
+}
+
+resource "aws_iam_role" "operator" {
+  count       = local.stack.createAccessPolicies && length(var.operator_principals) > 0 ? 1 : 0
+  name_prefix = "sqs-messaging-operator-"
+  description = "The operator of user registrations."
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "AllowConfiguredPrincipals"
+      Effect    = "Allow"
+      Principal = { AWS = var.operator_principals }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
+resource "aws_iam_role_policy_attachment" "operator" {
+  count      = length(aws_iam_role.operator)
+  role       = aws_iam_role.operator[0].name
+  policy_arn = aws_iam_policy.operator[0].arn
 }

@@ -50,3 +50,13 @@ output "consumer_role_arn" {
   description = "ARN of the consumer role (null without consumer_principals)."
   value       = one(aws_iam_role.consumer[*].arn)
 }
+
+output "operator_policy_arn" {
+  description = "ARN of the operator's managed policy (null without access policies)."
+  value       = one(aws_iam_policy.operator[*].arn)
+}
+
+output "operator_role_arn" {
+  description = "ARN of the operator role (null without operator_principals)."
+  value       = one(aws_iam_role.operator[*].arn)
+}

@@ -212,3 +212,13 @@ variable "consumer_principals" {
     error_message = "consumer_principals must be IAM principal ARNs."
   }
 }
+
+variable "operator_principals" {
+  type        = list(string)
+  description = "IAM principal ARNs allowed to assume the operator role (status, dlq). Empty: no role is created."
+  default     = []
+  validation {
+    condition     = alltrue([for arn in var.operator_principals : can(regex("^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:", arn))])
+    error_message = "operator_principals must be IAM principal ARNs."
+  }
+}

@@ -69,8 +69,12 @@ run "queue_pair_with_defaults" {
     error_message = "the consumer may send only to the dead-letter queue"
   }
   assert {
-    condition     = length(aws_iam_role.consumer) == 1 && length(aws_iam_role.producer) == 0
+    condition     = length(aws_iam_role.consumer) == 1 && length(aws_iam_role.producer) == 0 && length(aws_iam_role.operator) == 0
     error_message = "a role exists only for configured principals"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_policy.operator[0].policy).Statement[2].Resource == [aws_sqs_queue.dead_letter.arn] && contains(jsondecode(aws_iam_policy.operator[0].policy).Statement[2].Action, "sqs:PurgeQueue")
+    error_message = "the operator may purge, receive and delete on the dead-letter queue only"
   }
 }
 

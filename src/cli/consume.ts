@@ -4,17 +4,18 @@
  * SIGINT/SIGTERM: stop receiving, finish what is in flight, flush deletes, exit 0, all within the
  * shutdown deadline (`--shutdown-timeout`) plus about a second, whatever the handlers do.
  */
-import { join } from "node:path";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { Command, Option } from "commander";
 import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
+import { outboxDir, sentStorePath } from "../config/paths.js";
 import { Consumer, type ConsumerStats } from "../consumer/consumer.js";
 import { type RegistrationCounts, registrationHandler } from "../consumer/registration-handler.js";
 import { SqliteSentEmailStore } from "../consumer/store/sqlite.js";
 import { OutboxMailer } from "../consumer/welcome-email.js";
 import { type HealthServer, startHealthServer } from "../observability/health-server.js";
 import { consumerMetrics } from "../observability/metrics.js";
+import { withTracing } from "../observability/tracing.js";
 import { explained, explainSqsError } from "../sqs/client.js";
 import { totalRequests } from "../sqs/request-counter.js";
 import {
@@ -47,14 +48,6 @@ interface ConsumeFlags extends QueueFlags {
  * most 14 days on the queue, 14 more in the dead-letter queue before a redrive), plus a day.
  */
 const RECORD_RETENTION_MS = 29 * 24 * 3_600_000;
-
-export function outboxDir(stateDir: string): string {
-  return join(stateDir, "outbox");
-}
-
-export function sentStorePath(stateDir: string): string {
-  return join(stateDir, "sent-emails.sqlite");
-}
 
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
@@ -207,7 +200,7 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-await runCli(() => main(process.argv.slice(2)));
+await runCli(() => withTracing("sqs-messaging-consumer", () => main(process.argv.slice(2))));
 // Handlers abandoned at the shutdown deadline may still hold timers or sockets; the consumer has
 // settled everything it will settle, so exit now rather than when they finish (issue 9, item 6:
 // the deadline is an exit, not a log line). stdout and the logger write synchronously.

@@ -10,6 +10,7 @@ import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
 import { maskEmail, type OutgoingRegistration } from "../contract/registration.js";
 import { ConfigurationError } from "../errors.js";
+import { withTracing } from "../observability/tracing.js";
 import {
   generatedItems,
   type InputItem,
@@ -270,4 +271,4 @@ function printSendSummary(
 }
 
 // Errors found by commander itself (unknown flag, bad choice) exit with its own message.
-await runCli(() => main(process.argv.slice(2)));
+await runCli(() => withTracing("sqs-messaging-producer", () => main(process.argv.slice(2))));

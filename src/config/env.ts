@@ -34,6 +34,12 @@ const envSchema = z.object({
     .string()
     .min(MIN_DIGEST_KEY_LENGTH, `at least ${MIN_DIGEST_KEY_LENGTH} characters`)
     .optional(),
+  // OpenTelemetry's standard variables (the SDK is started only when these ask for it).
+  OTEL_SDK_DISABLED: z.enum(["true", "false"]).optional(),
+  OTEL_TRACES_EXPORTER: z.string().min(1).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
 });
 
 /** Never echoed in an error message. */
@@ -56,7 +62,30 @@ export const environmentHelp: Record<keyof Environment, string> = {
   HEALTH_HOST: "address the health port listens on; 127.0.0.1 by default (--health-host)",
   REGISTRATION_DIGEST_KEY:
     "secret keying registration digests and default ids, e.g. `openssl rand -hex 32`; the same on every producer and consumer of a queue (default: generated once in <state-dir>/digest.key)",
+  OTEL_SDK_DISABLED: "true: no tracing SDK whatever else is set",
+  OTEL_TRACES_EXPORTER: "otlp: export traces over OTLP/HTTP; none (default without an OTLP endpoint): no SDK",
+  OTEL_EXPORTER_OTLP_ENDPOINT: "OTLP collector, e.g. http://127.0.0.1:4318; turns tracing on",
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT:
+    "OTLP traces URL, e.g. http://127.0.0.1:4318/v1/traces; turns tracing on",
+  OTEL_SERVICE_NAME: "service name on the spans (default: the command, e.g. sqs-messaging-consumer)",
 };
+
+/** Whether (and as what) to start the tracing SDK, from OpenTelemetry's standard variables. */
+export interface TracingSettings {
+  readonly enabled: boolean;
+  readonly serviceName: string;
+}
+
+export function tracingSettings(env: Environment, defaultServiceName: string): TracingSettings {
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? "").split(",").map((e) => e.trim());
+  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  const asked =
+    exporters.includes("otlp") || (env.OTEL_TRACES_EXPORTER === undefined && endpoint !== undefined);
+  return {
+    enabled: asked && env.OTEL_SDK_DISABLED !== "true",
+    serviceName: env.OTEL_SERVICE_NAME ?? defaultServiceName,
+  };
+}
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
   const known = Object.fromEntries(

@@ -20,3 +20,13 @@ export const defaultStateDir = join(projectRoot, ".local-stack");
 export function localOutputsPath(stateDir: string): string {
   return join(stateDir, "outputs.json");
 }
+
+/** The welcome emails of the local consumer (`consume --outbox` overrides). */
+export function outboxDir(stateDir: string): string {
+  return join(stateDir, "outbox");
+}
+
+/** The local consumer's SQLite sent-email store (`consume --sent-store` overrides). */
+export function sentStorePath(stateDir: string): string {
+  return join(stateDir, "sent-emails.sqlite");
+}

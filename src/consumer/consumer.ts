@@ -35,6 +35,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { SqsAccessError } from "../errors.js";
 import { type Logger, silentLogger } from "../log/logger.js";
+import { clientSpan, processSpan } from "../observability/tracing.js";
 import { type BatchEntryFailure, Batcher } from "../sqs/batcher.js";
 import { isFatal } from "../sqs/errors.js";
 import {
@@ -450,16 +451,18 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.reserved += batch;
     let messages: Message[] = [];
     try {
-      const output = await this.client.send(
-        new ReceiveMessageCommand({
-          QueueUrl: this.queueUrl,
-          MaxNumberOfMessages: batch,
-          WaitTimeSeconds: this.waitTimeSeconds,
-          // Asked for explicitly: SQS returns no attributes otherwise.
-          MessageAttributeNames: ["All"],
-          MessageSystemAttributeNames: ["All"],
-        }),
-        { abortSignal: this.receiveAbort.signal },
+      const output = await clientSpan(this.queueUrl, "receive", batch, () =>
+        this.client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.queueUrl,
+            MaxNumberOfMessages: batch,
+            WaitTimeSeconds: this.waitTimeSeconds,
+            // Asked for explicitly: SQS returns no attributes otherwise.
+            MessageAttributeNames: ["All"],
+            MessageSystemAttributeNames: ["All"],
+          }),
+          { abortSignal: this.receiveAbort.signal },
+        ),
       );
       messages = output.Messages ?? [];
       this.receiveErrors = 0;
@@ -566,10 +569,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const { message } = tracked;
     const started = performance.now();
     try {
-      await this.handler(message, {
-        signal: this.handlerAbort.signal,
-        receiveCount: tracked.receiveCount,
-      });
+      await processSpan(this.queueUrl, message, () =>
+        this.handler(message, {
+          signal: this.handlerAbort.signal,
+          receiveCount: tracked.receiveCount,
+        }),
+      );
       this.emit("handled", message, (performance.now() - started) / 1000, true);
     } catch (error) {
       this.emit("handled", message, (performance.now() - started) / 1000, false);
@@ -813,11 +818,13 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   }
 
   private async deleteBatch(entries: readonly { id: string; value: string }[]): Promise<BatchEntryFailure[]> {
-    const output = await this.client.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: this.queueUrl,
-        Entries: entries.map(({ id, value }) => ({ Id: id, ReceiptHandle: value })),
-      }),
+    const output = await clientSpan(this.queueUrl, "delete", entries.length, () =>
+      this.client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: entries.map(({ id, value }) => ({ Id: id, ReceiptHandle: value })),
+        }),
+      ),
     );
     return toFailures(output.Failed);
   }
@@ -825,15 +832,17 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   private async changeVisibilityBatch(
     entries: readonly { id: string; value: VisibilityChange }[],
   ): Promise<BatchEntryFailure[]> {
-    const output = await this.client.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: this.queueUrl,
-        Entries: entries.map(({ id, value }) => ({
-          Id: id,
-          ReceiptHandle: value.receiptHandle,
-          VisibilityTimeout: value.timeoutSeconds,
-        })),
-      }),
+    const output = await clientSpan(this.queueUrl, "change_visibility", entries.length, () =>
+      this.client.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: entries.map(({ id, value }) => ({
+            Id: id,
+            ReceiptHandle: value.receiptHandle,
+            VisibilityTimeout: value.timeoutSeconds,
+          })),
+        }),
+      ),
     );
     return toFailures(output.Failed);
   }

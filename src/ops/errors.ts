@@ -52,3 +52,17 @@ export class PurgeInProgressError extends UserFacingError {
     );
   }
 }
+
+/** `forget`: SQS refused to delete some of the person's queued messages; a re-run finds them. */
+export class ForgetIncompleteError extends UserFacingError {
+  override name = "ForgetIncompleteError";
+  constructor(
+    readonly queueUrl: string,
+    readonly failed: number,
+    readonly code: string,
+  ) {
+    super(
+      `SQS refused to delete ${failed} of the person's message(s) in ${queueUrl} (${code}); they reappear after their visibility timeout: run forget again.`,
+    );
+  }
+}

@@ -12,6 +12,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { OutgoingRegistration } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
+import { attributeBytes, createContextAttributes, sendSpan } from "../observability/tracing.js";
 import { isRetryable } from "../sqs/errors.js";
 import { BATCH_MAX_BYTES, BATCH_MAX_ENTRIES } from "../sqs/limits.js";
 
@@ -69,6 +70,8 @@ interface Pending {
   readonly body: string;
   readonly bytes: number;
   attempts: number;
+  /** The message's create context and the attributes that carry it (none without an SDK). */
+  readonly trace: ReturnType<typeof createContextAttributes>;
 }
 
 /** Characters outside the Basic Multilingual Plane (astral, as surrogate pairs) and U+FFFE/U+FFFF. */
@@ -201,7 +204,11 @@ export class Producer {
       const body = bodyOf(registration);
       this.bufferedNow += 1;
       this.bufferedPeak = Math.max(this.bufferedPeak, this.bufferedNow);
-      return { index, registration, body, bytes: Buffer.byteLength(body), attempts: 0 };
+      // The create context is made once per message (a retry sends the same one); SQS counts its
+      // attributes in the message's and the batch's size.
+      const trace = createContextAttributes(this.queueUrl, 0, this.logger);
+      const bytes = Buffer.byteLength(body) + attributeBytes(trace.attributes);
+      return { index, registration, body, bytes, attempts: 0, trace };
     };
 
     /** Up to 10 entries and 256 KiB (both SQS batch limits); empty when the input is done. */
@@ -234,11 +241,14 @@ export class Producer {
         let retry: Pending[] = [];
         try {
           requests += 1;
-          const output = await this.client.send(
-            new SendMessageBatchCommand({
-              QueueUrl: this.queueUrl,
-              Entries: remaining.map((entry, i) => this.toEntry(entry, i)),
-            }),
+          const links = remaining.flatMap((entry) => (entry.trace.link ? [entry.trace.link] : []));
+          const output = await sendSpan(this.queueUrl, links, remaining.length, () =>
+            this.client.send(
+              new SendMessageBatchCommand({
+                QueueUrl: this.queueUrl,
+                Entries: remaining.map((entry, i) => this.toEntry(entry, i)),
+              }),
+            ),
           );
           const byId = new Map(remaining.map((entry, i) => [String(i), entry]));
           sent += output.Successful?.length ?? 0;
@@ -315,6 +325,7 @@ export class Producer {
   /** Batch entry ids are positions in the request: at most 80 characters, unique per request. */
   private toEntry(entry: Pending, position: number): SendMessageBatchRequestEntry {
     const message: SendMessageBatchRequestEntry = { Id: String(position), MessageBody: entry.body };
+    if (Object.keys(entry.trace.attributes).length > 0) message.MessageAttributes = entry.trace.attributes;
     if (this.fifo) {
       // One group per registration: registrations are independent, so they may run in parallel.
       message.MessageGroupId = entry.registration.id;

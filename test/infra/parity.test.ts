@@ -44,6 +44,7 @@ const scenarios: Record<string, Record<string, unknown>> = {
     defaultTags: { team: "growth" },
     producerPrincipals: [`arn:aws:iam::${ACCOUNT}:role/api`],
     consumerPrincipals: [`arn:aws:iam::${ACCOUNT}:role/worker`],
+    operatorPrincipals: [`arn:aws:iam::${ACCOUNT}:role/on-call`],
   },
   "FIFO with a KMS key": {
     endpoint,
@@ -240,6 +241,8 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
       "consumerPolicyArn",
       "producerRoleArn",
       "consumerRoleArn",
+      "operatorPolicyArn",
+      "operatorRoleArn",
     ];
     expect(Object.keys(module.outputs).sort()).toEqual(pulumiOutputs.map(toSnakeCase).sort());
     const source = readFileSync(join(projectRoot, "infra-pulumi", "index.ts"), "utf8");

@@ -27,6 +27,7 @@ const config = {
   defaultTags: { environment: "test", team: "growth" },
   producerPrincipals: [`arn:aws:iam::${ACCOUNT}:role/api`],
   consumerPrincipals: [`arn:aws:iam::${ACCOUNT}:role/worker`],
+  operatorPrincipals: [`arn:aws:iam::${ACCOUNT}:role/on-call`],
 };
 const queueArn = `arn:aws:sqs:eu-west-1:${ACCOUNT}:${s.queueName}`;
 const dlqArn = `arn:aws:sqs:eu-west-1:${ACCOUNT}:${s.deadLetterQueueName}`;
@@ -53,7 +54,7 @@ beforeAll(async () => {
   expect(createInfrastructure).toBeTypeOf("function");
   await new Promise<void>((resolve) => {
     const wait = () =>
-      resources.filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment").length === 2
+      resources.filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment").length === 3
         ? resolve()
         : setTimeout(wait, 10);
     wait();
@@ -79,10 +80,13 @@ describe("Pulumi program (mocks)", () => {
         "sqs-messaging:index:QueueAccess registrations",
         "aws:iam/policy:Policy registrations-producer",
         "aws:iam/policy:Policy registrations-consumer",
+        "aws:iam/policy:Policy registrations-operator",
         "aws:iam/role:Role registrations-producer-role",
         "aws:iam/role:Role registrations-consumer-role",
+        "aws:iam/role:Role registrations-operator-role",
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment registrations-producer-role-policy",
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment registrations-consumer-role-policy",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment registrations-operator-role-policy",
       ].sort(),
     );
   });
@@ -221,14 +225,56 @@ describe("Pulumi program (mocks)", () => {
     });
   });
 
-  it("has no wildcard in any Allow statement", () => {
+  it("grants the operator status and dead-letter list/redrive/purge, and nothing else", () => {
+    expect(JSON.parse(byName("registrations-operator").inputs.policy)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "ReadQueues",
+          Effect: "Allow",
+          Action: ["sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+          Resource: [queueArn, dlqArn],
+        },
+        { Sid: "RedriveToQueue", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [queueArn] },
+        {
+          Sid: "ManageDeadLetters",
+          Effect: "Allow",
+          Action: [
+            "sqs:CancelMessageMoveTask",
+            "sqs:ChangeMessageVisibility",
+            "sqs:DeleteMessage",
+            "sqs:ListMessageMoveTasks",
+            "sqs:PurgeQueue",
+            "sqs:ReceiveMessage",
+            "sqs:StartMessageMoveTask",
+          ],
+          Resource: [dlqArn],
+        },
+        {
+          Sid: "ReadQueueMetrics",
+          Effect: "Allow",
+          Action: ["cloudwatch:GetMetricData"],
+          Resource: "*",
+          Condition: { StringEquals: { "aws:RequestedRegion": "eu-west-1" } },
+        },
+      ],
+    });
+  });
+
+  it("has no wildcard in any Allow statement, but for the one action AWS scopes to no resource", () => {
     const documents = mine()
       .filter((r) => r.type === "aws:iam/policy:Policy" || r.type === "aws:iam/role:Role")
       .map((r) => JSON.parse(r.inputs.policy ?? r.inputs.assumeRolePolicy));
-    expect(documents).toHaveLength(4);
+    expect(documents).toHaveLength(6);
     for (const statement of documents.flatMap((d) => d.Statement)) {
       expect(statement.Effect).toBe("Allow");
       expect(JSON.stringify(statement.Action)).not.toContain("*");
+      // cloudwatch:GetMetricData has no resource-level permission: "*" is forced, held to a region.
+      if (JSON.stringify(statement.Action) === JSON.stringify(["cloudwatch:GetMetricData"])) {
+        expect(statement.Resource).toBe("*");
+        expect(Object.keys(statement.Condition?.StringEquals ?? {})).toEqual(["aws:RequestedRegion"]);
+        continue;
+      }
       expect(JSON.stringify(statement.Resource ?? "")).not.toContain("*");
       expect(JSON.stringify(statement.Principal ?? "")).not.toContain("*");
     }
@@ -271,6 +317,8 @@ describe("Pulumi program (mocks)", () => {
         "consumerPolicyArn",
         "producerRoleArn",
         "consumerRoleArn",
+        "operatorPolicyArn",
+        "operatorRoleArn",
       ].sort(),
     );
     expect(values.consumerPolicyArn).toBe(`arn:aws:iam::${ACCOUNT}:policy/registrations-consumer`);

@@ -106,14 +106,16 @@ describe("the production build, laid out as in the image", () => {
   }, 180_000);
   afterAll(() => sqs?.close());
 
-  it("holds production dependencies only, under 40 MB", async () => {
+  // 40 MB until issue 16's tracing: the OpenTelemetry SDK and OTLP/HTTP exporter (loaded only when
+  // OTEL_* ask) add ~16 MB, much of it sdk-logs/sdk-metrics that otlp-transformer depends on.
+  it("holds production dependencies only, under 48 MB", async () => {
     const modules = join(app, "node_modules");
     for (const devOnly of ["tsx", "typescript", "vitest", "@pulumi", "fauxqs", "@faker-js", "@biomejs"]) {
       expect(existsSync(join(modules, devOnly)), devOnly).toBe(false);
     }
     const megabytes = (await sizeOf(modules)) / 1024 / 1024;
     console.info(`runtime node_modules: ${megabytes.toFixed(1)} MB`);
-    expect(megabytes).toBeLessThan(40);
+    expect(megabytes).toBeLessThan(48);
   });
 
   it("prints its help; package.json's bin is that file, runnable by itself (#!/usr/bin/env node)", async () => {

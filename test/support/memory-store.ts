@@ -58,6 +58,14 @@ export class MemorySentEmailStore implements SentEmailStore {
     this.records.delete(claim.id);
   }
 
+  async forget(digest: string): Promise<number> {
+    let deleted = 0;
+    for (const [id, record] of this.records) {
+      if (record.digest === digest && this.records.delete(id)) deleted += 1;
+    }
+    return deleted;
+  }
+
   async close(): Promise<void> {}
 
   private fenced(claim: Claim): SentEmailRecord {

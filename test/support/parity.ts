@@ -48,6 +48,9 @@ export const TERRAFORM_NAMES: Record<string, string> = {
   "consumer-role": "consumer",
   "producer-role-policy": "producer",
   "consumer-role-policy": "consumer",
+  operator: "operator",
+  "operator-role": "operator",
+  "operator-role-policy": "operator",
 };
 
 /** Arguments one tool has and the other cannot: Pulumi auto-names, Terraform uses name_prefix. */
@@ -124,9 +127,15 @@ export async function pulumiModel(
     infra.access?.consumerPolicy,
     infra.access?.producerRole,
     infra.access?.consumerRole,
+    infra.access?.operatorPolicy,
+    infra.access?.operatorRole,
   );
   // Role attachments register once the role's name resolves; they are not exposed: count them.
-  const attachments = (infra.access?.producerRole ? 1 : 0) + (infra.access?.consumerRole ? 1 : 0);
+  const attachments = [
+    infra.access?.producerRole,
+    infra.access?.consumerRole,
+    infra.access?.operatorRole,
+  ].filter((role) => role !== undefined).length;
   const mine = () => resources.filter((r) => r.name.startsWith(`${name}-`));
   const deadline = Date.now() + 5_000;
   while (mine().filter((r) => r.name.endsWith("-role-policy")).length < attachments) {

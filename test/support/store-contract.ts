@@ -180,6 +180,21 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         if (r.outcome !== "claimed") expect(r).toEqual({ outcome: "in-progress", leaseUntil: lease });
     });
 
+    it("forgets every record of one digest, sent or sending, and no other", async () => {
+      const [a, b] = [await store(), await store()];
+      const person = randomUUID().replaceAll("-", "").padEnd(64, "0");
+      const [sent, sending, other] = [freshId(), freshId(), freshId()];
+      await a.markSent(claimed(await a.claim(sent, person)));
+      claimed(await a.claim(sending, person));
+      await a.markSent(claimed(await a.claim(other, DIGEST_B)));
+      expect(await b.forget(person)).toBe(2);
+      expect(await b.forget(person)).toBe(0);
+      // Gone: the ids are free again (a resend would email once more), the other person untouched.
+      claimed(await a.claim(sent, person));
+      claimed(await b.claim(sending, person));
+      expect(await b.claim(other, DIGEST_B)).toEqual({ outcome: "already-sent" });
+    });
+
     it("closes, and what it recorded stays for the next store", async () => {
       const a = await store();
       const id = freshId();

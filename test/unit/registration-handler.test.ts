@@ -32,6 +32,7 @@ function setup(options: { onClaim?: () => void } = {}) {
     },
     markSent: (claim) => sqlite.markSent(claim),
     release: (claim) => sqlite.release(claim),
+    forget: (digest) => sqlite.forget(digest),
     close: () => sqlite.close(),
   };
   const sent: string[] = [];

@@ -62,6 +62,12 @@ export interface SentEmailStore {
    * Throws StaleClaimError when the record is no longer this claim's.
    */
   release(claim: Claim): Promise<void>;
+  /**
+   * Erases every record bound to `digest` (one person's registrations: `npm run forget`), in any
+   * state; returns how many it deleted. An operator's tool, not the hot path: an implementation
+   * may scan (DynamoDB has no index on the digest).
+   */
+  forget(digest: string): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -52,6 +52,7 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  ScanCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
@@ -87,7 +88,7 @@ export interface CapacityUsage {
   /** Write units of failed conditional writes, which DynamoDB bills but does not report. */
   readonly estimatedWriteUnits: number;
   /** Requests sent, by operation (SDK retries not counted). */
-  readonly requests: Readonly<Record<"PutItem" | "GetItem" | "UpdateItem" | "DeleteItem", number>>;
+  readonly requests: Readonly<Record<"PutItem" | "GetItem" | "UpdateItem" | "DeleteItem" | "Scan", number>>;
 }
 
 export interface DynamoDbStoreOptions {
@@ -149,7 +150,7 @@ export class DynamoDbSentEmailStore implements SentEmailStore {
     writeUnits: 0,
     readUnits: 0,
     estimatedWriteUnits: 0,
-    requests: { PutItem: 0, GetItem: 0, UpdateItem: 0, DeleteItem: 0 },
+    requests: { PutItem: 0, GetItem: 0, UpdateItem: 0, DeleteItem: 0, Scan: 0 },
   };
 
   constructor(options: DynamoDbStoreOptions) {
@@ -259,6 +260,60 @@ export class DynamoDbSentEmailStore implements SentEmailStore {
         }),
       ),
     );
+  }
+
+  /**
+   * Erases one person's records: a Scan filtered on the digest (the table has no index on it, and
+   * the table's infrastructure is not this tool's to change), then a DeleteItem per match,
+   * conditional on the digest still being the same. A Scan reads, and bills, the whole table
+   * (about 1 read unit per 8 KB eventually consistent, filter or not): fine for an operator's
+   * erasure request, never for the hot path.
+   */
+  async forget(digest: string): Promise<number> {
+    const ids: string[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.send("Scan", "forget (scan)", () =>
+        this.client.send(
+          new ScanCommand({
+            TableName: this.tableName,
+            FilterExpression: "#digest = :digest",
+            ProjectionExpression: "#id",
+            ExpressionAttributeNames: { "#id": KEY_ATTRIBUTE, "#digest": "digest" },
+            ExpressionAttributeValues: { ":digest": { S: digest } },
+            ...(start ? { ExclusiveStartKey: start } : {}),
+            ReturnConsumedCapacity: "TOTAL",
+          }),
+        ),
+      );
+      this.count(page.ConsumedCapacity, "read");
+      for (const item of page.Items ?? []) if (item[KEY_ATTRIBUTE]?.S) ids.push(item[KEY_ATTRIBUTE].S);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    let deleted = 0;
+    for (const id of ids) {
+      try {
+        const output = await this.send("DeleteItem", "forget", () =>
+          this.client.send(
+            new DeleteItemCommand({
+              TableName: this.tableName,
+              Key: { [KEY_ATTRIBUTE]: { S: id } },
+              ConditionExpression: "#digest = :digest",
+              ExpressionAttributeNames: { "#digest": "digest" },
+              ExpressionAttributeValues: { ":digest": { S: digest } },
+              ReturnConsumedCapacity: "TOTAL",
+            }),
+          ),
+        );
+        this.count(output.ConsumedCapacity, "write");
+        deleted += 1;
+      } catch (error) {
+        // Taken over by another registration since the scan: not this person's any more.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        this.chargeFailedWrite(undefined);
+      }
+    }
+    return deleted;
   }
 
   async close(): Promise<void> {

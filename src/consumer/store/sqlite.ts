@@ -66,6 +66,7 @@ export class SqliteSentEmailStore implements SentEmailStore {
   private readonly readStatement;
   private readonly sentStatement;
   private readonly releaseStatement;
+  private readonly forgetStatement;
 
   constructor(path: string, options: SqliteStoreOptions) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -112,6 +113,8 @@ export class SqliteSentEmailStore implements SentEmailStore {
     this.releaseStatement = this.db.prepare(
       "DELETE FROM sent_email_records WHERE id = :id AND owner = :owner AND state = 'sending'",
     );
+    // No index on digest: a full scan, for an operator's erasure request only.
+    this.forgetStatement = this.db.prepare("DELETE FROM sent_email_records WHERE digest = ?");
   }
 
   async claim(id: string, digest: string): Promise<ClaimResult> {
@@ -149,6 +152,11 @@ export class SqliteSentEmailStore implements SentEmailStore {
       this.releaseStatement.run({ id: claim.id, owner: claim.owner }),
     );
     if (changes === 0) throw new StaleClaimError(claim.id);
+  }
+
+  async forget(digest: string): Promise<number> {
+    const { changes } = this.run("erase a person's records", () => this.forgetStatement.run(digest));
+    return Number(changes);
   }
 
   async close(): Promise<void> {

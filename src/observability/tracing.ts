@@ -1,0 +1,231 @@
+/**
+ * Tracing with OpenTelemetry's messaging semantic conventions. The runtime code depends on
+ * `@opentelemetry/api` only: with no SDK registered every tracer is a no-op and the default
+ * propagator injects nothing, so a message carries no extra attribute and a span costs a call.
+ * The SDK and the OTLP exporter are loaded (dynamic import) only when the standard OTEL_*
+ * variables ask for them (`startTracing`, called by the CLIs).
+ *
+ * - The producer: one `send <queue>` span (CLIENT) per batch request, and per message a `create
+ *   <queue>` span (PRODUCER) whose context travels in the message's attributes (W3C
+ *   `traceparent`/`tracestate`), linked from the send span.
+ * - The consumer: `receive`, `delete`, `change_visibility` batches as CLIENT spans, and one
+ *   `process <queue>` span (CONSUMER) per message, linked to the producer's create context.
+ *
+ * Attributes are ids, counts and queue names: never a body, a name or an address.
+ */
+
+import type { Message, MessageAttributeValue } from "@aws-sdk/client-sqs";
+import {
+  type Attributes,
+  type Context,
+  context,
+  type Link,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapGetter,
+  type TextMapSetter,
+  trace,
+} from "@opentelemetry/api";
+import { readEnvironment, type TracingSettings, tracingSettings } from "../config/env.js";
+import { type Logger, silentLogger } from "../log/logger.js";
+
+/**
+ * Semantic-convention names (incubating in @opentelemetry/semantic-conventions 1.45, copied as its
+ * README advises for incubating names; test/unit/tracing.test.ts compares them with the package).
+ */
+export const SEMCONV = {
+  system: "messaging.system",
+  systemAwsSqs: "aws_sqs",
+  operationName: "messaging.operation.name",
+  operationType: "messaging.operation.type",
+  destinationName: "messaging.destination.name",
+  messageId: "messaging.message.id",
+  batchMessageCount: "messaging.batch.message_count",
+} as const;
+
+/** SQS accepts at most 10 message attributes (SendMessage, "Message attributes"). */
+export const MAX_MESSAGE_ATTRIBUTES = 10;
+
+const tracer = trace.getTracer("sqs-messaging");
+
+/** The queue's name: the last segment of its URL (what semconv calls the destination). */
+function destinationOf(queueUrl: string): string {
+  return queueUrl.slice(queueUrl.lastIndexOf("/") + 1);
+}
+
+function messagingAttributes(
+  queueUrl: string,
+  operationName: string,
+  operationType: string,
+  extra: Attributes = {},
+): Attributes {
+  return {
+    [SEMCONV.system]: SEMCONV.systemAwsSqs,
+    [SEMCONV.operationName]: operationName,
+    [SEMCONV.operationType]: operationType,
+    [SEMCONV.destinationName]: destinationOf(queueUrl),
+    ...extra,
+  };
+}
+
+/** Runs `work` in `span`, records a thrown error's class (not its text: it may quote a body). */
+async function inSpan<T>(span: Span, work: () => Promise<T>): Promise<T> {
+  try {
+    return await context.with(trace.setSpan(context.active(), span), work);
+  } catch (error) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.name ?? "Error" });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** A batch request as a CLIENT span: receive, delete, change_visibility. */
+export function clientSpan<T>(
+  queueUrl: string,
+  operationName: "receive" | "delete" | "change_visibility",
+  batchSize: number,
+  work: () => Promise<T>,
+): Promise<T> {
+  const type = operationName === "receive" ? "receive" : "settle";
+  const span = tracer.startSpan(`${operationName} ${destinationOf(queueUrl)}`, {
+    kind: SpanKind.CLIENT,
+    attributes: messagingAttributes(queueUrl, operationName, type, {
+      [SEMCONV.batchMessageCount]: batchSize,
+    }),
+  });
+  return inSpan(span, work);
+}
+
+const setter: TextMapSetter<Record<string, MessageAttributeValue>> = {
+  set: (carrier, key, value) => {
+    carrier[key] = { DataType: "String", StringValue: value };
+  },
+};
+
+const getter: TextMapGetter<Record<string, MessageAttributeValue> | undefined> = {
+  keys: (carrier) => Object.keys(carrier ?? {}),
+  get: (carrier, key) => carrier?.[key]?.StringValue,
+};
+
+/**
+ * The trace attributes to add to a message that has `existing` attributes already: the context of
+ * a new `create` span (ended at once: creating is instant). None when no propagator is
+ * registered; none, with a debug line, when they would take the message past SQS's 10.
+ */
+export function createContextAttributes(
+  queueUrl: string,
+  existing: number,
+  logger: Logger = silentLogger,
+): { attributes: Record<string, MessageAttributeValue>; link?: Link } {
+  const span = tracer.startSpan(`create ${destinationOf(queueUrl)}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: messagingAttributes(queueUrl, "create", "create"),
+  });
+  span.end();
+  const carrier: Record<string, MessageAttributeValue> = {};
+  propagation.inject(trace.setSpan(context.active(), span), carrier, setter);
+  const keys = Object.keys(carrier);
+  if (keys.length === 0) return { attributes: {} };
+  if (existing + keys.length > MAX_MESSAGE_ATTRIBUTES) {
+    // tracestate is optional: keep traceparent alone if that fits.
+    if (carrier.tracestate && existing + keys.length - 1 <= MAX_MESSAGE_ATTRIBUTES) {
+      delete carrier.tracestate;
+    } else {
+      logger.debug(
+        { attributes: existing },
+        "message has no room for the trace context (SQS allows 10 attributes); not injected",
+      );
+      return { attributes: {}, link: { context: span.spanContext() } };
+    }
+  }
+  return { attributes: carrier, link: { context: span.spanContext() } };
+}
+
+/** What SQS counts of message attributes in a message's size: name, type and value, in bytes. */
+export function attributeBytes(attributes: Record<string, MessageAttributeValue>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(attributes)) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? "");
+    bytes += Buffer.byteLength(value.StringValue ?? "");
+  }
+  return bytes;
+}
+
+/** The producer's `send` span over one batch request, linked to each message's create context. */
+export function sendSpan<T>(
+  queueUrl: string,
+  links: readonly Link[],
+  batchSize: number,
+  work: () => Promise<T>,
+): Promise<T> {
+  const span = tracer.startSpan(`send ${destinationOf(queueUrl)}`, {
+    kind: SpanKind.CLIENT,
+    links: [...links],
+    attributes: messagingAttributes(queueUrl, "send", "send", { [SEMCONV.batchMessageCount]: batchSize }),
+  });
+  return inSpan(span, work);
+}
+
+/** The context a producer injected into `message`, or the root context when there is none. */
+export function extractCreateContext(message: Message): Context {
+  return propagation.extract(ROOT_CONTEXT, message.MessageAttributes, getter);
+}
+
+/** One message's `process` span (CONSUMER), linked to the producer's create context. */
+export function processSpan<T>(queueUrl: string, message: Message, work: () => Promise<T>): Promise<T> {
+  const created = trace.getSpanContext(extractCreateContext(message));
+  const span = tracer.startSpan(
+    `process ${destinationOf(queueUrl)}`,
+    {
+      kind: SpanKind.CONSUMER,
+      ...(created ? { links: [{ context: created }] } : {}),
+      attributes: messagingAttributes(queueUrl, "process", "process", {
+        ...(message.MessageId ? { [SEMCONV.messageId]: message.MessageId } : {}),
+      }),
+    },
+    ROOT_CONTEXT,
+  );
+  return inSpan(span, work);
+}
+
+/** A started SDK: flush and stop it before the process exits. */
+export interface Tracing {
+  shutdown(): Promise<void>;
+}
+
+const noTracing: Tracing = { shutdown: async () => {} };
+
+/**
+ * Starts the OpenTelemetry SDK with an OTLP/HTTP exporter when the environment asks for it
+ * (`OTEL_TRACES_EXPORTER=otlp`, or an OTLP endpoint with no exporter named), else nothing is
+ * loaded. The exporter reads the rest of OTEL_EXPORTER_OTLP_* itself.
+ */
+export async function startTracing(settings: TracingSettings): Promise<Tracing> {
+  if (!settings.enabled) return noTracing;
+  const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }] =
+    await Promise.all([
+      import("@opentelemetry/sdk-trace-node"),
+      import("@opentelemetry/exporter-trace-otlp-http"),
+      import("@opentelemetry/resources"),
+    ]);
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ "service.name": settings.serviceName }),
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
+  });
+  provider.register();
+  return { shutdown: () => provider.shutdown() };
+}
+
+/** Runs a CLI's main function with the SDK started (when the environment asks), then flushes it. */
+export async function withTracing<T>(serviceName: string, work: () => Promise<T>): Promise<T> {
+  const tracing = await startTracing(tracingSettings(readEnvironment(), serviceName));
+  try {
+    return await work();
+  } finally {
+    await tracing.shutdown();
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * `npm run forget` on the local stack: a person's registrations go through a real consumer (outbox
+ * files, journal, SQLite store), more of them wait in the queue and the dead-letter queue; the CLI
+ * is given only the address, and afterwards nothing of the person is left anywhere, while another
+ * person's messages, email and record are untouched.
+ */
+import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { outboxDir, sentStorePath } from "../../src/config/paths.js";
+import { Consumer } from "../../src/consumer/consumer.js";
+import { registrationHandler } from "../../src/consumer/registration-handler.js";
+import { SqliteSentEmailStore } from "../../src/consumer/store/sqlite.js";
+import { OutboxMailer } from "../../src/consumer/welcome-email.js";
+import { registrationDigest } from "../../src/contract/digest.js";
+import { writeOutputs } from "../../src/local/stack.js";
+import { cleanEnv, runCli } from "../support/cli.js";
+import { testDigestKey } from "../support/digest-key.js";
+import { receiveAll, startTestSqs, type TestSqs } from "../support/local-sqs.js";
+import { contractTiming } from "../support/store-contract.js";
+
+let sqs: TestSqs;
+let stateDir: string;
+
+beforeAll(async () => {
+  sqs = await startTestSqs();
+  stateDir = await mkdtemp(join(tmpdir(), "forget-state-"));
+  await writeOutputs(join(stateDir, "outputs.json"), sqs.stack.outputs);
+});
+afterAll(() => sqs.close());
+
+// A non-ASCII name: the outbox writes it as RFC 2047 encoded words, which forget must read back.
+const maria = { nome: "Maria Conceição", email: "maria.c@example.com", id: "reg_forget_maria_1" };
+const ana = { nome: "Ana Souza", email: "ana@example.com", id: "reg_forget_ana_1" };
+
+async function send(queueUrl: string, body: string) {
+  await sqs.client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+}
+
+describe("npm run forget", () => {
+  it("leaves no trace of the person in the queues, outbox, journal and store; others untouched", async () => {
+    await send(sqs.queueUrl, JSON.stringify(maria));
+    await send(sqs.queueUrl, JSON.stringify(ana));
+    const store = new SqliteSentEmailStore(sentStorePath(stateDir), contractTiming);
+    const consumer = new Consumer({
+      client: sqs.client,
+      queueUrl: sqs.queueUrl,
+      deadLetterQueueUrl: sqs.deadLetterQueueUrl,
+      handler: registrationHandler(new OutboxMailer({ outboxDir: outboxDir(stateDir) }), {
+        digestKey: testDigestKey,
+        store,
+      }),
+      concurrency: 1,
+      waitTimeSeconds: 0,
+      stopWhenEmpty: true,
+    });
+    await consumer.start();
+    expect(await consumer.finished).toMatchObject({ processed: 2, deadLettered: 0 });
+    await store.close();
+
+    // Still queued: a second registration of hers, and a poison message quoting her address.
+    await send(sqs.queueUrl, JSON.stringify({ ...maria, id: "reg_forget_maria_2" }));
+    await send(sqs.queueUrl, JSON.stringify({ ...ana, id: "reg_forget_ana_2" }));
+    await send(sqs.deadLetterQueueUrl, `not json, but from ${maria.email.toUpperCase()}`);
+    await send(sqs.deadLetterQueueUrl, JSON.stringify({ ...ana, id: "reg_forget_ana_3" }));
+
+    const env = cleanEnv({ REGISTRATION_DIGEST_KEY: "test-digest-key-0123456789abcdef0123456789" });
+    const result = await runCli(
+      "forget",
+      ["--email", "Maria.C@Example.com", "--state-dir", stateDir, "--wait-time", "0", "--json"],
+      { env },
+    );
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({
+      digests: 1,
+      storeRecords: 1,
+      outboxFiles: 1,
+      journalLines: 1,
+      queueMessages: 1,
+      deadLetterMessages: 1,
+      notRestored: 0,
+    });
+    expect(result.stdout.toLowerCase()).not.toContain("maria");
+
+    // The outbox and its journal: Ana's only.
+    const files = await readdir(outboxDir(stateDir));
+    expect(files.filter((f) => f.endsWith(".eml"))).toEqual([`${ana.id}.eml`]);
+    const journal = await readFile(join(outboxDir(stateDir), "sent.log"), "utf8");
+    expect(journal).toContain(ana.id);
+    expect(journal).not.toContain("maria");
+    // The store: her id is free (absent), Ana's is still sent.
+    const after = new SqliteSentEmailStore(sentStorePath(stateDir), contractTiming);
+    expect((await after.claim(maria.id, registrationDigest(maria, testDigestKey))).outcome).toBe("claimed");
+    expect(await after.claim(ana.id, registrationDigest(ana, testDigestKey))).toEqual({
+      outcome: "already-sent",
+    });
+    await after.close();
+    // The queues: Ana's messages, handed back; nothing of Maria.
+    const queued = await receiveAll(sqs.client, sqs.queueUrl);
+    const dead = await receiveAll(sqs.client, sqs.deadLetterQueueUrl);
+    expect(queued.map((m) => JSON.parse(m.Body ?? "").id)).toEqual(["reg_forget_ana_2"]);
+    expect(dead.map((m) => JSON.parse(m.Body ?? "").id)).toEqual(["reg_forget_ana_3"]);
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * Tracing through the emulator: an SDK with an in-memory exporter is registered in this worker;
+ * a registration is produced, goes through fauxqs, and is consumed. The consumer's process span
+ * links to the producer's create context carried in the message attributes.
+ */
+import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import {
+  ATTR_MESSAGING_BATCH_MESSAGE_COUNT,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+  MESSAGING_SYSTEM_VALUE_AWS_SQS,
+} from "@opentelemetry/semantic-conventions/incubating";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Consumer } from "../../src/consumer/consumer.js";
+import { toOutgoing } from "../../src/contract/registration.js";
+import { createContextAttributes, MAX_MESSAGE_ATTRIBUTES, SEMCONV } from "../../src/observability/tracing.js";
+import { Producer } from "../../src/producer/producer.js";
+import { testDigestKey } from "../support/digest-key.js";
+import { startTestSqs, type TestSqs } from "../support/local-sqs.js";
+
+const exporter = new InMemorySpanExporter();
+let provider: NodeTracerProvider;
+let sqs: TestSqs;
+
+beforeAll(async () => {
+  provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  provider.register();
+  sqs = await startTestSqs();
+});
+afterAll(async () => {
+  await sqs.close();
+  await provider.shutdown();
+  trace.disable();
+  propagation.disable();
+  context.disable();
+});
+
+describe("tracing (OpenTelemetry messaging conventions)", () => {
+  it("uses the semantic conventions' current names and the aws_sqs system value", () => {
+    expect(SEMCONV).toEqual({
+      system: ATTR_MESSAGING_SYSTEM,
+      systemAwsSqs: MESSAGING_SYSTEM_VALUE_AWS_SQS,
+      operationName: ATTR_MESSAGING_OPERATION_NAME,
+      operationType: ATTR_MESSAGING_OPERATION_TYPE,
+      destinationName: ATTR_MESSAGING_DESTINATION_NAME,
+      messageId: ATTR_MESSAGING_MESSAGE_ID,
+      batchMessageCount: ATTR_MESSAGING_BATCH_MESSAGE_COUNT,
+    });
+    expect(SEMCONV.systemAwsSqs).toBe("aws_sqs");
+  });
+
+  it("links the consumer's process span to the producer's create context, through the queue", async () => {
+    exporter.reset();
+    const registration = toOutgoing(
+      { nome: "Maria Silva", email: "maria@example.com" },
+      () => new Date(),
+      testDigestKey,
+    );
+    const report = await new Producer({ client: sqs.client, queueUrl: sqs.queueUrl }).send([registration]);
+    expect(report.sent).toBe(1);
+
+    const seen: Record<string, unknown>[] = [];
+    const consumer = new Consumer({
+      client: sqs.client,
+      queueUrl: sqs.queueUrl,
+      deadLetterQueueUrl: sqs.deadLetterQueueUrl,
+      handler: async (message) => {
+        seen.push({ ...message.MessageAttributes });
+      },
+      concurrency: 1,
+      waitTimeSeconds: 0,
+      stopWhenEmpty: true,
+    });
+    await consumer.start();
+    expect(await consumer.finished).toMatchObject({ processed: 1 });
+    expect(Object.keys(seen[0] ?? {})).toContain("traceparent");
+
+    const spans = exporter.getFinishedSpans();
+    const named = (prefix: string) => spans.filter((s) => s.name.startsWith(`${prefix} `));
+    const [create] = named("create");
+    const [send] = named("send");
+    const [process] = named("process");
+    expect(create?.kind).toBe(SpanKind.PRODUCER);
+    expect(send?.kind).toBe(SpanKind.CLIENT);
+    expect(send?.links.map((l) => l.context.spanId)).toEqual([create?.spanContext().spanId]);
+    expect(send?.attributes[SEMCONV.batchMessageCount]).toBe(1);
+
+    expect(process?.kind).toBe(SpanKind.CONSUMER);
+    expect(process?.links).toHaveLength(1);
+    expect(process?.links[0]?.context.traceId).toBe(create?.spanContext().traceId);
+    expect(process?.links[0]?.context.spanId).toBe(create?.spanContext().spanId);
+    expect(process?.attributes).toMatchObject({
+      "messaging.system": "aws_sqs",
+      "messaging.operation.name": "process",
+      "messaging.operation.type": "process",
+      "messaging.destination.name": sqs.queueUrl.split("/").at(-1),
+      "messaging.message.id": expect.any(String),
+    });
+    expect(named("receive").length).toBeGreaterThan(0);
+    expect(named("receive")[0]?.kind).toBe(SpanKind.CLIENT);
+    expect(named("delete")[0]?.attributes).toMatchObject({
+      "messaging.operation.type": "settle",
+      "messaging.batch.message_count": 1,
+    });
+    // No personal data on any span.
+    const everything = JSON.stringify(spans.map((s) => ({ name: s.name, attributes: s.attributes })));
+    expect(everything).not.toMatch(/maria|silva/i);
+  });
+
+  it("injects nothing into a message that already has SQS's 10 attributes", () => {
+    expect(createContextAttributes(sqs.queueUrl, MAX_MESSAGE_ATTRIBUTES).attributes).toEqual({});
+    expect(Object.keys(createContextAttributes(sqs.queueUrl, MAX_MESSAGE_ATTRIBUTES - 1).attributes)).toEqual(
+      ["traceparent"],
+    );
+  });
+});
