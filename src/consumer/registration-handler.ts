@@ -20,7 +20,7 @@ import { type Logger, silentLogger } from "../log/logger.js";
 import type { HandlerContext, MessageHandler } from "./consumer.js";
 import { NotSentError, PoisonMessageError, RetryAfterError } from "./errors.js";
 import { type Claim, type SentEmailStore, StaleClaimError } from "./store/contract.js";
-import type { WelcomeSender } from "./welcome-email.js";
+import type { WelcomeSender } from "./mail/mailer.js";
 
 /** The claim ran out (or the consumer is stopping) before the send could start: nothing was sent. */
 export class ClaimLapsedError extends Error {
