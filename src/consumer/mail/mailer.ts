@@ -75,11 +75,7 @@ export function welcomeMessage(registration: Registration, id: string, from: str
 }
 
 /** Rejects once `ms` have passed (or never, for a non-positive ms); the timer never holds the process. */
-export async function withTimeout<T>(
-  ms: number,
-  work: Promise<T>,
-  onTimeout: () => Error,
-): Promise<T> {
+export async function withTimeout<T>(ms: number, work: Promise<T>, onTimeout: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(onTimeout()), ms);
