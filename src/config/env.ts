@@ -9,6 +9,9 @@ import { ConfigurationError } from "../errors.js";
 import { logLevels } from "../log/logger.js";
 import { queueSources } from "../stack/resolve.js";
 
+/** How welcome emails leave (src/consumer/mail/). */
+export const mailerKinds = ["outbox", "smtp", "ses"] as const;
+
 const port = z.coerce.number().int().min(0).max(65_535);
 const positive = z.coerce.number().int().min(1);
 
@@ -28,10 +31,16 @@ const envSchema = z.object({
     .string()
     .min(MIN_DIGEST_KEY_LENGTH, `at least ${MIN_DIGEST_KEY_LENGTH} characters`)
     .optional(),
+  MAILER: z.enum(mailerKinds).optional(),
+  SMTP_URL: z.string().min(1).optional(),
+  SES_CONFIGURATION_SET: z.string().min(1).optional(),
+  MAIL_FROM: z.string().min(3).optional(),
+  MAIL_SEND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).optional(),
+  MAIL_RATE_PER_SECOND: z.coerce.number().positive().finite().optional(),
 });
 
 /** Never echoed in an error message. */
-const secrets: ReadonlySet<string> = new Set(["REGISTRATION_DIGEST_KEY"]);
+const secrets: ReadonlySet<string> = new Set(["REGISTRATION_DIGEST_KEY", "SMTP_URL"]);
 
 export type Environment = z.infer<typeof envSchema>;
 
@@ -50,6 +59,15 @@ export const environmentHelp: Record<keyof Environment, string> = {
   HEALTH_HOST: "address the health port listens on; 127.0.0.1 by default (--health-host)",
   REGISTRATION_DIGEST_KEY:
     "secret keying registration digests and default ids, e.g. `openssl rand -hex 32`; the same on every producer and consumer of a queue (default: generated once in <state-dir>/digest.key)",
+  MAILER: "how welcome emails leave: outbox | smtp | ses (--mailer)",
+  SMTP_URL:
+    "smtp://user:password@host:587 (STARTTLS) or smtps://…:465; plain only to loopback; a secret, never shown (--smtp-url)",
+  SES_CONFIGURATION_SET: "SES configuration set whose events feed the bounce queue (--ses-configuration-set)",
+  MAIL_FROM: 'sender of the welcome emails, e.g. "Cadastro <no-reply@example.com>" (--mail-from)',
+  MAIL_SEND_TIMEOUT_MS:
+    "longest one send may take, 100–120000 ms; the claim lease outlasts it (--send-timeout)",
+  MAIL_RATE_PER_SECOND:
+    "emails a second this consumer sends at most: account quota ÷ maximum tasks (--mail-rate)",
 };
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {

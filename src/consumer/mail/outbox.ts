@@ -11,7 +11,7 @@ import nodemailer from "nodemailer";
 import { maskEmail, REGISTRATION_ID_PATTERN, type Registration } from "../../contract/registration.js";
 import { type Logger, silentLogger } from "../../log/logger.js";
 import { EnvironmentFaultError, NotSentError } from "../errors.js";
-import { DEFAULT_MAIL_FROM, DEFAULT_SEND_TIMEOUT_MS, type Mailer, welcomeMessage } from "./mailer.js";
+import { DEFAULT_MAIL_FROM, type Mailer, welcomeMessage } from "./mailer.js";
 
 /** The outbox's journal: one `<id>\t<time>` line per email written. */
 export const JOURNAL = "sent.log";
@@ -65,7 +65,10 @@ export interface OutboxOptions {
   readonly logger?: Logger;
   /** Simulated mail-server latency per email, in ms (demos and fault tests). Default 0. */
   readonly latencyMs?: number;
-  /** Bounds the claim lease like any transport's; a file write is not cut off by it. */
+  /**
+   * Added to the claim lease like any transport's timeout. Default 0: a local file write has no
+   * server to wait for (and short test leases stay usable); not enforced on the write itself.
+   */
   readonly sendTimeoutMs?: number;
   /** Default: node:fs/promises. */
   readonly fileSystem?: OutboxFileSystem;
@@ -93,7 +96,7 @@ export class OutboxMailer implements Mailer {
     this.from = options.from ?? DEFAULT_MAIL_FROM;
     this.logger = options.logger ?? silentLogger;
     this.latencyMs = options.latencyMs ?? 0;
-    this.sendTimeoutMs = options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
+    this.sendTimeoutMs = options.sendTimeoutMs ?? 0;
   }
 
   async send(registration: Registration, id: string, options: { signal?: AbortSignal } = {}): Promise<void> {
