@@ -35,7 +35,8 @@ export const DEFAULT_SES_RATE_PER_SECOND = perTaskRate(
 
 /**
  * A mailer whose `reserve` waits for a token: the bucket holds one (no burst), so two sends of a
- * task are at least 1/rate apart and no one-second window sees more than `rate` of them.
+ * task are at least 1/rate apart: a one-second window sees at most ⌈rate⌉ of them, and a longer
+ * window of T seconds at most rate × T + 1.
  */
 export class RateLimitedMailer implements Mailer {
   readonly kind;
