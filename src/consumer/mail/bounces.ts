@@ -18,17 +18,10 @@ import type { SuppressionList, SuppressionReason } from "./suppression.js";
 
 const recipients = z.array(z.object({ emailAddress: z.string().min(3) })).min(1);
 
-const sesEvent = z.union([
-  z.looseObject({
-    kind: z.literal("Bounce"),
-    bounce: z.looseObject({ bounceType: z.string(), bouncedRecipients: recipients }),
-  }),
-  z.looseObject({
-    kind: z.literal("Complaint"),
-    complaint: z.looseObject({ complainedRecipients: recipients }),
-  }),
-  z.looseObject({ kind: z.string() }),
-]);
+const bounceEvent = z.looseObject({
+  bounce: z.looseObject({ bounceType: z.string(), bouncedRecipients: recipients }),
+});
+const complaintEvent = z.looseObject({ complaint: z.looseObject({ complainedRecipients: recipients }) });
 
 const snsEnvelope = z.looseObject({ Type: z.literal("Notification"), Message: z.string() });
 
@@ -60,28 +53,26 @@ export function suppressionsIn(body: string): { reason: SuppressionReason; addre
   if (envelope.success) event = parseJson(envelope.data.Message, "SNS notification's Message");
   const raw = event as Record<string, unknown> | null;
   const kind = raw && typeof raw === "object" ? (raw.eventType ?? raw.notificationType) : undefined;
-  const parsed = sesEvent.safeParse({ ...(raw ?? {}), kind });
-  if (!parsed.success || typeof kind !== "string") {
-    throw new PoisonMessageError(
+  const wrongShape = () =>
+    new PoisonMessageError(
       "wrong-shape",
       "bounce-queue message is not an SES event (no eventType or notificationType, or its recipients are missing)",
     );
+  if (typeof kind !== "string") throw wrongShape();
+  if (kind === "Bounce") {
+    const parsed = bounceEvent.safeParse(raw);
+    if (!parsed.success) throw wrongShape();
+    const { bounceType, bouncedRecipients } = parsed.data.bounce;
+    // A transient bounce (mailbox full, greylisting) is SES's to retry; only a permanent one suppresses.
+    if (bounceType !== "Permanent") return undefined;
+    return { reason: "bounce", addresses: bouncedRecipients.map((r) => bareAddress(r.emailAddress)) };
   }
-  const data = parsed.data as {
-    kind: string;
-    bounce?: { bounceType: string; bouncedRecipients: { emailAddress: string }[] };
-    complaint?: { complainedRecipients: { emailAddress: string }[] };
-  };
-  if (data.kind === "Bounce" && data.bounce?.bounceType === "Permanent") {
-    return {
-      reason: "bounce",
-      addresses: data.bounce.bouncedRecipients.map((r) => bareAddress(r.emailAddress)),
-    };
-  }
-  if (data.kind === "Complaint" && data.complaint) {
+  if (kind === "Complaint") {
+    const parsed = complaintEvent.safeParse(raw);
+    if (!parsed.success) throw wrongShape();
     return {
       reason: "complaint",
-      addresses: data.complaint.complainedRecipients.map((r) => bareAddress(r.emailAddress)),
+      addresses: parsed.data.complaint.complainedRecipients.map((r) => bareAddress(r.emailAddress)),
     };
   }
   return undefined;
