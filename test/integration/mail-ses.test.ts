@@ -69,15 +69,16 @@ describe("SES transport against a local SES stub", () => {
     await mailer.send(ana, "reg_1");
     expect(seen).toHaveLength(1);
     const [request] = seen;
-    expect(request?.method).toBe("POST");
-    expect(request?.path).toBe("/v2/email/outbound-emails");
-    expect(request?.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=test\/\d{8}\/us-east-1\/ses\//);
-    expect(request?.body).toMatchObject({
+    if (!request) throw new Error("no request");
+    expect(request.method).toBe("POST");
+    expect(request.path).toBe("/v2/email/outbound-emails");
+    expect(request.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=test\/\d{8}\/us-east-1\/ses\//);
+    expect(request.body).toMatchObject({
       ConfigurationSetName: "welcome-events",
       Destination: { ToAddresses: ["ana@example.com"] },
       FromEmailAddress: expect.stringContaining("no-reply@example.com"),
     });
-    const raw = Buffer.from((request?.body.Content as { Raw: { Data: string } }).Raw.Data, "base64").toString(
+    const raw = Buffer.from((request.body.Content as { Raw: { Data: string } }).Raw.Data, "base64").toString(
       "utf8",
     );
     expect(raw).toMatch(/^Message-ID: <reg_1@welcome\.local>/m);

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Mailer } from "../../src/consumer/mail/mailer.js";
 import { MAIL_SENDING, perTaskRate, RateLimitedMailer } from "../../src/consumer/mail/rate.js";
 import type { Clock } from "../../src/ops/clock.js";
+import { busiestWindow } from "../support/windows.js";
 
 /** A discrete-event clock: sleeps wake in time order, each at its own instant. */
 function eventClock(): Clock & { runUntil(done: Promise<unknown>): Promise<void> } {
@@ -30,17 +31,6 @@ function eventClock(): Clock & { runUntil(done: Promise<unknown>): Promise<void>
 }
 
 const inner: Mailer = { kind: "smtp", sendTimeoutMs: 1_000, send: async () => {}, close: () => {} };
-
-/** The most events inside any window of `windowMs` (half-open: [t, t + windowMs)). */
-export function busiestWindow(times: readonly number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let start = 0, end = 0; start < sorted.length; start++) {
-    while (end < sorted.length && (sorted[end] as number) < (sorted[start] as number) + windowMs) end++;
-    most = Math.max(most, end - start);
-  }
-  return most;
-}
 
 describe("the send rate", () => {
   it("is the account quota ÷ the maximum tasks", () => {
