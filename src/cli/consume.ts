@@ -36,7 +36,7 @@ interface ConsumeFlags extends QueueFlags {
   outbox?: string;
   mailer: (typeof mailerKinds)[number];
   smtpUrl?: string;
-  sesConfigurationSet?: string;
+  sesConfigSet?: string;
   mailFrom?: string;
   sendTimeout?: number;
   mailRate?: number;
@@ -91,10 +91,9 @@ async function main(argv: readonly string[]): Promise<number> {
         ).default(env.SMTP_URL, "from SMTP_URL"),
       )
       .addOption(
-        new Option(
-          "--ses-configuration-set <name>",
-          "SES configuration set [env SES_CONFIGURATION_SET]",
-        ).default(env.SES_CONFIGURATION_SET),
+        new Option("--ses-config-set <name>", "SES configuration set [env SES_CONFIGURATION_SET]").default(
+          env.SES_CONFIGURATION_SET,
+        ),
       )
       .addOption(new Option("--mail-from <address>", "sender [env MAIL_FROM]").default(env.MAIL_FROM))
       .addOption(
@@ -151,7 +150,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const mailer = createMailer({
     kind: flags.mailer,
     smtpUrl: flags.smtpUrl,
-    sesConfigurationSet: flags.sesConfigurationSet,
+    sesConfigurationSet: flags.sesConfigSet,
     from: flags.mailFrom,
     sendTimeoutMs: flags.sendTimeout,
     ratePerSecond: flags.mailRate,

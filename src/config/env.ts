@@ -62,7 +62,7 @@ export const environmentHelp: Record<keyof Environment, string> = {
   MAILER: "how welcome emails leave: outbox | smtp | ses (--mailer)",
   SMTP_URL:
     "smtp://user:password@host:587 (STARTTLS) or smtps://…:465; plain only to loopback; a secret, never shown (--smtp-url)",
-  SES_CONFIGURATION_SET: "SES configuration set whose events feed the bounce queue (--ses-configuration-set)",
+  SES_CONFIGURATION_SET: "SES configuration set whose events feed the bounce queue (--ses-config-set)",
   MAIL_FROM: 'sender of the welcome emails, e.g. "Cadastro <no-reply@example.com>" (--mail-from)',
   MAIL_SEND_TIMEOUT_MS:
     "longest one send may take, 100–120000 ms; the claim lease outlasts it (--send-timeout)",
