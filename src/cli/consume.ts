@@ -10,9 +10,9 @@ import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
 import { outboxDir, sentStorePath } from "../config/paths.js";
 import { Consumer, type ConsumerStats } from "../consumer/consumer.js";
+import { createMailer, mailerKinds } from "../consumer/mail/index.js";
 import { type RegistrationCounts, registrationHandler } from "../consumer/registration-handler.js";
 import { SqliteSentEmailStore } from "../consumer/store/sqlite.js";
-import { OutboxMailer } from "../consumer/welcome-email.js";
 import { type HealthServer, startHealthServer } from "../observability/health-server.js";
 import { consumerMetrics } from "../observability/metrics.js";
 import { withTracing } from "../observability/tracing.js";
@@ -23,6 +23,7 @@ import {
   connect,
   loggerFor,
   oneLineUsageErrors,
+  positiveNumber,
   printSummary,
   type QueueFlags,
   runCli,
@@ -36,6 +37,12 @@ interface ConsumeFlags extends QueueFlags {
   concurrency: number;
   waitTime?: number;
   outbox?: string;
+  mailer: (typeof mailerKinds)[number];
+  smtpUrl?: string;
+  sesConfigSet?: string;
+  mailFrom?: string;
+  sendTimeout?: number;
+  mailRate?: number;
   sentStore?: string;
   sendLatency: number;
   healthPort?: number;
@@ -66,6 +73,36 @@ async function main(argv: readonly string[]): Promise<number> {
         "--wait-time <seconds>",
         "long-poll wait, 0–20 (default 20; 1 with --until-empty)",
         wholeNumber("--wait-time", 0),
+      )
+      .addOption(
+        new Option("--mailer <transport>", "how welcome emails leave [env MAILER]")
+          .choices(mailerKinds)
+          .default(env.MAILER ?? "outbox"),
+      )
+      .addOption(
+        new Option(
+          "--smtp-url <url>",
+          "smtp://user:password@host:587 (STARTTLS; plain only to loopback) or smtps://…:465 [env SMTP_URL]",
+        ).default(env.SMTP_URL, "from SMTP_URL"),
+      )
+      .addOption(
+        new Option("--ses-config-set <name>", "SES configuration set [env SES_CONFIGURATION_SET]").default(
+          env.SES_CONFIGURATION_SET,
+        ),
+      )
+      .addOption(new Option("--mail-from <address>", "sender [env MAIL_FROM]").default(env.MAIL_FROM))
+      .addOption(
+        new Option("--send-timeout <ms>", "longest one send may take [env MAIL_SEND_TIMEOUT_MS]")
+          .argParser(wholeNumber("--send-timeout", 100))
+          .default(env.MAIL_SEND_TIMEOUT_MS),
+      )
+      .addOption(
+        new Option(
+          "--mail-rate <per-second>",
+          "emails a second at most (account quota ÷ maximum tasks; default 3.5 with ses) [env MAIL_RATE_PER_SECOND]",
+        )
+          .argParser(positiveNumber("--mail-rate"))
+          .default(env.MAIL_RATE_PER_SECOND),
       )
       .option("--outbox <dir>", "folder for the welcome emails (default: <state-dir>/outbox)")
       .option(
@@ -105,6 +142,18 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const { location, client, counts } = await connect(flags);
   const outbox = flags.outbox ?? outboxDir(flags.stateDir);
+  const mailer = createMailer({
+    kind: flags.mailer,
+    smtpUrl: flags.smtpUrl,
+    sesConfigurationSet: flags.sesConfigSet,
+    from: flags.mailFrom,
+    sendTimeoutMs: flags.sendTimeout,
+    ratePerSecond: flags.mailRate,
+    outboxDir: outbox,
+    outboxLatencyMs: flags.sendLatency,
+    queue: location,
+    logger,
+  });
   const { Attributes = {} } = await explained(
     () =>
       client.send(
@@ -116,7 +165,11 @@ async function main(argv: readonly string[]): Promise<number> {
   );
   const visibilityTimeoutSeconds = Number(Attributes.VisibilityTimeout ?? 30);
   // A claim must lapse before a killed consumer's message is delivered again (visibility timeout).
-  const leaseMs = Math.min(30_000, Math.max(1_000, (visibilityTimeoutSeconds * 1000) / 2));
+  // And it must outlast a send: the handler starts none that could end after the lease.
+  const leaseMs = Math.max(
+    Math.min(30_000, Math.max(1_000, (visibilityTimeoutSeconds * 1000) / 2)),
+    mailer.sendTimeoutMs > 0 ? mailer.sendTimeoutMs + 2_000 : 0,
+  );
   const store = new SqliteSentEmailStore(flags.sentStore ?? sentStorePath(flags.stateDir), {
     leaseMs,
     retentionMs: RECORD_RETENTION_MS,
@@ -127,15 +180,12 @@ async function main(argv: readonly string[]): Promise<number> {
     client,
     queueUrl: location.queueUrl,
     deadLetterQueueUrl: location.deadLetterQueueUrl,
-    handler: registrationHandler(
-      new OutboxMailer({ outboxDir: outbox, logger, latencyMs: flags.sendLatency }),
-      {
-        digestKey,
-        store,
-        counts: emails,
-        logger,
-      },
-    ),
+    handler: registrationHandler(mailer, {
+      digestKey,
+      store,
+      counts: emails,
+      logger,
+    }),
     visibilityTimeoutSeconds,
     concurrency: flags.concurrency,
     // With --until-empty a short poll ends the run soon after the queue drains.
@@ -178,6 +228,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } finally {
     await health?.close();
     client.destroy();
+    mailer.close();
     await store.close();
   }
   const summary = {

@@ -129,6 +129,17 @@ export function wholeNumber(flag: string, min = 1, max = Number.POSITIVE_INFINIT
   };
 }
 
+/** Parses a number > 0 (fractions allowed) for commander, with a message that names the flag. */
+export function positiveNumber(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) {
+      throw new InvalidArgumentError(`${flag} must be a number > 0 (e.g. 3.5).`);
+    }
+    return n;
+  };
+}
+
 /**
  * Runs a CLI's main function and turns its outcome into an exit code (README, "Exit codes"):
  * a user error is one line, recognised by class and code wherever it was thrown; only a bug

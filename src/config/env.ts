@@ -15,6 +15,9 @@ import { logLevels } from "../log/logger.js";
 export const queueSources = ["local", "pulumi", "terraform"] as const;
 export type QueueSource = (typeof queueSources)[number];
 
+/** How welcome emails leave (src/consumer/mail/). */
+export const mailerKinds = ["outbox", "smtp", "ses"] as const;
+
 const port = z.coerce.number().int().min(0).max(65_535);
 const positive = z.coerce.number().int().min(1);
 
@@ -40,10 +43,16 @@ const envSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  MAILER: z.enum(mailerKinds).optional(),
+  SMTP_URL: z.string().min(1).optional(),
+  SES_CONFIGURATION_SET: z.string().min(1).optional(),
+  MAIL_FROM: z.string().min(3).optional(),
+  MAIL_SEND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).optional(),
+  MAIL_RATE_PER_SECOND: z.coerce.number().positive().finite().optional(),
 });
 
 /** Never echoed in an error message. */
-const secrets: ReadonlySet<string> = new Set(["REGISTRATION_DIGEST_KEY"]);
+const secrets: ReadonlySet<string> = new Set(["REGISTRATION_DIGEST_KEY", "SMTP_URL"]);
 
 export type Environment = z.infer<typeof envSchema>;
 
@@ -68,6 +77,15 @@ export const environmentHelp: Record<keyof Environment, string> = {
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT:
     "OTLP traces URL, e.g. http://127.0.0.1:4318/v1/traces; turns tracing on",
   OTEL_SERVICE_NAME: "service name on the spans (default: the command, e.g. sqs-messaging-consumer)",
+  MAILER: "how welcome emails leave: outbox | smtp | ses (--mailer)",
+  SMTP_URL:
+    "smtp://user:password@host:587 (STARTTLS) or smtps://…:465; plain only to loopback; a secret, never shown (--smtp-url)",
+  SES_CONFIGURATION_SET: "SES configuration set whose events feed the bounce queue (--ses-config-set)",
+  MAIL_FROM: 'sender of the welcome emails, e.g. "Cadastro <no-reply@example.com>" (--mail-from)',
+  MAIL_SEND_TIMEOUT_MS:
+    "longest one send may take, 100–120000 ms; the claim lease outlasts it (--send-timeout)",
+  MAIL_RATE_PER_SECOND:
+    "emails a second this consumer sends at most: account quota ÷ maximum tasks (--mail-rate)",
 };
 
 /** Whether (and as what) to start the tracing SDK, from OpenTelemetry's standard variables. */

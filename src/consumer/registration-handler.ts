@@ -8,7 +8,7 @@
  * (dead-lettered as `id-conflict`), never a duplicate.
  */
 import type { Message } from "@aws-sdk/client-sqs";
-import { type DigestKey, registrationDigest } from "../contract/digest.js";
+import { addressDigest, type DigestKey, registrationDigest } from "../contract/digest.js";
 import {
   NotJsonError,
   parseRegistration,
@@ -19,8 +19,9 @@ import {
 import { type Logger, silentLogger } from "../log/logger.js";
 import type { HandlerContext, MessageHandler } from "./consumer.js";
 import { NotSentError, PoisonMessageError, RetryAfterError } from "./errors.js";
+import type { WelcomeSender } from "./mail/mailer.js";
+import type { SuppressionList } from "./mail/suppression.js";
 import { type Claim, type SentEmailStore, StaleClaimError } from "./store/contract.js";
-import type { WelcomeSender } from "./welcome-email.js";
 
 /** The claim ran out (or the consumer is stopping) before the send could start: nothing was sent. */
 export class ClaimLapsedError extends Error {
@@ -37,6 +38,8 @@ export interface RegistrationCounts {
   duplicates: number;
   /** Known ids with another registration's content: dead-lettered as `id-conflict`. */
   conflicts: number;
+  /** Addresses on the suppression list (hard bounce, complaint): nothing sent, message deleted. */
+  suppressed?: number;
 }
 
 export interface RegistrationHandlerOptions {
@@ -44,6 +47,8 @@ export interface RegistrationHandlerOptions {
   readonly digestKey: DigestKey;
   /** Without one every delivery sends (tests, one-shot tools). */
   readonly store?: SentEmailStore | undefined;
+  /** Addresses never to mail again (hard bounces, complaints). */
+  readonly suppression?: SuppressionList | undefined;
   readonly counts?: RegistrationCounts;
   readonly logger?: Logger;
   /** Epoch ms; the store's clock. */
@@ -65,7 +70,7 @@ export function registrationHandler(
   sender: WelcomeSender,
   options: RegistrationHandlerOptions,
 ): MessageHandler {
-  const { digestKey, store } = options;
+  const { digestKey, store, suppression } = options;
   const counts = options.counts ?? { sent: 0, duplicates: 0, conflicts: 0 };
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
@@ -82,6 +87,13 @@ export function registrationHandler(
   return async (message: Message, context: HandlerContext) => {
     const registration = parse(message);
     const id = processingIdOf(registration, digestKey);
+    if (await suppression?.isSuppressed(addressDigest(registration.email, digestKey))) {
+      counts.suppressed = (counts.suppressed ?? 0) + 1;
+      logger.info({ registrationId: id }, "address suppressed (bounced or complained): no welcome email");
+      return;
+    }
+    // The send rate's token before the claim: a wait for it cannot eat into the claim's lease.
+    await sender.reserve?.(context.signal);
     if (!store) {
       await sender.send(registration, id).catch((error: unknown) => {
         throw error instanceof NotSentError ? error.cause : error;
@@ -115,8 +127,9 @@ export function registrationHandler(
     }
     const { claim } = result;
     // Right before sending: a claim that ran out (a long pause since the claim) may have been taken
-    // over, and a stopping consumer starts no send.
-    if (now() >= claim.leaseUntil || context.signal.aborted) {
+    // over, and a stopping consumer starts no send. The send must end inside the lease, so the
+    // transport's timeout counts too.
+    if (now() + (sender.sendTimeoutMs ?? 0) >= claim.leaseUntil || context.signal.aborted) {
       await giveBack(claim);
       throw new ClaimLapsedError(id);
     }

@@ -73,3 +73,12 @@ export function registrationDigest(registration: { nome: string; email: string }
 export function registrationIdFor(registration: { nome: string; email: string }, key: DigestKey): string {
   return `reg_${key.hmac(["registration-id/v1", ...normaliseForDigest(registration)]).slice(0, 32)}`;
 }
+
+/**
+ * The digest of an address alone (64 hex characters): the suppression list's key, so that a
+ * bounced or complaining address is recognised in any registration without the list holding the
+ * address. Normalised as the registration digest normalises it.
+ */
+export function addressDigest(email: string, key: DigestKey): string {
+  return key.hmac(["address-digest/v1", normaliseForDigest({ nome: "", email })[1]]);
+}

@@ -25,16 +25,20 @@ export class TokenBucket {
     this.last = clock.now();
   }
 
-  /** Waits until `n` tokens (1 ≤ n ≤ capacity) are available and takes them. */
-  async take(n: number): Promise<void> {
+  /**
+   * Waits until `n` tokens (1 ≤ n ≤ capacity) are available and takes them; an aborted `signal`
+   * ends the wait (rejecting with its reason) and takes nothing.
+   */
+  async take(n: number, signal?: AbortSignal): Promise<void> {
     if (n < 1 || n > this.capacity) throw new RangeError(`take(${n}): must be 1–${this.capacity}`);
     for (;;) {
+      signal?.throwIfAborted();
       this.refill();
       if (this.tokens >= n) {
         this.tokens -= n;
         return;
       }
-      await this.clock.sleep(Math.ceil(((n - this.tokens) / this.ratePerSecond) * 1000));
+      await this.clock.sleep(Math.ceil(((n - this.tokens) / this.ratePerSecond) * 1000), signal);
     }
   }
 

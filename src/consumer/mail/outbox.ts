@@ -1,0 +1,176 @@
+/**
+ * The welcome email. Composed by nodemailer, as a real mail sender would; by default it is not
+ * sent but written as an RFC 822 `.eml` file into an outbox folder, so that a run is tangible
+ * (open the file in any mail client) without an SMTP server.
+ */
+import { randomBytes } from "node:crypto";
+import * as fsPromises from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import nodemailer from "nodemailer";
+import { maskEmail, REGISTRATION_ID_PATTERN, type Registration } from "../../contract/registration.js";
+import { type Logger, silentLogger } from "../../log/logger.js";
+import { EnvironmentFaultError, NotSentError } from "../errors.js";
+import { DEFAULT_MAIL_FROM, type Mailer, welcomeMessage } from "./mailer.js";
+
+/** The outbox's journal: one `<id>\t<time>` line per email written. */
+export const JOURNAL = "sent.log";
+
+/** The file operations the outbox uses: injectable, so tests can make the disk fail. */
+export type OutboxFileSystem = Pick<
+  typeof fsPromises,
+  "access" | "appendFile" | "mkdir" | "rename" | "rm" | "writeFile"
+>;
+
+/** An outbox file name that is not a plain name inside the outbox: refused, never written. */
+export class UnsafeOutboxPathError extends Error {
+  override readonly name = "UnsafeOutboxPathError";
+}
+
+/**
+ * The outbox file of a registration id. The contract allows only `[A-Za-z0-9_.:-]`, no leading
+ * dot, so the id is a plain file name as it is; checked again here (the mailer does not trust its
+ * caller), and the result must resolve to a file directly inside the outbox.
+ */
+export function outboxFile(outboxDir: string, id: string): string {
+  if (!REGISTRATION_ID_PATTERN.test(id)) {
+    throw new UnsafeOutboxPathError(
+      "refusing an outbox file for a registration id outside the safe character set",
+    );
+  }
+  const dir = resolve(outboxDir);
+  const file = resolve(dir, `${id}.eml`);
+  const inside = relative(dir, file);
+  if (dirname(file) !== dir || inside.startsWith("..") || inside.includes("/")) {
+    throw new UnsafeOutboxPathError(`refusing an outbox file that resolves outside ${dir}`);
+  }
+  return file;
+}
+
+/**
+ * A failed file operation on the outbox is the environment's fault (disk full, quota, read-only,
+ * permissions, file-descriptor limit, the folder gone or a file in its place), never the
+ * message's: the id is checked, so nothing in a message can make a write fail. Reported as
+ * EnvironmentFaultError("outbox") so that the consumer pauses instead of dead-lettering.
+ */
+function outboxFault(error: unknown, doing: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code !== "string" || !/^E[A-Z]+$/.test(code)) return error;
+  return new EnvironmentFaultError("outbox", `outbox cannot ${doing}: ${code}`, { cause: error });
+}
+
+export interface OutboxOptions {
+  readonly outboxDir: string;
+  readonly from?: string;
+  readonly logger?: Logger;
+  /** Simulated mail-server latency per email, in ms (demos and fault tests). Default 0. */
+  readonly latencyMs?: number;
+  /**
+   * Added to the claim lease like any transport's timeout. Default 0: a local file write has no
+   * server to wait for (and short test leases stay usable); not enforced on the write itself.
+   */
+  readonly sendTimeoutMs?: number;
+  /** Default: node:fs/promises. */
+  readonly fileSystem?: OutboxFileSystem;
+}
+
+/** Writes each welcome email as `<id>.eml`, once per id; `sent.log` gets one line per email. */
+export class OutboxMailer implements Mailer {
+  readonly kind = "outbox";
+  readonly sendTimeoutMs: number;
+  private readonly transport = nodemailer.createTransport({
+    streamTransport: true,
+    buffer: true,
+    newline: "unix",
+  });
+  private readonly outboxDir: string;
+  private readonly from: string;
+  private readonly logger: Logger;
+  private readonly latencyMs: number;
+  private readonly fs: OutboxFileSystem;
+  private ready: Promise<unknown> | undefined;
+
+  constructor(options: OutboxOptions) {
+    this.outboxDir = options.outboxDir;
+    this.fs = options.fileSystem ?? fsPromises;
+    this.from = options.from ?? DEFAULT_MAIL_FROM;
+    this.logger = options.logger ?? silentLogger;
+    this.latencyMs = options.latencyMs ?? 0;
+    this.sendTimeoutMs = options.sendTimeoutMs ?? 0;
+  }
+
+  async send(registration: Registration, id: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const { signal } = options;
+    let file: string;
+    try {
+      file = outboxFile(this.outboxDir, id);
+    } catch (error) {
+      throw new NotSentError(error as Error);
+    }
+    await this.notSentOnFailure("create its folder", () => {
+      // Not cached when it fails: the folder may be fixed while the consumer waits.
+      this.ready ??= this.fs.mkdir(this.outboxDir, { recursive: true }).catch((error: unknown) => {
+        this.ready = undefined;
+        throw error;
+      });
+      return this.ready;
+    });
+    const info = await this.transport.sendMail(welcomeMessage(registration, id, this.from));
+    // A send cut off at the shutdown deadline writes nothing after it (an ambiguous end: the claim
+    // lapses, and the next delivery writes the email).
+    if (this.latencyMs > 0) await sleep(this.latencyMs, undefined, { signal });
+    signal?.throwIfAborted();
+    // Delivered already (a consumer died after delivering, before recording it): the outbox, like
+    // a recipient's mailbox with its Message-ID, holds one copy. An SMTP sender cannot look, which
+    // is why the claim store comes first; the stable Message-ID lets mail clients drop the rest.
+    if (await this.exists(file)) {
+      this.logger.debug({ registrationId: id }, "welcome email already in the outbox");
+      return;
+    }
+    // Write then rename: a reader (or a crash) never sees half an email. A failed write or rename
+    // removes its temporary file, and nothing was delivered: the claim can be given back.
+    const temporary = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    await this.notSentOnFailure("write an email", async () => {
+      try {
+        await this.fs.writeFile(temporary, info.message as Buffer);
+        await this.fs.rename(temporary, file);
+      } catch (error) {
+        await this.fs.rm(temporary, { force: true }).catch(() => undefined);
+        throw error;
+      }
+    });
+    // One line per email written: the file for an id is replaced, the journal shows every send.
+    // The email is out by now, so a failure here is not NotSentError (the claim lapses instead).
+    try {
+      await this.fs.appendFile(join(this.outboxDir, JOURNAL), `${id}\t${new Date().toISOString()}\n`);
+    } catch (error) {
+      throw outboxFault(error, "append to its journal");
+    }
+    this.logger.info(
+      { to: maskEmail(registration.email), registrationId: id },
+      "welcome email written to the outbox",
+    );
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+
+  private async notSentOnFailure(doing: string, operation: () => Promise<unknown>): Promise<void> {
+    try {
+      await operation();
+    } catch (error) {
+      const fault = outboxFault(error, doing);
+      throw new NotSentError(fault instanceof Error ? fault : new Error(String(fault)));
+    }
+  }
+
+  private async exists(path: string): Promise<boolean> {
+    try {
+      await this.fs.access(path);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The send rate a fleet respects. A mail service's quota is per account (SES: messages per
+ * second), and every consumer task sends at once, so each task gets its share:
+ *
+ *     per-task rate = account quota ÷ maximum tasks
+ *
+ * The numbers live here, once, until the settings data file takes them (the fleet issue derives
+ * the autoscaling maximum and the consumer concurrency from the same numbers).
+ */
+
+import type { Registration } from "../../contract/registration.js";
+import { type Clock, systemClock } from "../../ops/clock.js";
+import { TokenBucket } from "../../ops/rate-limit.js";
+import type { Mailer } from "./mailer.js";
+
+export const MAIL_SENDING = {
+  /** SES's maximum send rate of a new account with production access, per second (AWS's default; raise it in the console). */
+  accountQuotaPerSecond: 14,
+  /** SES's sandbox: about one message a second, to verified recipients only. */
+  sandboxQuotaPerSecond: 1,
+  /** The most consumer tasks the fleet scales to (the autoscaling maximum). */
+  maxTasks: 4,
+} as const;
+
+/** One task's share of an account quota. */
+export function perTaskRate(accountQuotaPerSecond: number, maxTasks: number): number {
+  return accountQuotaPerSecond / Math.max(1, maxTasks);
+}
+
+/** The default `--mail-rate` of the SES transport: 14 ÷ 4 = 3.5 emails a second per task. */
+export const DEFAULT_SES_RATE_PER_SECOND = perTaskRate(
+  MAIL_SENDING.accountQuotaPerSecond,
+  MAIL_SENDING.maxTasks,
+);
+
+/**
+ * A mailer whose `reserve` waits for a token: the bucket holds one (no burst), so two sends of a
+ * task are at least 1/rate apart: a one-second window sees at most ⌈rate⌉ of them, and a longer
+ * window of T seconds at most rate × T + 1.
+ */
+export class RateLimitedMailer implements Mailer {
+  readonly kind;
+  readonly sendTimeoutMs;
+  private readonly bucket: TokenBucket;
+
+  constructor(
+    private readonly inner: Mailer,
+    readonly ratePerSecond: number,
+    clock: Clock = systemClock,
+  ) {
+    this.kind = inner.kind;
+    this.sendTimeoutMs = inner.sendTimeoutMs;
+    this.bucket = new TokenBucket(ratePerSecond, 1, clock);
+  }
+
+  /** Waits (never fails for want of a token); an aborted signal ends the wait. */
+  reserve(signal?: AbortSignal): Promise<void> {
+    return this.bucket.take(1, signal);
+  }
+
+  send(registration: Registration, id: string, options?: { signal?: AbortSignal }): Promise<void> {
+    return this.inner.send(registration, id, options);
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+}

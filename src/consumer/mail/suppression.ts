@@ -1,0 +1,89 @@
+/**
+ * Addresses never to mail again: hard bounces and complaints (SES suspends an account whose
+ * bounce or complaint rate stays high). Keyed by the keyed address digest (`addressDigest`), so the
+ * list holds no address. Implementations: in memory (tests, one-shot runs) and SQLite (one machine);
+ * DynamoDB joins when the fleet table carries it.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { EnvironmentFaultError } from "../errors.js";
+
+export const suppressionReasons = ["bounce", "complaint"] as const;
+export type SuppressionReason = (typeof suppressionReasons)[number];
+
+export interface SuppressionList {
+  isSuppressed(addressDigest: string): Promise<boolean>;
+  /** Idempotent: a second bounce for the same address keeps the first record. */
+  suppress(addressDigest: string, reason: SuppressionReason): Promise<void>;
+}
+
+export class MemorySuppressionList implements SuppressionList {
+  readonly entries = new Map<string, SuppressionReason>();
+
+  async isSuppressed(addressDigest: string): Promise<boolean> {
+    return this.entries.has(addressDigest);
+  }
+
+  async suppress(addressDigest: string, reason: SuppressionReason): Promise<void> {
+    if (!this.entries.has(addressDigest)) this.entries.set(addressDigest, reason);
+  }
+}
+
+/** On SQLite, in WAL mode: the consumers and the bounce handler of one machine share the file. */
+export class SqliteSuppressionList implements SuppressionList {
+  private readonly db: DatabaseSync;
+  private readonly readStatement;
+  private readonly writeStatement;
+
+  constructor(
+    path: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.db = new DatabaseSync(path);
+    this.db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA busy_timeout = 5000;
+      CREATE TABLE IF NOT EXISTS suppressed_addresses (
+        address_digest TEXT PRIMARY KEY,
+        reason TEXT NOT NULL CHECK (reason IN ('bounce', 'complaint')),
+        since INTEGER NOT NULL
+      ) STRICT;
+    `);
+    this.readStatement = this.db.prepare(
+      "SELECT 1 AS found FROM suppressed_addresses WHERE address_digest = ?",
+    );
+    this.writeStatement = this.db.prepare(
+      "INSERT INTO suppressed_addresses (address_digest, reason, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+    );
+  }
+
+  async isSuppressed(addressDigest: string): Promise<boolean> {
+    return this.run("read", () => this.readStatement.get(addressDigest) !== undefined);
+  }
+
+  async suppress(addressDigest: string, reason: SuppressionReason): Promise<void> {
+    this.run("write", () => this.writeStatement.run(addressDigest, reason, this.now()));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** A failing database is the environment's fault (disk, lock), never the message's. */
+  private run<T>(doing: string, operation: () => T): T {
+    try {
+      return operation();
+    } catch (error) {
+      if ((error as { code?: string }).code !== "ERR_SQLITE_ERROR") throw error;
+      throw new EnvironmentFaultError(
+        "store",
+        `suppression list cannot ${doing}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+}

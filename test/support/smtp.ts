@@ -1,0 +1,164 @@
+/**
+ * A real SMTP server (smtp-server, by nodemailer's author) on 127.0.0.1, port 0, that counts what
+ * it accepted and answers as a test tells it to: a reply code at connect, RCPT TO or the end of
+ * DATA. Plus a scripted server that accepts the envelope and DATA, then drops the connection with
+ * the body on its way (the ambiguous case), and a port that refuses connections.
+ */
+import { createServer, type Server, type Socket } from "node:net";
+import { SMTPServer } from "smtp-server";
+import { LOOPBACK_ADDRESS } from "../../src/config/endpoint.js";
+
+/** `accept`: the TCP connection, before any SMTP; `connect`: the greeting. */
+export type Stage = "accept" | "connect" | "rcpt" | "data";
+
+/** What the server answers next: a reply code, "drop" (close at once, `accept` only), or `undefined` to accept. */
+export type Script = (stage: Stage) => number | "drop" | undefined;
+
+/** A script that answers each listed fault once, in order, when its stage comes; then accepts. */
+export function faultsInOrder(...faults: [Stage, number | "drop"][]): Script {
+  const queue = [...faults];
+  return (stage) => {
+    if (queue[0]?.[0] !== stage) return undefined;
+    return queue.shift()?.[1];
+  };
+}
+
+export interface Received {
+  readonly messageId: string;
+  readonly to: string[];
+  readonly at: number;
+}
+
+export interface TestSmtp {
+  readonly port: number;
+  readonly url: string;
+  readonly received: Received[];
+  /** Replies other than acceptance, by code. */
+  readonly refusals: Map<number, number>;
+  /** Connections closed at accept. */
+  readonly dropped: number;
+  script: Script;
+  close(): Promise<void>;
+}
+
+function reply(code: number | undefined): Error | null {
+  if (code === undefined) return null;
+  return Object.assign(new Error(code >= 500 ? "Mailbox unavailable" : "Try again later"), {
+    responseCode: code,
+  });
+}
+
+export async function startTestSmtp(script: Script = () => undefined): Promise<TestSmtp> {
+  const received: Received[] = [];
+  const refusals = new Map<number, number>();
+  const state = { script };
+  const answer = (stage: Stage) => {
+    const code = state.script(stage);
+    if (typeof code !== "number") return null;
+    refusals.set(code, (refusals.get(code) ?? 0) + 1);
+    return reply(code);
+  };
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS", "AUTH"],
+    logger: false,
+    onConnect(_session, callback) {
+      callback(answer("connect") ?? undefined);
+    },
+    onRcptTo(_address, _session, callback) {
+      callback(answer("rcpt") ?? undefined);
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("end", () => {
+        const refused = answer("data");
+        if (refused) return callback(refused);
+        const text = Buffer.concat(chunks).toString("utf8");
+        const messageId = /^Message-ID:\s*(<[^>]+>)/im.exec(text)?.[1] ?? "";
+        received.push({ messageId, to: session.envelope.rcptTo.map((r) => r.address), at: Date.now() });
+        callback(null);
+      });
+    },
+  });
+  // Before smtp-server sees it: a connection closed without a word.
+  let dropped = 0;
+  server.server.prependListener("connection", (socket: Socket) => {
+    if (state.script("accept") === "drop") {
+      dropped += 1;
+      socket.destroy();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, LOOPBACK_ADDRESS, resolve));
+  const port = (server.server.address() as { port: number }).port;
+  return {
+    port,
+    url: `smtp://${LOOPBACK_ADDRESS}:${port}`,
+    received,
+    refusals,
+    get dropped() {
+      return dropped;
+    },
+    get script() {
+      return state.script;
+    },
+    set script(next: Script) {
+      state.script = next;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * Speaks just enough SMTP to take the envelope and answer DATA with 354, then closes the connection
+ * once the body has arrived, before any reply: the client cannot know whether it was delivered.
+ */
+export async function startDroppingSmtp(): Promise<{ url: string; bodies: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const result = { url: "", bodies: 0, close: async () => {} };
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    let inData = false;
+    let buffer = "";
+    socket.write("220 dropping ESMTP\r\n");
+    socket.on("data", (chunk) => {
+      buffer += chunk.toString("utf8");
+      for (;;) {
+        if (inData) {
+          if (!buffer.includes("\r\n.\r\n")) return;
+          result.bodies += 1;
+          socket.destroy();
+          return;
+        }
+        const end = buffer.indexOf("\r\n");
+        if (end < 0) return;
+        const line = buffer.slice(0, end).toUpperCase();
+        buffer = buffer.slice(end + 2);
+        if (line.startsWith("EHLO") || line.startsWith("HELO")) socket.write("250 dropping\r\n");
+        else if (line.startsWith("DATA")) {
+          inData = true;
+          socket.write("354 go ahead\r\n");
+        } else if (line.startsWith("QUIT")) socket.end("221 bye\r\n");
+        else socket.write("250 OK\r\n");
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, LOOPBACK_ADDRESS, resolve));
+  result.url = `smtp://${LOOPBACK_ADDRESS}:${(server.address() as { port: number }).port}`;
+  result.close = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+  return result;
+}
+
+/** A loopback port nothing listens on (bound, then released). */
+export async function refusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, LOOPBACK_ADDRESS, resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
