@@ -51,6 +51,9 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
     deadLetterQueueArn: queues.deadLetterQueue.arn,
     region: queues.queue.region,
     endpoint: config.endpoint ? pulumi.output(config.endpoint) : undefined,
+    // Not deployed by this program yet (issue 11, item 2): consumers default to SQLite.
+    sentEmailsTableName: undefined,
+    dynamoDbEndpoint: undefined,
   };
   return {
     queues,

@@ -5,14 +5,16 @@
  * shutdown deadline (`--shutdown-timeout`) plus about a second, whatever the handlers do.
  */
 import { join } from "node:path";
-import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { Command, Option } from "commander";
-import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
-import { Consumer, type ConsumerStats } from "../consumer/consumer.js";
-import { type RegistrationCounts, registrationHandler } from "../consumer/registration-handler.js";
-import { SqliteSentEmailStore } from "../consumer/store/sqlite.js";
-import { OutboxMailer } from "../consumer/welcome-email.js";
+import type { ConsumerStats } from "../consumer/consumer.js";
+import {
+  buildRegistrationConsumer,
+  chooseStore,
+  type StoreKind,
+  storeKinds,
+} from "../consumer/registrations.js";
+import { MAIL_SEND_TIMEOUT_MS } from "../consumer/store/timing.js";
 import { type HealthServer, startHealthServer } from "../observability/health-server.js";
 import { consumerMetrics } from "../observability/metrics.js";
 import { explained, explainSqsError } from "../sqs/client.js";
@@ -33,25 +35,13 @@ interface ConsumeFlags extends QueueFlags {
   concurrency: number;
   waitTime?: number;
   outbox?: string;
+  store?: StoreKind;
   sentStore?: string;
   sendLatency: number;
+  sendTimeout: number;
   healthPort?: number;
   healthHost: string;
   shutdownTimeout: number;
-}
-
-/**
- * How long a sent-email record is kept: a message can come back for as long as SQS keeps it (at
- * most 14 days on the queue, 14 more in the dead-letter queue before a redrive), plus a day.
- */
-const RECORD_RETENTION_MS = 29 * 24 * 3_600_000;
-
-export function outboxDir(stateDir: string): string {
-  return join(stateDir, "outbox");
-}
-
-export function sentStorePath(stateDir: string): string {
-  return join(stateDir, "sent-emails.sqlite");
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -73,9 +63,23 @@ async function main(argv: readonly string[]): Promise<number> {
         wholeNumber("--wait-time", 0),
       )
       .option("--outbox <dir>", "folder for the welcome emails (default: <state-dir>/outbox)")
+      .addOption(
+        new Option(
+          "--store <kind>",
+          "where sent emails are recorded: dynamodb (the stack's table; the default when the outputs name one) or sqlite [env SENT_EMAIL_STORE]",
+        )
+          .choices(storeKinds)
+          .default(env.SENT_EMAIL_STORE),
+      )
       .option(
         "--sent-store <file>",
-        "SQLite file of sent emails, for idempotency (default: <state-dir>/sent-emails.sqlite)",
+        "SQLite file of sent emails (default: <state-dir>/sent-emails.sqlite; required with --store sqlite when the stack has a table)",
+      )
+      .option(
+        "--send-timeout <ms>",
+        "a send still running after this long is aborted; the claim lease is this plus a margin",
+        wholeNumber("--send-timeout"),
+        MAIL_SEND_TIMEOUT_MS,
       )
       .option(
         "--send-latency <ms>",
@@ -109,47 +113,44 @@ async function main(argv: readonly string[]): Promise<number> {
   const started = performance.now();
 
   const { location, client, counts } = await connect(flags);
-  const outbox = flags.outbox ?? outboxDir(flags.stateDir);
-  const { Attributes = {} } = await explained(
+  const outbox = flags.outbox ?? join(flags.stateDir, "outbox");
+  const store = chooseStore({
+    kind: flags.store,
+    sqlitePath: flags.sentStore,
+    stateDir: flags.stateDir,
+    sentEmailsTableName: location.sentEmailsTableName,
+    dynamoDbEndpoint: location.dynamoDbEndpoint,
+    region: location.region,
+  });
+  const built = await explained(
     () =>
-      client.send(
-        new GetQueueAttributesCommand({ QueueUrl: location.queueUrl, AttributeNames: ["VisibilityTimeout"] }),
-      ),
+      buildRegistrationConsumer({
+        client,
+        queueUrl: location.queueUrl,
+        deadLetterQueueUrl: location.deadLetterQueueUrl,
+        store,
+        outboxDir: outbox,
+        digestKey: { secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir },
+        sendLatencyMs: flags.sendLatency,
+        sendTimeoutMs: flags.sendTimeout,
+        logger,
+        consumer: {
+          concurrency: flags.concurrency,
+          // With --until-empty a short poll ends the run soon after the queue drains.
+          waitTimeSeconds: flags.waitTime ?? (flags.untilEmpty ? 1 : 20),
+          stopWhenEmpty: flags.untilEmpty ?? false,
+          ...(flags.maxMessages ? { maxMessages: flags.maxMessages } : {}),
+          shutdownTimeoutMs: flags.shutdownTimeout * 1000,
+        },
+      }),
     location.queueUrl,
     "receive messages",
     location,
-  );
-  const visibilityTimeoutSeconds = Number(Attributes.VisibilityTimeout ?? 30);
-  // A claim must lapse before a killed consumer's message is delivered again (visibility timeout).
-  const leaseMs = Math.min(30_000, Math.max(1_000, (visibilityTimeoutSeconds * 1000) / 2));
-  const store = new SqliteSentEmailStore(flags.sentStore ?? sentStorePath(flags.stateDir), {
-    leaseMs,
-    retentionMs: RECORD_RETENTION_MS,
+  ).catch((error: unknown) => {
+    client.destroy();
+    throw error;
   });
-  const digestKey = await loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir });
-  const emails: RegistrationCounts = { sent: 0, duplicates: 0, conflicts: 0 };
-  const consumer = new Consumer({
-    client,
-    queueUrl: location.queueUrl,
-    deadLetterQueueUrl: location.deadLetterQueueUrl,
-    handler: registrationHandler(
-      new OutboxMailer({ outboxDir: outbox, logger, latencyMs: flags.sendLatency }),
-      {
-        digestKey,
-        store,
-        counts: emails,
-        logger,
-      },
-    ),
-    visibilityTimeoutSeconds,
-    concurrency: flags.concurrency,
-    // With --until-empty a short poll ends the run soon after the queue drains.
-    waitTimeSeconds: flags.waitTime ?? (flags.untilEmpty ? 1 : 20),
-    stopWhenEmpty: flags.untilEmpty ?? false,
-    ...(flags.maxMessages ? { maxMessages: flags.maxMessages } : {}),
-    shutdownTimeoutMs: flags.shutdownTimeout * 1000,
-    logger,
-  });
+  const { consumer, emails } = built;
   // `on`, not `once`: Ctrl-C under `npm run` delivers SIGINT twice (the terminal signals the
   // group, and npm 11 forwards its own copy to the child); a second signal must not kill the
   // graceful stop, which is bounded by the shutdown deadline anyway.
@@ -183,12 +184,13 @@ async function main(argv: readonly string[]): Promise<number> {
   } finally {
     await health?.close();
     client.destroy();
-    await store.close();
+    await built.close();
   }
   const seconds = (performance.now() - started) / 1000;
   const summary = {
     queueUrl: location.queueUrl,
     ...stats,
+    store: built.storeKind,
     emailsSent: emails.sent,
     duplicatesSkipped: emails.duplicates,
     idConflicts: emails.conflicts,

@@ -48,6 +48,12 @@ export interface RegistrationHandlerOptions {
   readonly logger?: Logger;
   /** Epoch ms; the store's clock. */
   readonly now?: () => number;
+  /**
+   * A send still running after this long is aborted (an ambiguous end: its claim lapses). The
+   * store's lease is this plus a margin (store/timing.ts), so a live holder never sends after its
+   * lease. Default: no limit (one-shot tools without a shared store).
+   */
+  readonly sendTimeoutMs?: number;
 }
 
 function parse(message: Message): Registration {
@@ -123,7 +129,11 @@ export function registrationHandler(
     try {
       // The signal aborts at the consumer's shutdown deadline: a send cut off then may have
       // reached the mail server, so its claim is left to lapse (below), never released.
-      await sender.send(registration, id, { signal: context.signal });
+      const signal =
+        options.sendTimeoutMs === undefined
+          ? context.signal
+          : AbortSignal.any([context.signal, AbortSignal.timeout(options.sendTimeoutMs)]);
+      await sender.send(registration, id, { signal });
     } catch (error) {
       if (error instanceof NotSentError) {
         await giveBack(claim);

@@ -261,6 +261,19 @@ export class DynamoDbSentEmailStore implements SentEmailStore {
     );
   }
 
+  /**
+   * Fails fast with StoreUnavailableError (missing table, access denied) before any message is
+   * received: one eventually consistent GetItem of a key no registration uses, an action the
+   * consumer policy already grants (DescribeTable would need one more).
+   */
+  async check(): Promise<void> {
+    await this.send("GetItem", "check the table", () =>
+      this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: { [KEY_ATTRIBUTE]: { S: "-" } } }),
+      ),
+    );
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
