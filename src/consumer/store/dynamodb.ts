@@ -54,6 +54,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { settings } from "../../config/settings.js";
 import {
   type Claim,
   type ClaimResult,
@@ -68,9 +69,9 @@ export interface SentEmailsTableSettings {
   readonly tableName: string;
 }
 
-/** Until the settings data file holds it: the table's default name, beside the queues'. */
+/** The table's default name, from the settings data (infra-terraform/settings.json, `table`). */
 export const defaultSentEmailsTable: SentEmailsTableSettings = {
-  tableName: "user-registrations-sent-emails",
+  tableName: settings.table.sentEmailsTableName,
 };
 
 /** The partition key; a string. */
