@@ -194,6 +194,7 @@ async function main(argv: readonly string[]): Promise<number> {
     emailsSent: emails.sent,
     duplicatesSkipped: emails.duplicates,
     idConflicts: emails.conflicts,
+    staleClaims: emails.staleClaims ?? 0,
     seconds: Number(seconds.toFixed(3)),
     messagesPerSecond: Math.round(stats.processed / Math.max(seconds, 1e-3)),
     requests: totalRequests(counts),

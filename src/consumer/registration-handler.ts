@@ -37,6 +37,11 @@ export interface RegistrationCounts {
   duplicates: number;
   /** Known ids with another registration's content: dead-lettered as `id-conflict`. */
   conflicts: number;
+  /**
+   * Claims taken over by another consumer before this one marked them sent (it was paused past
+   * its lease): the late write was rejected (StaleClaimError) and the message is retried.
+   */
+  staleClaims?: number;
 }
 
 export interface RegistrationHandlerOptions {
@@ -142,7 +147,18 @@ export function registrationHandler(
       // Ambiguous (a timeout, a cut-off send): the email may have left. Leave the claim to lapse.
       throw error;
     }
-    await store.markSent(claim);
+    try {
+      await store.markSent(claim);
+    } catch (error) {
+      if (error instanceof StaleClaimError) {
+        counts.staleClaims = (counts.staleClaims ?? 0) + 1;
+        logger.warn(
+          { registrationId: id, err: error },
+          "claim taken over by another consumer during the send: this late write was rejected",
+        );
+      }
+      throw error;
+    }
     counts.sent += 1;
   };
 }

@@ -140,7 +140,7 @@ export async function buildRegistrationConsumer(
     options.digestKey instanceof DigestKey ? options.digestKey : await loadDigestKey(options.digestKey);
   const given = isStore(options.store);
   const store = isStore(options.store) ? options.store : await openStore(options.store, sendTimeoutMs);
-  const emails: RegistrationCounts = { sent: 0, duplicates: 0, conflicts: 0 };
+  const emails: RegistrationCounts = { sent: 0, duplicates: 0, conflicts: 0, staleClaims: 0 };
   const consumer = new Consumer({
     ...options.consumer,
     client: options.client,
