@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { localOutputsPath } from "../../src/config/paths.js";
 import { createDynamoDbClient } from "../../src/consumer/store/dynamodb-client.js";
 import { toOutgoing } from "../../src/contract/registration.js";
+import { runFleet } from "../../src/local/fleet.js";
 import { writeOutputs } from "../../src/local/stack.js";
 import { generateRegistrations } from "../../src/producer/input.js";
 import { Producer } from "../../src/producer/producer.js";
@@ -65,6 +66,26 @@ function exited(child: ChildProcess): Promise<number | null> {
 const fleetEnv = () => cleanEnv({ REGISTRATION_DIGEST_KEY: "fleet-test-key-0123456789abcdef0123456789" });
 
 describe("a fleet on the shared DynamoDB store", () => {
+  it("three consume processes, every registration sent twice, two killed mid-drain and restarted: one email each, none lost", async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), "fleet-demo-"));
+    const summary = await runFleet({ count: 60, consumers: 3, stateDir, sendLatencyMs: 20 });
+    console.info(`fleet: ${JSON.stringify(summary)}`);
+    expect(summary).toMatchObject({
+      registrations: 60,
+      messagesSent: 120,
+      kills: 2,
+      emailsSent: 60,
+      duplicateEmails: 0,
+      lost: 0,
+      leftInQueue: 0,
+      leftInDeadLetterQueue: 0,
+    });
+    // Counted again here, from the outbox itself.
+    const emails = (await readdir(summary.outbox)).filter((f) => f.endsWith(".eml"));
+    expect(emails).toHaveLength(60);
+    expect(new Set(await journal(summary.outbox)).size).toBe(60);
+  });
+
   it("fencing: a consumer frozen (SIGSTOP) mid-send past its lease loses the claim; one email, its late write rejected", async () => {
     const sqs = await fleetSqs({ visibilityTimeoutSeconds: 1 });
     const stateDir = await stateFor(sqs);
