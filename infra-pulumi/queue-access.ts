@@ -5,6 +5,8 @@ import { assumeRolePolicy, consumerPolicy, producerPolicy } from "./policies.js"
 export interface QueueAccessArgs {
   readonly queueArn: pulumi.Input<string>;
   readonly deadLetterQueueArn: pulumi.Input<string>;
+  /** The sent-email table the consumer records in, when the stack has one. */
+  readonly tableArn?: pulumi.Input<string>;
   readonly kmsKeyArn?: string;
   /** Principals that may assume a producer role; no role when empty. */
   readonly producerPrincipals?: readonly string[];
@@ -39,8 +41,8 @@ export class QueueAccess extends pulumi.ComponentResource {
       {
         description: "Receive, delete and dead-letter user registrations.",
         policy: pulumi
-          .all([args.queueArn, args.deadLetterQueueArn])
-          .apply(([queue, dlq]) => JSON.stringify(consumerPolicy(queue, dlq, args.kmsKeyArn))),
+          .all([args.queueArn, args.deadLetterQueueArn, args.tableArn])
+          .apply(([queue, dlq, table]) => JSON.stringify(consumerPolicy(queue, dlq, args.kmsKeyArn, table))),
       },
       child,
     );

@@ -50,3 +50,8 @@ output "consumer_role_arn" {
   description = "ARN of the consumer role (null without consumer_principals)."
   value       = one(aws_iam_role.consumer[*].arn)
 }
+
+output "sent_emails_table_name" {
+  description = "DynamoDB table of sent welcome emails, shared by every consumer (null without the table)."
+  value       = one(aws_dynamodb_table.sent_emails[*].name)
+}

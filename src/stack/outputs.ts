@@ -29,6 +29,9 @@ export type StackOutputs = z.infer<typeof stackOutputsSchema>;
 /** Output names, in the order the stack exports them. */
 export const stackOutputNames = Object.keys(stackOutputsSchema.shape) as (keyof StackOutputs)[];
 
+/** Outputs only the local stack writes (its own DynamoDB server); no infrastructure program has them. */
+export const localOnlyOutputNames: ReadonlySet<keyof StackOutputs> = new Set(["dynamoDbEndpoint"]);
+
 /** Outputs a stack may leave out (a local endpoint, a table not deployed yet). */
 export const optionalOutputNames: ReadonlySet<keyof StackOutputs> = new Set([
   "endpoint",
