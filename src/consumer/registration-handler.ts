@@ -87,6 +87,11 @@ export function registrationHandler(
     } catch (error) {
       // Taken over already: the record is someone else's now, nothing to give back.
       if (!(error instanceof StaleClaimError)) throw error;
+      counts.staleClaims = (counts.staleClaims ?? 0) + 1;
+      logger.warn(
+        { registrationId: claim.id, err: error },
+        "claim taken over by another consumer before it was given back: this late write was rejected",
+      );
     }
   }
 

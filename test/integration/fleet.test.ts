@@ -84,7 +84,7 @@ describe("a fleet on the shared DynamoDB store", () => {
     const emails = (await readdir(summary.outbox)).filter((f) => f.endsWith(".eml"));
     expect(emails).toHaveLength(60);
     expect(new Set(await journal(summary.outbox)).size).toBe(60);
-  });
+  }, 150_000);
 
   it("fencing: a consumer frozen (SIGSTOP) mid-send past its lease loses the claim; one email, its late write rejected", async () => {
     const sqs = await fleetSqs({ visibilityTimeoutSeconds: 1 });
@@ -152,7 +152,7 @@ describe("a fleet on the shared DynamoDB store", () => {
     expect(await journal(outbox)).toEqual([registration.id]);
     expect((await readdir(outbox)).filter((f) => f.endsWith(".eml"))).toEqual([`${registration.id}.eml`]);
     expect((await record())?.state?.S).toBe("sent");
-  });
+  }, 120_000);
 
   it("a missing table: the consumer stops before receiving, with one line that names the table", async () => {
     const sqs = await fleetSqs({});
@@ -162,5 +162,5 @@ describe("a fleet on the shared DynamoDB store", () => {
     const lines = result.stderr.trim().split("\n");
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/"no-such-table" does not exist/);
-  });
+  }, 60_000);
 });
