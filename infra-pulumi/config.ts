@@ -19,6 +19,8 @@ export interface InfraConfig {
   /** SQS endpoint override (a local emulator); adds the provider's skip flags. */
   readonly endpoint?: string;
   readonly queue: QueueSettings;
+  /** The sent-email table (settings `table`); absent when not created here. */
+  readonly table?: Settings["table"];
   /** Customer-managed KMS key for encryption at rest; SQS-managed keys when absent. */
   readonly kmsKeyArn?: string;
   /** Create the producer and consumer IAM policies (an emulator has no IAM). */
@@ -134,6 +136,21 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
     );
   }
 
+  const tableSettings = {
+    ...defaults.table,
+    ...Object.fromEntries(
+      (Object.keys(defaults.table) as (keyof Settings["table"])[]).flatMap((name) => {
+        const value = typeof defaults.table[name] === "boolean" ? config.getBoolean(name) : config.get(name);
+        return value === undefined ? [] : [[name, value]];
+      }),
+    ),
+  } as Settings["table"];
+  if (!/^[\w.-]{3,255}$/.test(tableSettings.sentEmailsTableName)) {
+    problems.push(
+      `${key("sentEmailsTableName")} "${tableSettings.sentEmailsTableName}" must be 3–255 characters of letters, digits, _, - and . (DynamoDB rule).`,
+    );
+  }
+
   if (problems.length > 0) throw new InfraConfigError(problems);
   return {
     region,
@@ -141,6 +158,7 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
     defaultTags,
     ...(endpoint ? { endpoint } : {}),
     queue,
+    ...(tableSettings.createSentEmailsTable ? { table: tableSettings } : {}),
     ...(kmsKeyArn ? { kmsKeyArn } : {}),
     createAccessPolicies,
     producerPrincipals,

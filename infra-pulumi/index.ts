@@ -15,6 +15,7 @@ export const {
   deadLetterQueueArn,
   region,
   endpoint,
+  sentEmailsTableName,
   producerPolicyArn,
   consumerPolicyArn,
   producerRoleArn,

@@ -58,10 +58,19 @@ export function producerPolicy(queueArn: string, kmsKeyArn?: string): PolicyDocu
   };
 }
 
+/** The item actions the DynamoDB store uses (src/consumer/store/dynamodb.ts), nothing else. */
+export const CONSUMER_TABLE_ACTIONS = [
+  "dynamodb:DeleteItem",
+  "dynamodb:GetItem",
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+];
+
 export function consumerPolicy(
   queueArn: string,
   deadLetterQueueArn: string,
   kmsKeyArn?: string,
+  tableArn?: string,
 ): PolicyDocument {
   return {
     Version: "2012-10-17",
@@ -73,6 +82,16 @@ export function consumerPolicy(
         Action: CONSUMER_DEAD_LETTER_ACTIONS,
         Resource: [deadLetterQueueArn],
       },
+      ...(tableArn
+        ? [
+            {
+              Sid: "RecordSentEmails",
+              Effect: "Allow" as const,
+              Action: CONSUMER_TABLE_ACTIONS,
+              Resource: [tableArn],
+            },
+          ]
+        : []),
       ...kmsStatement(kmsKeyArn),
     ],
   };

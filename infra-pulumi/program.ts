@@ -4,6 +4,7 @@ import type { InfraConfig } from "./config.js";
 import { createProvider } from "./provider.js";
 import { QueueAccess } from "./queue-access.js";
 import { QueuePair } from "./queue-pair.js";
+import { SentEmailsTable } from "./sent-emails-table.js";
 
 /** Each stack output as Pulumi exports it: the shared type decides names and optionality. */
 // biome-ignore lint/complexity/noBannedTypes: `{}` extends Pick<T, K> exactly when K is optional in T.
@@ -15,6 +16,7 @@ export type PulumiOutputs<T> = { [K in Exclude<keyof T, OptionalKeys<T>>]: pulum
 export interface Infrastructure {
   readonly queues: QueuePair;
   readonly access?: QueueAccess;
+  readonly table?: SentEmailsTable;
   readonly outputs: PulumiOutputs<StackOutputs> & {
     producerPolicyArn?: pulumi.Output<string>;
     consumerPolicyArn?: pulumi.Output<string>;
@@ -33,12 +35,24 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
     { settings: config.queue, ...(config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {}) },
     { provider },
   );
+  const table = config.table
+    ? new SentEmailsTable(
+        name,
+        {
+          tableName: config.table.sentEmailsTableName,
+          pointInTimeRecovery: config.table.pointInTimeRecovery,
+          deletionProtection: config.table.deletionProtection,
+        },
+        { provider },
+      )
+    : undefined;
   const access = config.createAccessPolicies
     ? new QueueAccess(
         name,
         {
           queueArn: queues.queue.arn,
           deadLetterQueueArn: queues.deadLetterQueue.arn,
+          ...(table ? { tableArn: table.table.arn } : {}),
           ...(config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {}),
           producerPrincipals: config.producerPrincipals,
           consumerPrincipals: config.consumerPrincipals,
@@ -55,10 +69,14 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
     deadLetterQueueArn: queues.deadLetterQueue.arn,
     region: queues.queue.region,
     endpoint: config.endpoint ? pulumi.output(config.endpoint) : undefined,
+    sentEmailsTableName: table?.table.name,
+    // Only the local stack (dynalite) has one.
+    dynamoDbEndpoint: undefined,
   };
   return {
     queues,
     ...(access ? { access } : {}),
+    ...(table ? { table } : {}),
     outputs: {
       ...stackOutputs,
       ...(access

@@ -5,6 +5,8 @@ import { assumeRolePolicy, consumerPolicy, operatorPolicy, producerPolicy } from
 export interface QueueAccessArgs {
   readonly queueArn: pulumi.Input<string>;
   readonly deadLetterQueueArn: pulumi.Input<string>;
+  /** The sent-email table the consumer records in, when the stack has one. */
+  readonly tableArn?: pulumi.Input<string>;
   readonly kmsKeyArn?: string;
   /** The queues' region: the operator's one unscoped permission (CloudWatch) is held to it. */
   readonly region: pulumi.Input<string>;
@@ -44,8 +46,8 @@ export class QueueAccess extends pulumi.ComponentResource {
       {
         description: "Receive, delete and dead-letter user registrations.",
         policy: pulumi
-          .all([args.queueArn, args.deadLetterQueueArn])
-          .apply(([queue, dlq]) => JSON.stringify(consumerPolicy(queue, dlq, args.kmsKeyArn))),
+          .all([args.queueArn, args.deadLetterQueueArn, args.tableArn])
+          .apply(([queue, dlq, table]) => JSON.stringify(consumerPolicy(queue, dlq, args.kmsKeyArn, table))),
       },
       child,
     );

@@ -45,7 +45,13 @@ resource "aws_iam_policy" "consumer" {
         Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
         Resource = [aws_sqs_queue.dead_letter.arn]
       },
-    ], local.kms_statements)
+      ], length(aws_dynamodb_table.sent_emails) == 0 ? [] : [{
+        # The item actions of the DynamoDB store (src/consumer/store/dynamodb.ts), on that table only.
+        Sid      = "RecordSentEmails"
+        Effect   = "Allow"
+        Action   = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        Resource = [aws_dynamodb_table.sent_emails[0].arn]
+    }], local.kms_statements)
   })
 }
 

@@ -26,6 +26,12 @@ locals {
     fifo                              = var.fifo
     contentBasedDeduplication         = var.content_based_deduplication
   } : key => value if value != null })
+  table = merge(local.settings.table, { for key, value in {
+    sentEmailsTableName   = var.sent_emails_table_name
+    pointInTimeRecovery   = var.point_in_time_recovery
+    deletionProtection    = var.deletion_protection
+    createSentEmailsTable = var.create_sent_emails_table
+  } : key => value if value != null })
 
   default_tags = merge({ project = "sqs-messaging", "managed-by" = "terraform" }, var.default_tags)
   # The emulator accepts any credentials; these never reach AWS.

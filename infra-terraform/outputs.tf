@@ -60,3 +60,8 @@ output "operator_role_arn" {
   description = "ARN of the operator role (null without operator_principals)."
   value       = one(aws_iam_role.operator[*].arn)
 }
+
+output "sent_emails_table_name" {
+  description = "DynamoDB table of sent welcome emails, shared by every consumer (null without the table)."
+  value       = one(aws_dynamodb_table.sent_emails[*].name)
+}

@@ -222,3 +222,31 @@ variable "operator_principals" {
     error_message = "operator_principals must be IAM principal ARNs."
   }
 }
+
+variable "sent_emails_table_name" {
+  type        = string
+  description = "DynamoDB table of sent welcome emails, shared by every consumer (3-255 of letters, digits, _-.)."
+  default     = null
+  validation {
+    condition     = var.sent_emails_table_name == null || can(regex("^[A-Za-z0-9_.-]{3,255}$", var.sent_emails_table_name))
+    error_message = "sent_emails_table_name must be 3-255 characters of letters, digits, _, - and . (DynamoDB rule)."
+  }
+}
+
+variable "point_in_time_recovery" {
+  type        = bool
+  description = "Point-in-time recovery on the sent-email table."
+  default     = null
+}
+
+variable "deletion_protection" {
+  type        = bool
+  description = "DynamoDB deletion protection on the sent-email table."
+  default     = null
+}
+
+variable "create_sent_emails_table" {
+  type        = bool
+  description = "Create the sent-email table (false for the SQS-only emulator stack of npm run tf:local)."
+  default     = null
+}

@@ -4,15 +4,18 @@
  * SIGINT/SIGTERM: stop receiving, finish what is in flight, flush deletes, exit 0, all within the
  * shutdown deadline (`--shutdown-timeout`) plus about a second, whatever the handlers do.
  */
-import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { join } from "node:path";
 import { Command, Option } from "commander";
-import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
-import { outboxDir, sentStorePath } from "../config/paths.js";
-import { Consumer, type ConsumerStats } from "../consumer/consumer.js";
+import type { ConsumerStats } from "../consumer/consumer.js";
 import { createMailer, mailerKinds } from "../consumer/mail/index.js";
-import { type RegistrationCounts, registrationHandler } from "../consumer/registration-handler.js";
-import { SqliteSentEmailStore } from "../consumer/store/sqlite.js";
+import {
+  buildRegistrationConsumer,
+  chooseStore,
+  type StoreKind,
+  storeKinds,
+} from "../consumer/registrations.js";
+import { MAIL_SEND_TIMEOUT_MS } from "../consumer/store/timing.js";
 import { type HealthServer, startHealthServer } from "../observability/health-server.js";
 import { consumerMetrics } from "../observability/metrics.js";
 import { withTracing } from "../observability/tracing.js";
@@ -24,10 +27,8 @@ import {
   loggerFor,
   oneLineUsageErrors,
   positiveNumber,
-  printSummary,
   type QueueFlags,
   runCli,
-  throughput,
   wholeNumber,
 } from "./shared.js";
 
@@ -37,24 +38,19 @@ interface ConsumeFlags extends QueueFlags {
   concurrency: number;
   waitTime?: number;
   outbox?: string;
+  store?: StoreKind;
   mailer: (typeof mailerKinds)[number];
   smtpUrl?: string;
   sesConfigSet?: string;
   mailFrom?: string;
-  sendTimeout?: number;
   mailRate?: number;
   sentStore?: string;
   sendLatency: number;
+  sendTimeout: number;
   healthPort?: number;
   healthHost: string;
   shutdownTimeout: number;
 }
-
-/**
- * How long a sent-email record is kept: a message can come back for as long as SQS keeps it (at
- * most 14 days on the queue, 14 more in the dead-letter queue before a redrive), plus a day.
- */
-const RECORD_RETENTION_MS = 29 * 24 * 3_600_000;
 
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
@@ -74,6 +70,19 @@ async function main(argv: readonly string[]): Promise<number> {
         "long-poll wait, 0–20 (default 20; 1 with --until-empty)",
         wholeNumber("--wait-time", 0),
       )
+      .option("--outbox <dir>", "folder for the welcome emails (default: <state-dir>/outbox)")
+      .addOption(
+        new Option(
+          "--store <kind>",
+          "where sent emails are recorded: dynamodb (the stack's table; the default when the outputs name one) or sqlite [env SENT_EMAIL_STORE]",
+        )
+          .choices(storeKinds)
+          .default(env.SENT_EMAIL_STORE),
+      )
+      .option(
+        "--sent-store <file>",
+        "SQLite file of sent emails (default: <state-dir>/sent-emails.sqlite; required with --store sqlite when the stack has a table)",
+      )
       .addOption(
         new Option("--mailer <transport>", "how welcome emails leave [env MAILER]")
           .choices(mailerKinds)
@@ -92,9 +101,12 @@ async function main(argv: readonly string[]): Promise<number> {
       )
       .addOption(new Option("--mail-from <address>", "sender [env MAIL_FROM]").default(env.MAIL_FROM))
       .addOption(
-        new Option("--send-timeout <ms>", "longest one send may take [env MAIL_SEND_TIMEOUT_MS]")
+        new Option(
+          "--send-timeout <ms>",
+          "a send still running after this long is aborted; the claim lease is this plus a margin [env MAIL_SEND_TIMEOUT_MS]",
+        )
           .argParser(wholeNumber("--send-timeout", 100))
-          .default(env.MAIL_SEND_TIMEOUT_MS),
+          .default(env.MAIL_SEND_TIMEOUT_MS ?? MAIL_SEND_TIMEOUT_MS),
       )
       .addOption(
         new Option(
@@ -103,11 +115,6 @@ async function main(argv: readonly string[]): Promise<number> {
         )
           .argParser(positiveNumber("--mail-rate"))
           .default(env.MAIL_RATE_PER_SECOND),
-      )
-      .option("--outbox <dir>", "folder for the welcome emails (default: <state-dir>/outbox)")
-      .option(
-        "--sent-store <file>",
-        "SQLite file of sent emails, for idempotency (default: <state-dir>/sent-emails.sqlite)",
       )
       .option(
         "--send-latency <ms>",
@@ -141,7 +148,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const started = performance.now();
 
   const { location, client, counts } = await connect(flags);
-  const outbox = flags.outbox ?? outboxDir(flags.stateDir);
+  const outbox = flags.outbox ?? join(flags.stateDir, "outbox");
   const mailer = createMailer({
     kind: flags.mailer,
     smtpUrl: flags.smtpUrl,
@@ -154,47 +161,43 @@ async function main(argv: readonly string[]): Promise<number> {
     queue: location,
     logger,
   });
-  const { Attributes = {} } = await explained(
+  const store = chooseStore({
+    kind: flags.store,
+    sqlitePath: flags.sentStore,
+    stateDir: flags.stateDir,
+    sentEmailsTableName: location.sentEmailsTableName,
+    dynamoDbEndpoint: location.dynamoDbEndpoint,
+    region: location.region,
+  });
+  const built = await explained(
     () =>
-      client.send(
-        new GetQueueAttributesCommand({ QueueUrl: location.queueUrl, AttributeNames: ["VisibilityTimeout"] }),
-      ),
+      buildRegistrationConsumer({
+        client,
+        queueUrl: location.queueUrl,
+        deadLetterQueueUrl: location.deadLetterQueueUrl,
+        store,
+        mailer,
+        digestKey: { secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir },
+        sendTimeoutMs: flags.sendTimeout,
+        logger,
+        consumer: {
+          concurrency: flags.concurrency,
+          // With --until-empty a short poll ends the run soon after the queue drains.
+          waitTimeSeconds: flags.waitTime ?? (flags.untilEmpty ? 1 : 20),
+          stopWhenEmpty: flags.untilEmpty ?? false,
+          ...(flags.maxMessages ? { maxMessages: flags.maxMessages } : {}),
+          shutdownTimeoutMs: flags.shutdownTimeout * 1000,
+        },
+      }),
     location.queueUrl,
     "receive messages",
     location,
-  );
-  const visibilityTimeoutSeconds = Number(Attributes.VisibilityTimeout ?? 30);
-  // A claim must lapse before a killed consumer's message is delivered again (visibility timeout).
-  // And it must outlast a send: the handler starts none that could end after the lease.
-  const leaseMs = Math.max(
-    Math.min(30_000, Math.max(1_000, (visibilityTimeoutSeconds * 1000) / 2)),
-    mailer.sendTimeoutMs > 0 ? mailer.sendTimeoutMs + 2_000 : 0,
-  );
-  const store = new SqliteSentEmailStore(flags.sentStore ?? sentStorePath(flags.stateDir), {
-    leaseMs,
-    retentionMs: RECORD_RETENTION_MS,
+  ).catch((error: unknown) => {
+    client.destroy();
+    mailer.close();
+    throw error;
   });
-  const digestKey = await loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir });
-  const emails: RegistrationCounts = { sent: 0, duplicates: 0, conflicts: 0 };
-  const consumer = new Consumer({
-    client,
-    queueUrl: location.queueUrl,
-    deadLetterQueueUrl: location.deadLetterQueueUrl,
-    handler: registrationHandler(mailer, {
-      digestKey,
-      store,
-      counts: emails,
-      logger,
-    }),
-    visibilityTimeoutSeconds,
-    concurrency: flags.concurrency,
-    // With --until-empty a short poll ends the run soon after the queue drains.
-    waitTimeSeconds: flags.waitTime ?? (flags.untilEmpty ? 1 : 20),
-    stopWhenEmpty: flags.untilEmpty ?? false,
-    ...(flags.maxMessages ? { maxMessages: flags.maxMessages } : {}),
-    shutdownTimeoutMs: flags.shutdownTimeout * 1000,
-    logger,
-  });
+  const { consumer, emails } = built;
   // `on`, not `once`: Ctrl-C under `npm run` delivers SIGINT twice (the terminal signals the
   // group, and npm 11 forwards its own copy to the child); a second signal must not kill the
   // graceful stop, which is bounded by the shutdown deadline anyway.
@@ -229,25 +232,30 @@ async function main(argv: readonly string[]): Promise<number> {
     await health?.close();
     client.destroy();
     mailer.close();
-    await store.close();
+    await built.close();
   }
+  const seconds = (performance.now() - started) / 1000;
   const summary = {
     queueUrl: location.queueUrl,
     ...stats,
+    store: built.storeKind,
     emailsSent: emails.sent,
     duplicatesSkipped: emails.duplicates,
     idConflicts: emails.conflicts,
-    ...throughput(started, stats.processed),
+    staleClaims: emails.staleClaims ?? 0,
+    seconds: Number(seconds.toFixed(3)),
+    messagesPerSecond: Math.round(stats.processed / Math.max(seconds, 1e-3)),
     requests: totalRequests(counts),
     requestsByOperation: counts,
     outbox,
   };
-  printSummary(
-    flags,
-    summary,
-    (s) =>
-      `processed ${s.processed} (${s.emailsSent} emails sent, ${s.duplicatesSkipped} duplicates skipped), failed ${s.failed}, dead-lettered ${s.deadLettered} in ${s.seconds} s (${s.messagesPerSecond} msg/s, ${s.requests} SQS requests); outbox: ${outbox}`,
-  );
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } else {
+    process.stdout.write(
+      `processed ${stats.processed} (${emails.sent} emails sent, ${emails.duplicates} duplicates skipped), failed ${stats.failed}, dead-lettered ${stats.deadLettered} in ${summary.seconds} s (${summary.messagesPerSecond} msg/s, ${summary.requests} SQS requests); outbox: ${outbox}\n`,
+    );
+  }
   return 0;
 }
 

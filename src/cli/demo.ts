@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { readEnvironment } from "../config/env.js";
 import { runDemo } from "../local/demo.js";
+import { runFleet } from "../local/fleet.js";
 import type { LogLevel } from "../log/logger.js";
 import { addStateDir, loggerFor, logLevelOption, oneLineUsageErrors, runCli, wholeNumber } from "./shared.js";
 
@@ -15,6 +16,11 @@ async function main(argv: readonly string[]): Promise<number> {
     .description("Start an embedded SQS, produce registrations, consume them all, print a summary.")
     .option("--count <n>", "registrations to produce", wholeNumber("--count"), 1000)
     .option("--concurrency <n>", "consumer concurrency", wholeNumber("--concurrency"), 50)
+    .option(
+      "--consumers <n>",
+      "run a fleet: N consume processes sharing a local DynamoDB store, every registration sent twice, consumers killed and restarted (default --count 200)",
+      wholeNumber("--consumers"),
+    )
     .addOption(addStateDir(env))
     .addOption(logLevelOption(env).default(env.LOG_LEVEL ?? "warn"))
     .option("--json", "print the summary as JSON")
@@ -27,7 +33,35 @@ async function main(argv: readonly string[]): Promise<number> {
     stateDir: string;
     logLevel: LogLevel;
     json?: boolean;
+    consumers?: number;
   }>();
+  if (flags.consumers !== undefined) {
+    const fleet = await runFleet({
+      count: program.getOptionValueSource("count") === "default" ? 200 : flags.count,
+      consumers: flags.consumers,
+      stateDir: join(flags.stateDir, "demo-fleet"),
+      logger: loggerFor(flags, "demo"),
+    });
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(fleet)}\n`);
+    } else {
+      process.stdout.write(
+        [
+          `Fleet demo: ${fleet.consumers} consume processes sharing a local DynamoDB store (dynalite):`,
+          `  registrations    ${fleet.registrations} (${fleet.messagesSent} messages: each sent twice)`,
+          `  consumers killed ${fleet.kills} (SIGKILL mid-drain, restarted)`,
+          `  emails sent      ${fleet.emailsSent} (counted from the outbox journal)`,
+          `  duplicate emails ${fleet.duplicateEmails}`,
+          `  lost             ${fleet.lost}`,
+          `  left in queues   ${fleet.leftInQueue} (main), ${fleet.leftInDeadLetterQueue} (dead-letter)`,
+          `  time             ${fleet.seconds} s`,
+          `  outbox           ${fleet.outbox}`,
+          "",
+        ].join("\n"),
+      );
+    }
+    return fleet.lost === 0 && fleet.duplicateEmails === 0 ? 0 : 1;
+  }
   const summary = await runDemo({
     count: flags.count,
     concurrency: flags.concurrency,

@@ -7,6 +7,7 @@ import { Command, Option } from "commander";
 import { readEnvironment } from "../config/env.js";
 import { localOutputsPath } from "../config/paths.js";
 import { ConfigurationError } from "../errors.js";
+import { dynamoDbDataDir } from "../local/dynamodb.js";
 import type { ProvisionedQueue } from "../local/provision.js";
 import { emulatorDataDir, startLocalStack } from "../local/stack.js";
 import { addStateDir, oneLineUsageErrors, runCli, wholeNumber } from "./shared.js";
@@ -37,6 +38,7 @@ async function main(argv: readonly string[]): Promise<number> {
     stack = await startLocalStack({
       port: flags.port,
       dataDir: emulatorDataDir(flags.stateDir),
+      dynamoDb: { dataDir: dynamoDbDataDir(flags.stateDir) },
       outputsPath,
     });
   } catch (error) {
@@ -47,12 +49,14 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     throw error;
   }
-  const { provisioned, emulator } = stack;
+  const { provisioned, emulator, outputs } = stack;
   process.stdout.write(
     [
       `Local SQS listening on ${emulator.endpoint} (127.0.0.1 only; state in ${emulatorDataDir(flags.stateDir)})`,
       describe(provisioned.deadLetterQueue),
       describe(provisioned.queue),
+      `Local DynamoDB (dynalite) on ${outputs.dynamoDbEndpoint} (127.0.0.1 only; data in ${dynamoDbDataDir(flags.stateDir)})`,
+      `  table     ${outputs.sentEmailsTableName} (the consumers' shared sent-email store)`,
       `Stack outputs written to ${outputsPath}`,
       "Now, in another terminal: npm run produce -- --count 100   and   npm run consume -- --until-empty",
       "Press Ctrl-C to stop.",
@@ -64,7 +68,9 @@ async function main(argv: readonly string[]): Promise<number> {
     process.once("SIGTERM", () => resolve());
   });
   await stack.stop();
-  process.stdout.write("Local SQS stopped; its queues and messages are kept for the next run.\n");
+  process.stdout.write(
+    "Local SQS and DynamoDB stopped; queues, messages and the table are kept for the next run.\n",
+  );
   return 0;
 }
 

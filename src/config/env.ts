@@ -31,6 +31,7 @@ const envSchema = z.object({
   LOCAL_SQS_PORT: port.optional(),
   LOG_LEVEL: z.enum(logLevels).optional(),
   CONSUMER_CONCURRENCY: positive.optional(),
+  SENT_EMAIL_STORE: z.enum(["sqlite", "dynamodb"]).optional(),
   HEALTH_PORT: port.optional(),
   HEALTH_HOST: z.string().min(1).optional(),
   REGISTRATION_DIGEST_KEY: z
@@ -67,6 +68,8 @@ export const environmentHelp: Record<keyof Environment, string> = {
   LOCAL_SQS_PORT: "port of the local SQS started by `npm run local` (--port)",
   LOG_LEVEL: "fatal | error | warn | info | debug | trace | silent (--log-level)",
   CONSUMER_CONCURRENCY: "messages the consumer works on at once (--concurrency)",
+  SENT_EMAIL_STORE:
+    "sqlite | dynamodb: where the consumer records sent emails; default dynamodb when the stack outputs name a table (--store)",
   HEALTH_PORT: "port of the consumer's /healthz and /metrics; off when unset (--health-port)",
   HEALTH_HOST: "address the health port listens on; 127.0.0.1 by default (--health-host)",
   REGISTRATION_DIGEST_KEY:

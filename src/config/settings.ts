@@ -80,9 +80,26 @@ export const stackSettingsSchema = z
   })
   .readonly();
 
+/**
+ * The sent-email table shared by every consumer (issue 11). Key `id` (S), on-demand billing,
+ * TTL on `expiresAt`, encryption at rest: fixed in both programs, not settings.
+ */
+export const tableSettingsSchema = z
+  .strictObject({
+    /** DynamoDB table name (3–255 of letters, digits, `_-.`). */
+    sentEmailsTableName: z.string().regex(/^[\w.-]{3,255}$/),
+    /** Point-in-time recovery (35 days of restorable history). */
+    pointInTimeRecovery: z.boolean(),
+    /** DynamoDB deletion protection: a delete request is refused until it is turned off. */
+    deletionProtection: z.boolean(),
+    /** Create the table (false for the SQS-only emulator stack of `npm run tf:local`). */
+    createSentEmailsTable: z.boolean(),
+  })
+  .readonly();
+
 /** The whole data file: one section per part of the infrastructure. */
 export const settingsSchema = z
-  .strictObject({ stack: stackSettingsSchema, queues: queueSettingsSchema })
+  .strictObject({ stack: stackSettingsSchema, queues: queueSettingsSchema, table: tableSettingsSchema })
   .readonly();
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -79,6 +79,11 @@ export interface ConsumerOptions {
   readonly waitTimeSeconds?: number;
   /** Visibility timeout the heartbeat renews. Default: the queue's VisibilityTimeout. */
   readonly visibilityTimeoutSeconds?: number;
+  /**
+   * The queue's attributes (VisibilityTimeout, RedrivePolicy, FifoQueue) when the caller has read
+   * them already (describeQueue in registrations.ts): start() then does not ask SQS again.
+   */
+  readonly queueAttributes?: Readonly<Record<string, string>>;
   /** Backoff after a failure: base × 2^(receiveCount − 1) seconds, capped. Default 2. */
   readonly retryBaseDelaySeconds?: number;
   /** Cap of that backoff. Default 900 (15 minutes). */
@@ -170,6 +175,20 @@ const FLUSH_GRACE_MS = 500;
  */
 const HAND_BACK_SECONDS = 1;
 
+/** The attributes the runtime needs, in one GetQueueAttributes request. */
+export async function describeQueueAttributes(
+  client: SQSClient,
+  queueUrl: string,
+): Promise<Record<string, string>> {
+  const { Attributes = {} } = await client.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["VisibilityTimeout", "RedrivePolicy", "FifoQueue"],
+    }),
+  );
+  return Attributes;
+}
+
 export class ConsumerOptionsError extends RangeError {
   override readonly name = "ConsumerOptionsError";
 }
@@ -215,6 +234,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   private deadLetterQueueUrl: string | undefined;
   private visibilityTimeoutSeconds: number | undefined;
+  private readonly queueAttributes: Readonly<Record<string, string>> | undefined;
   private fifo = false;
   private state: "new" | "running" | "stopping" | "stopped" = "new";
   /** Received and not yet settled: buffered and running messages. */
@@ -267,6 +287,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.maxPollers = Math.max(1, Math.floor(this.concurrency / BATCH_MAX_ENTRIES));
     this.waitTimeSeconds = options.waitTimeSeconds ?? LONG_POLL_MAX_SECONDS;
     this.visibilityTimeoutSeconds = options.visibilityTimeoutSeconds;
+    this.queueAttributes = options.queueAttributes;
     this.retryBaseDelaySeconds = options.retryBaseDelaySeconds ?? 2;
     this.maxRetryDelaySeconds = options.maxRetryDelaySeconds ?? 900;
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 25_000;
@@ -328,12 +349,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   /** Checks the queue (throws when it is unusable), then starts polling. */
   async start(): Promise<void> {
     if (this.state !== "new") throw new Error("a consumer can be started once");
-    const { Attributes = {} } = await this.client.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: this.queueUrl,
-        AttributeNames: ["VisibilityTimeout", "RedrivePolicy", "FifoQueue"],
-      }),
-    );
+    const Attributes = this.queueAttributes ?? (await describeQueueAttributes(this.client, this.queueUrl));
     this.visibilityTimeoutSeconds ??= Number(Attributes.VisibilityTimeout ?? 30);
     this.fifo = Attributes.FifoQueue === "true";
     this.deadLetterQueueUrl ??= await this.findDeadLetterQueue(Attributes.RedrivePolicy);

@@ -40,6 +40,11 @@ export interface RegistrationCounts {
   conflicts: number;
   /** Addresses on the suppression list (hard bounce, complaint): nothing sent, message deleted. */
   suppressed?: number;
+  /**
+   * Claims taken over by another consumer before this one marked them sent (it was paused past
+   * its lease): the late write was rejected (StaleClaimError) and the message is retried.
+   */
+  staleClaims?: number;
 }
 
 export interface RegistrationHandlerOptions {
@@ -53,6 +58,12 @@ export interface RegistrationHandlerOptions {
   readonly logger?: Logger;
   /** Epoch ms; the store's clock. */
   readonly now?: () => number;
+  /**
+   * A send still running after this long is aborted (an ambiguous end: its claim lapses). The
+   * store's lease is this plus a margin (store/timing.ts), so a live holder never sends after its
+   * lease. Default: no limit (one-shot tools without a shared store).
+   */
+  readonly sendTimeoutMs?: number;
 }
 
 function parse(message: Message): Registration {
@@ -81,6 +92,11 @@ export function registrationHandler(
     } catch (error) {
       // Taken over already: the record is someone else's now, nothing to give back.
       if (!(error instanceof StaleClaimError)) throw error;
+      counts.staleClaims = (counts.staleClaims ?? 0) + 1;
+      logger.warn(
+        { registrationId: claim.id, err: error },
+        "claim taken over by another consumer before it was given back: this late write was rejected",
+      );
     }
   }
 
@@ -136,7 +152,11 @@ export function registrationHandler(
     try {
       // The signal aborts at the consumer's shutdown deadline: a send cut off then may have
       // reached the mail server, so its claim is left to lapse (below), never released.
-      await sender.send(registration, id, { signal: context.signal });
+      const signal =
+        options.sendTimeoutMs === undefined
+          ? context.signal
+          : AbortSignal.any([context.signal, AbortSignal.timeout(options.sendTimeoutMs)]);
+      await sender.send(registration, id, { signal });
     } catch (error) {
       if (error instanceof NotSentError) {
         await giveBack(claim);
@@ -145,7 +165,18 @@ export function registrationHandler(
       // Ambiguous (a timeout, a cut-off send): the email may have left. Leave the claim to lapse.
       throw error;
     }
-    await store.markSent(claim);
+    try {
+      await store.markSent(claim);
+    } catch (error) {
+      if (error instanceof StaleClaimError) {
+        counts.staleClaims = (counts.staleClaims ?? 0) + 1;
+        logger.warn(
+          { registrationId: id, err: error },
+          "claim taken over by another consumer during the send: this late write was rejected",
+        );
+      }
+      throw error;
+    }
     counts.sent += 1;
   };
 }

@@ -5,10 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { Consumer } from "../consumer/consumer.js";
-import { registrationHandler } from "../consumer/registration-handler.js";
-import { SqliteSentEmailStore } from "../consumer/store/sqlite.js";
-import { OutboxMailer } from "../consumer/welcome-email.js";
+import { buildRegistrationConsumer } from "../consumer/registrations.js";
 import { DigestKey } from "../contract/digest.js";
 import { toOutgoing } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
@@ -57,31 +54,29 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const started = performance.now();
   await rm(options.outboxDir, { recursive: true, force: true });
   // One process, one run: an in-memory store and a key of its own.
-  const store = new SqliteSentEmailStore(":memory:", { leaseMs: 30_000, retentionMs: 3_600_000 });
   const digestKey = new DigestKey(randomBytes(32).toString("hex"));
   const stack = await startLocalStack({ port: 0 });
   const client = createSqsClient(stack.outputs);
   const counts = countRequests(client);
+  let closeStore = async () => {};
   try {
     const { queueUrl, deadLetterQueueUrl } = stack.outputs;
     const registrations = (await generateRegistrations(options.count)).map((r) =>
       toOutgoing(r, () => new Date(), digestKey),
     );
     const sent = await new Producer({ client, queueUrl, logger }).send(registrations);
-    const consumer = new Consumer({
+    const built = await buildRegistrationConsumer({
       client,
       queueUrl,
       deadLetterQueueUrl,
-      handler: registrationHandler(new OutboxMailer({ outboxDir: options.outboxDir, logger }), {
-        digestKey,
-        store,
-        logger,
-      }),
-      concurrency: options.concurrency ?? 50,
-      waitTimeSeconds: 1,
-      stopWhenEmpty: true,
+      store: { kind: "sqlite", path: ":memory:" },
+      outboxDir: options.outboxDir,
+      digestKey,
       logger,
+      consumer: { concurrency: options.concurrency ?? 50, waitTimeSeconds: 1, stopWhenEmpty: true },
     });
+    closeStore = () => built.close();
+    const { consumer } = built;
     await consumer.start();
     const stats = await consumer.finished;
     const seconds = (performance.now() - started) / 1000;
@@ -99,7 +94,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     };
   } finally {
     client.destroy();
-    await store.close();
+    await closeStore();
     await stack.stop();
   }
 }

@@ -5,8 +5,11 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { defaultQueueSettings, type QueueSettings } from "../config/queue-settings.js";
+import { settings as sharedSettings } from "../config/settings.js";
+import { createDynamoDbClient } from "../consumer/store/dynamodb-client.js";
 import { createSqsClient } from "../sqs/client.js";
 import type { StackOutputs } from "../stack/outputs.js";
+import { ensureTable, type LocalDynamoDb, startLocalDynamoDb } from "./dynamodb.js";
 import { type Emulator, startEmulator } from "./emulator.js";
 import { type ProvisionResult, provisionQueues, toStackOutputs } from "./provision.js";
 
@@ -18,12 +21,20 @@ export interface LocalStackOptions {
   /** Where to write the stack outputs; not written when absent. */
   readonly outputsPath?: string;
   readonly settings?: QueueSettings;
+  /**
+   * Also start the DynamoDB-protocol server (dynalite) on 127.0.0.1 with the sent-email table,
+   * and name both in the outputs: `true` in memory, or the folder of its durable data.
+   */
+  readonly dynamoDb?: true | { readonly dataDir: string };
+  /** The table's name; default from the settings data. */
+  readonly tableName?: string;
 }
 
 export interface LocalStack {
   readonly emulator: Emulator;
   readonly outputs: StackOutputs;
   readonly provisioned: ProvisionResult;
+  readonly dynamoDb?: LocalDynamoDb;
   stop(): Promise<void>;
 }
 
@@ -36,18 +47,34 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     port: options.port,
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
   });
+  let dynamoDb: LocalDynamoDb | undefined;
+  const stop = async () => {
+    await dynamoDb?.stop();
+    await emulator.stop();
+  };
   try {
     const client = createSqsClient({ endpoint: emulator.endpoint, region: emulator.region });
     const provisioned = await provisionQueues(client, options.settings ?? defaultQueueSettings);
     client.destroy();
-    const outputs = rebase(
-      toStackOutputs(provisioned, emulator.region, emulator.endpoint),
-      emulator.endpoint,
-    );
+    let outputs = rebase(toStackOutputs(provisioned, emulator.region, emulator.endpoint), emulator.endpoint);
+    if (options.dynamoDb) {
+      dynamoDb = await startLocalDynamoDb(
+        options.dynamoDb === true ? {} : { dataDir: options.dynamoDb.dataDir },
+      );
+      const tables = createDynamoDbClient({ endpoint: dynamoDb.endpoint, region: dynamoDb.region });
+      try {
+        const { tableName } = await ensureTable(tables, {
+          tableName: options.tableName ?? sharedSettings.table.sentEmailsTableName,
+        });
+        outputs = { ...outputs, sentEmailsTableName: tableName, dynamoDbEndpoint: dynamoDb.endpoint };
+      } finally {
+        tables.destroy();
+      }
+    }
     if (options.outputsPath) await writeOutputs(options.outputsPath, outputs);
-    return { emulator, outputs, provisioned, stop: () => emulator.stop() };
+    return { emulator, outputs, provisioned, ...(dynamoDb ? { dynamoDb } : {}), stop };
   } catch (error) {
-    await emulator.stop();
+    await stop();
     throw error;
   }
 }

@@ -15,12 +15,29 @@ export const stackOutputsSchema = z.object({
   region: z.string().min(1),
   /** SQS endpoint to use instead of AWS's; set only by stacks that target a local emulator. */
   endpoint: z.url().optional(),
+  /**
+   * DynamoDB table of the sent-email store, shared by every consumer (issue 11). Absent from
+   * stacks deployed before the table existed: consumers then default to SQLite.
+   */
+  sentEmailsTableName: z.string().min(1).optional(),
+  /** DynamoDB endpoint to use instead of AWS's; set only by the local stack (dynalite). */
+  dynamoDbEndpoint: z.url().optional(),
 });
 
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;
 
 /** Output names, in the order the stack exports them. */
 export const stackOutputNames = Object.keys(stackOutputsSchema.shape) as (keyof StackOutputs)[];
+
+/** Outputs only the local stack writes (its own DynamoDB server); no infrastructure program has them. */
+export const localOnlyOutputNames: ReadonlySet<keyof StackOutputs> = new Set(["dynamoDbEndpoint"]);
+
+/** Outputs a stack may leave out (a local endpoint, a table not deployed yet). */
+export const optionalOutputNames: ReadonlySet<keyof StackOutputs> = new Set([
+  "endpoint",
+  "sentEmailsTableName",
+  "dynamoDbEndpoint",
+]);
 
 /** `deadLetterQueueUrl` → `dead_letter_queue_url`: Terraform's names for the same outputs. */
 export function toSnakeCase(name: string): string {

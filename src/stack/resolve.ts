@@ -10,6 +10,7 @@ import type { QueueSource } from "../config/env.js";
 import { localOutputsPath } from "../config/paths.js";
 import { QueueResolutionError } from "../errors.js";
 import {
+  optionalOutputNames,
   type StackOutputs,
   stackOutputNames,
   stackOutputsSchema,
@@ -29,6 +30,10 @@ export interface QueueLocation {
   readonly region?: string;
   /** A non-AWS endpoint (the local emulator). */
   readonly endpoint?: string;
+  /** The sent-email table, when the stack has one. */
+  readonly sentEmailsTableName?: string;
+  /** A non-AWS DynamoDB endpoint (the local dynalite). */
+  readonly dynamoDbEndpoint?: string;
   readonly source: QueueSource | "queue-url";
 }
 
@@ -73,11 +78,14 @@ export async function resolveQueue(
   const outputs = await readStackOutputs(options, run);
   requireSecureTransport(outputs.queueUrl);
   if (outputs.endpoint) requireSecureTransport(outputs.endpoint);
+  if (outputs.dynamoDbEndpoint) requireSecureTransport(outputs.dynamoDbEndpoint);
   return {
     queueUrl: outputs.queueUrl,
     deadLetterQueueUrl: outputs.deadLetterQueueUrl,
     region: outputs.region,
     ...(outputs.endpoint ? { endpoint: outputs.endpoint } : {}),
+    ...(outputs.sentEmailsTableName ? { sentEmailsTableName: outputs.sentEmailsTableName } : {}),
+    ...(outputs.dynamoDbEndpoint ? { dynamoDbEndpoint: outputs.dynamoDbEndpoint } : {}),
     source: options.source,
   };
 }
@@ -151,7 +159,9 @@ function checkOutputs(
   const result = stackOutputsSchema.safeParse(json);
   if (result.success) return result.data;
   const present = json && typeof json === "object" ? Object.keys(json) : [];
-  const missing = stackOutputNames.filter((name) => name !== "endpoint" && !present.includes(name));
+  const missing = stackOutputNames.filter(
+    (name) => !optionalOutputNames.has(name) && !present.includes(name),
+  );
   const detail =
     missing.length > 0
       ? `has no output ${missing.map((name) => `"${nameOf(name)}"`).join(", ")}`
@@ -237,6 +247,6 @@ async function readTerraformOutputs(options: ResolveOptions, run: RunCommand): P
     );
   }
   // Terraform exports null for an unset optional output (endpoint on AWS).
-  if (outputs.endpoint === null) delete outputs.endpoint;
+  for (const name of optionalOutputNames) if (outputs[name] === null) delete outputs[name];
   return checkOutputs(outputs, "the Terraform state", `run \`terraform -chdir=${dir} apply\``, toSnakeCase);
 }

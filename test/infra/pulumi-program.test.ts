@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { projectRoot } from "../../src/config/paths.js";
 import { defaultQueueSettings as s } from "../../src/config/queue-settings.js";
+import { settings } from "../../src/config/settings.js";
 import { type StackOutputs, stackOutputsSchema } from "../../src/stack/outputs.js";
 import {
   ACCOUNT,
@@ -31,6 +32,7 @@ const config = {
 };
 const queueArn = `arn:aws:sqs:eu-west-1:${ACCOUNT}:${s.queueName}`;
 const dlqArn = `arn:aws:sqs:eu-west-1:${ACCOUNT}:${s.deadLetterQueueName}`;
+const tableArn = `arn:aws:dynamodb:eu-west-1:${ACCOUNT}:table/${settings.table.sentEmailsTableName}`;
 
 let resources: RecordedResource[];
 // biome-ignore lint/suspicious/noExplicitAny: the program module's exports are Outputs of many types.
@@ -87,6 +89,8 @@ describe("Pulumi program (mocks)", () => {
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment registrations-producer-role-policy",
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment registrations-consumer-role-policy",
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment registrations-operator-role-policy",
+        "sqs-messaging:index:SentEmailsTable registrations",
+        "aws:dynamodb/table:Table registrations-table",
       ].sort(),
     );
   });
@@ -221,7 +225,28 @@ describe("Pulumi program (mocks)", () => {
           Action: ["sqs:GetQueueUrl", "sqs:SendMessage"],
           Resource: [dlqArn],
         },
+        {
+          // The DynamoDB store's item actions, on its table only: no Scan, no Query, no `*`.
+          Sid: "RecordSentEmails",
+          Effect: "Allow",
+          Action: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+          Resource: [tableArn],
+        },
       ],
+    });
+  });
+
+  it("declares the sent-email table: key id (S), on demand, TTL on expiresAt, PITR, encryption, deletion protection, kept on destroy", () => {
+    const table = byName("registrations-table");
+    expect(table.inputs).toMatchObject({
+      name: settings.table.sentEmailsTableName,
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "id",
+      attributes: [{ name: "id", type: "S" }],
+      ttl: { attributeName: "expiresAt", enabled: true },
+      pointInTimeRecovery: { enabled: true },
+      serverSideEncryption: { enabled: true },
+      deletionProtectionEnabled: true,
     });
   });
 
@@ -309,6 +334,7 @@ describe("Pulumi program (mocks)", () => {
       deadLetterQueueUrl: `https://sqs.eu-west-1.amazonaws.com/${ACCOUNT}/${s.deadLetterQueueName}`,
       deadLetterQueueArn: dlqArn,
       region: "eu-west-1",
+      sentEmailsTableName: settings.table.sentEmailsTableName,
     });
     expect(Object.keys(values).sort()).toEqual(
       [

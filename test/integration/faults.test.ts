@@ -132,6 +132,9 @@ describe("fault tolerance", () => {
       String(concurrency),
       "--send-latency",
       "20",
+      // A short send timeout keeps the killed consumer's claims (the lease) shorter than the test.
+      "--send-timeout",
+      "1000",
     ]);
     await waitFor(async () => (await journal(stateDir)).length >= 150, "some emails sent");
     first.kill("SIGKILL");

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { networkInterfaces, tmpdir } from "node:os";
@@ -14,6 +15,8 @@ import {
   defaultQueueSettings,
   mainQueueAttributes,
 } from "../../src/config/queue-settings.js";
+import { settings } from "../../src/config/settings.js";
+import { dynamoDbDataDir } from "../../src/local/dynamodb.js";
 import { provisionQueues } from "../../src/local/provision.js";
 import { startLocalStack } from "../../src/local/stack.js";
 import { createSqsClient } from "../../src/sqs/client.js";
@@ -146,10 +149,14 @@ describe("npm run local", () => {
       expect(outputs.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(outputs.queueUrl).toBe(`${outputs.endpoint}/000000000000/user-registrations`);
       expect(outputs.deadLetterQueueUrl.startsWith(outputs.endpoint)).toBe(true);
+      // The shared sent-email store: dynalite on loopback, the table named from the settings data.
+      expect(outputs.sentEmailsTableName).toBe(settings.table.sentEmailsTableName);
+      expect(outputs.dynamoDbEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(existsSync(dynamoDbDataDir(stateDir))).toBe(true);
       const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
       child.kill("SIGINT");
       expect(await exited).toBe(0);
-      expect(stdout).toContain("Local SQS stopped");
+      expect(stdout).toContain("Local SQS and DynamoDB stopped");
     }
   });
 });

@@ -183,6 +183,9 @@ describe("shutdown", () => {
       "5",
       "--send-latency",
       "40000",
+      // Longer than the run before SIGTERM; its claims lapse 5 s later (lease = timeout + margin).
+      "--send-timeout",
+      "4000",
       "--shutdown-timeout",
       "2",
       "--wait-time",
@@ -213,7 +216,7 @@ describe("shutdown", () => {
       stateDir,
       "--until-empty",
       "--wait-time",
-      "5",
+      "10",
       "--json",
     ]);
     expect(second.code, second.stderr).toBe(0);

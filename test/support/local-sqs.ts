@@ -24,10 +24,11 @@ export interface TestSqs {
 
 export async function startTestSqs(
   settings: Partial<QueueSettings> = {},
-  options: { dataDir?: string; port?: number } = {},
+  options: { dataDir?: string; port?: number; dynamoDb?: boolean } = {},
 ): Promise<TestSqs> {
   const stack = await startLocalStack({
     port: options.port ?? 0,
+    ...(options.dynamoDb ? { dynamoDb: true as const } : {}),
     settings: { ...defaultQueueSettings, ...settings },
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
   });

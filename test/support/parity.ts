@@ -32,6 +32,7 @@ export const TERRAFORM_TYPES: Record<string, string> = {
   "aws:iam/policy:Policy": "aws_iam_policy",
   "aws:iam/role:Role": "aws_iam_role",
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "aws_iam_role_policy_attachment",
+  "aws:dynamodb/table:Table": "aws_dynamodb_table",
 };
 
 /** Each Pulumi child, by its name after the component's, ↔ its Terraform resource name. */
@@ -51,7 +52,32 @@ export const TERRAFORM_NAMES: Record<string, string> = {
   operator: "operator",
   "operator-role": "operator",
   "operator-role-policy": "operator",
+  table: "sent_emails",
 };
+
+/** Pulumi argument names that differ from Terraform's beyond snake_case (a block's list name). */
+const PULUMI_ARGUMENTS: Record<string, string> = { attributes: "attribute" };
+
+/**
+ * Nested blocks: a list of objects in Terraform's plan (`ttl { … }` → `[{attribute_name, enabled}]`),
+ * an object (or a list) with camelCase keys in Pulumi's inputs. Compared as lists of snake_case
+ * objects; attributes Terraform leaves null or computes are not set on either side.
+ */
+const BLOCKS = new Set(["attribute", "ttl", "point_in_time_recovery", "server_side_encryption"]);
+
+function pulumiBlock(value: unknown): unknown {
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((item) =>
+    Object.fromEntries(Object.entries(item as Record<string, unknown>).map(([k, v]) => [toSnakeCase(k), v])),
+  );
+}
+
+function terraformBlock(value: unknown): unknown {
+  if (!Array.isArray(value)) return value;
+  return value.map((item) =>
+    Object.fromEntries(Object.entries(item as Record<string, unknown>).filter(([, v]) => v !== null)),
+  );
+}
 
 /** Arguments one tool has and the other cannot: Pulumi auto-names, Terraform uses name_prefix. */
 const ONE_SIDED = new Set(["name_prefix"]);
@@ -103,7 +129,16 @@ function withoutToolTag(tags: unknown): Record<string, unknown> {
 export interface PulumiRun {
   readonly model: Model;
   /** The queues as the mocks created them: the state Terraform's plan starts from. */
-  readonly queues: Record<string, { name: string; url: string; arn: string; fifo: boolean }>;
+  readonly queues: Record<
+    string,
+    {
+      name: string;
+      url: string;
+      arn: string;
+      fifo: boolean /** A `count` resource (the table). */;
+      counted?: boolean;
+    }
+  >;
 }
 
 /**
@@ -129,6 +164,7 @@ export async function pulumiModel(
     infra.access?.consumerRole,
     infra.access?.operatorPolicy,
     infra.access?.operatorRole,
+    infra.table?.table,
   );
   // Role attachments register once the role's name resolves; they are not exposed: count them.
   const attachments = [
@@ -174,8 +210,8 @@ export async function pulumiModel(
     const values: Record<string, unknown> = {};
     const references: Record<string, string[]> = {};
     for (const [key, value] of Object.entries(r.inputs as Record<string, unknown>)) {
-      const argument = toSnakeCase(key);
-      values[argument] = normalise(value);
+      const argument = PULUMI_ARGUMENTS[key] ?? toSnakeCase(key);
+      values[argument] = BLOCKS.has(argument) ? pulumiBlock(value) : normalise(value);
       const refs = leaves(value)
         .map((leaf) => outputOwners.get(leaf))
         .filter((owner): owner is string => owner !== undefined && !owner.startsWith(`${address}.`));
@@ -189,6 +225,9 @@ export async function pulumiModel(
         arn: r.outputs.arn,
         fifo: !!r.inputs.fifoQueue,
       };
+    }
+    if (r.type === "aws:dynamodb/table:Table") {
+      queues[address] = { name: r.outputs.name, url: "", arn: r.outputs.arn, fifo: false, counted: true };
     }
   }
   const provider = resources.find((r) => r.name === `${name}-aws`)?.inputs;
@@ -272,17 +311,24 @@ export async function planAll(
         type,
         name,
         provider: `module.${call}.provider["registry.terraform.io/hashicorp/aws"]`,
+        ...(queue.counted ? { each: "list" } : {}),
         instances: [
-          {
-            schema_version: 0,
-            attributes: {
-              id: queue.url,
-              url: queue.url,
-              arn: queue.arn,
-              name: queue.name,
-              fifo_queue: queue.fifo,
-            },
-          },
+          queue.counted
+            ? {
+                index_key: 0,
+                schema_version: 1,
+                attributes: { id: queue.name, arn: queue.arn, name: queue.name, hash_key: "id" },
+              }
+            : {
+                schema_version: 0,
+                attributes: {
+                  id: queue.url,
+                  url: queue.url,
+                  arn: queue.arn,
+                  name: queue.name,
+                  fifo_queue: queue.fifo,
+                },
+              },
         ],
       });
     }
@@ -381,7 +427,11 @@ export function terraformModel(plan: Plan, caseName: string): Model {
     for (const [argument, expression] of Object.entries(expressions as Record<string, Json>)) {
       if (ONE_SIDED.has(argument)) continue;
       values[argument] =
-        change.change.after_unknown?.[argument] === true ? UNKNOWN : normalise(change.change.after[argument]);
+        change.change.after_unknown?.[argument] === true
+          ? UNKNOWN
+          : BLOCKS.has(argument)
+            ? terraformBlock(change.change.after[argument])
+            : normalise(change.change.after[argument]);
       const refs = resourceReferences(expression);
       if (refs.length > 0) references[argument] = refs;
     }

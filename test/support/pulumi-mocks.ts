@@ -29,6 +29,11 @@ function state(type: string, name: string, inputs: Record<string, unknown>, regi
     }
     case "aws:iam/policy:Policy":
       return { id: name, state: { ...inputs, arn: `arn:aws:iam::${ACCOUNT}:policy/${name}` } };
+    case "aws:dynamodb/table:Table":
+      return {
+        id: String(inputs.name),
+        state: { ...inputs, arn: `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${String(inputs.name)}` },
+      };
     case "aws:iam/role:Role":
       return { id: name, state: { ...inputs, name, arn: `arn:aws:iam::${ACCOUNT}:role/${name}` } };
     default:

@@ -55,6 +55,7 @@ import {
   ScanCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { settings } from "../../config/settings.js";
 import {
   type Claim,
   type ClaimResult,
@@ -69,9 +70,9 @@ export interface SentEmailsTableSettings {
   readonly tableName: string;
 }
 
-/** Until the settings data file holds it: the table's default name, beside the queues'. */
+/** The table's default name, from the settings data (infra-terraform/settings.json, `table`). */
 export const defaultSentEmailsTable: SentEmailsTableSettings = {
-  tableName: "user-registrations-sent-emails",
+  tableName: settings.table.sentEmailsTableName,
 };
 
 /** The partition key; a string. */
@@ -314,6 +315,19 @@ export class DynamoDbSentEmailStore implements SentEmailStore {
       }
     }
     return deleted;
+  }
+
+  /**
+   * Fails fast with StoreUnavailableError (missing table, access denied) before any message is
+   * received: one eventually consistent GetItem of a key no registration uses, an action the
+   * consumer policy already grants (DescribeTable would need one more).
+   */
+  async check(): Promise<void> {
+    await this.send("GetItem", "check the table", () =>
+      this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: { [KEY_ATTRIBUTE]: { S: "-" } } }),
+      ),
+    );
   }
 
   async close(): Promise<void> {
