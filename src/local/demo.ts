@@ -4,7 +4,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
-import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { buildRegistrationConsumer } from "../consumer/registrations.js";
 import { DigestKey } from "../contract/digest.js";
 import { toOutgoing } from "../contract/registration.js";
@@ -12,6 +11,7 @@ import { type Logger, silentLogger } from "../log/logger.js";
 import { generateRegistrations } from "../producer/input.js";
 import { Producer } from "../producer/producer.js";
 import { createSqsClient } from "../sqs/client.js";
+import { queueCounts, total } from "../sqs/queue-counts.js";
 import { countRequests, totalRequests } from "../sqs/request-counter.js";
 import { startLocalStack } from "./stack.js";
 
@@ -34,19 +34,6 @@ export interface DemoSummary {
   messagesPerSecond: number;
   requests: number;
   outbox: string;
-}
-
-async function depth(client: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes = {} } = await client.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    }),
-  );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
 }
 
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
@@ -85,8 +72,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       sendFailed: sent.failed.length,
       processed: stats.processed,
       deadLettered: stats.deadLettered,
-      leftInQueue: await depth(client, queueUrl),
-      leftInDeadLetterQueue: await depth(client, deadLetterQueueUrl),
+      leftInQueue: total(await queueCounts(client, queueUrl)),
+      leftInDeadLetterQueue: total(await queueCounts(client, deadLetterQueueUrl)),
       seconds: Number(seconds.toFixed(3)),
       messagesPerSecond: Math.round(stats.processed / seconds),
       requests: totalRequests(counts),

@@ -10,7 +10,6 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { childEnvironment } from "../config/env.js";
 import { localOutputsPath } from "../config/paths.js";
 import { defaultQueueSettings } from "../config/queue-settings.js";
@@ -21,6 +20,7 @@ import { type Logger, silentLogger } from "../log/logger.js";
 import { generateRegistrations } from "../producer/input.js";
 import { Producer } from "../producer/producer.js";
 import { createSqsClient } from "../sqs/client.js";
+import { queueCounts, total } from "../sqs/queue-counts.js";
 import { startLocalStack } from "./stack.js";
 
 export interface FleetOptions {
@@ -60,19 +60,6 @@ function consumeCommand(): { file: string; args: string[] } {
   const extension = extname(import.meta.filename);
   const cli = fileURLToPath(new URL(`../cli/consume${extension}`, import.meta.url));
   return { file: process.execPath, args: extension === ".ts" ? ["--import", "tsx", cli] : [cli] };
-}
-
-async function depth(client: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes = {} } = await client.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    }),
-  );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
 }
 
 async function journal(outbox: string): Promise<string[]> {
@@ -160,7 +147,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
     await until(
       async () =>
         new Set(await journal(outbox)).size >= options.count &&
-        (await depth(client, stack.outputs.queueUrl)) === 0,
+        total(await queueCounts(client, stack.outputs.queueUrl)) === 0,
       deadline,
     );
     for (const child of children) child.kill("SIGTERM");
@@ -175,8 +162,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
       emailsSent: sent.length,
       duplicateEmails: sent.length - unique.size,
       lost: registrations.filter((r) => !unique.has(r.id)).length,
-      leftInQueue: await depth(client, stack.outputs.queueUrl),
-      leftInDeadLetterQueue: await depth(client, stack.outputs.deadLetterQueueUrl),
+      leftInQueue: total(await queueCounts(client, stack.outputs.queueUrl)),
+      leftInDeadLetterQueue: total(await queueCounts(client, stack.outputs.deadLetterQueueUrl)),
       seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
       outbox,
     };

@@ -5,21 +5,15 @@
  * CloudWatch, so there the age is unknown (null), never invented.
  */
 import { GetMetricDataCommand, type GetMetricDataCommandInput } from "@aws-sdk/client-cloudwatch";
-import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { type QueueCounts, queueCounts, total } from "../sqs/queue-counts.js";
 import { type Clock, systemClock } from "./clock.js";
 import { type QueuePair, queueName } from "./queues.js";
 
+export { type QueueCounts, queueCounts, total } from "../sqs/queue-counts.js";
+
 /** `status` exits with this code when the dead-letter queue holds messages (0 when it is empty). */
 export const DEAD_LETTERS_PRESENT_EXIT_CODE = 3;
-
-export interface QueueCounts {
-  /** ApproximateNumberOfMessages: ready to be received. */
-  readonly visible: number;
-  /** ApproximateNumberOfMessagesNotVisible: received, not yet deleted. */
-  readonly inFlight: number;
-  /** ApproximateNumberOfMessagesDelayed: sent with a delay that has not passed. */
-  readonly delayed: number;
-}
 
 export interface QueueStatus extends QueueCounts {
   readonly url: string;
@@ -103,28 +97,6 @@ export class CloudWatchAges implements MessageAgeSource {
       return value === undefined ? null : value;
     });
   }
-}
-
-export async function queueCounts(client: SQSClient, queueUrl: string): Promise<QueueCounts> {
-  const { Attributes = {} } = await client.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        "ApproximateNumberOfMessages",
-        "ApproximateNumberOfMessagesNotVisible",
-        "ApproximateNumberOfMessagesDelayed",
-      ],
-    }),
-  );
-  return {
-    visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
-    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
-    delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
-  };
-}
-
-export function total(counts: QueueCounts): number {
-  return counts.visible + counts.inFlight + counts.delayed;
 }
 
 export interface StatusOptions {
