@@ -2,18 +2,19 @@
  * `npm run demo -- --consumers N`: a fleet on one machine (issue 11, item 5). N consumer processes
  * (the real consume CLI) share the DynamoDB store on a local dynalite; every registration is sent
  * twice, as a producer retrying after a lost answer would; consumers are killed (SIGKILL) mid-drain
- * and restarted. The result is counted from the outbox journal and the queues, never from the
- * consumers' own statistics: one line per email written, so a second email shows as a duplicate.
+ * and restarted. The result is counted from the outbox and the queues, never from the consumers'
+ * own statistics: an email is its `.eml` file; the journal has a line per write, so a second write
+ * for one id shows as a duplicate.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { childEnvironment } from "../config/env.js";
 import { localOutputsPath } from "../config/paths.js";
 import { defaultQueueSettings } from "../config/queue-settings.js";
-import { JOURNAL } from "../consumer/welcome-email.js";
+import { ALREADY_IN_OUTBOX, JOURNAL } from "../consumer/mail/outbox.js";
 import { DigestKey } from "../contract/digest.js";
 import { toOutgoing } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
@@ -43,10 +44,15 @@ export interface FleetSummary {
   messagesSent: number;
   consumers: number;
   kills: number;
-  /** Lines of the outbox journal: every email written. */
+  /** Emails in the outbox (`.eml` files). */
   emailsSent: number;
-  /** Emails beyond the first for a registration. */
+  /** Writes beyond the first for a registration (journal lines). */
   duplicateEmails: number;
+  /**
+   * Deliveries that found their email written already: a consumer killed between writing it and
+   * recording it in the store. An SMTP transport would have sent these twice (docs/delivery.md).
+   */
+  alreadyInOutbox: number;
   /** Registrations with no email. */
   lost: number;
   leftInQueue: number;
@@ -62,12 +68,23 @@ function consumeCommand(): { file: string; args: string[] } {
   return { file: process.execPath, args: extension === ".ts" ? ["--import", "tsx", cli] : [cli] };
 }
 
-async function journal(outbox: string): Promise<string[]> {
+/** The registration ids with an email in the outbox. */
+async function emails(outbox: string): Promise<Set<string>> {
+  const names = await readdir(outbox).catch(() => [] as string[]);
+  return new Set(names.filter((n) => n.endsWith(".eml")).map((n) => n.slice(0, -".eml".length)));
+}
+
+/** The journal's lines: the ids written, and the ids found written already. */
+async function journal(outbox: string): Promise<{ written: string[]; already: string[] }> {
   const text = await readFile(join(outbox, JOURNAL), "utf8").catch(() => "");
-  return text
+  const lines = text
     .split("\n")
     .filter(Boolean)
-    .map((line) => line.split("\t")[0] ?? "");
+    .map((line) => line.split("\t"));
+  return {
+    written: lines.filter((l) => l[2] !== ALREADY_IN_OUTBOX).map((l) => l[0] ?? ""),
+    already: lines.filter((l) => l[2] === ALREADY_IN_OUTBOX).map((l) => l[0] ?? ""),
+  };
 }
 
 function exited(child: ChildProcess): Promise<void> {
@@ -135,7 +152,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
     // Kill mid-drain: one consumer each time another tenth of the emails is out.
     for (let k = 0; k < kills; k += 1) {
       const target = Math.ceil((options.count * (k + 1)) / (kills + 2));
-      await until(async () => (await journal(outbox)).length >= target, deadline);
+      await until(async () => (await emails(outbox)).size >= target, deadline);
       const victim = fleet[k % fleet.length];
       if (victim && victim.exitCode === null) {
         victim.kill("SIGKILL");
@@ -146,22 +163,23 @@ export async function runFleet(options: FleetOptions): Promise<FleetSummary> {
     }
     await until(
       async () =>
-        new Set(await journal(outbox)).size >= options.count &&
+        (await emails(outbox)).size >= options.count &&
         total(await queueCounts(client, stack.outputs.queueUrl)) === 0,
       deadline,
     );
     for (const child of children) child.kill("SIGTERM");
     await Promise.all([...children].map(exited));
-    const sent = await journal(outbox);
-    const unique = new Set(sent);
+    const { written, already } = await journal(outbox);
+    const delivered = await emails(outbox);
     return {
       registrations: options.count,
       messagesSent: first.sent + second.sent,
       consumers: options.consumers,
       kills,
-      emailsSent: sent.length,
-      duplicateEmails: sent.length - unique.size,
-      lost: registrations.filter((r) => !unique.has(r.id)).length,
+      emailsSent: delivered.size,
+      duplicateEmails: written.length - new Set(written).size,
+      alreadyInOutbox: already.length,
+      lost: registrations.filter((r) => !delivered.has(r.id)).length,
       leftInQueue: total(await queueCounts(client, stack.outputs.queueUrl)),
       leftInDeadLetterQueue: total(await queueCounts(client, stack.outputs.deadLetterQueueUrl)),
       seconds: Number(((performance.now() - started) / 1000).toFixed(3)),

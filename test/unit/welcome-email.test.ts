@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { EnvironmentFaultError, NotSentError } from "../../src/consumer/errors.js";
 import {
+  ALREADY_IN_OUTBOX,
   JOURNAL,
   type OutboxFileSystem,
   OutboxMailer,
@@ -21,7 +22,9 @@ describe("outbox mailer", () => {
     await mailer.send(registration, "reg_1");
     await mailer.send(registration, "reg_1");
     expect((await readdir(outboxDir)).sort()).toEqual(["reg_1.eml", JOURNAL].sort());
-    expect((await readFile(join(outboxDir, JOURNAL), "utf8")).trim().split("\n")).toHaveLength(1);
+    const lines = (await readFile(join(outboxDir, JOURNAL), "utf8")).trim().split("\n");
+    // One email; the second delivery is journalled as one that found it written.
+    expect(lines.map((line) => line.split("\t")[2])).toEqual([undefined, ALREADY_IN_OUTBOX]);
     const eml = await readFile(join(outboxDir, "reg_1.eml"), "utf8");
     expect(eml).toMatch(/^Message-ID: <reg_1@welcome\.local>$/m);
     expect(eml).toMatch(/^To: =\?UTF-8\?[BQ]\?.+\?= <joao@example\.com>$/m); // non-ASCII name, encoded
@@ -51,6 +54,30 @@ describe("outbox mailer on untrusted ids and a failing disk", () => {
       expect(await readdir(root)).toEqual([]);
     },
   );
+
+  it("an email written whose journal line was lost (a crash between the two) gets its line on the next delivery", async () => {
+    const outboxDir = await mkdtemp(join(tmpdir(), "outbox-"));
+    let failures = 1;
+    const fileSystem = {
+      ...fsPromises,
+      appendFile: async (...args: Parameters<typeof fsPromises.appendFile>) => {
+        if (failures-- > 0) throw enospc();
+        return fsPromises.appendFile(...args);
+      },
+    } as OutboxFileSystem;
+    const mailer = new OutboxMailer({ outboxDir, fileSystem });
+    // The email is out: not NotSentError, so the claim lapses rather than being given back.
+    const error = await mailer.send(registration, "reg_1").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EnvironmentFaultError);
+    expect(error).not.toBeInstanceOf(NotSentError);
+    expect(await readdir(outboxDir)).toEqual(["reg_1.eml"]);
+    await mailer.send(registration, "reg_1");
+    expect((await readFile(join(outboxDir, JOURNAL), "utf8")).trim().split("\t")).toEqual([
+      "reg_1",
+      expect.any(String),
+      ALREADY_IN_OUTBOX,
+    ]);
+  });
 
   it("names files inside the outbox only", () => {
     expect(outboxFile("/srv/outbox", "reg_1")).toBe("/srv/outbox/reg_1.eml");

@@ -13,8 +13,17 @@ import { type Logger, silentLogger } from "../../log/logger.js";
 import { EnvironmentFaultError, NotSentError } from "../errors.js";
 import { DEFAULT_MAIL_FROM, type Mailer, welcomeMessage } from "./mailer.js";
 
-/** The outbox's journal: one `<id>\t<time>` line per email written. */
+/**
+ * The outbox's journal: one line per delivery that reached the outbox. `<id>\t<time>` for an email
+ * written; `<id>\t<time>\talready-in-outbox` when the email was there already (a consumer died
+ * after writing it and before its journal line or its store record), which an SMTP transport would
+ * have sent a second time. A crash between the write and its line therefore never leaves an email
+ * without a line once the message is delivered again.
+ */
 export const JOURNAL = "sent.log";
+
+/** The third column of a journal line for a delivery that found its email already written. */
+export const ALREADY_IN_OUTBOX = "already-in-outbox";
 
 /** The file operations the outbox uses: injectable, so tests can make the disk fail. */
 export type OutboxFileSystem = Pick<
@@ -124,7 +133,8 @@ export class OutboxMailer implements Mailer {
     // a recipient's mailbox with its Message-ID, holds one copy. An SMTP sender cannot look, which
     // is why the claim store comes first; the stable Message-ID lets mail clients drop the rest.
     if (await this.exists(file)) {
-      this.logger.debug({ registrationId: id }, "welcome email already in the outbox");
+      await this.journal(`${id}\t${new Date().toISOString()}\t${ALREADY_IN_OUTBOX}\n`);
+      this.logger.info({ registrationId: id }, "welcome email already in the outbox; not written again");
       return;
     }
     // Write then rename: a reader (or a crash) never sees half an email. A failed write or rename
@@ -141,11 +151,7 @@ export class OutboxMailer implements Mailer {
     });
     // One line per email written: the file for an id is replaced, the journal shows every send.
     // The email is out by now, so a failure here is not NotSentError (the claim lapses instead).
-    try {
-      await this.fs.appendFile(join(this.outboxDir, JOURNAL), `${id}\t${new Date().toISOString()}\n`);
-    } catch (error) {
-      throw outboxFault(error, "append to its journal");
-    }
+    await this.journal(`${id}\t${new Date().toISOString()}\n`);
     this.logger.info(
       { to: maskEmail(registration.email), registrationId: id },
       "welcome email written to the outbox",
@@ -154,6 +160,14 @@ export class OutboxMailer implements Mailer {
 
   close(): void {
     this.transport.close();
+  }
+
+  private async journal(line: string): Promise<void> {
+    try {
+      await this.fs.appendFile(join(this.outboxDir, JOURNAL), line);
+    } catch (error) {
+      throw outboxFault(error, "append to its journal");
+    }
   }
 
   private async notSentOnFailure(doing: string, operation: () => Promise<unknown>): Promise<void> {
