@@ -1,14 +1,15 @@
 /**
  * `npm run forget -- --email <address> [--nome <name>]…`: erases one person from the local stack
  * (or the stack the queue options name): queued and dead-lettered messages, outbox files and their
- * journal lines, and the sent-email store's records (docs/personal-data.md). Prints counts only.
+ * journal lines, and the sent-email store's records — the stack's DynamoDB table when it has one,
+ * else the SQLite file, as the consumer chooses (docs/personal-data.md). Prints counts only.
  * Exit codes: 0 done; 1 SQS failed or refused a delete (run it again); 2 usage or configuration.
  */
 import { Command, Option } from "commander";
 import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
-import { outboxDir, sentStorePath } from "../config/paths.js";
-import { SqliteSentEmailStore } from "../consumer/store/sqlite.js";
+import { outboxDir } from "../config/paths.js";
+import { chooseStore, openSentEmailStore, type StoreKind, storeKinds } from "../consumer/registrations.js";
 import { maskEmail } from "../contract/registration.js";
 import { type ForgetReport, forgetPerson } from "../ops/forget.js";
 import { queuePair } from "../ops/queues.js";
@@ -19,12 +20,13 @@ interface ForgetFlags extends QueueFlags {
   email: string;
   nome: string[];
   outbox?: string;
+  store?: StoreKind;
   sentStore?: string;
   waitTime: number;
 }
 
-/** forget neither claims nor marks: the store's lease and retention are not used. */
-const STORE_TIMING = { leaseMs: 1_000, retentionMs: 1_000 };
+/** forget neither claims nor marks: the send timeout that sets the store's lease is not used. */
+const UNUSED_SEND_TIMEOUT_MS = 1_000;
 
 export function formatForget(email: string, report: ForgetReport): string {
   return [
@@ -59,6 +61,14 @@ async function main(argv: readonly string[]): Promise<number> {
         [] as string[],
       )
       .option("--outbox <dir>", "the consumer's outbox (default: <state-dir>/outbox)")
+      .addOption(
+        new Option(
+          "--store <kind>",
+          "the consumer's sent-email store: dynamodb (the stack's table; the default when the outputs name one) or sqlite [env SENT_EMAIL_STORE]",
+        )
+          .choices(storeKinds)
+          .default(env.SENT_EMAIL_STORE),
+      )
       .option("--sent-store <file>", "the consumer's SQLite store (default: <state-dir>/sent-emails.sqlite)")
       .addOption(
         new Option(
@@ -74,8 +84,19 @@ async function main(argv: readonly string[]): Promise<number> {
   const flags = program.opts<ForgetFlags>();
 
   const digestKey = await loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir });
-  const store = new SqliteSentEmailStore(flags.sentStore ?? sentStorePath(flags.stateDir), STORE_TIMING);
   const { location, client } = await connect(flags);
+  const choice = chooseStore({
+    kind: flags.store,
+    sqlitePath: flags.sentStore,
+    stateDir: flags.stateDir,
+    sentEmailsTableName: location.sentEmailsTableName,
+    dynamoDbEndpoint: location.dynamoDbEndpoint,
+    region: location.region,
+  });
+  const store = await openSentEmailStore(choice, UNUSED_SEND_TIMEOUT_MS).catch((error: unknown) => {
+    client.destroy();
+    throw error;
+  });
   try {
     const report = await explained(
       async () =>

@@ -113,7 +113,11 @@ function isStore(store: RegistrationConsumerOptions["store"]): store is SentEmai
   return typeof (store as SentEmailStore).claim === "function";
 }
 
-async function openStore(choice: StoreChoice, sendTimeoutMs: number): Promise<SentEmailStore> {
+/** Opens the chosen store; a DynamoDB table is checked first (one line naming it if it is missing). */
+export async function openSentEmailStore(
+  choice: StoreChoice,
+  sendTimeoutMs: number,
+): Promise<SentEmailStore> {
   const timing = storeTiming(sendTimeoutMs);
   if (choice.kind === "sqlite") return new SqliteSentEmailStore(choice.path, timing);
   const store = new DynamoDbSentEmailStore({
@@ -142,7 +146,9 @@ export async function buildRegistrationConsumer(
   const digestKey =
     options.digestKey instanceof DigestKey ? options.digestKey : await loadDigestKey(options.digestKey);
   const given = isStore(options.store);
-  const store = isStore(options.store) ? options.store : await openStore(options.store, sendTimeoutMs);
+  const store = isStore(options.store)
+    ? options.store
+    : await openSentEmailStore(options.store, sendTimeoutMs);
   const emails: RegistrationCounts = { sent: 0, duplicates: 0, conflicts: 0, staleClaims: 0 };
   const consumer = new Consumer({
     ...options.consumer,

@@ -7,11 +7,14 @@
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { outboxDir, sentStorePath } from "../../src/config/paths.js";
 import { Consumer } from "../../src/consumer/consumer.js";
 import { registrationHandler } from "../../src/consumer/registration-handler.js";
+import { buildRegistrationConsumer } from "../../src/consumer/registrations.js";
+import { createDynamoDbClient } from "../../src/consumer/store/dynamodb-client.js";
 import { SqliteSentEmailStore } from "../../src/consumer/store/sqlite.js";
 import { OutboxMailer } from "../../src/consumer/welcome-email.js";
 import { registrationDigest } from "../../src/contract/digest.js";
@@ -103,5 +106,61 @@ describe("npm run forget", () => {
     const dead = await receiveAll(sqs.client, sqs.deadLetterQueueUrl);
     expect(queued.map((m) => JSON.parse(m.Body ?? "").id)).toEqual(["reg_forget_ana_2"]);
     expect(dead.map((m) => JSON.parse(m.Body ?? "").id)).toEqual(["reg_forget_ana_3"]);
+  });
+});
+
+describe("npm run forget on a stack with the shared DynamoDB table", () => {
+  it("erases the person's record from the table the consumer used, and only theirs", async () => {
+    const fleet = await startTestSqs({}, { dynamoDb: true });
+    const dynamo = createDynamoDbClient({ endpoint: fleet.stack.outputs.dynamoDbEndpoint ?? "" });
+    try {
+      const fleetState = await mkdtemp(join(tmpdir(), "forget-fleet-"));
+      await writeOutputs(join(fleetState, "outputs.json"), fleet.stack.outputs);
+      const table = fleet.stack.outputs.sentEmailsTableName ?? "";
+      expect(table).not.toBe("");
+      await fleet.client.send(
+        new SendMessageCommand({ QueueUrl: fleet.queueUrl, MessageBody: JSON.stringify(maria) }),
+      );
+      await fleet.client.send(
+        new SendMessageCommand({ QueueUrl: fleet.queueUrl, MessageBody: JSON.stringify(ana) }),
+      );
+      const built = await buildRegistrationConsumer({
+        client: fleet.client,
+        queueUrl: fleet.queueUrl,
+        deadLetterQueueUrl: fleet.deadLetterQueueUrl,
+        store: { kind: "dynamodb", tableName: table, endpoint: fleet.stack.outputs.dynamoDbEndpoint },
+        outboxDir: outboxDir(fleetState),
+        digestKey: testDigestKey,
+        consumer: { concurrency: 1, waitTimeSeconds: 0, stopWhenEmpty: true },
+      });
+      await built.consumer.start();
+      expect(await built.consumer.finished).toMatchObject({ processed: 2, deadLettered: 0 });
+      await built.close();
+      const record = async (id: string) =>
+        (
+          await dynamo.send(
+            new GetItemCommand({ TableName: table, Key: { id: { S: id } }, ConsistentRead: true }),
+          )
+        ).Item;
+      expect((await record(maria.id))?.state?.S).toBe("sent");
+
+      const env = cleanEnv({ REGISTRATION_DIGEST_KEY: "test-digest-key-0123456789abcdef0123456789" });
+      const result = await runCli(
+        "forget",
+        ["--email", maria.email, "--state-dir", fleetState, "--wait-time", "0", "--json"],
+        { env },
+      );
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ digests: 1, storeRecords: 1, outboxFiles: 1 });
+      // Counted from the table itself: her record is gone, Ana's is still sent.
+      expect(await record(maria.id)).toBeUndefined();
+      expect((await record(ana.id))?.state?.S).toBe("sent");
+      // No SQLite file was created beside it: the table was the store.
+      expect(await readdir(fleetState)).not.toContain("sent-emails.sqlite");
+    } finally {
+      dynamo.destroy();
+      await fleet.close();
+    }
   });
 });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectRoot } from "../../src/config/paths.js";
 import { settings } from "../../src/config/settings.js";
+import { recordRetentionMs } from "../../src/consumer/store/timing.js";
 
 const page = readFileSync(join(projectRoot, "docs", "personal-data.md"), "utf8");
 const days = (seconds: number) => {
@@ -19,6 +20,10 @@ describe("docs/personal-data.md", () => {
       expect(page).toContain(`${days(seconds)} days (\`${name}\` = ${seconds})`);
     },
   );
+
+  it("states the sent-email store's retention as the code computes it", () => {
+    expect(page).toContain(`${days(recordRetentionMs() / 1000)} days after the send (\`recordRetentionMs\``);
+  });
 
   it("names every place and the erase command", () => {
     for (const place of [
