@@ -175,6 +175,31 @@ export function extractCreateContext(message: Message): Context {
   return propagation.extract(ROOT_CONTEXT, message.MessageAttributes, getter);
 }
 
+/** A link to the create context a producer injected into `message`; none when it has none. */
+export function createLink(message: Message): Link | undefined {
+  const created = trace.getSpanContext(extractCreateContext(message));
+  return created ? { context: created } : undefined;
+}
+
+/**
+ * An operator command over a queue (a redrive) as one INTERNAL span around its batch spans;
+ * `work` may record its outcome (counts only) on the span.
+ */
+export function commandSpan<T>(
+  name: string,
+  queueUrl: string,
+  work: (record: (attributes: Attributes) => void) => Promise<T>,
+): Promise<T> {
+  const span = tracer.startSpan(`${name} ${destinationOf(queueUrl)}`, {
+    kind: SpanKind.INTERNAL,
+    attributes: {
+      [SEMCONV.system]: SEMCONV.systemAwsSqs,
+      [SEMCONV.destinationName]: destinationOf(queueUrl),
+    },
+  });
+  return inSpan(span, () => work((attributes) => span.setAttributes(attributes)));
+}
+
 /** One message's `process` span (CONSUMER), linked to the producer's create context. */
 export function processSpan<T>(queueUrl: string, message: Message, work: () => Promise<T>): Promise<T> {
   const created = trace.getSpanContext(extractCreateContext(message));

@@ -28,6 +28,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
+import { clientSpan, commandSpan, createLink, sendSpan } from "../observability/tracing.js";
 import { isUnsupportedOperation } from "../sqs/errors.js";
 import { BATCH_MAX_ENTRIES, MESSAGE_ATTRIBUTES_MAX } from "../sqs/limits.js";
 import { type Clock, systemClock } from "./clock.js";
@@ -124,7 +125,24 @@ function failure(id: string, stage: RedriveFailure["stage"], error: unknown): Re
   return { id, stage, code: name, message };
 }
 
-export async function redrive(options: RedriveOptions): Promise<RedriveReport> {
+/**
+ * One `redrive <dead-letter queue>` span (its path and counts as attributes) around the batch
+ * spans: receive and delete on the dead-letter queue, send on the main queue linked to each
+ * message's original create context, so a redriven registration's trace leads back to its producer.
+ */
+export function redrive(options: RedriveOptions): Promise<RedriveReport> {
+  return commandSpan("redrive", options.queues.deadLetterQueueUrl, async (record) => {
+    const report = await redriveUntraced(options);
+    record({
+      "sqs_messaging.redrive.path": report.path,
+      "sqs_messaging.redrive.moved": report.moved,
+      "sqs_messaging.redrive.failed": report.failed,
+    });
+    return report;
+  });
+}
+
+async function redriveUntraced(options: RedriveOptions): Promise<RedriveReport> {
   const { client, queues } = options;
   if (!(options.ratePerSecond >= 1 && options.ratePerSecond <= MAX_RATE)) {
     throw new RangeError(`ratePerSecond must be 1–${MAX_RATE}, got ${options.ratePerSecond}`);
@@ -243,16 +261,19 @@ async function moveClientSide(
   let error: unknown;
   try {
     while (done() < max) {
-      const { Messages = [] } = await client.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queues.deadLetterQueueUrl,
-          // Never more than the bucket holds: a batch is sent as one request.
-          MaxNumberOfMessages: Math.min(batchSize, max - done()),
-          WaitTimeSeconds: options.waitTimeSeconds ?? 1,
-          VisibilityTimeout: MOVE_VISIBILITY_SECONDS,
-          MessageAttributeNames: ["All"],
-          MessageSystemAttributeNames: ["All"],
-        }),
+      const wanted = Math.min(batchSize, max - done());
+      const { Messages = [] } = await clientSpan(queues.deadLetterQueueUrl, "receive", wanted, () =>
+        client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queues.deadLetterQueueUrl,
+            // Never more than the bucket holds: a batch is sent as one request.
+            MaxNumberOfMessages: wanted,
+            WaitTimeSeconds: options.waitTimeSeconds ?? 1,
+            VisibilityTimeout: MOVE_VISIBILITY_SECONDS,
+            MessageAttributeNames: ["All"],
+            MessageSystemAttributeNames: ["All"],
+          }),
+        ),
       );
       const toMove: Received[] = [];
       let fresh = 0;
@@ -331,11 +352,14 @@ async function moveBatch(
 
   const sent: string[] = [];
   try {
-    const { Successful = [], Failed = [] } = await client.send(
-      new SendMessageBatchCommand({
-        QueueUrl: queues.queueUrl,
-        Entries: [...entries.values()].map(({ entry }) => entry),
-      }),
+    const links = [...entries.values()].flatMap(({ received }) => createLink(received.message) ?? []);
+    const { Successful = [], Failed = [] } = await sendSpan(queues.queueUrl, links, entries.size, () =>
+      client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queues.queueUrl,
+          Entries: [...entries.values()].map(({ entry }) => entry),
+        }),
+      ),
     );
     for (const ok of Successful) if (ok.Id && entries.has(ok.Id)) sent.push(ok.Id);
     for (const bad of Failed) {
@@ -364,11 +388,16 @@ async function moveBatch(
   // Only what the main queue confirmed is deleted from the dead-letter queue.
   const notDeleted = new Map<string, { code: string; message: string }>();
   try {
-    const { Failed = [] } = await client.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queues.deadLetterQueueUrl,
-        Entries: sent.map((id) => ({ Id: id, ReceiptHandle: entries.get(id)?.received.receiptHandle ?? "" })),
-      }),
+    const { Failed = [] } = await clientSpan(queues.deadLetterQueueUrl, "delete", sent.length, () =>
+      client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queues.deadLetterQueueUrl,
+          Entries: sent.map((id) => ({
+            Id: id,
+            ReceiptHandle: entries.get(id)?.received.receiptHandle ?? "",
+          })),
+        }),
+      ),
     );
     for (const bad of Failed) {
       notDeleted.set(bad.Id ?? "", { code: bad.Code ?? "Unknown", message: bad.Message ?? "" });

@@ -17,8 +17,10 @@ import {
 } from "@opentelemetry/semantic-conventions/incubating";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Consumer } from "../../src/consumer/consumer.js";
+import { PoisonMessageError } from "../../src/consumer/errors.js";
 import { toOutgoing } from "../../src/contract/registration.js";
 import { createContextAttributes, MAX_MESSAGE_ATTRIBUTES, SEMCONV } from "../../src/observability/tracing.js";
+import { redrive } from "../../src/ops/redrive.js";
 import { Producer } from "../../src/producer/producer.js";
 import { testDigestKey } from "../support/digest-key.js";
 import { startTestSqs, type TestSqs } from "../support/local-sqs.js";
@@ -110,6 +112,72 @@ describe("tracing (OpenTelemetry messaging conventions)", () => {
     // No personal data on any span.
     const everything = JSON.stringify(spans.map((s) => ({ name: s.name, attributes: s.attributes })));
     expect(everything).not.toMatch(/maria|silva/i);
+  });
+
+  it("a dead-lettered registration, redriven and processed again: both hops link back to its create context", async () => {
+    exporter.reset();
+    const registration = toOutgoing(
+      { nome: "Rui Costa", email: "rui@example.com" },
+      () => new Date(),
+      testDigestKey,
+    );
+    expect(
+      (await new Producer({ client: sqs.client, queueUrl: sqs.queueUrl }).send([registration])).sent,
+    ).toBe(1);
+    const consumeOnce = async (handler: () => Promise<void>) => {
+      const consumer = new Consumer({
+        client: sqs.client,
+        queueUrl: sqs.queueUrl,
+        deadLetterQueueUrl: sqs.deadLetterQueueUrl,
+        handler,
+        concurrency: 1,
+        waitTimeSeconds: 0,
+        stopWhenEmpty: true,
+      });
+      await consumer.start();
+      return consumer.finished;
+    };
+    expect(
+      await consumeOnce(async () => {
+        throw new PoisonMessageError("bad-template", "the template is broken");
+      }),
+    ).toMatchObject({ deadLettered: 1 });
+    const report = await redrive({
+      client: sqs.client,
+      queues: { queueUrl: sqs.queueUrl, deadLetterQueueUrl: sqs.deadLetterQueueUrl },
+      ratePerSecond: 10,
+      waitTimeSeconds: 0,
+    });
+    expect(report).toMatchObject({ path: "client-side", moved: 1, failed: 0 });
+    expect(await consumeOnce(async () => {})).toMatchObject({ processed: 1 });
+
+    const spans = exporter.getFinishedSpans();
+    const [create] = spans.filter((s) => s.name.startsWith("create "));
+    const createdId = create?.spanContext().spanId;
+    expect(createdId).toBeDefined();
+    const dlqName = sqs.deadLetterQueueUrl.split("/").at(-1);
+    const mainName = sqs.queueUrl.split("/").at(-1);
+    const [command] = spans.filter((s) => s.name === `redrive ${dlqName}`);
+    expect(command?.kind).toBe(SpanKind.INTERNAL);
+    expect(command?.attributes).toMatchObject({
+      "sqs_messaging.redrive.path": "client-side",
+      "sqs_messaging.redrive.moved": 1,
+      "sqs_messaging.redrive.failed": 0,
+    });
+    // The redrive's batch spans are the command's children; its send links to the original create.
+    const children = spans.filter((s) => s.parentSpanContext?.spanId === command?.spanContext().spanId);
+    // (a second receive, empty, ends the run)
+    expect(new Set(children.map((s) => s.name))).toEqual(
+      new Set([`receive ${dlqName}`, `send ${mainName}`, `delete ${dlqName}`]),
+    );
+    const redriveSend = children.find((s) => s.name === `send ${mainName}`);
+    expect(redriveSend?.links.map((l) => l.context.spanId)).toEqual([createdId]);
+    // Both process spans (the dead-lettering one and the one after the redrive) link to it too.
+    const processes = spans.filter((s) => s.name === `process ${mainName}`);
+    expect(processes).toHaveLength(2);
+    for (const process of processes) expect(process.links[0]?.context.spanId).toBe(createdId);
+    const everything = JSON.stringify(spans.map((s) => ({ name: s.name, attributes: s.attributes })));
+    expect(everything).not.toMatch(/rui|costa/i);
   });
 
   it("injects nothing into a message that already has SQS's 10 attributes", () => {
