@@ -201,6 +201,7 @@ async function produce(
       queueUrl: location.queueUrl,
       concurrency: flags.concurrency,
       fifo: Attributes.FifoQueue === "true",
+      maxMessageBytes,
       logger,
     });
     let only: OutgoingRegistration | undefined;

@@ -14,7 +14,7 @@ import type { OutgoingRegistration } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
 import { attributeBytes, createContextAttributes, sendSpan } from "../observability/tracing.js";
 import { isRetryable } from "../sqs/errors.js";
-import { BATCH_MAX_BYTES, BATCH_MAX_ENTRIES } from "../sqs/limits.js";
+import { BATCH_MAX_BYTES, BATCH_MAX_ENTRIES, MESSAGE_SIZE_MAX_BYTES } from "../sqs/limits.js";
 
 export interface ProducerOptions {
   readonly client: SQSClient;
@@ -28,6 +28,11 @@ export interface ProducerOptions {
   readonly maxDelayMs?: number;
   /** A FIFO queue needs a group and a deduplication id on every message. */
   readonly fifo?: boolean;
+  /**
+   * The queue's MaximumMessageSize: SQS counts message attributes in it, so a body that fits but
+   * leaves no room for the trace context is sent without it. Default: SQS's largest, 1 MiB.
+   */
+  readonly maxMessageBytes?: number;
   readonly logger?: Logger;
 }
 
@@ -118,6 +123,7 @@ export class Producer {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly fifo: boolean;
+  private readonly maxMessageBytes: number;
   private readonly logger: Logger;
   private bufferedNow = 0;
   private bufferedPeak = 0;
@@ -138,6 +144,7 @@ export class Producer {
     this.baseDelayMs = options.baseDelayMs ?? 100;
     this.maxDelayMs = options.maxDelayMs ?? 5_000;
     this.fifo = options.fifo ?? options.queueUrl.endsWith(".fifo");
+    this.maxMessageBytes = options.maxMessageBytes ?? MESSAGE_SIZE_MAX_BYTES;
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -206,8 +213,17 @@ export class Producer {
       this.bufferedPeak = Math.max(this.bufferedPeak, this.bufferedNow);
       // The create context is made once per message (a retry sends the same one); SQS counts its
       // attributes in the message's and the batch's size.
-      const trace = createContextAttributes(this.queueUrl, 0, this.logger);
-      const bytes = Buffer.byteLength(body) + attributeBytes(trace.attributes);
+      let trace = createContextAttributes(this.queueUrl, 0, this.logger);
+      const bodyBytes = Buffer.byteLength(body);
+      if (bodyBytes + attributeBytes(trace.attributes) > this.maxMessageBytes) {
+        // The body fits (checked when the input was read); the trace context is what does not.
+        this.logger.debug(
+          { bytes: bodyBytes, maxMessageBytes: this.maxMessageBytes },
+          "message has no room for the trace context (SQS counts attributes in its size); not injected",
+        );
+        trace = { attributes: {}, ...(trace.link ? { link: trace.link } : {}) };
+      }
+      const bytes = bodyBytes + attributeBytes(trace.attributes);
       return { index, registration, body, bytes, attempts: 0, trace };
     };
 

@@ -21,9 +21,9 @@ import { PoisonMessageError } from "../../src/consumer/errors.js";
 import { toOutgoing } from "../../src/contract/registration.js";
 import { createContextAttributes, MAX_MESSAGE_ATTRIBUTES, SEMCONV } from "../../src/observability/tracing.js";
 import { redrive } from "../../src/ops/redrive.js";
-import { Producer } from "../../src/producer/producer.js";
+import { bodyOf, Producer } from "../../src/producer/producer.js";
 import { testDigestKey } from "../support/digest-key.js";
-import { startTestSqs, type TestSqs } from "../support/local-sqs.js";
+import { receiveAll, startTestSqs, type TestSqs } from "../support/local-sqs.js";
 
 const exporter = new InMemorySpanExporter();
 let provider: NodeTracerProvider;
@@ -178,6 +178,35 @@ describe("tracing (OpenTelemetry messaging conventions)", () => {
     for (const process of processes) expect(process.links[0]?.context.spanId).toBe(createdId);
     const everything = JSON.stringify(spans.map((s) => ({ name: s.name, attributes: s.attributes })));
     expect(everything).not.toMatch(/rui|costa/i);
+  });
+
+  it("a body that fits the queue's size but leaves no room for the trace context is sent without it", async () => {
+    const small = await startTestSqs({ maximumMessageSizeBytes: 1024 });
+    try {
+      const base = toOutgoing(
+        { nome: "Rui Costa", email: "rui@example.com" },
+        () => new Date(),
+        testDigestKey,
+      );
+      const roomy = { ...base, id: "reg_roomy" };
+      // Padding that makes the body exactly the limit: fits alone, not with a traceparent.
+      const empty = Buffer.byteLength(bodyOf({ ...base, id: "reg_full", extra: "" }));
+      const full = { ...base, id: "reg_full", extra: "x".repeat(1024 - empty) };
+      expect(Buffer.byteLength(bodyOf(full))).toBe(1024);
+      const producer = new Producer({
+        client: small.client,
+        queueUrl: small.queueUrl,
+        maxMessageBytes: 1024,
+      });
+      expect(await producer.send([full, roomy])).toMatchObject({ sent: 2, failed: [] });
+      const received = await receiveAll(small.client, small.queueUrl);
+      const attributesOf = (id: string) =>
+        Object.keys(received.find((m) => JSON.parse(m.Body ?? "{}").id === id)?.MessageAttributes ?? {});
+      expect(attributesOf("reg_full")).toEqual([]);
+      expect(attributesOf("reg_roomy")).toContain("traceparent");
+    } finally {
+      await small.close();
+    }
   });
 
   it("injects nothing into a message that already has SQS's 10 attributes", () => {
