@@ -4,13 +4,12 @@
  * the queues, never from the consumers' own statistics.
  */
 import type { ChildProcess } from "node:child_process";
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterEach, describe, expect, it } from "vitest";
 import { localOutputsPath } from "../../src/config/paths.js";
-import { ALREADY_IN_OUTBOX, JOURNAL } from "../../src/consumer/mail/outbox.js";
 import { createDynamoDbClient } from "../../src/consumer/store/dynamodb-client.js";
 import { toOutgoing } from "../../src/contract/registration.js";
 import { runFleet } from "../../src/local/fleet.js";
@@ -20,6 +19,7 @@ import { Producer } from "../../src/producer/producer.js";
 import { cleanEnv, runCli, startCli } from "../support/cli.js";
 import { testDigestKey } from "../support/digest-key.js";
 import { queueDepth, startTestSqs, type TestSqs, waitFor } from "../support/local-sqs.js";
+import { journal } from "../support/outbox.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -36,17 +36,6 @@ async function stateFor(sqs: TestSqs, outputs = sqs.stack.outputs): Promise<stri
   const stateDir = await mkdtemp(join(tmpdir(), "fleet-"));
   await writeOutputs(localOutputsPath(stateDir), outputs);
   return stateDir;
-}
-
-/** The ids of the journal's lines; `written: true`, only the lines of emails written. */
-async function journal(outbox: string, options: { written?: boolean } = {}): Promise<string[]> {
-  const text = await readFile(join(outbox, JOURNAL), "utf8").catch(() => "");
-  return text
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => line.split("\t"))
-    .filter((columns) => !options.written || columns[2] !== ALREADY_IN_OUTBOX)
-    .map((columns) => columns[0] ?? "");
 }
 
 function collect(child: ChildProcess): { stdout: () => string; stderr: () => string } {

@@ -4,12 +4,12 @@
  * the consumer however the README tells people to run it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Message } from "@aws-sdk/client-sqs";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
-import { localOutputsPath, projectRoot } from "../../src/config/paths.js";
+import { localOutputsPath, outboxDir, projectRoot } from "../../src/config/paths.js";
 import { Consumer } from "../../src/consumer/consumer.js";
 import { toOutgoing } from "../../src/contract/registration.js";
 import { writeOutputs } from "../../src/local/stack.js";
@@ -18,6 +18,7 @@ import { Producer } from "../../src/producer/producer.js";
 import { cleanEnv, runCli, startCli } from "../support/cli.js";
 import { testDigestKey } from "../support/digest-key.js";
 import { queueDepth, receiveAll, startTestSqs, type TestSqs, waitFor } from "../support/local-sqs.js";
+import { journal } from "../support/outbox.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -45,14 +46,6 @@ async function stateFor(sqs: TestSqs): Promise<string> {
   const stateDir = await mkdtemp(join(tmpdir(), "shutdown-"));
   await writeOutputs(localOutputsPath(stateDir), sqs.stack.outputs);
   return stateDir;
-}
-
-async function journal(stateDir: string): Promise<string[]> {
-  const text = await readFile(join(stateDir, "outbox", "sent.log"), "utf8").catch(() => "");
-  return text
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => line.split("\t")[0] ?? "");
 }
 
 async function notVisible(sqs: TestSqs): Promise<number> {
@@ -208,7 +201,7 @@ describe("shutdown", () => {
     expect(seconds).toBeLessThan(3);
     const summary = JSON.parse(stdout);
     expect(summary).toMatchObject({ processed: 0, abandoned: 5, emailsSent: 0 });
-    expect(await journal(stateDir)).toEqual([]); // the process is gone: nothing written after "stopped"
+    expect(await journal(outboxDir(stateDir))).toEqual([]); // the process is gone: nothing written after "stopped"
 
     // A new consumer sends every email exactly once: cut-off claims lapsed, nothing was released.
     const second = await runCli("consume", [
@@ -220,7 +213,7 @@ describe("shutdown", () => {
       "--json",
     ]);
     expect(second.code, second.stderr).toBe(0);
-    const sent = await journal(stateDir);
+    const sent = await journal(outboxDir(stateDir));
     expect(sent.length).toBe(ids.length);
     expect(new Set(sent)).toEqual(new Set(ids));
     expect(await queueDepth(sqs.client, sqs.queueUrl)).toBe(0);
