@@ -4,18 +4,21 @@
  * minute), a trickle is one receive per arrival, and a backlog gets every poller its
  * concurrency can feed.
  *
- * - A full batch (10) doubles the count, up to the most the concurrency can feed: a backlog is
- *   found within a few receives.
+ * - `GROW_AFTER` full batches (10) in a row double the count, up to the most the concurrency can
+ *   feed: a backlog is found within a dozen receives. Not one: after a batching window a trickle
+ *   has piled up a batch or two, which says nothing about a backlog.
  * - `SHRINK_AFTER` receives in a row that return less than half a batch take one poller away:
  *   one small receive at the tail of a burst does not tear the pollers down.
  */
 import { RECEIVE_MAX_MESSAGES } from "../../sqs/limits.js";
 
+export const GROW_AFTER = 3;
 export const SHRINK_AFTER = 3;
 
 export class PollerCount {
   private current = 1;
   private smallInARow = 0;
+  private fullInARow = 0;
 
   constructor(private readonly max: number) {}
 
@@ -28,9 +31,14 @@ export class PollerCount {
   received(got: number, asked = RECEIVE_MAX_MESSAGES): void {
     if (got >= asked) {
       this.smallInARow = 0;
-      this.current = Math.min(this.max, this.current * 2);
+      this.fullInARow += 1;
+      if (this.fullInARow >= GROW_AFTER) {
+        this.fullInARow = 0;
+        this.current = Math.min(this.max, this.current * 2);
+      }
       return;
     }
+    this.fullInARow = 0;
     if (got * 2 >= asked) {
       this.smallInARow = 0;
       return;
