@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { Command, Option } from "commander";
 import { readEnvironment } from "../config/env.js";
-import type { ConsumerStats } from "../consumer/consumer.js";
+import { type ConsumerStats, consumerSocketPool } from "../consumer/consumer.js";
 import { createMailer, mailerKinds } from "../consumer/mail/index.js";
 import {
   buildRegistrationConsumer,
@@ -147,7 +147,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const logger = loggerFor(flags, "consumer");
   const started = performance.now();
 
-  const { location, client, counts } = await connect(flags);
+  // Sockets sized from the pollers and batchers this concurrency runs: the pool is never the limit.
+  const { location, client, counts } = await connect(flags, {
+    maxSockets: consumerSocketPool(flags.concurrency),
+  });
   const outbox = flags.outbox ?? join(flags.stateDir, "outbox");
   const mailer = createMailer({
     kind: flags.mailer,

@@ -4,7 +4,7 @@
  * heartbeat, adaptive pollers, batched requests and clock, one concern a file.
  */
 export { Consumer } from "./runtime/consumer.js";
-export { ConsumerOptionsError, maxPollersFor } from "./runtime/options.js";
+export { ConsumerOptionsError, consumerSocketPool, maxPollersFor } from "./runtime/options.js";
 export { describeQueueAttributes } from "./runtime/queue.js";
 export type {
   ConsumerEvents,

@@ -3,6 +3,7 @@
  * same) and settled into one object with every default filled in.
  */
 import { type Logger, silentLogger } from "../../log/logger.js";
+import { socketPoolSize } from "../../sqs/client.js";
 import { BATCH_MAX_ENTRIES, LONG_POLL_MAX_SECONDS, VISIBILITY_MAX_SECONDS } from "../../sqs/limits.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { ConsumerOptions } from "./types.js";
@@ -26,6 +27,14 @@ export const DELETE_WAIT_VISIBILITY_FRACTION = 0.1;
  */
 export function maxPollersFor(concurrency: number): number {
   return Math.max(1, Math.floor(concurrency / BATCH_MAX_ENTRIES));
+}
+
+/** The consumer's batchers: deletes, and visibility changes (retry delays, hand-backs, heartbeat). */
+export const BATCHERS = 2;
+
+/** Sockets the SQS client of a consumer with this concurrency needs (src/sqs/client.ts). */
+export function consumerSocketPool(concurrency: number): number {
+  return socketPoolSize({ pollers: maxPollersFor(concurrency), batchers: BATCHERS });
 }
 
 export interface Settings {
