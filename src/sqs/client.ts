@@ -75,10 +75,11 @@ export function md5Needed(endpoint: string | undefined): boolean {
   return url.protocol === "http:" && !isLoopbackHost(url.hostname);
 }
 
-export function createSqsClient(
+/** The client settings of createSqsClient, for code that must build its own client class. */
+export function sqsClientConfig(
   location: Pick<QueueLocation, "region" | "endpoint">,
   options: SqsClientOptions = {},
-): SQSClient {
+): SQSClientConfig {
   // Plain HTTP only to loopback (issue 9): checked here too, for callers that skip resolveQueue.
   if (location.endpoint) requireSecureTransport(location.endpoint);
   const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
@@ -101,7 +102,14 @@ export function createSqsClient(
     config.credentials = EMULATOR_CREDENTIALS;
     config.region ??= "us-east-1";
   }
-  return new SQSClient(config);
+  return config;
+}
+
+export function createSqsClient(
+  location: Pick<QueueLocation, "region" | "endpoint">,
+  options: SqsClientOptions = {},
+): SQSClient {
+  return new SQSClient(sqsClientConfig(location, options));
 }
 
 /**

@@ -323,12 +323,17 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     }
   }
 
-  /** One poller turn: a receive, then, after a partial batch, the batching window. */
+  /**
+   * One poller turn: a receive, then, after a partial batch, the rest of the batching window
+   * (counted from the receive's start, so a message that just missed it waits at most the window).
+   */
   private async poll(batch: number): Promise<void> {
+    const { clock, batchingWindowMs } = this.settings;
+    const started = clock.now();
     const got = await this.receive(batch);
-    const window = this.settings.batchingWindowMs;
-    if (got !== undefined && got < batch && window > 0 && this.state === "running") {
-      await this.settings.clock.sleep(window, this.receiveAbort.signal);
+    if (got !== undefined && got < batch && batchingWindowMs > 0 && this.state === "running") {
+      const rest = batchingWindowMs - (clock.now() - started);
+      if (rest > 0) await clock.sleep(rest, this.receiveAbort.signal);
     }
   }
 
