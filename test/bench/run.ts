@@ -206,7 +206,14 @@ try {
         ...(row.rate ? { trickle: { rate: row.rate, seconds: options.trickleSeconds } } : {}),
         maxSeconds: row.maxSeconds,
         warmupQueueUrl,
+      }).catch((error: unknown) => {
+        // One variant failing (a peer crashing on a timeout) must not lose the other rows.
+        process.stderr.write(
+          `run ${run}/${options.runs} ${row.group} ${row.label}: FAILED (${String(error)})\n`,
+        );
+        return undefined;
       });
+      if (!result) continue;
       results.set(row, [...(results.get(row) ?? []), result]);
       process.stderr.write(
         `run ${run}/${options.runs} ${row.group.padEnd(8)} ${row.label.padEnd(34)} ${Math.round(result.messages / result.seconds)} msg/s\n`,

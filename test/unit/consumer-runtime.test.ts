@@ -268,3 +268,16 @@ describe("the poller count", () => {
     expect(count.target).toBe(9);
   });
 });
+
+describe("consumer runtime: deletes while busy", () => {
+  it("with more than one poller (batches fill), a partial delete batch waits 20 ms, not 1 s", async () => {
+    const queue = fakeQueue();
+    const consumer = consumerOn(queue, { concurrency: 100 });
+    queue.push(35); // three full receives (the pollers double), then a partial one
+    await consumer.start();
+    await vi.advanceTimersByTimeAsync(25);
+    expect(consumer.pollers).toBeGreaterThan(1);
+    expect(queue.deleted).toHaveLength(35);
+    await stop(consumer);
+  });
+});

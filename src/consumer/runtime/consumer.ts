@@ -50,6 +50,9 @@ import type { ConsumerEvents, ConsumerOptions, ConsumerStats, MessageHandler, Tr
 /** How long stop() lets receives under way come back before cutting them off. */
 const RECEIVE_GRACE_MS = 1_000;
 
+/** How long a delete waits for company while the consumer is busy (more than one poller). */
+const DELETE_BUSY_WAIT_MS = 20;
+
 /** How long stop() waits for the last deletes and hand-backs after the deadline. */
 const FLUSH_GRACE_MS = 500;
 
@@ -495,18 +498,18 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   // ── settle ──────────────────────────────────────────────────────────────────────────────────
 
   /**
-   * How long this message's delete may wait for company. At a trickle a batch fills in about a
-   * second, a tenth of the request count; the cap keeps the wait well inside the visibility, so
+   * How long this message's delete may wait for company. At a trickle (one poller) a batch fills
+   * in about a second, a tenth of the request count; the cap keeps the wait well inside the visibility, so
    * SQS never redelivers a message whose delete is merely waiting. FIFO: at once, since SQS
    * holds the group's next message until this one is gone. Stopping: at once too.
    */
   private deleteWaitMs(tracked: Tracked): number {
     if (this.fifo || this.state !== "running") return 0;
+    // Busy (batches fill, so more than one poller): company comes within milliseconds, and a long
+    // wait would only hold back the last few deletes of a backlog.
+    const wanted = this.pollerCount.target > 1 ? DELETE_BUSY_WAIT_MS : this.settings.deleteBatchWaitMs;
     const remaining = tracked.deadline - this.settings.clock.now();
-    return Math.max(
-      0,
-      Math.min(this.settings.deleteBatchWaitMs, remaining * DELETE_WAIT_VISIBILITY_FRACTION),
-    );
+    return Math.max(0, Math.min(wanted, remaining * DELETE_WAIT_VISIBILITY_FRACTION));
   }
 
   /** Deletes the message (batched); false when the delete failed for good. */

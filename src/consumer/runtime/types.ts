@@ -46,9 +46,10 @@ export interface ConsumerOptions {
   /** Cap of that backoff. Default 900 (15 minutes). */
   readonly maxRetryDelaySeconds?: number;
   /**
-   * Longest wait of a processed message's delete for company, in ms. Default 1,000. Never more
-   * than a tenth of the message's remaining visibility; a full batch (10) leaves at once; FIFO
-   * queues delete at once (a group waits for its message's delete).
+   * Longest wait of a processed message's delete for company, in ms, while the consumer is not
+   * busy (one poller: a trickle). Default 1,000. Never more than a tenth of the message's
+   * remaining visibility; 20 ms while busy; a full batch (10) leaves at once; FIFO queues delete
+   * at once (a group waits for its message's delete).
    */
   readonly deleteBatchWaitMs?: number;
   /**
