@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { Command, Option } from "commander";
 import { readEnvironment } from "../config/env.js";
-import type { ConsumerStats } from "../consumer/consumer.js";
+import { type ConsumerStats, consumerSocketPool } from "../consumer/consumer.js";
 import { createMailer, mailerKinds } from "../consumer/mail/index.js";
 import {
   buildRegistrationConsumer,
@@ -15,7 +15,9 @@ import {
   type StoreKind,
   storeKinds,
 } from "../consumer/registrations.js";
+import { BATCHING_WINDOW_MAX_MS } from "../consumer/runtime/options.js";
 import { MAIL_SEND_TIMEOUT_MS } from "../consumer/store/timing.js";
+import { ConfigurationError } from "../errors.js";
 import { type HealthServer, startHealthServer } from "../observability/health-server.js";
 import { consumerMetrics } from "../observability/metrics.js";
 import { withTracing } from "../observability/tracing.js";
@@ -50,6 +52,7 @@ interface ConsumeFlags extends QueueFlags {
   healthPort?: number;
   healthHost: string;
   shutdownTimeout: number;
+  batchingWindow: number;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -69,6 +72,12 @@ async function main(argv: readonly string[]): Promise<number> {
         "--wait-time <seconds>",
         "long-poll wait, 0–20 (default 20; 1 with --until-empty)",
         wholeNumber("--wait-time", 0),
+      )
+      .option(
+        "--batching-window <ms>",
+        "after a partial batch, wait up to this long before the next receive (fewer requests at a trickle, like Lambda's batching window); 0 = off; not for FIFO queues",
+        wholeNumber("--batching-window", 0, BATCHING_WINDOW_MAX_MS),
+        0,
       )
       .option("--outbox <dir>", "folder for the welcome emails (default: <state-dir>/outbox)")
       .addOption(
@@ -147,7 +156,16 @@ async function main(argv: readonly string[]): Promise<number> {
   const logger = loggerFor(flags, "consumer");
   const started = performance.now();
 
-  const { location, client, counts } = await connect(flags);
+  // Sockets sized from the pollers and batchers this concurrency runs: the pool is never the limit.
+  const { location, client, counts } = await connect(flags, {
+    maxSockets: consumerSocketPool(flags.concurrency),
+  });
+  if (flags.batchingWindow > 0 && location.queueUrl.endsWith(".fifo")) {
+    client.destroy();
+    throw new ConfigurationError(
+      "--batching-window is not for FIFO queues: a message group's next message waits for the previous one, so a window only adds latency. Drop the flag.",
+    );
+  }
   const outbox = flags.outbox ?? join(flags.stateDir, "outbox");
   const mailer = createMailer({
     kind: flags.mailer,
@@ -187,6 +205,7 @@ async function main(argv: readonly string[]): Promise<number> {
           stopWhenEmpty: flags.untilEmpty ?? false,
           ...(flags.maxMessages ? { maxMessages: flags.maxMessages } : {}),
           shutdownTimeoutMs: flags.shutdownTimeout * 1000,
+          batchingWindowMs: flags.batchingWindow,
         },
       }),
     location.queueUrl,

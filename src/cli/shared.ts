@@ -6,7 +6,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { type Environment, type QueueSource, queueSources } from "../config/env.js";
 import { defaultStateDir, projectRoot } from "../config/paths.js";
 import { createLogger, type Logger, type LogLevel, logLevels } from "../log/logger.js";
-import { createSqsClient } from "../sqs/client.js";
+import { createSqsClient, type SqsClientOptions } from "../sqs/client.js";
 import { countRequests } from "../sqs/request-counter.js";
 import { type QueueLocation, resolveQueue } from "../stack/resolve.js";
 import { commanderExitCode, toUserFacing } from "./user-errors.js";
@@ -77,9 +77,9 @@ export function resolveFromFlags(flags: QueueFlags): Promise<QueueLocation> {
 }
 
 /** Finds the queue and builds a client for it that counts its requests. */
-export async function connect(flags: QueueFlags) {
+export async function connect(flags: QueueFlags, clientOptions: SqsClientOptions = {}) {
   const location = await resolveFromFlags(flags);
-  const client = createSqsClient(location);
+  const client = createSqsClient(location, clientOptions);
   return { location, client, counts: countRequests(client) };
 }
 

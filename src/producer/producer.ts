@@ -13,8 +13,9 @@ import {
 import type { OutgoingRegistration } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
 import { attributeBytes, createContextAttributes, sendSpan } from "../observability/tracing.js";
-import { isRetryable } from "../sqs/errors.js";
+import { type Clock, systemClock } from "../sqs/clock.js";
 import { BATCH_MAX_BYTES, BATCH_MAX_ENTRIES, MESSAGE_SIZE_MAX_BYTES } from "../sqs/limits.js";
+import { DEFAULT_RETRY_POLICY, type EntryFailure, type RetryPolicy, sendWithRetries } from "../sqs/retry.js";
 
 export interface ProducerOptions {
   readonly client: SQSClient;
@@ -34,6 +35,8 @@ export interface ProducerOptions {
    */
   readonly maxMessageBytes?: number;
   readonly logger?: Logger;
+  /** Backoff waits go through this (tests pass a fake). */
+  readonly clock?: Clock;
 }
 
 export interface FailedEntry {
@@ -100,8 +103,6 @@ export function bodyOf(registration: OutgoingRegistration): string {
   });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** A registration always has `email`; a numbered one wraps it. */
 function isNumbered(item: OutgoingRegistration | NumberedRegistration): item is NumberedRegistration {
   return !("email" in item) && "registration" in item;
@@ -119,9 +120,8 @@ export class Producer {
   private readonly client: SQSClient;
   private readonly queueUrl: string;
   private readonly concurrency: number;
-  private readonly maxAttempts: number;
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
+  private readonly retry: RetryPolicy;
+  private readonly clock: Clock;
   private readonly fifo: boolean;
   private readonly maxMessageBytes: number;
   private readonly logger: Logger;
@@ -130,7 +130,7 @@ export class Producer {
 
   constructor(options: ProducerOptions) {
     const concurrency = options.concurrency ?? 8;
-    const maxAttempts = options.maxAttempts ?? 5;
+    const maxAttempts = options.maxAttempts ?? DEFAULT_RETRY_POLICY.maxAttempts;
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new RangeError(`concurrency must be a whole number ≥ 1, got ${concurrency}`);
     }
@@ -140,9 +140,13 @@ export class Producer {
     this.client = options.client;
     this.queueUrl = options.queueUrl;
     this.concurrency = concurrency;
-    this.maxAttempts = maxAttempts;
-    this.baseDelayMs = options.baseDelayMs ?? 100;
-    this.maxDelayMs = options.maxDelayMs ?? 5_000;
+    // The one retry engine (src/sqs/retry.ts): the consumer's batchers retry the same way.
+    this.retry = {
+      maxAttempts,
+      baseDelayMs: options.baseDelayMs ?? DEFAULT_RETRY_POLICY.baseDelayMs,
+      maxDelayMs: options.maxDelayMs ?? DEFAULT_RETRY_POLICY.maxDelayMs,
+    };
+    this.clock = options.clock ?? systemClock;
     this.fifo = options.fifo ?? options.queueUrl.endsWith(".fifo");
     this.maxMessageBytes = options.maxMessageBytes ?? MESSAGE_SIZE_MAX_BYTES;
     this.logger = options.logger ?? silentLogger;
@@ -250,59 +254,45 @@ export class Producer {
     };
 
     const sendBatch = async (batch: Pending[]): Promise<void> => {
-      let remaining = batch;
-      while (remaining.length > 0 && !aborted) {
-        for (const entry of remaining) entry.attempts += 1;
-        const attempt = remaining[0]?.attempts ?? 1;
-        let retry: Pending[] = [];
-        try {
-          requests += 1;
-          const links = remaining.flatMap((entry) => (entry.trace.link ? [entry.trace.link] : []));
-          const output = await sendSpan(this.queueUrl, links, remaining.length, () =>
+      const outcome = await sendWithRetries(
+        batch,
+        async (entries) => {
+          const links = entries.flatMap((entry) => (entry.trace.link ? [entry.trace.link] : []));
+          const output = await sendSpan(this.queueUrl, links, entries.length, () =>
             this.client.send(
               new SendMessageBatchCommand({
                 QueueUrl: this.queueUrl,
-                Entries: remaining.map((entry, i) => this.toEntry(entry, i)),
+                Entries: entries.map((entry, i) => this.toEntry(entry, i)),
               }),
             ),
           );
-          const byId = new Map(remaining.map((entry, i) => [String(i), entry]));
-          sent += output.Successful?.length ?? 0;
-          settle(output.Successful?.length ?? 0);
+          const failures = new Map<Pending, EntryFailure>();
           for (const failure of output.Failed ?? []) {
-            const entry = byId.get(failure.Id ?? "");
-            if (!entry) continue;
-            if (failure.SenderFault || entry.attempts >= this.maxAttempts) {
-              fail(entry, failure.Code ?? "Unknown", describeFailure(failure, entry.attempts));
-              settle(1);
-            } else {
-              retry.push(entry);
-            }
+            const entry = entries[Number(failure.Id)];
+            if (entry) failures.set(entry, toEntryFailure(failure));
           }
-        } catch (error) {
-          if (!isRetryable(error) || attempt >= this.maxAttempts) {
-            if (!isRetryable(error)) aborted = error as Error;
-            for (const entry of remaining) fail(entry, (error as Error).name, (error as Error).message);
-            settle(remaining.length);
-            retry = [];
-          } else {
-            retry = remaining;
-          }
-        }
-        report();
-        if (retry.length > 0) {
-          this.logger.warn(
-            { entries: retry.length, attempt },
-            "SQS did not accept some entries; retrying with backoff",
-          );
-          await sleep(this.backoff(attempt));
-        }
-        remaining = retry;
+          return failures;
+        },
+        {
+          policy: this.retry,
+          clock: this.clock,
+          onAttempt: (succeeded) => {
+            sent += succeeded;
+            settle(succeeded);
+            report();
+          },
+          onRetry: (entries, attempt) =>
+            this.logger.warn({ entries, attempt }, "SQS did not accept some entries; retrying with backoff"),
+          giveUp: () => aborted !== undefined,
+        },
+      );
+      requests += outcome.requests;
+      if (outcome.fatal !== undefined && !aborted) aborted = outcome.fatal as Error;
+      for (const { entry, failure, attempts, wholeRequest } of outcome.failed) {
+        fail(entry, failure.code, wholeRequest ? failure.message : describeFailure(failure, attempts));
       }
-      if (aborted && remaining.length > 0) {
-        for (const entry of remaining) fail(entry, "Aborted", "not sent: an earlier request failed");
-        settle(remaining.length);
-      }
+      settle(outcome.failed.length);
+      if (outcome.failed.length > 0) report();
     };
 
     const worker = async () => {
@@ -333,11 +323,6 @@ export class Producer {
     return { sent, failed, requests, ...(aborted ? { aborted } : {}) };
   }
 
-  private backoff(attempt: number): number {
-    const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
-    return Math.random() * ceiling;
-  }
-
   /** Batch entry ids are positions in the request: at most 80 characters, unique per request. */
   private toEntry(entry: Pending, position: number): SendMessageBatchRequestEntry {
     const message: SendMessageBatchRequestEntry = { Id: String(position), MessageBody: entry.body };
@@ -351,7 +336,14 @@ export class Producer {
   }
 }
 
-function describeFailure(failure: BatchResultErrorEntry, attempts: number): string {
-  const message = failure.Message ?? failure.Code ?? "unknown error";
-  return failure.SenderFault ? message : `${message} (after ${attempts} attempts)`;
+function toEntryFailure(failure: BatchResultErrorEntry): EntryFailure {
+  return {
+    code: failure.Code ?? "Unknown",
+    message: failure.Message ?? failure.Code ?? "unknown error",
+    senderFault: failure.SenderFault ?? false,
+  };
+}
+
+function describeFailure(failure: EntryFailure, attempts: number): string {
+  return failure.senderFault ? failure.message : `${failure.message} (after ${attempts} attempts)`;
 }

@@ -1,17 +1,18 @@
 /**
  * Collects single operations into SQS batch requests (at most 10 entries each): flushed when
- * full or after a short wait. Each `add` resolves when SQS confirmed that entry, and rejects
- * when it failed for good; entries that failed on SQS's side are retried with backoff.
+ * full, or when the entry that has waited longest reaches its wait. Each `add` resolves when SQS
+ * confirmed that entry, and rejects when it failed for good; retries go through the one engine
+ * (retry.ts) that the producer uses too.
+ *
+ * The wait is per entry, so a caller can let one entry wait long for company (a delete at a
+ * trickle) and another go almost at once (a hand-back): the batch leaves at the earliest wait.
  */
-
+import { type Clock, systemClock, type Timer } from "./clock.js";
 import { BATCH_MAX_ENTRIES } from "./limits.js";
+import { DEFAULT_RETRY_POLICY, type EntryFailure, type RetryPolicy, sendWithRetries } from "./retry.js";
 
-export interface BatchEntryFailure {
+export interface BatchEntryFailure extends EntryFailure {
   readonly id: string;
-  readonly code: string;
-  readonly message: string;
-  /** The request was wrong (a stale receipt handle): retrying cannot help. */
-  readonly senderFault: boolean;
 }
 
 /** Sends one batch; returns the entries that failed (by their ids). */
@@ -20,7 +21,7 @@ export type BatchSender<T> = (entries: readonly { id: string; value: T }[]) => P
 export class BatchEntryError extends Error {
   override readonly name = "BatchEntryError";
   constructor(
-    readonly failure: BatchEntryFailure,
+    readonly failure: EntryFailure,
     readonly attempts: number,
   ) {
     super(`${failure.code}: ${failure.message} (after ${attempts} attempt${attempts === 1 ? "" : "s"})`);
@@ -28,67 +29,78 @@ export class BatchEntryError extends Error {
 }
 
 export interface BatcherOptions {
-  /** How long a partial batch waits for company before it is sent. */
+  /** How long a partial batch waits for company before it is sent, unless `add` says otherwise. */
   readonly maxWaitMs?: number;
-  readonly maxAttempts?: number;
-  readonly retryDelayMs?: number;
+  readonly retry?: RetryPolicy;
+  readonly clock?: Clock;
 }
 
 interface Entry<T> {
   readonly value: T;
-  attempts: number;
+  /** When this entry must leave, at the latest (clock ms). */
+  readonly due: number;
   resolve(): void;
   reject(error: Error): void;
 }
 
 export class Batcher<T> {
   private queue: Entry<T>[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
+  private timerDue = Number.POSITIVE_INFINITY;
   private readonly inFlight = new Set<Promise<void>>();
-  /** Entries waiting out their retry delay. */
-  private readonly retrying = new Set<Promise<void>>();
   private readonly maxWaitMs: number;
-  private readonly maxAttempts: number;
-  private readonly retryDelayMs: number;
-  private nextId = 0;
+  private readonly retry: RetryPolicy;
+  private readonly clock: Clock;
 
   constructor(
     private readonly sender: BatchSender<T>,
     options: BatcherOptions = {},
   ) {
     this.maxWaitMs = options.maxWaitMs ?? 20;
-    this.maxAttempts = options.maxAttempts ?? 5;
-    this.retryDelayMs = options.retryDelayMs ?? 200;
+    this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
+    this.clock = options.clock ?? systemClock;
   }
 
-  add(value: T): Promise<void> {
+  /** Requests under way now (what the socket pool must leave room for). */
+  get requestsInFlight(): number {
+    return this.inFlight.size;
+  }
+
+  /** Entries waiting for company. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Queues `value`; it leaves within `maxWaitMs` (default: the batcher's), sooner when a batch fills. */
+  add(value: T, maxWaitMs = this.maxWaitMs): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.enqueue({ value, attempts: 0, resolve, reject });
+      this.queue.push({ value, due: this.clock.now() + Math.max(0, maxWaitMs), resolve, reject });
+      // A wait of 0 still leaves on a timer, so entries added in the same tick share a request.
+      if (this.queue.length >= BATCH_MAX_ENTRIES) this.sendQueued();
+      else this.schedule();
     });
   }
 
   /** Sends everything queued now and waits for every request under way. */
   async flush(): Promise<void> {
-    while (this.queue.length > 0 || this.inFlight.size > 0 || this.retrying.size > 0) {
+    while (this.queue.length > 0 || this.inFlight.size > 0) {
       this.sendQueued();
-      await Promise.allSettled([...this.inFlight, ...this.retrying]);
+      await Promise.allSettled([...this.inFlight]);
     }
   }
 
-  private enqueue(entry: Entry<T>): void {
-    this.queue.push(entry);
-    if (this.queue.length >= BATCH_MAX_ENTRIES) {
-      this.sendQueued();
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => this.sendQueued(), this.maxWaitMs);
-    }
+  private schedule(): void {
+    const due = Math.min(...this.queue.map((e) => e.due));
+    if (this.timer && due >= this.timerDue) return;
+    this.timer?.cancel();
+    this.timerDue = due;
+    this.timer = this.clock.setTimeout(() => this.sendQueued(), Math.max(0, due - this.clock.now()));
   }
 
   private sendQueued(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.timerDue = Number.POSITIVE_INFINITY;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, BATCH_MAX_ENTRIES);
       const request = this.send(batch).finally(() => this.inFlight.delete(request));
@@ -97,33 +109,27 @@ export class Batcher<T> {
   }
 
   private async send(batch: Entry<T>[]): Promise<void> {
-    const byId = new Map(batch.map((entry) => [String(this.nextId++), entry]));
-    for (const entry of batch) entry.attempts += 1;
-    let failures: BatchEntryFailure[];
-    try {
-      failures = await this.sender([...byId].map(([id, entry]) => ({ id, value: entry.value })));
-    } catch (error) {
-      // The whole request failed (the SDK already retried it): every entry failed this attempt.
-      const message = error instanceof Error ? error.message : String(error);
-      const code = error instanceof Error ? error.name : "Error";
-      failures = [...byId.keys()].map((id) => ({ id, code, message, senderFault: false }));
+    const outcome = await sendWithRetries(
+      batch,
+      async (entries) => {
+        // Ids are positions in this request (unique per request, as SQS requires).
+        const failures = await this.sender(
+          entries.map((entry, i) => ({ id: String(i), value: entry.value })),
+        );
+        const byId = new Map<Entry<T>, EntryFailure>();
+        for (const failure of failures) {
+          const entry = entries[Number(failure.id)];
+          if (entry) byId.set(entry, failure);
+        }
+        return byId;
+      },
+      { policy: this.retry, clock: this.clock },
+    );
+    const failed = new Set<Entry<T>>();
+    for (const { entry, failure, attempts } of outcome.failed) {
+      failed.add(entry);
+      entry.reject(new BatchEntryError(failure, attempts));
     }
-    const failed = new Set<string>();
-    for (const failure of failures) {
-      const entry = byId.get(failure.id);
-      if (!entry) continue;
-      failed.add(failure.id);
-      if (failure.senderFault || entry.attempts >= this.maxAttempts) {
-        entry.reject(new BatchEntryError(failure, entry.attempts));
-      } else {
-        const delay = this.retryDelayMs * 2 ** (entry.attempts - 1);
-        const retry: Promise<void> = new Promise<void>((wake) => setTimeout(wake, delay)).then(() => {
-          this.retrying.delete(retry);
-          this.enqueue(entry);
-        });
-        this.retrying.add(retry);
-      }
-    }
-    for (const [id, entry] of byId) if (!failed.has(id)) entry.resolve();
+    for (const entry of batch) if (!failed.has(entry)) entry.resolve();
   }
 }

@@ -24,7 +24,10 @@ import { LONG_POLL_MAX_SECONDS } from "./limits.js";
 const EMULATOR_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
 
 export interface SqsClientOptions {
-  /** Sockets per host: enough for every poller's long poll plus deletes and heartbeats. */
+  /**
+   * Sockets per host: enough for every poller's long poll plus deletes and heartbeats (a consumer
+   * passes socketPoolSize of its load). Default DEFAULT_MAX_SOCKETS.
+   */
   readonly maxSockets?: number;
   /** SDK attempts per request (standard retry mode, with backoff and jitter). */
   readonly maxAttempts?: number;
@@ -44,6 +47,27 @@ export interface SqsClientOptions {
 
 const REQUEST_TIMEOUT_MS = (LONG_POLL_MAX_SECONDS + 10) * 1_000;
 
+/** Sockets for a client that runs no pollers (the producer: 8 requests in flight; ops commands). */
+export const DEFAULT_MAX_SOCKETS = 64;
+
+/**
+ * Requests one batcher (deletes, visibility changes) may have under way at a peak: at 4,000
+ * msg/s a delete batcher sends 400 requests a second of ~10 ms each, about 4 at once.
+ */
+export const SOCKETS_PER_BATCHER = 8;
+
+/** Requests outside the loops: GetQueueAttributes and GetQueueUrl at start, dead-letter sends. */
+export const SPARE_SOCKETS = 4;
+
+/**
+ * Sockets a consumer needs so that the pool is never what limits it: one per poller (each holds
+ * its socket for up to a 20 s long poll), the batchers' peaks, and a few spare. A pool smaller
+ * than the pollers queues receives behind each other inside the agent, where no one sees them.
+ */
+export function socketPoolSize(load: { readonly pollers: number; readonly batchers: number }): number {
+  return load.pollers + load.batchers * SOCKETS_PER_BATCHER + SPARE_SOCKETS;
+}
+
 /** Whether MD5 digests add anything on the way to `endpoint` (see SqsClientOptions.verifyMd5). */
 export function md5Needed(endpoint: string | undefined): boolean {
   if (endpoint === undefined) return false; // AWS: HTTPS
@@ -51,13 +75,14 @@ export function md5Needed(endpoint: string | undefined): boolean {
   return url.protocol === "http:" && !isLoopbackHost(url.hostname);
 }
 
-export function createSqsClient(
+/** The client settings of createSqsClient, for code that must build its own client class. */
+export function sqsClientConfig(
   location: Pick<QueueLocation, "region" | "endpoint">,
   options: SqsClientOptions = {},
-): SQSClient {
+): SQSClientConfig {
   // Plain HTTP only to loopback (issue 9): checked here too, for callers that skip resolveQueue.
   if (location.endpoint) requireSecureTransport(location.endpoint);
-  const maxSockets = options.maxSockets ?? 64;
+  const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
   const config: SQSClientConfig = {
     maxAttempts: options.maxAttempts ?? 3,
     requestHandler: new NodeHttpHandler({
@@ -77,7 +102,14 @@ export function createSqsClient(
     config.credentials = EMULATOR_CREDENTIALS;
     config.region ??= "us-east-1";
   }
-  return new SQSClient(config);
+  return config;
+}
+
+export function createSqsClient(
+  location: Pick<QueueLocation, "region" | "endpoint">,
+  options: SqsClientOptions = {},
+): SQSClient {
+  return new SQSClient(sqsClientConfig(location, options));
 }
 
 /**

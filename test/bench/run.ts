@@ -19,9 +19,23 @@ const program = new Command("bench")
   .option("--count <n>", "messages per run", (v) => Number.parseInt(v, 10), 5000)
   .option("--runs <n>", "runs per variant (medians)", (v) => Number.parseInt(v, 10), 3)
   .option("--idle-seconds <n>", "how long to watch an idle consumer", (v) => Number.parseInt(v, 10), 60)
+  .option("--trickle-seconds <n>", "how long each trickle row produces", (v) => Number.parseInt(v, 10), 30)
+  .option(
+    "--groups <list>",
+    "only these groups (comma-separated: producer,drain,20ms,mixed,c1000,trickle-20,trickle-200,idle)",
+  )
   .option("--out <file>", "where to write the JSON results", join(defaultStateDir, "bench", "results.json"));
 program.parse();
-const options = program.opts<{ count: number; runs: number; idleSeconds: number; out: string }>();
+const options = program.opts<{
+  count: number;
+  runs: number;
+  idleSeconds: number;
+  trickleSeconds: number;
+  groups?: string;
+  out: string;
+}>();
+const only = options.groups ? new Set(options.groups.split(",")) : undefined;
+const wanted = (group: string) => only === undefined || only.has(group);
 
 const tsx = ["--import", "tsx"];
 const here = import.meta.dirname;
@@ -61,9 +75,13 @@ interface Row {
   readonly handler?: WorkerTask["handler"];
   readonly maxSeconds: number;
   readonly label: string;
+  readonly concurrency?: number;
+  readonly batchingWindowMs?: number;
+  /** A trickle of this many messages a second (no preload). */
+  readonly rate?: number;
 }
 
-const rows: Row[] = [
+const allRows: Row[] = [
   {
     group: "producer",
     variant: "producer:one-per-request",
@@ -78,6 +96,29 @@ const rows: Row[] = [
     handler: "none",
     maxSeconds: 60,
     label: "ours, no handler (drain ceiling)",
+  },
+  {
+    group: "drain",
+    variant: "consumer:bare-sdk",
+    handler: "none",
+    maxSeconds: 60,
+    label: "bare SDK: 8 loops, receive 10 / delete batch",
+  },
+  {
+    group: "c1000",
+    variant: "consumer:ours",
+    handler: "5ms",
+    concurrency: 1000,
+    maxSeconds: 60,
+    label: "ours, concurrency 1000, 5 ms handler",
+  },
+  {
+    group: "c1000",
+    variant: "consumer:squiss-ts",
+    handler: "5ms",
+    concurrency: 1000,
+    maxSeconds: 60,
+    label: "squiss-ts, maxInFlight 1000, 5 ms handler",
   },
   ...(["20ms", "mixed"] as const).flatMap((handler): Row[] => [
     {
@@ -103,7 +144,19 @@ const rows: Row[] = [
     },
     { group: handler, variant: "consumer:ours", handler, maxSeconds: 60, label: "ours, concurrency 100" },
   ]),
+  ...[20, 200].flatMap((rate): Row[] => {
+    const group = `trickle-${rate}`;
+    const common = { group, rate, handler: "none" as const, maxSeconds: 0 };
+    return [
+      { ...common, variant: "consumer:ours", label: "ours, defaults" },
+      { ...common, variant: "consumer:ours", batchingWindowMs: 1_000, label: "ours, --batching-window 1000" },
+      { ...common, variant: "consumer:squiss-ts", label: "squiss-ts 5.6, defaults" },
+      { ...common, variant: "consumer:sqs-consumer", label: "sqs-consumer 15, batch 10" },
+      { ...common, variant: "consumer:naive", label: "naive loop: receive 1, delete 1" },
+    ];
+  }),
 ];
+const rows = allRows.filter((row) => wanted(row.group));
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -141,16 +194,26 @@ try {
   for (let run = 1; run <= options.runs; run++) {
     for (const row of rows) {
       const consumer = row.variant.startsWith("consumer:");
-      const queueUrl = await freshQueue(consumer ? options.count : 0);
+      const queueUrl = await freshQueue(consumer && row.rate === undefined ? options.count : 0);
       const result = await runWorker({
         variant: row.variant,
         endpoint: emulator.endpoint,
         queueUrl,
         count: options.count,
         ...(row.handler ? { handler: row.handler } : {}),
+        ...(row.concurrency ? { concurrency: row.concurrency } : {}),
+        ...(row.batchingWindowMs ? { batchingWindowMs: row.batchingWindowMs } : {}),
+        ...(row.rate ? { trickle: { rate: row.rate, seconds: options.trickleSeconds } } : {}),
         maxSeconds: row.maxSeconds,
         warmupQueueUrl,
+      }).catch((error: unknown) => {
+        // One variant failing (a peer crashing on a timeout) must not lose the other rows.
+        process.stderr.write(
+          `run ${run}/${options.runs} ${row.group} ${row.label}: FAILED (${String(error)})\n`,
+        );
+        return undefined;
       });
+      if (!result) continue;
       results.set(row, [...(results.get(row) ?? []), result]);
       process.stderr.write(
         `run ${run}/${options.runs} ${row.group.padEnd(8)} ${row.label.padEnd(34)} ${Math.round(result.messages / result.seconds)} msg/s\n`,
@@ -158,15 +221,16 @@ try {
       await admin.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
     }
   }
-  const idleQueue = await freshQueue(0);
-  const idle = await runWorker({
-    variant: "consumer:ours-idle",
-    endpoint: emulator.endpoint,
-    queueUrl: idleQueue,
-    count: Number.MAX_SAFE_INTEGER,
-    maxSeconds: options.idleSeconds,
-    warmupQueueUrl,
-  });
+  const idle = wanted("idle")
+    ? await runWorker({
+        variant: "consumer:ours-idle",
+        endpoint: emulator.endpoint,
+        queueUrl: await freshQueue(0),
+        count: Number.MAX_SAFE_INTEGER,
+        maxSeconds: options.idleSeconds,
+        warmupQueueUrl,
+      })
+    : undefined;
 
   const summary = rows.map((row) => {
     const runs = results.get(row) ?? [];
@@ -195,13 +259,25 @@ try {
       ),
       peakRssMb: Math.round(median(runs.map((r) => r.peakRssMb))),
       timeBoxed: runs.some((r) => r.timeBoxed),
+      ...(row.rate
+        ? {
+            p50Ms: Math.round(median(runs.map((r) => r.latencyMs?.p50 ?? Number.NaN))),
+            p99Ms: Math.round(median(runs.map((r) => r.latencyMs?.p99 ?? Number.NaN))),
+          }
+        : {}),
     };
   });
-  const find = (group: string, variant: string) =>
-    summary.find((s) => s.group === group && s.variant === variant);
+  const find = (group: string, variant: string, label?: string) =>
+    summary.find(
+      (s) => s.group === group && s.variant === variant && (label === undefined || s.label === label),
+    );
   const rate = (group: string, variant: string) => find(group, variant)?.messagesPerSecond ?? Number.NaN;
-  const pollers = 10;
-  const idleRequestsPerPollerMinute = ((idle.requests.ReceiveMessage ?? 0) / pollers) * (60 / idle.seconds);
+  const idleReceivesPerMinute = idle ? (idle.requests.ReceiveMessage ?? 0) * (60 / idle.seconds) : Number.NaN;
+  const trickle = (rate: number, label: string, variant = "consumer:ours") =>
+    find(`trickle-${rate}`, variant, label);
+  const oursTrickle = trickle(20, "ours, defaults");
+  const windowTrickle = trickle(20, "ours, --batching-window 1000");
+  const squissTrickle = trickle(20, "squiss-ts 5.6, defaults", "consumer:squiss-ts");
   const drainCeiling = rate("drain", "consumer:ours");
   const bound = Math.min(100 / 0.02, drainCeiling);
   // Mixed handler: 9 of 10 messages take 20 ms, 1 takes 200 ms, so 38 ms on average.
@@ -221,6 +297,11 @@ try {
       rate("producer", "producer:ours") / rate("producer", "producer:one-per-request"),
     "producer: ours / sqs-producer":
       rate("producer", "producer:ours") / rate("producer", "producer:sqs-producer"),
+    "backlog no-op: ours / bare SDK": rate("drain", "consumer:ours") / rate("drain", "consumer:bare-sdk"),
+    "concurrency 1000, 5 ms: ours / squiss-ts":
+      rate("c1000", "consumer:ours") / rate("c1000", "consumer:squiss-ts"),
+    "trickle 20/s req/msg: ours / squiss-ts":
+      (oursTrickle?.requestsPerMessage ?? Number.NaN) / (squissTrickle?.requestsPerMessage ?? Number.NaN),
   };
   const targets = [
     ["consumer 20ms ≥ 0.9 × bound", ratios["consumer 20ms: ours / bound"] >= 0.9],
@@ -233,7 +314,22 @@ try {
         find("mixed", "consumer:ours")?.receiveDeletePerMessage ?? 1,
       ) <= 0.21,
     ],
-    ["idle: ≤ 3 requests a minute per poller", idleRequestsPerPollerMinute <= 3],
+    ["idle: ≤ 3 receives a minute per consumer", idleReceivesPerMinute <= 3],
+    ["backlog no-op ≥ 0.95 × bare SDK", ratios["backlog no-op: ours / bare SDK"] >= 0.95],
+    [
+      "trickle 20/s, defaults: ≤ 1.05 × squiss-ts requests/msg",
+      ratios["trickle 20/s req/msg: ours / squiss-ts"] <= 1.05,
+    ],
+    ["trickle 20/s, defaults: ≤ 1.15 requests/msg", (oursTrickle?.requestsPerMessage ?? 9) <= 1.15],
+    [
+      "trickle 20/s, defaults: p99 ≤ squiss-ts p99",
+      (oursTrickle?.p99Ms ?? Number.POSITIVE_INFINITY) <= (squissTrickle?.p99Ms ?? Number.NaN),
+    ],
+    ["trickle 20/s, 1 s window: ≤ 0.3 requests/msg", (windowTrickle?.requestsPerMessage ?? 9) <= 0.3],
+    [
+      "trickle 20/s, 1 s window: p99 ≤ window + 100 ms",
+      (windowTrickle?.p99Ms ?? Number.POSITIVE_INFINITY) <= 1_100,
+    ],
     ["producer ≥ 9 × one-per-request", ratios["producer: ours / one-per-request"] >= 9],
     ["producer ≥ 1.5 × sqs-producer", ratios["producer: ours / sqs-producer"] >= 1.5],
     [
@@ -245,16 +341,21 @@ try {
   const lines = [
     `Benchmark: ${options.count} messages, median of ${options.runs} runs, fauxqs in a child process, ${new Date().toISOString()}`,
     "",
-    "| group | variant | msg/s | SQS req/msg | recv+del req/msg | CPU s/1000 msg | peak RSS MB |",
-    "|---|---|---:|---:|---:|---:|---:|",
+    "Every variant uses the same SQS client settings (createSqsClient's: keep-alive, MD5 off on loopback, 3 SDK attempts, sockets for concurrency 1000).",
+    `Trickle rows: a producer sends one message at a time at the rate for ${options.trickleSeconds} s; consumers long-poll 20 s; latency is send → handler start.`,
+    "",
+    "| group | variant | msg/s | SQS req/msg | recv+del req/msg | p50 ms | p99 ms | CPU s/1000 msg | peak RSS MB |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ...summary.map(
       (s) =>
-        `| ${s.group} | ${s.label}${s.timeBoxed ? " (time-boxed)" : ""} | ${s.messagesPerSecond} | ${s.requestsPerMessage} | ${s.receiveDeletePerMessage} | ${s.cpuSecondsPer1000} | ${s.peakRssMb} |`,
+        `| ${s.group} | ${s.label}${s.timeBoxed ? " (time-boxed)" : ""} | ${s.messagesPerSecond} | ${s.requestsPerMessage} | ${s.receiveDeletePerMessage} | ${s.p50Ms ?? ""} | ${s.p99Ms ?? ""} | ${s.cpuSecondsPer1000} | ${s.peakRssMb} |`,
     ),
     `| bound | 20ms: concurrency / handler time (100 / 20 ms), capped by the drain ceiling | ${Math.round(bound)} | | | | |`,
     `| bound | mixed: concurrency / mean handler time (100 / 38 ms), capped by the drain ceiling | ${Math.round(mixedBound)} | | | | |`,
     "",
-    `idle (ours, concurrency 100, empty queue, after a 5 s warm-up): ${idle.requests.ReceiveMessage ?? 0} ReceiveMessage in ${idle.seconds.toFixed(0)} s with ${pollers} pollers = ${idleRequestsPerPollerMinute.toFixed(2)} requests/minute per poller`,
+    idle
+      ? `idle (ours, concurrency 100, empty queue, after a 5 s warm-up): ${idle.requests.ReceiveMessage ?? 0} ReceiveMessage in ${idle.seconds.toFixed(0)} s = ${idleReceivesPerMinute.toFixed(2)} receives/minute`
+      : "idle: not run",
     "",
     ...Object.entries(ratios).map(([name, value]) => `${name.padEnd(40)} ${value.toFixed(2)}×`),
     "",
@@ -264,7 +365,7 @@ try {
   await mkdir(join(options.out, ".."), { recursive: true });
   await writeFile(
     options.out,
-    `${JSON.stringify({ options, summary, bound, mixedBound, idle: { ...idle, requestsPerPollerMinute: idleRequestsPerPollerMinute }, ratios, targets: Object.fromEntries(targets) }, null, 2)}\n`,
+    `${JSON.stringify({ options, summary, bound, mixedBound, idle: idle ? { ...idle, receivesPerMinute: idleReceivesPerMinute } : null, ratios, targets: Object.fromEntries(targets) }, null, 2)}\n`,
   );
   process.stdout.write(`\nwritten to ${options.out}\n`);
 } finally {

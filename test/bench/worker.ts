@@ -15,9 +15,9 @@ import {
 import { Consumer as SqsConsumer } from "sqs-consumer";
 import { Producer as SqsProducer } from "sqs-producer";
 import { Squiss } from "squiss-ts";
-import { Consumer } from "../../src/consumer/consumer.js";
+import { Consumer, consumerSocketPool } from "../../src/consumer/consumer.js";
 import { Producer } from "../../src/producer/producer.js";
-import { createSqsClient } from "../../src/sqs/client.js";
+import { createSqsClient, sqsClientConfig } from "../../src/sqs/client.js";
 import { countRequests } from "../../src/sqs/request-counter.js";
 
 export interface WorkerTask {
@@ -25,8 +25,18 @@ export interface WorkerTask {
   readonly endpoint: string;
   readonly queueUrl: string;
   readonly count: number;
-  /** Consumers: "20ms" or "mixed" (every 10th message 200 ms) or "none". */
-  readonly handler?: "20ms" | "mixed" | "none";
+  /** Consumers: "20ms", "5ms", "mixed" (every 10th message 200 ms) or "none". */
+  readonly handler?: "20ms" | "5ms" | "mixed" | "none";
+  /** Ours: handlers at once (default 100). */
+  readonly concurrency?: number;
+  /** Ours: the batching window (ms). */
+  readonly batchingWindowMs?: number;
+  /**
+   * A trickle instead of a preloaded backlog: the worker produces `rate` messages a second, one
+   * SendMessage each on a client of its own (not counted), for `seconds`, and the consumer
+   * long-polls 20 s. The result then carries the latency from send to handler start.
+   */
+  readonly trickle?: { readonly rate: number; readonly seconds: number };
   /** Stop after this long and report the rate so far (slow baselines). */
   readonly maxSeconds: number;
   /** A scratch queue for the warm-up round trip. */
@@ -40,22 +50,99 @@ export interface WorkerResult {
   readonly cpuSeconds: number;
   readonly peakRssMb: number;
   readonly timeBoxed: boolean;
+  /** Trickle runs: sends that failed (the emulator overloaded), not counted against anyone. */
+  readonly lostSends?: number;
+  /** Trickle runs: send → handler start, ms. */
+  readonly latencyMs?: { readonly p50: number; readonly p99: number };
 }
 
 const task = JSON.parse(process.argv[2] ?? "{}") as WorkerTask;
-const credentials = { accessKeyId: "bench", secretAccessKey: "bench" };
-/** The peers get the client their users would write: the SDK's defaults, pointed at the emulator. */
-const plainClient = () => new SQSClient({ endpoint: task.endpoint, region: "us-east-1", credentials });
+/**
+ * Every variant, ours and the peers, gets the same client settings: createSqsClient's (keep-alive
+ * agent, MD5 off on loopback, 3 SDK attempts) with a socket pool sized for concurrency 1000, so
+ * the comparison is of the consumers and not of their HTTP settings.
+ */
+const clientConfig = () =>
+  sqsClientConfig({ endpoint: task.endpoint }, { maxSockets: consumerSocketPool(1_000) });
+const plainClient = () => new SQSClient(clientConfig());
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const latencies: number[] = [];
+
 function handlerDelay(body: string | undefined): number {
-  if (task.handler === "none") return 0;
+  if (task.handler === "none" || task.handler === undefined) return 0;
+  if (task.handler === "5ms") return 5;
   const i = Number(JSON.parse(body ?? "{}").i ?? 0);
   return task.handler === "mixed" && i % 10 === 9 ? 200 : 20;
 }
 async function handle(body: string | undefined): Promise<void> {
+  if (task.trickle) latencies.push(Date.now() - Number(JSON.parse(body ?? "{}").sentAt));
   const ms = handlerDelay(body);
   if (ms > 0) await sleep(ms);
+}
+
+/** Long-poll wait of the consumers: 1 s on a backlog (as before), 20 s (the default) at a trickle. */
+const waitSeconds = () => (task.trickle ? 20 : 1);
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+};
+
+/**
+ * A trickle: sends one message every 1/rate s for `seconds` on its own client, waits (up to 10 s)
+ * until the consumer has finished them all, then reports the consumer client's requests.
+ */
+async function trickle(
+  client: SQSClient,
+  run: (progress: { count: number }) => Promise<() => Promise<void>>,
+): Promise<WorkerResult> {
+  const { rate, seconds } = task.trickle ?? { rate: 1, seconds: 1 };
+  await warmUp(client);
+  const sender = createSqsClient({ endpoint: task.endpoint });
+  const requests = countRequests(client);
+  const progress = { count: 0 };
+  const cpu = process.cpuUsage();
+  const stop = await run(progress);
+  await sleep(1_000); // the consumer's first receive is under way
+  const before = { ...requests };
+  const started = performance.now();
+  const total = Math.round(rate * seconds);
+  let lost = 0;
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    // Not awaited (a trickle does not wait for the previous send), but never unhandled.
+    sender
+      .send(
+        new SendMessageCommand({
+          QueueUrl: task.queueUrl,
+          MessageBody: JSON.stringify({ i, sentAt: Date.now() }),
+        }),
+      )
+      .catch(() => {
+        lost += 1;
+      });
+  }
+  const deadline = performance.now() + 10_000;
+  while (progress.count < total - lost && performance.now() < deadline) await sleep(20);
+  const elapsed = (performance.now() - started) / 1000;
+  const counted: Record<string, number> = {};
+  for (const [name, n] of Object.entries(requests)) counted[name] = n - (before[name] ?? 0);
+  const used = process.cpuUsage(cpu);
+  await stop();
+  sender.destroy();
+  return {
+    messages: progress.count,
+    seconds: elapsed,
+    requests: counted,
+    cpuSeconds: (used.user + used.system) / 1e6,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    timeBoxed: progress.count < total,
+    ...(lost > 0 ? { lostSends: lost } : {}),
+    latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+  };
 }
 
 function bodies(count: number): string[] {
@@ -176,21 +263,50 @@ const variants: Record<string, () => Promise<WorkerResult>> = {
     });
   },
   "producer:ours": () => ours(8),
+  async "consumer:bare-sdk"() {
+    // The floor: 8 loops of receive 10 → handle → one DeleteMessageBatch, nothing else.
+    const client = plainClient();
+    return drive(client, async (progress) => {
+      let stopped = false;
+      const loops = Array.from({ length: 8 }, async () => {
+        while (!stopped) {
+          const { Messages = [] } = await client.send(
+            new ReceiveMessageCommand({
+              QueueUrl: task.queueUrl,
+              MaxNumberOfMessages: 10,
+              WaitTimeSeconds: waitSeconds(),
+            }),
+          );
+          await Promise.all(Messages.map((m) => handle(m.Body)));
+          if (Messages.length > 0) {
+            await client.send(
+              new DeleteMessageBatchCommand({
+                QueueUrl: task.queueUrl,
+                Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+              }),
+            );
+          }
+          progress.count += Messages.length;
+        }
+      });
+      return async () => {
+        stopped = true;
+        await Promise.race([Promise.all(loops), sleep(1_500)]);
+      };
+    });
+  },
   async "consumer:naive"() {
     // The original system's loop: receive one, handle it, delete it.
     const client = plainClient();
-    return measure(client, async (progress, done) => {
+    return drive(client, async (progress) => {
       let stopped = false;
-      void done.then(() => {
-        stopped = true;
-      });
       const loop = (async () => {
         while (!stopped) {
           const { Messages = [] } = await client.send(
             new ReceiveMessageCommand({
               QueueUrl: task.queueUrl,
               MaxNumberOfMessages: 1,
-              WaitTimeSeconds: 1,
+              WaitTimeSeconds: waitSeconds(),
             }),
           );
           for (const m of Messages) {
@@ -202,17 +318,20 @@ const variants: Record<string, () => Promise<WorkerResult>> = {
           }
         }
       })();
-      return () => loop;
+      return async () => {
+        stopped = true;
+        await Promise.race([loop, sleep(1_500)]);
+      };
     });
   },
   async "consumer:sqs-consumer"() {
     const client = plainClient();
-    return measure(client, async (progress) => {
+    return drive(client, async (progress) => {
       const consumer = SqsConsumer.create({
         queueUrl: task.queueUrl,
         sqs: client,
         batchSize: 10,
-        waitTimeSeconds: 1,
+        waitTimeSeconds: waitSeconds(),
         handleMessageBatch: async (messages) => {
           await Promise.all(messages.map((m) => handle(m.Body)));
           return messages;
@@ -229,13 +348,14 @@ const variants: Record<string, () => Promise<WorkerResult>> = {
     });
   },
   async "consumer:squiss-ts"() {
-    const sqs = new SQS({ endpoint: task.endpoint, region: "us-east-1", credentials });
-    return measure(sqs, async (progress) => {
+    const sqs = new SQS(clientConfig());
+    return drive(sqs, async (progress) => {
       const squiss = new Squiss({
         SQS: sqs,
         queueUrl: task.queueUrl,
         bodyFormat: "plain",
-        receiveWaitTimeSecs: 1,
+        receiveWaitTimeSecs: waitSeconds(),
+        ...(task.concurrency ? { maxInFlight: task.concurrency } : {}),
       });
       squiss.on("message", (message) => {
         void handle(message.body as string).then(() => message.del());
@@ -281,15 +401,20 @@ const variants: Record<string, () => Promise<WorkerResult>> = {
     };
   },
   async "consumer:ours"() {
-    const client = createSqsClient({ endpoint: task.endpoint }, { maxSockets: 128 });
-    return measure(client, async (progress) => {
+    const concurrency = task.concurrency ?? 100;
+    const client = createSqsClient(
+      { endpoint: task.endpoint },
+      { maxSockets: consumerSocketPool(concurrency) },
+    );
+    return drive(client, async (progress) => {
       const consumer = new Consumer({
         client,
         queueUrl: task.queueUrl,
         deadLetterQueueUrl: task.queueUrl,
-        concurrency: 100,
-        waitTimeSeconds: 1,
+        concurrency,
+        waitTimeSeconds: waitSeconds(),
         visibilityTimeoutSeconds: 30,
+        ...(task.batchingWindowMs ? { batchingWindowMs: task.batchingWindowMs } : {}),
         handler: (m) => handle(m.Body),
       });
       consumer.on("processed", () => {
@@ -302,6 +427,14 @@ const variants: Record<string, () => Promise<WorkerResult>> = {
     });
   },
 };
+
+/** A consumer variant on a preloaded backlog (measure) or on a trickle. */
+function drive(
+  client: SQSClient,
+  run: (progress: { count: number }) => Promise<() => Promise<void>>,
+): Promise<WorkerResult> {
+  return task.trickle ? trickle(client, run) : measure(client, (progress) => run(progress));
+}
 
 const variant = variants[task.variant];
 if (!variant) throw new Error(`unknown variant ${task.variant}`);

@@ -170,6 +170,11 @@ describe("tracing (OpenTelemetry messaging conventions)", () => {
     expect(new Set(children.map((s) => s.name))).toEqual(
       new Set([`receive ${dlqName}`, `send ${mainName}`, `delete ${dlqName}`]),
     );
+    // The dead-lettering: one send on the dead-letter queue, linked to the create context too.
+    const deadLettering = spans.filter((s) => s.name === `send ${dlqName}`);
+    expect(deadLettering).toHaveLength(1);
+    expect(deadLettering[0]?.kind).toBe(SpanKind.CLIENT);
+    expect(deadLettering[0]?.links.map((l) => l.context.spanId)).toEqual([createdId]);
     const redriveSend = children.find((s) => s.name === `send ${mainName}`);
     expect(redriveSend?.links.map((l) => l.context.spanId)).toEqual([createdId]);
     // Both process spans (the dead-lettering one and the one after the redrive) link to it too.

@@ -1,0 +1,687 @@
+/**
+ * The consumer runtime, a small state machine: new → running ⇄ paused → stopping → stopped.
+ * Each message goes receive → buffer → dispatch (a handler slot) → settle (delete, retry delay,
+ * dead-letter or hand-back).
+ *
+ * - Pollers fill a small buffer (`prefetch`) that handlers take from, so a handler never waits
+ *   for a receive round trip. A receive asks for a full batch and starts only when one fits.
+ *   How many pollers run adapts to how full the batches come back (pollers.ts).
+ * - Deletes and visibility changes are batched (requests.ts); a delete waits for company up to
+ *   a second at a trickle, never past a tenth of its message's remaining visibility, and not at
+ *   all on a FIFO queue. The heartbeat (heartbeat.ts) extends what is held.
+ * - A failed message gets a visibility timeout that grows with its receive count; after the
+ *   queue's maxReceiveCount SQS moves it to the dead-letter queue. A poison message
+ *   (PoisonMessageError) goes there at once (dead-letter.ts).
+ * - FIFO queues: in order within a message group, in parallel across groups; a failure holds
+ *   back the rest of its group.
+ * - A fault of the consumer's own environment (EnvironmentFaultError) opens a circuit breaker
+ *   (../circuit-breaker.ts) that pauses receiving, hands back what is held, and probes with one
+ *   held message until the fault clears.
+ * - stop() ends within its deadline whatever handlers do: handlers still running then are
+ *   abandoned (their signal aborted, their outcome ignored) and their messages reappear after the
+ *   visibility timeout.
+ *
+ * Every wait goes through the injected clock (clock.ts), so unit tests run it on fake timers.
+ */
+import { EventEmitter } from "node:events";
+import { type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { Logger } from "../../log/logger.js";
+import { clientSpan, processSpan } from "../../observability/tracing.js";
+import type { Batcher } from "../../sqs/batcher.js";
+import { isFatal } from "../../sqs/errors.js";
+import { RECEIVE_MAX_MESSAGES, VISIBILITY_MAX_SECONDS } from "../../sqs/limits.js";
+import { backoffMs } from "../../sqs/retry.js";
+import { CircuitBreaker } from "../circuit-breaker.js";
+import {
+  type EnvironmentComponent,
+  EnvironmentFaultError,
+  HandlerError,
+  PoisonMessageError,
+  RetryAfterError,
+} from "../errors.js";
+import { forwardToDeadLetter } from "./dead-letter.js";
+import { Heartbeat } from "./heartbeat.js";
+import { DELETE_WAIT_VISIBILITY_FRACTION, fifoWindowError, type Settings, settle } from "./options.js";
+import { PollerCount } from "./pollers.js";
+import { describeQueueAttributes, findDeadLetterQueue } from "./queue.js";
+import { deleteBatcher, type VisibilityChange, visibilityBatcher } from "./requests.js";
+import type { ConsumerEvents, ConsumerOptions, ConsumerStats, MessageHandler, Tracked } from "./types.js";
+
+/** How long stop() lets receives under way come back before cutting them off. */
+const RECEIVE_GRACE_MS = 1_000;
+
+/** How long a delete waits for company while the consumer is busy (more than one poller). */
+const DELETE_BUSY_WAIT_MS = 20;
+
+/** How long stop() waits for the last deletes and hand-backs after the deadline. */
+const FLUSH_GRACE_MS = 500;
+
+/** Backoff between failed receives (the SDK has retried each already): 0.5 s doubling to 20 s. */
+const RECEIVE_BACKOFF = { baseDelayMs: 500, maxDelayMs: 20_000 };
+
+/**
+ * Visibility given to a message handed back. 1 s rather than 0: a stock fauxqs 2.4.1 with a data
+ * folder answers a change to 0 with HTTP 500 "NOT NULL constraint failed:
+ * sqs_messages.approximate_receive_count" after it has already taken the message out of flight,
+ * so the message stays stranded until the emulator restarts. Our embedded emulator fixes that
+ * at its source (src/local/fauxqs.ts), but the consumer also talks to fauxqs servers it did not
+ * start (its own CLI or Docker image); on SQS 0 and 1 s are the same for a hand-back.
+ */
+const HAND_BACK_SECONDS = 1;
+
+type State = "new" | "running" | "stopping" | "stopped";
+
+export class Consumer extends EventEmitter<ConsumerEvents> {
+  readonly stats: ConsumerStats = {
+    received: 0,
+    processed: 0,
+    failed: 0,
+    deadLettered: 0,
+    released: 0,
+    deleteFailed: 0,
+    emptyReceives: 0,
+    environmentFaults: 0,
+    abandoned: 0,
+  };
+
+  private readonly client: SQSClient;
+  private readonly queueUrl: string;
+  private readonly handler: MessageHandler;
+  private readonly settings: Settings;
+  private readonly logger: Logger;
+  private readonly deletes: Batcher<string>;
+  private readonly visibility: Batcher<VisibilityChange>;
+  private readonly breaker: CircuitBreaker;
+  private readonly pollerCount: PollerCount;
+  private heartbeat: Heartbeat | undefined;
+  /** While paused: the message the breaker probes with, kept invisible by the heartbeat. */
+  private held: Tracked | undefined;
+  private deadLetterQueueUrl: string | undefined;
+  private visibilityTimeoutSeconds: number | undefined;
+  private readonly queueAttributes: Readonly<Record<string, string>> | undefined;
+  private fifo = false;
+  private state: State = "new";
+  /** Received and not yet settled: buffered and running messages. */
+  private readonly tracked = new Map<string, Tracked>();
+  /** Received, waiting for a free handler, in the order SQS returned them. */
+  private buffer: Tracked[] = [];
+  /** Work under way per message: its handler, then its delete or visibility change. */
+  private readonly work = new Set<Promise<void>>();
+  /** Handlers running now: what `concurrency` limits. */
+  private activeHandlers = 0;
+  /** Poller turns under way: a receive, then its batching window (if any). */
+  private readonly polls = new Set<Promise<void>>();
+  /** FIFO: message groups with a message running (one at a time, in order). */
+  private readonly busyGroups = new Set<string>();
+  /** Room promised to receives under way. */
+  private reserved = 0;
+  private activeReceives = 0;
+  private receiveErrors = 0;
+  private receiveCount = 0;
+  /**
+   * stopWhenEmpty: a receive found nothing while nothing was in flight. No new receive starts;
+   * the consumer stops once the ones under way come back empty too.
+   */
+  private draining = false;
+  private readonly receiveAbort = new AbortController();
+  private readonly handlerAbort = new AbortController();
+  private readonly finishedPromise: Promise<ConsumerStats>;
+  private settleFinished!: { resolve(stats: ConsumerStats): void; reject(error: unknown): void };
+  private stopPromise: Promise<ConsumerStats> | undefined;
+
+  constructor(options: ConsumerOptions) {
+    super();
+    this.settings = settle(options);
+    this.client = options.client;
+    this.queueUrl = options.queueUrl;
+    this.handler = options.handler;
+    this.deadLetterQueueUrl = options.deadLetterQueueUrl;
+    this.visibilityTimeoutSeconds = options.visibilityTimeoutSeconds;
+    this.queueAttributes = options.queueAttributes;
+    this.logger = this.settings.logger;
+    const { clock } = this.settings;
+    this.deletes = deleteBatcher(this.client, this.queueUrl, clock, this.settings.deleteBatchWaitMs);
+    this.visibility = visibilityBatcher(this.client, this.queueUrl, clock);
+    this.pollerCount = new PollerCount(this.settings.maxPollers);
+    this.breaker = new CircuitBreaker({ clock, ...options.breaker });
+    this.breaker.on("open", (reason, error) => this.onPause(reason, error));
+    this.breaker.on("probe", () => this.probe());
+    this.breaker.on("close", (pausedMs) => this.onResume(pausedMs));
+    this.finishedPromise = new Promise((resolve, reject) => {
+      this.settleFinished = { resolve, reject };
+    });
+    // `finished` may never be awaited when the caller only uses stop(): avoid unhandled rejections.
+    this.finishedPromise.catch(() => undefined);
+  }
+
+  /** Resolves with the stats when the consumer has stopped; rejects on a fatal SQS error. */
+  get finished(): Promise<ConsumerStats> {
+    return this.finishedPromise;
+  }
+
+  /** Messages received and not yet settled (running or buffered). */
+  get inFlight(): number {
+    return this.tracked.size;
+  }
+
+  /** Whether the consumer is receiving (started and not stopping). */
+  get running(): boolean {
+    return this.state === "running";
+  }
+
+  /** Whether an environment fault has paused the consumer (it takes no messages). */
+  get paused(): boolean {
+    return this.breaker.paused;
+  }
+
+  /** The component whose fault paused the consumer, while paused. */
+  get pauseReason(): EnvironmentComponent | undefined {
+    return this.breaker.reason;
+  }
+
+  /** How long the consumer has been paused, in ms (0 when it is not). */
+  pausedForMs(): number {
+    return this.breaker.pausedForMs();
+  }
+
+  /** The long-poll wait of each receive, in seconds. */
+  get pollSeconds(): number {
+    return this.settings.waitTimeSeconds;
+  }
+
+  /** Pollers the adaptive count wants now (1 … concurrency / 10). */
+  get pollers(): number {
+    return this.pollerCount.target;
+  }
+
+  /** ReceiveMessage requests made so far. */
+  get receives(): number {
+    return this.receiveCount;
+  }
+
+  /** Checks the queue (throws when it is unusable), then starts polling. */
+  async start(): Promise<void> {
+    if (this.state !== "new") throw new Error("a consumer can be started once");
+    const attributes = this.queueAttributes ?? (await describeQueueAttributes(this.client, this.queueUrl));
+    this.visibilityTimeoutSeconds ??= Number(attributes.VisibilityTimeout ?? 30);
+    this.fifo = attributes.FifoQueue === "true";
+    if (this.fifo && this.settings.batchingWindowMs > 0) throw fifoWindowError();
+    this.deadLetterQueueUrl ??= await findDeadLetterQueue(
+      this.client,
+      this.queueUrl,
+      attributes.RedrivePolicy,
+    );
+    this.state = "running";
+    this.heartbeat = new Heartbeat(
+      this.settings.clock,
+      this.visibilityTimeoutSeconds,
+      () => this.tracked.values(),
+      this.visibility,
+      this.logger,
+    );
+    this.heartbeat.start();
+    this.logger.info(
+      {
+        queueUrl: this.queueUrl,
+        concurrency: this.settings.concurrency,
+        maxPollers: this.settings.maxPollers,
+      },
+      "consumer started",
+    );
+    this.fill();
+  }
+
+  /**
+   * Stops receiving, hands back messages not started, waits for running handlers (up to the
+   * shutdown deadline), flushes deletes. Safe to call more than once.
+   */
+  stop(): Promise<ConsumerStats> {
+    this.stopPromise ??= this.shutdown();
+    return this.stopPromise;
+  }
+
+  private fail(error: unknown): Promise<ConsumerStats> {
+    this.stopPromise ??= this.shutdown(error);
+    return this.stopPromise;
+  }
+
+  private async shutdown(error?: unknown): Promise<ConsumerStats> {
+    if (this.state === "new") this.state = "stopped";
+    if (this.state === "stopped") {
+      this.settleFinished.resolve(this.stats);
+      return this.stats;
+    }
+    this.state = "stopping";
+    const { clock } = this.settings;
+    const deadline = clock.now() + this.settings.shutdownTimeoutMs;
+    this.breaker.cancel();
+    // Hand back first, while the heartbeat still keeps the handles valid: messages not started
+    // (and the breaker's held probe) go back to the queue before anything else can delay them.
+    const unstarted = this.buffer;
+    this.buffer = [];
+    if (this.held) unstarted.push(this.held);
+    this.held = undefined;
+    const handedBack = Promise.allSettled(unstarted.map((t) => this.release(t)));
+    // A receive that has messages answers within milliseconds; one still waiting after a moment
+    // is a long poll on an empty queue and can be cut off without stranding anything. Cutting off
+    // the first kind would leave its messages invisible until their visibility timeout.
+    await this.settleOrTimeout([...this.polls], Math.min(RECEIVE_GRACE_MS, this.settings.shutdownTimeoutMs));
+    this.receiveAbort.abort();
+    await Promise.allSettled([...this.polls]);
+    // Deletes waiting for company leave now (and later ones at once: see deleteWaitMs).
+    void this.deletes.flush();
+    await handedBack;
+    const outcome = await this.settleOrTimeout([...this.work], Math.max(0, deadline - clock.now()));
+    if (outcome === "timeout") {
+      // The deadline is an exit, not a log line: from here on the consumer ignores what these
+      // handlers do (no delete, no retry delay); their messages reappear after their visibility
+      // timeout, and a send cut off leaves its claim to lapse (see registration-handler.ts).
+      this.stats.abandoned = this.activeHandlers;
+      this.logger.warn(
+        { running: this.activeHandlers },
+        "shutdown deadline passed: leaving running messages to reappear after their visibility timeout",
+      );
+      this.handlerAbort.abort();
+    }
+    this.heartbeat?.stop();
+    await this.settleOrTimeout([this.deletes.flush(), this.visibility.flush()], FLUSH_GRACE_MS);
+    this.state = "stopped";
+    this.logger.info({ ...this.stats }, "consumer stopped");
+    if (error) this.settleFinished.reject(error);
+    else this.settleFinished.resolve(this.stats);
+    return this.stats;
+  }
+
+  private async settleOrTimeout(work: readonly Promise<unknown>[], ms: number): Promise<"done" | "timeout"> {
+    let timer: { cancel(): void } | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = this.settings.clock.setTimeout(() => resolve("timeout"), ms);
+    });
+    const outcome = await Promise.race([Promise.allSettled(work).then(() => "done" as const), timeout]);
+    timer?.cancel();
+    return outcome;
+  }
+
+  // ── receive ─────────────────────────────────────────────────────────────────────────────────
+
+  /** Starts poller turns while the adaptive count allows one more and a full batch fits. */
+  private fill(): void {
+    while (
+      this.state === "running" &&
+      !this.breaker.paused &&
+      !this.draining &&
+      this.polls.size < this.pollerCount.target
+    ) {
+      const { concurrency, prefetch, maxMessages } = this.settings;
+      const free = concurrency + prefetch - this.tracked.size - this.reserved;
+      const left = maxMessages - this.stats.received - this.reserved;
+      const batch = Math.min(RECEIVE_MAX_MESSAGES, left);
+      if (batch <= 0 || free < batch) return;
+      const poll = this.poll(batch);
+      this.polls.add(poll);
+      void poll.finally(() => {
+        this.polls.delete(poll);
+        this.fill();
+      });
+    }
+  }
+
+  /**
+   * One poller turn: a receive, then, after a partial batch, the rest of the batching window
+   * (counted from the receive's start, so a message that just missed it waits at most the window).
+   */
+  private async poll(batch: number): Promise<void> {
+    const { clock, batchingWindowMs } = this.settings;
+    const started = clock.now();
+    const got = await this.receive(batch);
+    if (got !== undefined && got < batch && batchingWindowMs > 0 && this.state === "running") {
+      const rest = batchingWindowMs - (clock.now() - started);
+      if (rest > 0) await clock.sleep(rest, this.receiveAbort.signal);
+    }
+  }
+
+  /** Receives up to `batch` messages into the buffer; returns how many (undefined on an error). */
+  private async receive(batch: number): Promise<number | undefined> {
+    this.activeReceives += 1;
+    this.reserved += batch;
+    this.receiveCount += 1;
+    let messages: Message[] = [];
+    try {
+      const output = await clientSpan(this.queueUrl, "receive", batch, () =>
+        this.client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.queueUrl,
+            MaxNumberOfMessages: batch,
+            WaitTimeSeconds: this.settings.waitTimeSeconds,
+            // Asked for explicitly: SQS returns no attributes otherwise.
+            MessageAttributeNames: ["All"],
+            MessageSystemAttributeNames: ["All"],
+          }),
+          { abortSignal: this.receiveAbort.signal },
+        ),
+      );
+      messages = output.Messages ?? [];
+      this.receiveErrors = 0;
+      this.emit("received", messages);
+    } catch (error) {
+      if (this.receiveAbort.signal.aborted) return undefined;
+      await this.onReceiveError(error);
+      return undefined;
+    } finally {
+      this.activeReceives -= 1;
+      this.reserved -= batch;
+    }
+    if (this.state !== "running" || this.breaker.paused) {
+      // Received while stopping or paused: hand them straight back.
+      await Promise.allSettled(messages.map((m) => this.release(this.track(m, false))));
+      return messages.length;
+    }
+    this.pollerCount.received(messages.length, batch);
+    this.stats.received += messages.length;
+    if (messages.length === 0) this.stats.emptyReceives += 1;
+    if (this.settings.stopWhenEmpty) this.draining = messages.length === 0 && this.tracked.size === 0;
+    for (const message of messages) this.buffer.push(this.track(message, true));
+    this.pump();
+    if (messages.length === 0) this.checkDone();
+    return messages.length;
+  }
+
+  private async onReceiveError(error: unknown): Promise<void> {
+    this.emit("receive-error", error);
+    // Errors that retrying cannot fix: the consumer stops and reports them.
+    if (isFatal(error)) {
+      this.logger.error({ err: error }, "cannot receive from the queue; stopping");
+      void this.fail(error);
+      return;
+    }
+    this.receiveErrors += 1;
+    const delayMs = Math.max(250, backoffMs(this.receiveErrors, RECEIVE_BACKOFF));
+    this.logger.warn({ err: error, retryInMs: Math.round(delayMs) }, "receive failed; retrying");
+    await this.settings.clock.sleep(delayMs, this.receiveAbort.signal);
+  }
+
+  private track(message: Message, counted: boolean): Tracked {
+    const receiptHandle = message.ReceiptHandle ?? "";
+    const tracked: Tracked = {
+      message,
+      receiptHandle,
+      receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
+      deadline: this.settings.clock.now() + (this.visibilityTimeoutSeconds ?? 30) * 1000,
+      extending: false,
+    };
+    if (counted) this.tracked.set(receiptHandle, tracked);
+    return tracked;
+  }
+
+  // ── dispatch ────────────────────────────────────────────────────────────────────────────────
+
+  /** Starts buffered messages while handlers are free (FIFO: one at a time per group). */
+  private pump(): void {
+    if (this.state !== "running" || this.breaker.paused) return;
+    for (let i = 0; i < this.buffer.length && this.activeHandlers < this.settings.concurrency; ) {
+      const tracked = this.buffer[i] as Tracked;
+      const group = this.groupOf(tracked);
+      if (group !== undefined && this.busyGroups.has(group)) {
+        i++;
+        continue;
+      }
+      this.buffer.splice(i, 1);
+      this.run(tracked);
+    }
+  }
+
+  private groupOf(tracked: Tracked): string | undefined {
+    return this.fifo ? tracked.message.Attributes?.MessageGroupId : undefined;
+  }
+
+  /** Runs the handler and settles the message; the slot is freed when the handler is done. */
+  private run(tracked: Tracked): void {
+    this.activeHandlers += 1;
+    const group = this.groupOf(tracked);
+    if (group !== undefined) this.busyGroups.add(group);
+    const settled = this.process(tracked).then(
+      () => undefined,
+      () => undefined,
+    );
+    this.work.add(settled);
+    void settled.finally(() => {
+      this.work.delete(settled);
+      this.freeSlot(tracked);
+      this.checkDone();
+      this.pump();
+      this.fill();
+    });
+  }
+
+  /** The handler is done: its slot takes the next buffered message, its group's next one too. */
+  private freeSlot(tracked: Tracked): void {
+    if (tracked.freed) return;
+    tracked.freed = true;
+    this.tracked.delete(tracked.receiptHandle);
+    this.activeHandlers -= 1;
+    const group = this.groupOf(tracked);
+    if (group !== undefined) this.busyGroups.delete(group);
+    this.pump();
+    this.fill();
+  }
+
+  private async process(tracked: Tracked): Promise<void> {
+    const { message } = tracked;
+    const started = performance.now();
+    try {
+      await processSpan(this.queueUrl, message, () =>
+        this.handler(message, { signal: this.handlerAbort.signal, receiveCount: tracked.receiveCount }),
+      );
+      this.emit("handled", message, (performance.now() - started) / 1000, true);
+    } catch (error) {
+      this.emit("handled", message, (performance.now() - started) / 1000, false);
+      if (this.handlerAbort.signal.aborted) return; // abandoned at the shutdown deadline
+      const fault = environmentFaultIn(error);
+      if (fault) return this.onEnvironmentFault(tracked, fault);
+      if (tracked.probe) this.breaker.success(); // the environment answered; the message failed
+      if (error instanceof PoisonMessageError) return this.deadLetter(tracked, error);
+      this.holdBackGroup(tracked);
+      this.freeSlot(tracked);
+      return this.retryLater(tracked, error);
+    }
+    if (this.handlerAbort.signal.aborted) return; // abandoned at the shutdown deadline
+    if (tracked.probe) this.breaker.success();
+    // The slot is free as soon as the handler is done: the delete is batched in the background,
+    // and the message counts as processed only once SQS confirmed it.
+    this.freeSlot(tracked);
+    if (await this.delete(tracked)) {
+      this.stats.processed += 1;
+      this.emit("processed", message);
+    }
+  }
+
+  // ── settle ──────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * How long this message's delete may wait for company. At a trickle (one poller) a batch fills
+   * in about a second, a tenth of the request count; the cap keeps the wait well inside the visibility, so
+   * SQS never redelivers a message whose delete is merely waiting. FIFO: at once, since SQS
+   * holds the group's next message until this one is gone. Stopping: at once too.
+   */
+  private deleteWaitMs(tracked: Tracked): number {
+    if (this.fifo || this.state !== "running") return 0;
+    // Busy (batches fill, so more than one poller): company comes within milliseconds, and a long
+    // wait would only hold back the last few deletes of a backlog.
+    const wanted = this.pollerCount.target > 1 ? DELETE_BUSY_WAIT_MS : this.settings.deleteBatchWaitMs;
+    const remaining = tracked.deadline - this.settings.clock.now();
+    return Math.max(0, Math.min(wanted, remaining * DELETE_WAIT_VISIBILITY_FRACTION));
+  }
+
+  /** Deletes the message (batched); false when the delete failed for good. */
+  private async delete(tracked: Tracked): Promise<boolean> {
+    try {
+      await this.deletes.add(tracked.receiptHandle, this.deleteWaitMs(tracked));
+      return true;
+    } catch (error) {
+      this.stats.deleteFailed += 1;
+      this.logger.warn(
+        { err: error, messageId: tracked.message.MessageId },
+        "delete failed; SQS will deliver the message again",
+      );
+      this.emit("delete-failed", error, tracked.message);
+      return false;
+    }
+  }
+
+  /**
+   * FIFO: a failed message must be processed before the rest of its group, so the group's
+   * buffered messages go back to the queue; SQS delivers none of the group while the failed one
+   * is invisible, and then delivers it first.
+   */
+  private holdBackGroup(tracked: Tracked): void {
+    const group = this.groupOf(tracked);
+    if (group === undefined) return;
+    const held = this.buffer.filter((t) => this.groupOf(t) === group);
+    if (held.length === 0) return;
+    this.buffer = this.buffer.filter((t) => this.groupOf(t) !== group);
+    for (const t of held) void this.release(t);
+  }
+
+  private async retryLater(tracked: Tracked, cause: unknown): Promise<void> {
+    const { message, receiveCount } = tracked;
+    const error = new HandlerError(message.MessageId ?? "?", this.queueUrl, receiveCount, cause);
+    // A RetryAfterError knows when the message can be worked on (another consumer's lease ends).
+    const delay =
+      cause instanceof RetryAfterError
+        ? Math.min(VISIBILITY_MAX_SECONDS, Math.max(0, Math.ceil(cause.delaySeconds)))
+        : Math.min(
+            this.settings.maxRetryDelaySeconds,
+            Math.round(this.settings.retryBaseDelaySeconds * 2 ** (receiveCount - 1)),
+          );
+    this.stats.failed += 1;
+    this.logger.warn(
+      { err: cause, messageId: message.MessageId, receiveCount, retryInSeconds: delay },
+      "handler failed; message goes back to the queue",
+    );
+    this.emit("failed", error, message);
+    try {
+      await this.visibility.add({ receiptHandle: tracked.receiptHandle, timeoutSeconds: delay });
+    } catch (changeError) {
+      // The message still comes back when its current visibility timeout ends.
+      this.logger.warn({ err: changeError }, "could not set the retry delay");
+    }
+  }
+
+  private async deadLetter(tracked: Tracked, error: PoisonMessageError): Promise<void> {
+    const { message } = tracked;
+    try {
+      await forwardToDeadLetter(
+        {
+          client: this.client,
+          queueUrl: this.queueUrl,
+          deadLetterQueueUrl: this.deadLetterQueueUrl,
+          fifo: this.fifo,
+        },
+        message,
+        error,
+      );
+    } catch (sendError) {
+      // Not forwarded: treat as a failure, the queue's redrive policy still catches it.
+      this.holdBackGroup(tracked);
+      this.freeSlot(tracked);
+      return this.retryLater(tracked, sendError);
+    }
+    this.freeSlot(tracked);
+    // Already in the dead-letter queue; a failed delete means a redelivery forwards it again.
+    await this.delete(tracked);
+    this.stats.deadLettered += 1;
+    this.logger.warn(
+      { messageId: message.MessageId, reason: error.reason, error: error.message },
+      "moved an invalid message to the dead-letter queue",
+    );
+    this.emit("dead-lettered", error, message);
+  }
+
+  /** Hands a message back to the queue (visible again in a second). */
+  private async release(tracked: Tracked): Promise<void> {
+    this.tracked.delete(tracked.receiptHandle);
+    this.stats.released += 1;
+    try {
+      await this.visibility.add({ receiptHandle: tracked.receiptHandle, timeoutSeconds: HAND_BACK_SECONDS });
+    } catch (error) {
+      this.logger.warn(
+        { err: error },
+        "could not hand a message back; it reappears after its visibility timeout",
+      );
+    }
+  }
+
+  private checkDone(): void {
+    if (this.state !== "running" || this.tracked.size > 0 || this.activeReceives > 0) return;
+    const reachedMax = this.stats.received >= this.settings.maxMessages;
+    if (reachedMax || this.draining) void this.stop();
+  }
+
+  // ── paused (environment faults) ─────────────────────────────────────────────────────────────
+
+  /**
+   * An environment fault: the message is not to blame, so it spends no retry. The breaker opens
+   * (or a probe failed); the first such message is held for probing, the others go back.
+   */
+  private onEnvironmentFault(tracked: Tracked, error: EnvironmentFaultError): void {
+    this.stats.environmentFaults += 1;
+    this.holdBackGroup(tracked);
+    this.freeSlot(tracked);
+    if (this.state !== "running") {
+      void this.release(tracked); // stopping: no probe timer may outlive the consumer
+      return;
+    }
+    this.breaker.fault(error);
+    if (this.held === undefined) {
+      // Back into the tracked set: the heartbeat keeps it invisible while it waits for the probe.
+      tracked.probe = false;
+      this.tracked.set(tracked.receiptHandle, tracked);
+      this.held = tracked;
+    } else {
+      void this.release(tracked);
+    }
+  }
+
+  private onPause(reason: EnvironmentComponent, error: EnvironmentFaultError): void {
+    this.logger.warn(
+      { err: error, reason, buffered: this.buffer.length },
+      "environment fault: pausing; handing back buffered messages and probing until it clears",
+    );
+    const buffered = this.buffer;
+    this.buffer = [];
+    for (const t of buffered) void this.release(t);
+    this.emit("paused", reason, error);
+  }
+
+  /** The breaker asks for a probe: run the held message again, alone. */
+  private probe(): void {
+    if (this.state !== "running") return;
+    const held = this.held;
+    this.held = undefined;
+    if (held === undefined) {
+      // Nothing held (the held message was settled elsewhere): resume; the next message that
+      // meets the fault pauses again.
+      this.breaker.success();
+      return;
+    }
+    this.tracked.delete(held.receiptHandle);
+    const again: Tracked = { ...held, freed: false, probe: true, extending: false };
+    this.tracked.set(again.receiptHandle, again);
+    this.run(again);
+  }
+
+  private onResume(pausedMs: number): void {
+    this.logger.info({ pausedSeconds: pausedMs / 1000 }, "environment fault cleared: resuming");
+    this.emit("resumed", pausedMs / 1000);
+    this.pump();
+    this.fill();
+  }
+}
+
+/** The EnvironmentFaultError an error is or wraps (through `cause`), if any. */
+function environmentFaultIn(error: unknown): EnvironmentFaultError | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof EnvironmentFaultError) return e;
+  }
+  return undefined;
+}
