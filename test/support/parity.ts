@@ -33,6 +33,19 @@ export const TERRAFORM_TYPES: Record<string, string> = {
   "aws:iam/role:Role": "aws_iam_role",
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "aws_iam_role_policy_attachment",
   "aws:dynamodb/table:Table": "aws_dynamodb_table",
+  // The consumer fleet (issue 14).
+  "aws:ecr/repository:Repository": "aws_ecr_repository",
+  "aws:ecr/lifecyclePolicy:LifecyclePolicy": "aws_ecr_lifecycle_policy",
+  "aws:ecs/cluster:Cluster": "aws_ecs_cluster",
+  "aws:cloudwatch/logGroup:LogGroup": "aws_cloudwatch_log_group",
+  "aws:iam/rolePolicy:RolePolicy": "aws_iam_role_policy",
+  "aws:ecs/taskDefinition:TaskDefinition": "aws_ecs_task_definition",
+  "aws:ecs/service:Service": "aws_ecs_service",
+  "aws:appautoscaling/target:Target": "aws_appautoscaling_target",
+  "aws:appautoscaling/policy:Policy": "aws_appautoscaling_policy",
+  "aws:cloudwatch/metricAlarm:MetricAlarm": "aws_cloudwatch_metric_alarm",
+  "aws:sns/topic:Topic": "aws_sns_topic",
+  "aws:sns/topicSubscription:TopicSubscription": "aws_sns_topic_subscription",
 };
 
 /** Each Pulumi child, by its name after the component's, ↔ its Terraform resource name. */
@@ -53,6 +66,26 @@ export const TERRAFORM_NAMES: Record<string, string> = {
   "operator-role": "operator",
   "operator-role-policy": "operator",
   table: "sent_emails",
+  repository: "consumer",
+  "repository-lifecycle": "consumer",
+  cluster: "consumer",
+  logs: "consumer",
+  "task-role": "task",
+  "task-policy": "task",
+  "execution-role": "execution",
+  "execution-policy": "execution",
+  task: "consumer",
+  service: "consumer",
+  "scaling-target": "consumer",
+  "backlog-scaling": "backlog",
+  "wake-scaling": "wake",
+  "wake-alarm": "wake",
+  "alarm-topic": "alarms",
+  "alarm-email": "alarm_email",
+  "dlq-alarm": "dead_letters",
+  "age-alarm": "oldest_message",
+  "running-alarm": "running_below_desired",
+  "paused-alarm": "consumer_paused",
 };
 
 /** Pulumi argument names that differ from Terraform's beyond snake_case (a block's list name). */
@@ -81,6 +114,12 @@ function terraformBlock(value: unknown): unknown {
 
 /** Arguments one tool has and the other cannot: Pulumi auto-names, Terraform uses name_prefix. */
 const ONE_SIDED = new Set(["name_prefix"]);
+
+const NAMES_NOT_REFERENCES = new Set([
+  "aws:sqs/queue:Queue",
+  "aws:ecs/cluster:Cluster",
+  "aws:ecs/service:Service",
+]);
 
 /** Outputs that identify a resource when another resource's input holds them. */
 const IDENTIFYING_OUTPUTS = ["arn", "url", "name"];
@@ -195,7 +234,10 @@ export async function pulumiModel(
   for (const r of declared) {
     for (const output of IDENTIFYING_OUTPUTS) {
       const value = r.outputs?.[output];
-      if (typeof value === "string" && !(output === "name" && r.type === "aws:sqs/queue:Queue")) {
+      // Names that are also configured strings elsewhere (a queue's, and the ECS cluster's and
+      // service's, which name metric dimensions, a task family, a scaling resource id) identify
+      // nothing: Terraform writes them from the settings, not as references.
+      if (typeof value === "string" && !(output === "name" && NAMES_NOT_REFERENCES.has(r.type))) {
         outputOwners.set(value, `${addressOf(r)}.${output}`);
       }
     }
