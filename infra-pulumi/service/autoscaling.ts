@@ -110,7 +110,7 @@ export class ConsumerAutoscaling extends pulumi.ComponentResource {
       this.wakeAlarm = new aws.cloudwatch.MetricAlarm(
         `${name}-wake-alarm`,
         {
-          name: `${s.serviceName}-wake-from-zero`,
+          name: `${s.serviceName}-messages-wait-no-task`,
           alarmDescription: "Messages wait and no consumer task runs: set the fleet to one task.",
           comparisonOperator: "GreaterThanOrEqualToThreshold",
           threshold: 1,

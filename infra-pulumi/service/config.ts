@@ -199,12 +199,12 @@ export function readServiceConfig(
     problems.push(`${key("alarmEmail")} "${alarmEmail}" is not an email address.`);
   }
 
-  if (!fargateMemoryChoices(s.taskCpu).includes(s.taskMemoryMiB)) {
+  if (!fargateMemoryChoices(s.taskCpu).includes(s.taskMemoryMib)) {
     const choices = fargateMemoryChoices(s.taskCpu);
     problems.push(
       choices.length === 0
         ? `${key("taskCpu")} ${s.taskCpu} is not a Fargate CPU size: 256, 512, 1024, 2048 or 4096.`
-        : `${key("taskMemoryMiB")} ${s.taskMemoryMiB} does not go with ${s.taskCpu} CPU units on Fargate: ${choices.join(", ")}.`,
+        : `${key("taskMemoryMib")} ${s.taskMemoryMib} does not go with ${s.taskCpu} CPU units on Fargate: ${choices.join(", ")}.`,
     );
   }
   if (!LOG_RETENTION_DAYS.includes(s.logRetentionDays)) {

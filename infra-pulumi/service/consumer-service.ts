@@ -144,7 +144,7 @@ export class ConsumerService extends pulumi.ComponentResource {
       {
         family: s.serviceName,
         cpu: String(s.taskCpu),
-        memory: String(s.taskMemoryMiB),
+        memory: String(s.taskMemoryMib),
         networkMode: "awsvpc",
         requiresCompatibilities: ["FARGATE"],
         runtimePlatform: { cpuArchitecture: "ARM64", operatingSystemFamily: "LINUX" },

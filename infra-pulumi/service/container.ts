@@ -37,6 +37,11 @@ export function healthCheckCommand(port: number): string[] {
   ];
 }
 
+/** Sorts names as Terraform's sort() does (by code point), not by locale. */
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function containerDefinitions(input: ContainerInput): Record<string, unknown>[] {
   const environment: Record<string, string> = {
     AWS_REGION: input.region,
@@ -63,10 +68,10 @@ export function containerDefinitions(input: ContainerInput): Record<string, unkn
       readonlyRootFilesystem: true,
       stopTimeout: input.stopTimeoutSeconds,
       environment: Object.entries(environment)
-        .sort(([a], [b]) => a.localeCompare(b))
+        .sort(([a], [b]) => byteOrder(a, b))
         .map(([name, value]) => ({ name, value })),
       secrets: Object.entries(secrets)
-        .sort(([a], [b]) => a.localeCompare(b))
+        .sort(([a], [b]) => byteOrder(a, b))
         .map(([name, valueFrom]) => ({ name, valueFrom })),
       mountPoints: [{ sourceVolume: SCRATCH_VOLUME, containerPath: SCRATCH_PATH, readOnly: false }],
       healthCheck: {

@@ -114,7 +114,7 @@ export const serviceSettingsSchema = z
     imagesToKeep: whole.min(1),
     /** Fargate task size: CPU units (256 = 0.25 vCPU) and memory (MiB), a valid Fargate pair. */
     taskCpu: whole,
-    taskMemoryMiB: whole,
+    taskMemoryMib: whole,
     /** Seconds ECS waits between SIGTERM and SIGKILL (Fargate: at most 120). */
     stopTimeoutSeconds: whole.min(2).max(120),
     /** The consumer's /healthz port inside the task (HEALTH_PORT). */

@@ -164,7 +164,7 @@ describe("the consumer fleet (mocks, prod-like stack)", () => {
     expect(task).toMatchObject({
       family: s.serviceName,
       cpu: String(s.taskCpu),
-      memory: String(s.taskMemoryMiB),
+      memory: String(s.taskMemoryMib),
       networkMode: "awsvpc",
       requiresCompatibilities: ["FARGATE"],
       runtimePlatform: { cpuArchitecture: "ARM64", operatingSystemFamily: "LINUX" },
@@ -594,8 +594,8 @@ describe("the fleet's configuration checks", () => {
     [{ serviceMailer: "smtp" }, "serviceMailSecretArn is required with serviceMailer smtp"],
     [{ serviceSesIdentityArn: undefined }, "serviceSesIdentityArn is required with serviceMailer ses"],
     [
-      { taskMemoryMiB: 8192 },
-      "taskMemoryMiB 8192 does not go with 256 CPU units on Fargate: 512, 1024, 2048",
+      { taskMemoryMib: 8192 },
+      "taskMemoryMib 8192 does not go with 256 CPU units on Fargate: 512, 1024, 2048",
     ],
     [{ logRetentionDays: 10 }, "logRetentionDays 10 is not one of"],
     [{ taskSendRatePerSecond: 20 }, "leaves room for 0 task(s)"],

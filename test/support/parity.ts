@@ -11,7 +11,7 @@
  * with the resources whose outputs the Pulumi input holds.
  */
 import { createHash } from "node:crypto";
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -89,27 +89,87 @@ export const TERRAFORM_NAMES: Record<string, string> = {
 };
 
 /** Pulumi argument names that differ from Terraform's beyond snake_case (a block's list name). */
-const PULUMI_ARGUMENTS: Record<string, string> = { attributes: "attribute" };
+const PULUMI_ARGUMENTS: Record<string, string> = {
+  attributes: "attribute",
+  volumes: "volume",
+  settings: "setting",
+  metricQueries: "metric_query",
+  stepAdjustments: "step_adjustment",
+};
+
+/** The same, for one resource type only (a name Terraform spells differently there). */
+const PULUMI_TYPE_ARGUMENTS: Record<string, Record<string, string>> = {
+  "aws:cloudwatch/metricAlarm:MetricAlarm": { name: "alarm_name" },
+  "aws:sns/topicSubscription:TopicSubscription": { topic: "topic_arn" },
+};
 
 /**
  * Nested blocks: a list of objects in Terraform's plan (`ttl { … }` → `[{attribute_name, enabled}]`),
- * an object (or a list) with camelCase keys in Pulumi's inputs. Compared as lists of snake_case
- * objects; attributes Terraform leaves null or computes are not set on either side.
+ * an object (or a list) with camelCase keys in Pulumi's inputs, at any depth. Compared as lists
+ * of snake_case objects; what Terraform leaves null, empty or at its zero value ("", false, [])
+ * and what Pulumi leaves out are the same (pruned on both sides).
  */
-const BLOCKS = new Set(["attribute", "ttl", "point_in_time_recovery", "server_side_encryption"]);
+const BLOCKS = new Set([
+  "attribute",
+  "ttl",
+  "point_in_time_recovery",
+  "server_side_encryption",
+  "image_scanning_configuration",
+  "setting",
+  "runtime_platform",
+  "volume",
+  "deployment_circuit_breaker",
+  "network_configuration",
+  "target_tracking_scaling_policy_configuration",
+  "step_scaling_policy_configuration",
+  "customized_metric_specification",
+  "metrics",
+  "metric_stat",
+  "metric",
+  "step_adjustment",
+  "metric_query",
+]);
 
-function pulumiBlock(value: unknown): unknown {
-  const list = Array.isArray(value) ? value : [value];
-  return list.map((item) =>
-    Object.fromEntries(Object.entries(item as Record<string, unknown>).map(([k, v]) => [toSnakeCase(k), v])),
+/** Maps whose keys are data, not argument names (metric dimensions: {QueueName: …}). */
+const MAPS = new Set(["dimensions"]);
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+function pulumiNested(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(pulumiNested);
+  if (!isObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => {
+      const key = PULUMI_ARGUMENTS[k] ?? toSnakeCase(k);
+      if (MAPS.has(key) && isObject(v)) return [key, v];
+      const converted = pulumiNested(v);
+      return [key, BLOCKS.has(key) && isObject(converted) ? [converted] : converted];
+    }),
   );
 }
 
-function terraformBlock(value: unknown): unknown {
-  if (!Array.isArray(value)) return value;
-  return value.map((item) =>
-    Object.fromEntries(Object.entries(item as Record<string, unknown>).filter(([, v]) => v !== null)),
+/** Drops what counts as "not set" in a block: null, "", false, []. */
+function pruned(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(pruned);
+  if (!isObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .map(([k, v]) => [k, pruned(v)] as const)
+      .filter(
+        ([, v]) =>
+          v !== null && v !== undefined && v !== "" && v !== false && !(Array.isArray(v) && v.length === 0),
+      ),
   );
+}
+
+function pulumiBlock(value: unknown): unknown {
+  const converted = pulumiNested(value);
+  return pruned(Array.isArray(converted) ? converted : [converted]);
+}
+
+function terraformBlock(value: unknown): unknown {
+  return Array.isArray(value) ? pruned(value) : value;
 }
 
 /** Arguments one tool has and the other cannot: Pulumi auto-names, Terraform uses name_prefix. */
@@ -204,6 +264,30 @@ export async function pulumiModel(
     infra.access?.operatorPolicy,
     infra.access?.operatorRole,
     infra.table?.table,
+    ...(infra.fleet
+      ? [
+          infra.fleet.service.repository,
+          infra.fleet.service.lifecyclePolicy,
+          infra.fleet.service.cluster,
+          infra.fleet.service.logGroup,
+          infra.fleet.service.taskRole,
+          infra.fleet.service.taskRolePolicy,
+          infra.fleet.service.executionRole,
+          infra.fleet.service.executionRolePolicy,
+          infra.fleet.service.taskDefinition,
+          infra.fleet.service.service,
+          infra.fleet.autoscaling.target,
+          infra.fleet.autoscaling.backlogPolicy,
+          infra.fleet.autoscaling.wakePolicy,
+          infra.fleet.autoscaling.wakeAlarm,
+          infra.fleet.alarms?.topic,
+          infra.fleet.alarms?.emailSubscription,
+          infra.fleet.alarms?.deadLetters,
+          infra.fleet.alarms?.oldestMessage,
+          infra.fleet.alarms?.runningBelowDesired,
+          infra.fleet.alarms?.consumerPaused,
+        ]
+      : []),
   );
   // Role attachments register once the role's name resolves; they are not exposed: count them.
   const attachments = [
@@ -252,7 +336,7 @@ export async function pulumiModel(
     const values: Record<string, unknown> = {};
     const references: Record<string, string[]> = {};
     for (const [key, value] of Object.entries(r.inputs as Record<string, unknown>)) {
-      const argument = PULUMI_ARGUMENTS[key] ?? toSnakeCase(key);
+      const argument = PULUMI_TYPE_ARGUMENTS[r.type]?.[key] ?? PULUMI_ARGUMENTS[key] ?? toSnakeCase(key);
       values[argument] = BLOCKS.has(argument) ? pulumiBlock(value) : normalise(value);
       const refs = leaves(value)
         .map((leaf) => outputOwners.get(leaf))
@@ -289,6 +373,27 @@ export interface PlanCase {
   readonly queues: PulumiRun["queues"];
   /** Edits a copy of the module before the plan (a mutation, or an edited data file). */
   readonly edit?: (moduleDir: string) => void;
+  /** Shares one edited copy between cases: the first case of a name edits it. */
+  readonly module?: string;
+}
+
+/**
+ * A Terraform override file (merged into main.tf's provider block) for an offline plan of a stack
+ * without the emulator endpoint: dummy keys and the skip flags, so that nothing calls AWS.
+ */
+export function offlineProvider(moduleDir: string): void {
+  writeFileSync(
+    join(moduleDir, "offline_override.tf"),
+    `provider "aws" {
+  access_key                  = "offline"
+  secret_key                  = "offline"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+}
+`,
+  );
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: `terraform show -json` is a large untyped document.
@@ -334,10 +439,12 @@ export async function planAll(
   Object.entries(cases).forEach(([caseName, planCase], index) => {
     const call = `case${index}`;
     calls[caseName] = call;
-    const source = planCase.edit ? call : "checkout";
+    const source = planCase.module ?? (planCase.edit ? call : "checkout");
     const dir = join(workspace, "modules", source);
-    copyModuleTo(dir);
-    planCase.edit?.(dir);
+    if (!existsSync(dir)) {
+      copyModuleTo(dir);
+      planCase.edit?.(dir);
+    }
     root.module[call] = {
       source: `./modules/${source}`,
       ...Object.fromEntries(Object.entries(planCase.config).map(([key, value]) => [toSnakeCase(key), value])),
