@@ -130,7 +130,7 @@ resource "aws_ecs_task_definition" "consumer" {
       MAILER                 = local.service.serviceMailer
       MAIL_FROM              = var.service_mail_from
       MAIL_RATE_PER_SECOND   = tostring(local.service.taskSendRatePerSecond)
-      SENT_EMAILS_TABLE_NAME = aws_dynamodb_table.sent_emails[0].name
+      SENT_EMAILS_TABLE_NAME = try(aws_dynamodb_table.sent_emails[0].name, null)
       SENT_EMAIL_STORE       = "dynamodb"
       SQS_QUEUE_URL          = aws_sqs_queue.main.url
       SQS_STATE_DIR          = "/tmp/sqs-messaging"

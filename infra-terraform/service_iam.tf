@@ -51,7 +51,7 @@ resource "aws_iam_role_policy" "task" {
         Sid      = "RecordSentEmails"
         Effect   = "Allow"
         Action   = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
-        Resource = [aws_dynamodb_table.sent_emails[0].arn]
+        Resource = [try(aws_dynamodb_table.sent_emails[0].arn, null)]
       },
       ], local.kms_statements, local.service.serviceMailer == "ses" ? [{
         Sid      = "SendWelcomeEmails"

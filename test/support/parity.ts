@@ -379,7 +379,9 @@ export interface PlanCase {
 
 /**
  * A Terraform override file (merged into main.tf's provider block) for an offline plan of a stack
- * without the emulator endpoint: dummy keys and the skip flags, so that nothing calls AWS.
+ * without the emulator endpoint: dummy keys and the skip flags, so that nothing calls AWS, and no
+ * assumed role (the provider would call STS while configuring; a dynamic block of the same type in
+ * an override replaces the original's).
  */
 export function offlineProvider(moduleDir: string): void {
   writeFileSync(
@@ -391,6 +393,13 @@ export function offlineProvider(moduleDir: string): void {
   skip_requesting_account_id  = true
   skip_metadata_api_check     = true
   skip_region_validation      = true
+
+  dynamic "assume_role" {
+    for_each = []
+    content {
+      role_arn = "none"
+    }
+  }
 }
 `,
   );
