@@ -6,8 +6,10 @@
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
+import { maxTasks } from "../../infra-pulumi/service/sizing.js";
 import { settings } from "../../src/config/settings.js";
 import { Consumer } from "../../src/consumer/consumer.js";
+import { MAIL_SENDING } from "../../src/consumer/mail/rate.js";
 import { runCli } from "../support/cli.js";
 
 /** What the consumer adds after its deadline (receive grace + flush, "plus about a second"). */
@@ -35,4 +37,12 @@ describe("the task's stop timeout and the consumer's shutdown deadline", () => {
     expect(stop).toBeLessThanOrEqual(120); // Fargate's maximum
     expect(stop).toBeGreaterThanOrEqual(deadlineSeconds + AFTER_DEADLINE_SECONDS + MARGIN_SECONDS);
   }, 30_000);
+});
+
+describe("the fleet's size and the consumer's default send rate", () => {
+  it("assume the same account quota and the same most tasks", () => {
+    // A lone `--mailer ses` consumer takes quota ÷ maxTasks; the fleet sets its rate explicitly.
+    expect(settings.service.accountSendRatePerSecond).toBe(MAIL_SENDING.accountQuotaPerSecond);
+    expect(maxTasks(settings.service)).toBe(MAIL_SENDING.maxTasks);
+  });
 });
