@@ -578,7 +578,7 @@ describe("the fleet's outputs and the stacks without it", () => {
 describe("the fleet's configuration checks", () => {
   const tagged = `${ACCOUNT}.dkr.ecr.${SERVICE_REGION}.amazonaws.com/${s.repositoryName}:latest`;
   it.each([
-    [{ serviceImage: tagged }, 'serviceImage "' + tagged + '" has no digest'],
+    [{ serviceImage: tagged }, `serviceImage "${tagged}" has no digest`],
     [
       { serviceImage: `docker.io/library/node@sha256:${"b".repeat(64)}` },
       "is not in this stack's repository",
