@@ -8,7 +8,7 @@ import { readEnvironment } from "../../src/config/env.js";
 import { chooseStore } from "../../src/consumer/registrations.js";
 
 describe("SENT_EMAILS_TABLE_NAME", () => {
-  const [container] = containerDefinitions({
+  const [container = {}] = containerDefinitions({
     image: "x",
     region: "eu-west-1",
     queueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/user-registrations",
@@ -22,7 +22,7 @@ describe("SENT_EMAILS_TABLE_NAME", () => {
     digestKeySecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:k",
   });
   const taskEnv = Object.fromEntries(
-    (container?.environment as { name: string; value: string }[]).map((e) => [e.name, e.value]),
+    (container.environment as { name: string; value: string }[]).map((e) => [e.name, e.value]),
   );
 
   it("is what the task sets, and the consumer's environment reads it", () => {
