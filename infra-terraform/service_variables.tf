@@ -223,4 +223,8 @@ variable "alarm_email" {
   type        = string
   description = "An address subscribed to the alarm topic (it must confirm). Null: none."
   default     = null
+  validation {
+    condition     = var.alarm_email == null || can(regex("^[^\\s@<>]+@[^\\s@<>]+\\.[^\\s@<>]+$", var.alarm_email))
+    error_message = "alarm_email must be an email address."
+  }
 }

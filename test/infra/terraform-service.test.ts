@@ -70,7 +70,7 @@ describe.skipIf(!terraform)("prod.tfvars, planned offline", () => {
     const init = await cli.run(["init", "-input=false", "-no-color", "-backend=false"]);
     expect(init.code, init.stderr).toBe(0);
     plan = await planJson();
-  }, 120_000);
+  }, 300_000);
   afterAll(() => cli.dispose());
 
   it("plans the whole fleet", () => {
@@ -161,5 +161,5 @@ describe.skipIf(!terraform)("prod.tfvars, planned offline", () => {
     );
     expect(service.change.actions).toEqual(["update"]); // in place: the fleet is not replaced
     expect(service.change.after.desired_count).toBe(7); // not reset to min_tasks (2)
-  }, 60_000);
+  }, 300_000);
 });
