@@ -227,3 +227,12 @@ resource "aws_ecs_service" "consumer" {
   # The agent needs its permissions before the first task starts.
   depends_on = [aws_iam_role_policy.execution, aws_iam_role_policy.task]
 }
+
+# The stack-only fleet variables mean nothing without the service: say so (a warning; the Pulumi
+# program refuses the same configuration).
+check "fleet_variables_need_the_service" {
+  assert {
+    condition     = local.service.createService || (length(compact([var.service_image, var.service_digest_key_secret_arn, var.service_mail_secret_arn, var.service_ses_identity_arn, var.service_mail_from, var.alarm_email])) == 0 && length(var.service_subnet_ids) + length(var.service_security_group_ids) == 0)
+    error_message = "service_* variables (or alarm_email) are set but create_service is false: set it to true, or remove them."
+  }
+}

@@ -77,6 +77,8 @@ run "queue_only_stack_has_no_fleet" {
     service_digest_key_secret_arn = null
     service_ses_identity_arn      = null
     service_mail_from             = null
+    service_subnet_ids            = []
+    service_security_group_ids    = []
   }
   assert {
     condition     = length(aws_ecs_service.consumer) == 0 && length(aws_ecr_repository.consumer) == 0 && length(aws_sns_topic.alarms) == 0
@@ -106,4 +108,12 @@ run "rejects_a_fleet_without_the_shared_table" {
     create_sent_emails_table = false
   }
   expect_failures = [aws_ecs_task_definition.consumer]
+}
+
+run "warns_of_fleet_variables_without_the_service" {
+  command = plan
+  variables {
+    create_service = false
+  }
+  expect_failures = [check.fleet_variables_need_the_service]
 }
