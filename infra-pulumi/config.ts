@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { type QueueSettings, queueSettingsProblems } from "../src/config/queue-settings.js";
 import { type Settings, settings } from "../src/config/settings.js";
+import { readServiceConfig, type ServiceConfig } from "./service/config.js";
 
 export interface AssumeRoleConfig {
   readonly roleArn: string;
@@ -30,6 +31,8 @@ export interface InfraConfig {
   readonly consumerPrincipals: readonly string[];
   /** Principals allowed to assume the operator role (status, dlq); no role is made when empty. */
   readonly operatorPrincipals: readonly string[];
+  /** The consumer fleet on ECS Fargate (settings `service`); absent unless `createService`. */
+  readonly service?: ServiceConfig;
 }
 
 export class InfraConfigError extends Error {
@@ -151,6 +154,13 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
     );
   }
 
+  const service = readServiceConfig(
+    config,
+    defaults.service,
+    { region, endpoint, hasTable: tableSettings.createSentEmailsTable },
+    problems,
+  );
+
   if (problems.length > 0) throw new InfraConfigError(problems);
   return {
     region,
@@ -164,5 +174,6 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
     producerPrincipals,
     consumerPrincipals,
     operatorPrincipals,
+    ...(service ? { service } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { createProvider } from "./provider.js";
 import { QueueAccess } from "./queue-access.js";
 import { QueuePair } from "./queue-pair.js";
 import { SentEmailsTable } from "./sent-emails-table.js";
+import { createFleet, type Fleet } from "./service/index.js";
 
 /** Each stack output as Pulumi exports it: the shared type decides names and optionality. */
 // biome-ignore lint/complexity/noBannedTypes: `{}` extends Pick<T, K> exactly when K is optional in T.
@@ -17,6 +18,8 @@ export interface Infrastructure {
   readonly queues: QueuePair;
   readonly access?: QueueAccess;
   readonly table?: SentEmailsTable;
+  /** The consumer fleet on ECS (issue 14), when `createService`. */
+  readonly fleet?: Fleet;
   readonly outputs: PulumiOutputs<StackOutputs> & {
     producerPolicyArn?: pulumi.Output<string>;
     consumerPolicyArn?: pulumi.Output<string>;
@@ -62,6 +65,25 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
         { provider },
       )
     : undefined;
+  const fleet =
+    config.service && table
+      ? createFleet(
+          name,
+          {
+            settings: config.service,
+            region: config.region,
+            queueName: config.queue.queueName,
+            deadLetterQueueName: config.queue.deadLetterQueueName,
+            queueUrl: queues.queue.url,
+            queueArn: queues.queue.arn,
+            deadLetterQueueArn: queues.deadLetterQueue.arn,
+            tableName: table.table.name,
+            tableArn: table.table.arn,
+            kmsKeyArn: config.kmsKeyArn,
+          },
+          provider,
+        )
+      : undefined;
   const stackOutputs: PulumiOutputs<StackOutputs> = {
     queueUrl: queues.queue.url,
     queueArn: queues.queue.arn,
@@ -72,11 +94,16 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
     sentEmailsTableName: table?.table.name,
     // Only the local stack (dynalite) has one.
     dynamoDbEndpoint: undefined,
+    clusterName: fleet?.service.cluster.name,
+    serviceName: fleet?.service.service.name,
+    repositoryUrl: fleet?.service.repository.repositoryUrl,
+    alarmTopicArn: fleet?.alarms?.topic.arn,
   };
   return {
     queues,
     ...(access ? { access } : {}),
     ...(table ? { table } : {}),
+    ...(fleet ? { fleet } : {}),
     outputs: {
       ...stackOutputs,
       ...(access

@@ -183,7 +183,8 @@ async function main(argv: readonly string[]): Promise<number> {
     kind: flags.store,
     sqlitePath: flags.sentStore,
     stateDir: flags.stateDir,
-    sentEmailsTableName: location.sentEmailsTableName,
+    // A queue given by URL (an ECS task) has no stack outputs: the task names its table.
+    sentEmailsTableName: location.sentEmailsTableName ?? env.SENT_EMAILS_TABLE_NAME,
     dynamoDbEndpoint: location.dynamoDbEndpoint,
     region: location.region,
   });

@@ -32,6 +32,10 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(logLevels).optional(),
   CONSUMER_CONCURRENCY: positive.optional(),
   SENT_EMAIL_STORE: z.enum(["sqlite", "dynamodb"]).optional(),
+  SENT_EMAILS_TABLE_NAME: z
+    .string()
+    .regex(/^[\w.-]{3,255}$/, "3–255 letters, digits, _, - or .")
+    .optional(),
   HEALTH_PORT: port.optional(),
   HEALTH_HOST: z.string().min(1).optional(),
   REGISTRATION_DIGEST_KEY: z
@@ -70,6 +74,8 @@ export const environmentHelp: Record<keyof Environment, string> = {
   CONSUMER_CONCURRENCY: "messages the consumer works on at once (--concurrency)",
   SENT_EMAIL_STORE:
     "sqlite | dynamodb: where the consumer records sent emails; default dynamodb when the stack outputs name a table (--store)",
+  SENT_EMAILS_TABLE_NAME:
+    "the shared sent-email table when the queue comes from SQS_QUEUE_URL (the ECS task sets it from the stack); stack outputs name it otherwise",
   HEALTH_PORT: "port of the consumer's /healthz and /metrics; off when unset (--health-port)",
   HEALTH_HOST: "address the health port listens on; 127.0.0.1 by default (--health-host)",
   REGISTRATION_DIGEST_KEY:

@@ -97,9 +97,60 @@ export const tableSettingsSchema = z
   })
   .readonly();
 
+/**
+ * The consumer as a fleet on ECS Fargate (issue 14), off unless `createService`. The autoscaling
+ * maximum is derived, not set: `accountSendRatePerSecond ÷ taskSendRatePerSecond` tasks, each
+ * capped at its share (MAIL_RATE_PER_SECOND), so the whole fleet never exceeds the mail account's
+ * quota. Sizing and cost: docs/fleet-sizing.md. Read by infra-pulumi/service/settings.ts.
+ */
+export const serviceSettingsSchema = z
+  .strictObject({
+    /** Deploy the consumer service (ECR, ECS, autoscaling, alarms); off for queue-only stacks. */
+    createService: z.boolean(),
+    clusterName: z.string().regex(/^[\w-]{1,255}$/),
+    serviceName: z.string().regex(/^[\w-]{1,255}$/),
+    repositoryName: z.string().regex(/^[a-z0-9][a-z0-9._/-]{1,255}$/),
+    /** Images the repository keeps (older ones expire). */
+    imagesToKeep: whole.min(1),
+    /** Fargate task size: CPU units (256 = 0.25 vCPU) and memory (MiB), a valid Fargate pair. */
+    taskCpu: whole,
+    taskMemoryMib: whole,
+    /** Seconds ECS waits between SIGTERM and SIGKILL (Fargate: at most 120). */
+    stopTimeoutSeconds: whole.min(2).max(120),
+    /** The consumer's /healthz port inside the task (HEALTH_PORT). */
+    healthCheckPort: whole.min(1).max(65_535),
+    logRetentionDays: whole,
+    /** CloudWatch Container Insights on the cluster (RunningTaskCount feeds the autoscaling). */
+    containerInsights: z.boolean(),
+    /** A public IP per task: the cheapest path to AWS APIs from a public subnet (no NAT). */
+    assignPublicIp: z.boolean(),
+    /** The task's mail transport; the outbox writes files nobody sends and is refused here. */
+    serviceMailer: z.enum(["smtp", "ses"]),
+    /** Fewest tasks (ignored when scaleToZero: the minimum is then 0). */
+    minTasks: whole.min(1),
+    /** The mail account's send quota, per second (SES production default: 14). */
+    accountSendRatePerSecond: whole.min(1),
+    /** Each task's share (MAIL_RATE_PER_SECOND); the most tasks is the quota ÷ this. */
+    taskSendRatePerSecond: whole.min(1),
+    /** Acceptable seconds between a registration and its email: the scaling target and an alarm. */
+    latencyGoalSeconds: whole.min(1),
+    /** Let the fleet scale to no task when idle, woken by a step policy when messages wait. */
+    scaleToZero: z.boolean(),
+    scaleOutCooldownSeconds: whole.min(0),
+    scaleInCooldownSeconds: whole.min(0),
+    /** CloudWatch alarms and their SNS topic. */
+    createAlarms: z.boolean(),
+  })
+  .readonly();
+
 /** The whole data file: one section per part of the infrastructure. */
 export const settingsSchema = z
-  .strictObject({ stack: stackSettingsSchema, queues: queueSettingsSchema, table: tableSettingsSchema })
+  .strictObject({
+    stack: stackSettingsSchema,
+    queues: queueSettingsSchema,
+    table: tableSettingsSchema,
+    service: serviceSettingsSchema,
+  })
   .readonly();
 
 export type Settings = z.infer<typeof settingsSchema>;

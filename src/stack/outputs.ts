@@ -22,6 +22,13 @@ export const stackOutputsSchema = z.object({
   sentEmailsTableName: z.string().min(1).optional(),
   /** DynamoDB endpoint to use instead of AWS's; set only by the local stack (dynalite). */
   dynamoDbEndpoint: z.url().optional(),
+  /** The consumer fleet on ECS (issue 14): its cluster and service, set when the stack has one. */
+  clusterName: z.string().min(1).optional(),
+  serviceName: z.string().min(1).optional(),
+  /** The fleet's image repository (`docker push <repositoryUrl>@…`). */
+  repositoryUrl: z.string().min(1).optional(),
+  /** SNS topic of the fleet's alarms. */
+  alarmTopicArn: z.string().startsWith("arn:").optional(),
 });
 
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;
@@ -37,6 +44,10 @@ export const optionalOutputNames: ReadonlySet<keyof StackOutputs> = new Set([
   "endpoint",
   "sentEmailsTableName",
   "dynamoDbEndpoint",
+  "clusterName",
+  "serviceName",
+  "repositoryUrl",
+  "alarmTopicArn",
 ]);
 
 /** `deadLetterQueueUrl` → `dead_letter_queue_url`: Terraform's names for the same outputs. */

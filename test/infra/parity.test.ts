@@ -19,6 +19,7 @@ import { localOnlyOutputNames, stackOutputNames, toSnakeCase } from "../../src/s
 import {
   differences,
   type Model,
+  offlineProvider,
   type Plan,
   type PlanCase,
   type PulumiRun,
@@ -27,6 +28,7 @@ import {
   terraformModel,
 } from "../support/parity.js";
 import { ACCOUNT, installMocks } from "../support/pulumi-mocks.js";
+import { prodLikeConfig, smtpScaleToZeroConfig } from "../support/service-config.js";
 import { pluginMirror, terraform } from "../support/terraform.js";
 
 const resources = installMocks({});
@@ -66,6 +68,16 @@ const scenarios: Record<string, Record<string, unknown>> = {
     defaultTags: { environment: "local" },
   },
 };
+
+/**
+ * The consumer fleet (issue 14) has no emulator: these stacks have no endpoint, and plan offline
+ * through an override file with dummy keys and the skip flags (offlineProvider).
+ */
+const serviceScenarios: Record<string, Record<string, unknown>> = {
+  "a production fleet (ses, alarms by email)": prodLikeConfig,
+  "a scale-to-zero fleet (smtp, public IP)": smtpScaleToZeroConfig,
+};
+const serviceMutated = "a production fleet (ses, alarms by email)";
 
 /** Replaces `from` by `to` in one file of a module copy; fails if `from` is not there. */
 const replace = (file: string, from: string, to: string) => (dir: string) => {
@@ -148,6 +160,47 @@ const terraformMutations: { what: string; edit: (dir: string) => void; expected:
   },
 ];
 
+/** Edits of the fleet's files, each showing as its own difference (one shared copy). */
+const serviceMutations: { what: string; edit: (dir: string) => void; expected: string }[] = [
+  {
+    what: "the container's stop timeout",
+    edit: replace(
+      "service.tf",
+      "stopTimeout            = local.service.stopTimeoutSeconds",
+      "stopTimeout = 30",
+    ),
+    expected: "aws_ecs_task_definition.consumer.container_definitions: Pulumi",
+  },
+  {
+    what: "the backlog metric math",
+    edit: replace("service_autoscaling.tf", 'expression  = "m1 / m2"', 'expression  = "m1 / (m2 + 1)"'),
+    expected: "aws_appautoscaling_policy.backlog.target_tracking_scaling_policy_configuration: Pulumi",
+  },
+  {
+    what: "a mail action in the task role",
+    edit: replace(
+      "service_iam.tf",
+      'Action   = ["ses:SendEmail"]',
+      'Action   = ["ses:SendEmail", "ses:SendRawEmail"]',
+    ),
+    expected: "aws_iam_role_policy.task.policy: Pulumi",
+  },
+  {
+    what: "the circuit breaker's rollback",
+    edit: replace("service.tf", "rollback = true", "rollback = false"),
+    expected: "aws_ecs_service.consumer.deployment_circuit_breaker: Pulumi",
+  },
+  {
+    what: "the oldest-message alarm's threshold",
+    edit: replace(
+      "service_alarms.tf",
+      "threshold           = local.service.latencyGoalSeconds",
+      "threshold           = 600",
+    ),
+    expected: "aws_cloudwatch_metric_alarm.oldest_message.threshold: Pulumi 120 ≠ Terraform 600",
+  },
+];
+
 /** One config override each on the Pulumi side, compared with the unchanged Terraform plan. */
 const pulumiMutations: [string, Record<string, unknown>, string][] = [
   ["the redrive count", { maxReceiveCount: 4 }, "aws_sqs_queue_redrive_policy.main.redrive_policy"],
@@ -214,6 +267,18 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
         for (const mutation of terraformMutations) mutation.edit(dir);
       },
     };
+    for (const [name, config] of Object.entries(serviceScenarios)) {
+      pulumiRuns[name] = await pulumiModel(config, resources, `parity${run++}`);
+      cases[name] = { config, queues: pulumiRuns[name].queues, module: "offline", edit: offlineProvider };
+    }
+    cases.serviceMutated = {
+      config: serviceScenarios[serviceMutated] ?? {},
+      queues: pulumiRuns[serviceMutated]?.queues ?? {},
+      edit: (dir) => {
+        offlineProvider(dir);
+        for (const mutation of serviceMutations) mutation.edit(dir);
+      },
+    };
     pulumiRuns.edited = await pulumiModel({ endpoint }, resources, `edited${run++}`, editedSettings);
     cases.edited = {
       config: { endpoint },
@@ -243,6 +308,21 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
     });
     expect(terraformSide.resources["aws_sqs_queue_policy.main"]?.references.queue_url).toEqual([
       "aws_sqs_queue.main.url",
+    ]);
+  });
+
+  it.each(Object.keys(serviceScenarios))("agree on the consumer fleet too: %s", (name) => {
+    const terraformSide = terraformModel(plan, name);
+    expect(differences(pulumiSide(name), terraformSide)).toEqual([]);
+    // Not vacuous: the fleet is there on both sides, with known values where the plan has them.
+    const fleet = Object.keys(terraformSide.resources).filter((a) =>
+      /aws_(ecs|ecr|appautoscaling|sns)_/.test(a),
+    );
+    expect(fleet.length).toBeGreaterThanOrEqual(8);
+    const task = terraformSide.resources["aws_ecs_task_definition.consumer"]?.values.container_definitions;
+    expect(task).toEqual([expect.objectContaining({ stopTimeout: settings.service.stopTimeoutSeconds })]);
+    expect(terraformSide.resources["aws_ecs_service.consumer"]?.references.task_definition).toEqual([
+      "aws_ecs_task_definition.consumer.arn",
     ]);
   });
 
@@ -276,6 +356,28 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
   describe("fails when one value changes", () => {
     it.each(terraformMutations)("on the Terraform side: $what", ({ expected }) => {
       const found = differences(pulumiSide(mutatedScenario), terraformModel(plan, "mutated"));
+      expect(found.join("\n")).toContain(expected);
+    });
+
+    it.each(serviceMutations)("on the Terraform side of the fleet: $what", ({ expected }) => {
+      const found = differences(pulumiSide(serviceMutated), terraformModel(plan, "serviceMutated"));
+      expect(found.join("\n")).toContain(expected);
+    });
+
+    it.each([
+      [
+        "the per-task send rate (the maximum tasks)",
+        { taskSendRatePerSecond: 7 },
+        "aws_appautoscaling_target.consumer.max_capacity",
+      ],
+      [
+        "scale-to-zero (a resource set)",
+        { scaleToZero: true },
+        "aws_appautoscaling_policy.wake: declared by Pulumi only",
+      ],
+    ])("on the Pulumi side of the fleet: %s", async (_, change, expected) => {
+      const changed = await pulumiModel({ ...prodLikeConfig, ...change }, resources, `changed${run++}`);
+      const found = differences(changed.model, terraformModel(plan, serviceMutated));
       expect(found.join("\n")).toContain(expected);
     });
 

@@ -11,7 +11,7 @@
  * with the resources whose outputs the Pulumi input holds.
  */
 import { createHash } from "node:crypto";
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -33,6 +33,19 @@ export const TERRAFORM_TYPES: Record<string, string> = {
   "aws:iam/role:Role": "aws_iam_role",
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "aws_iam_role_policy_attachment",
   "aws:dynamodb/table:Table": "aws_dynamodb_table",
+  // The consumer fleet (issue 14).
+  "aws:ecr/repository:Repository": "aws_ecr_repository",
+  "aws:ecr/lifecyclePolicy:LifecyclePolicy": "aws_ecr_lifecycle_policy",
+  "aws:ecs/cluster:Cluster": "aws_ecs_cluster",
+  "aws:cloudwatch/logGroup:LogGroup": "aws_cloudwatch_log_group",
+  "aws:iam/rolePolicy:RolePolicy": "aws_iam_role_policy",
+  "aws:ecs/taskDefinition:TaskDefinition": "aws_ecs_task_definition",
+  "aws:ecs/service:Service": "aws_ecs_service",
+  "aws:appautoscaling/target:Target": "aws_appautoscaling_target",
+  "aws:appautoscaling/policy:Policy": "aws_appautoscaling_policy",
+  "aws:cloudwatch/metricAlarm:MetricAlarm": "aws_cloudwatch_metric_alarm",
+  "aws:sns/topic:Topic": "aws_sns_topic",
+  "aws:sns/topicSubscription:TopicSubscription": "aws_sns_topic_subscription",
 };
 
 /** Each Pulumi child, by its name after the component's, ↔ its Terraform resource name. */
@@ -53,34 +66,120 @@ export const TERRAFORM_NAMES: Record<string, string> = {
   "operator-role": "operator",
   "operator-role-policy": "operator",
   table: "sent_emails",
+  repository: "consumer",
+  "repository-lifecycle": "consumer",
+  cluster: "consumer",
+  logs: "consumer",
+  "task-role": "task",
+  "task-policy": "task",
+  "execution-role": "execution",
+  "execution-policy": "execution",
+  task: "consumer",
+  service: "consumer",
+  "scaling-target": "consumer",
+  "backlog-scaling": "backlog",
+  "wake-scaling": "wake",
+  "wake-alarm": "wake",
+  "alarm-topic": "alarms",
+  "alarm-email": "alarm_email",
+  "dlq-alarm": "dead_letters",
+  "age-alarm": "oldest_message",
+  "running-alarm": "running_below_desired",
+  "paused-alarm": "consumer_paused",
 };
 
 /** Pulumi argument names that differ from Terraform's beyond snake_case (a block's list name). */
-const PULUMI_ARGUMENTS: Record<string, string> = { attributes: "attribute" };
+const PULUMI_ARGUMENTS: Record<string, string> = {
+  attributes: "attribute",
+  volumes: "volume",
+  settings: "setting",
+  metricQueries: "metric_query",
+  stepAdjustments: "step_adjustment",
+};
+
+/** The same, for one resource type only (a name Terraform spells differently there). */
+const PULUMI_TYPE_ARGUMENTS: Record<string, Record<string, string>> = {
+  "aws:cloudwatch/metricAlarm:MetricAlarm": { name: "alarm_name" },
+  "aws:sns/topicSubscription:TopicSubscription": { topic: "topic_arn" },
+};
 
 /**
  * Nested blocks: a list of objects in Terraform's plan (`ttl { … }` → `[{attribute_name, enabled}]`),
- * an object (or a list) with camelCase keys in Pulumi's inputs. Compared as lists of snake_case
- * objects; attributes Terraform leaves null or computes are not set on either side.
+ * an object (or a list) with camelCase keys in Pulumi's inputs, at any depth. Compared as lists
+ * of snake_case objects; what Terraform leaves null, empty or at its zero value ("", false, [])
+ * and what Pulumi leaves out are the same (pruned on both sides).
  */
-const BLOCKS = new Set(["attribute", "ttl", "point_in_time_recovery", "server_side_encryption"]);
+const BLOCKS = new Set([
+  "attribute",
+  "ttl",
+  "point_in_time_recovery",
+  "server_side_encryption",
+  "image_scanning_configuration",
+  "setting",
+  "runtime_platform",
+  "volume",
+  "deployment_circuit_breaker",
+  "network_configuration",
+  "target_tracking_scaling_policy_configuration",
+  "step_scaling_policy_configuration",
+  "customized_metric_specification",
+  "metrics",
+  "metric_stat",
+  "metric",
+  "step_adjustment",
+  "metric_query",
+]);
 
-function pulumiBlock(value: unknown): unknown {
-  const list = Array.isArray(value) ? value : [value];
-  return list.map((item) =>
-    Object.fromEntries(Object.entries(item as Record<string, unknown>).map(([k, v]) => [toSnakeCase(k), v])),
+/** Maps whose keys are data, not argument names (metric dimensions: {QueueName: …}). */
+const MAPS = new Set(["dimensions"]);
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+function pulumiNested(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(pulumiNested);
+  if (!isObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => {
+      const key = PULUMI_ARGUMENTS[k] ?? toSnakeCase(k);
+      if (MAPS.has(key) && isObject(v)) return [key, v];
+      const converted = pulumiNested(v);
+      return [key, BLOCKS.has(key) && isObject(converted) ? [converted] : converted];
+    }),
   );
 }
 
-function terraformBlock(value: unknown): unknown {
-  if (!Array.isArray(value)) return value;
-  return value.map((item) =>
-    Object.fromEntries(Object.entries(item as Record<string, unknown>).filter(([, v]) => v !== null)),
+/** Drops what counts as "not set" in a block: null, "", false, []. */
+function pruned(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(pruned);
+  if (!isObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .map(([k, v]) => [k, pruned(v)] as const)
+      .filter(
+        ([, v]) =>
+          v !== null && v !== undefined && v !== "" && v !== false && !(Array.isArray(v) && v.length === 0),
+      ),
   );
+}
+
+function pulumiBlock(value: unknown): unknown {
+  const converted = pulumiNested(value);
+  return pruned(Array.isArray(converted) ? converted : [converted]);
+}
+
+function terraformBlock(value: unknown): unknown {
+  return Array.isArray(value) ? pruned(value) : value;
 }
 
 /** Arguments one tool has and the other cannot: Pulumi auto-names, Terraform uses name_prefix. */
 const ONE_SIDED = new Set(["name_prefix"]);
+
+const NAMES_NOT_REFERENCES = new Set([
+  "aws:sqs/queue:Queue",
+  "aws:ecs/cluster:Cluster",
+  "aws:ecs/service:Service",
+]);
 
 /** Outputs that identify a resource when another resource's input holds them. */
 const IDENTIFYING_OUTPUTS = ["arn", "url", "name"];
@@ -165,6 +264,30 @@ export async function pulumiModel(
     infra.access?.operatorPolicy,
     infra.access?.operatorRole,
     infra.table?.table,
+    ...(infra.fleet
+      ? [
+          infra.fleet.service.repository,
+          infra.fleet.service.lifecyclePolicy,
+          infra.fleet.service.cluster,
+          infra.fleet.service.logGroup,
+          infra.fleet.service.taskRole,
+          infra.fleet.service.taskRolePolicy,
+          infra.fleet.service.executionRole,
+          infra.fleet.service.executionRolePolicy,
+          infra.fleet.service.taskDefinition,
+          infra.fleet.service.service,
+          infra.fleet.autoscaling.target,
+          infra.fleet.autoscaling.backlogPolicy,
+          infra.fleet.autoscaling.wakePolicy,
+          infra.fleet.autoscaling.wakeAlarm,
+          infra.fleet.alarms?.topic,
+          infra.fleet.alarms?.emailSubscription,
+          infra.fleet.alarms?.deadLetters,
+          infra.fleet.alarms?.oldestMessage,
+          infra.fleet.alarms?.runningBelowDesired,
+          infra.fleet.alarms?.consumerPaused,
+        ]
+      : []),
   );
   // Role attachments register once the role's name resolves; they are not exposed: count them.
   const attachments = [
@@ -195,7 +318,10 @@ export async function pulumiModel(
   for (const r of declared) {
     for (const output of IDENTIFYING_OUTPUTS) {
       const value = r.outputs?.[output];
-      if (typeof value === "string" && !(output === "name" && r.type === "aws:sqs/queue:Queue")) {
+      // Names that are also configured strings elsewhere (a queue's, and the ECS cluster's and
+      // service's, which name metric dimensions, a task family, a scaling resource id) identify
+      // nothing: Terraform writes them from the settings, not as references.
+      if (typeof value === "string" && !(output === "name" && NAMES_NOT_REFERENCES.has(r.type))) {
         outputOwners.set(value, `${addressOf(r)}.${output}`);
       }
     }
@@ -210,7 +336,7 @@ export async function pulumiModel(
     const values: Record<string, unknown> = {};
     const references: Record<string, string[]> = {};
     for (const [key, value] of Object.entries(r.inputs as Record<string, unknown>)) {
-      const argument = PULUMI_ARGUMENTS[key] ?? toSnakeCase(key);
+      const argument = PULUMI_TYPE_ARGUMENTS[r.type]?.[key] ?? PULUMI_ARGUMENTS[key] ?? toSnakeCase(key);
       values[argument] = BLOCKS.has(argument) ? pulumiBlock(value) : normalise(value);
       const refs = leaves(value)
         .map((leaf) => outputOwners.get(leaf))
@@ -247,6 +373,36 @@ export interface PlanCase {
   readonly queues: PulumiRun["queues"];
   /** Edits a copy of the module before the plan (a mutation, or an edited data file). */
   readonly edit?: (moduleDir: string) => void;
+  /** Shares one edited copy between cases: the first case of a name edits it. */
+  readonly module?: string;
+}
+
+/**
+ * A Terraform override file (merged into main.tf's provider block) for an offline plan of a stack
+ * without the emulator endpoint: dummy keys and the skip flags, so that nothing calls AWS, and no
+ * assumed role (the provider would call STS while configuring; a dynamic block of the same type in
+ * an override replaces the original's).
+ */
+export function offlineProvider(moduleDir: string): void {
+  writeFileSync(
+    join(moduleDir, "offline_override.tf"),
+    `provider "aws" {
+  access_key                  = "offline"
+  secret_key                  = "offline"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+
+  dynamic "assume_role" {
+    for_each = []
+    content {
+      role_arn = "none"
+    }
+  }
+}
+`,
+  );
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: `terraform show -json` is a large untyped document.
@@ -292,10 +448,12 @@ export async function planAll(
   Object.entries(cases).forEach(([caseName, planCase], index) => {
     const call = `case${index}`;
     calls[caseName] = call;
-    const source = planCase.edit ? call : "checkout";
+    const source = planCase.module ?? (planCase.edit ? call : "checkout");
     const dir = join(workspace, "modules", source);
-    copyModuleTo(dir);
-    planCase.edit?.(dir);
+    if (!existsSync(dir)) {
+      copyModuleTo(dir);
+      planCase.edit?.(dir);
+    }
     root.module[call] = {
       source: `./modules/${source}`,
       ...Object.fromEntries(Object.entries(planCase.config).map(([key, value]) => [toSnakeCase(key), value])),

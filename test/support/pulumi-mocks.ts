@@ -15,6 +15,8 @@ export interface RecordedResource {
   // biome-ignore lint/suspicious/noExplicitAny: as untyped as the inputs.
   readonly outputs: any;
   readonly provider?: string;
+  /** The `ignoreChanges` resource option, as the engine received it. */
+  readonly ignoreChanges?: readonly string[];
 }
 
 function state(type: string, name: string, inputs: Record<string, unknown>, region: string) {
@@ -36,6 +38,60 @@ function state(type: string, name: string, inputs: Record<string, unknown>, regi
       };
     case "aws:iam/role:Role":
       return { id: name, state: { ...inputs, name, arn: `arn:aws:iam::${ACCOUNT}:role/${name}` } };
+    // The consumer fleet (issue 14).
+    case "aws:ecr/repository:Repository": {
+      const repo = String(inputs.name);
+      return {
+        id: repo,
+        state: {
+          ...inputs,
+          arn: `arn:aws:ecr:${region}:${ACCOUNT}:repository/${repo}`,
+          repositoryUrl: `${ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${repo}`,
+        },
+      };
+    }
+    case "aws:ecs/cluster:Cluster":
+      return {
+        id: String(inputs.name),
+        state: { ...inputs, arn: `arn:aws:ecs:${region}:${ACCOUNT}:cluster/${String(inputs.name)}` },
+      };
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return {
+        id: String(inputs.name),
+        state: { ...inputs, arn: `arn:aws:logs:${region}:${ACCOUNT}:log-group:${String(inputs.name)}` },
+      };
+    case "aws:ecs/taskDefinition:TaskDefinition":
+      return {
+        id: String(inputs.family),
+        state: {
+          ...inputs,
+          revision: 1,
+          arn: `arn:aws:ecs:${region}:${ACCOUNT}:task-definition/${String(inputs.family)}:1`,
+        },
+      };
+    case "aws:ecs/service:Service":
+      return {
+        id: `arn:aws:ecs:${region}:${ACCOUNT}:service/${String(inputs.name)}`,
+        state: { ...inputs },
+      };
+    case "aws:sns/topic:Topic":
+      return {
+        id: String(inputs.name),
+        state: { ...inputs, arn: `arn:aws:sns:${region}:${ACCOUNT}:${String(inputs.name)}` },
+      };
+    case "aws:appautoscaling/policy:Policy":
+      return {
+        id: String(inputs.name),
+        state: {
+          ...inputs,
+          arn: `arn:aws:autoscaling:${region}:${ACCOUNT}:scalingPolicy:00000000-0000-0000-0000-000000000000:resource/ecs/${String(inputs.resourceId)}:policyName/${String(inputs.name)}`,
+        },
+      };
+    case "aws:cloudwatch/metricAlarm:MetricAlarm":
+      return {
+        id: String(inputs.name),
+        state: { ...inputs, arn: `arn:aws:cloudwatch:${region}:${ACCOUNT}:alarm:${String(inputs.name)}` },
+      };
     default:
       return { id: `${name}-id`, state: inputs };
   }
@@ -60,9 +116,18 @@ export function setStackConfig(config: Record<string, unknown>, project = "sqs-m
   );
 }
 
+/** The parts of the engine's RegisterResourceRequest read here. */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getIgnorechangesList(): string[];
+}
+
 /** Sets the stack config and installs recording mocks: once per test file. */
 export function installMocks(config: Record<string, unknown>, project = "sqs-messaging"): RecordedResource[] {
   const resources: RecordedResource[] = [];
+  // Resource options never reach newResource: read them off the request the engine receives.
+  const ignoreChanges = new Map<string, string[]>();
   setStackConfig(config, project);
   pulumi.runtime.setMocks(
     {
@@ -74,6 +139,7 @@ export function installMocks(config: Record<string, unknown>, project = "sqs-mes
           inputs: args.inputs,
           outputs: answer.state,
           provider: args.provider,
+          ignoreChanges: ignoreChanges.get(`${args.type}::${args.name}`) ?? [],
         });
         return answer;
       },
@@ -83,6 +149,14 @@ export function installMocks(config: Record<string, unknown>, project = "sqs-mes
     "test",
     false, // not a preview: outputs resolve, so apply() runs
   );
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(request: RegisterRequest, callback: unknown): unknown;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request, callback) => {
+    ignoreChanges.set(`${request.getType()}::${request.getName()}`, request.getIgnorechangesList());
+    return register(request, callback);
+  };
   return resources;
 }
 

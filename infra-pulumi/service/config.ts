@@ -1,0 +1,235 @@
+/**
+ * The consumer service's configuration (issue 14): the `service` section of the data file, each
+ * key overridable by a config key of the same name, plus what only a stack can know (the image
+ * digest, the network, the secrets). Checked in full with the rest of the stack's config; every
+ * problem is one sentence naming the key and the fix.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { Settings } from "../../src/config/settings.js";
+import { fargateMemoryChoices, LOG_RETENTION_DAYS, maxTasks } from "./sizing.js";
+
+export type ServiceSettings = Settings["service"];
+
+export interface ServiceConfig extends ServiceSettings {
+  /** `<account>.dkr.ecr.<region>.amazonaws.com/<repositoryName>@sha256:<digest>`. */
+  readonly image: string;
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
+  /** Secrets Manager secret or SSM parameter ARN holding REGISTRATION_DIGEST_KEY. */
+  readonly digestKeySecretArn: string;
+  /** … holding SMTP_URL (required with the smtp mailer). */
+  readonly mailSecretArn?: string;
+  /** The SES identity the task may send as (required with the ses mailer). */
+  readonly sesIdentityArn?: string;
+  /** MAIL_FROM of the welcome emails. */
+  readonly mailFrom: string;
+  /** An address subscribed to the alarm topic (it must confirm the subscription). */
+  readonly alarmEmail?: string;
+}
+
+/** The stack-only keys (no default in the data file), as declared in Pulumi.yaml. */
+export const SERVICE_STACK_KEYS = [
+  "serviceImage",
+  "serviceSubnetIds",
+  "serviceSecurityGroupIds",
+  "serviceDigestKeySecretArn",
+  "serviceMailSecretArn",
+  "serviceSesIdentityArn",
+  "serviceMailFrom",
+  "alarmEmail",
+] as const;
+
+const DIGEST = /@sha256:[a-f0-9]{64}$/;
+const ECR_IMAGE =
+  /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([a-z0-9][a-z0-9._/-]*)@sha256:[a-f0-9]{64}$/;
+const SECRET_ARN =
+  /^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+|ssm:[a-z0-9-]+:\d{12}:parameter\/[\w/.-]+)$/;
+const SES_IDENTITY_ARN = /^arn:aws[a-z-]*:ses:[a-z0-9-]+:\d{12}:identity\/[\w.@+-]+$/;
+const SUBNET = /^subnet-[0-9a-f]{8,17}$/;
+const SECURITY_GROUP = /^sg-[0-9a-f]{8,17}$/;
+const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+
+export interface ServiceContext {
+  readonly region: string;
+  readonly endpoint?: string | undefined;
+  readonly hasTable: boolean;
+}
+
+/**
+ * Reads the service section; `undefined` when the service is off. Problems are pushed onto
+ * `problems` (the caller throws them all at once).
+ */
+export function readServiceConfig(
+  config: pulumi.Config,
+  defaults: ServiceSettings,
+  context: ServiceContext,
+  problems: string[],
+): ServiceConfig | undefined {
+  const key = (name: string) => `${config.name}:${name}`;
+  const overrides: Record<string, unknown> = {};
+  for (const name of Object.keys(defaults) as (keyof ServiceSettings)[]) {
+    const current = defaults[name];
+    try {
+      const value =
+        typeof current === "number"
+          ? config.getNumber(name)
+          : typeof current === "boolean"
+            ? config.getBoolean(name)
+            : config.get(name);
+      if (value !== undefined) overrides[name] = value;
+    } catch (error) {
+      problems.push(`${key(name)}: ${(error as Error).message.split("\n")[0]}`);
+    }
+  }
+  const s = { ...defaults, ...overrides } as ServiceSettings;
+  if (!s.createService) {
+    const stray = SERVICE_STACK_KEYS.filter((name) => config.get(name) !== undefined);
+    if (stray.length > 0) {
+      problems.push(
+        `${stray.map(key).join(", ")} ${stray.length === 1 ? "is" : "are"} set but ${key("createService")} is false: set it to true, or remove ${stray.length === 1 ? "it" : "them"}.`,
+      );
+    }
+    return undefined;
+  }
+  const before = problems.length;
+  if (!(["smtp", "ses"] as string[]).includes(s.serviceMailer)) {
+    problems.push(
+      `${key("serviceMailer")} "${s.serviceMailer}" is refused for the service: ${(s.serviceMailer as string) === "outbox" ? "the outbox writes files nobody sends from a task; " : ""}use ses or smtp.`,
+    );
+  }
+  for (const name of [
+    "minTasks",
+    "accountSendRatePerSecond",
+    "taskSendRatePerSecond",
+    "latencyGoalSeconds",
+    "imagesToKeep",
+  ] as const) {
+    if (!Number.isInteger(s[name]) || s[name] < 1)
+      problems.push(`${key(name)} must be a whole number ≥ 1, got ${s[name]}.`);
+  }
+  if (context.endpoint !== undefined) {
+    problems.push(
+      `${key("createService")} is true on an emulator stack (${key("endpoint")} is set): the emulator has no ECS; turn one of them off.`,
+    );
+  }
+  if (!context.hasTable) {
+    problems.push(
+      `${key("createService")} needs the shared sent-email table (${key("createSentEmailsTable")} true): a fleet with one SQLite file per task would send duplicate emails.`,
+    );
+  }
+
+  const image = config.get("serviceImage");
+  if (image === undefined) {
+    problems.push(
+      `${key("serviceImage")} is required with the service: <account>.dkr.ecr.${context.region}.amazonaws.com/${s.repositoryName}@sha256:<digest> (docker push prints the digest).`,
+    );
+  } else if (!DIGEST.test(image)) {
+    problems.push(
+      `${key("serviceImage")} "${image}" has no digest: a tag can be moved, a digest cannot; use <repository>@sha256:<digest> (docker push or \`aws ecr describe-images\` prints it).`,
+    );
+  } else {
+    const match = ECR_IMAGE.exec(image);
+    if (!match || match[2] !== context.region || match[4] !== s.repositoryName) {
+      problems.push(
+        `${key("serviceImage")} "${image}" is not in this stack's repository: the execution role pulls only from <account>.dkr.ecr.${context.region}.amazonaws.com/${s.repositoryName}.`,
+      );
+    }
+  }
+
+  const list = (name: string, pattern: RegExp, example: string): string[] => {
+    const value = config.getObject<unknown[]>(name) ?? [];
+    if (value.length === 0) problems.push(`${key(name)} is required with the service (e.g. ["${example}"]).`);
+    return value.filter((item, i): item is string => {
+      const ok = typeof item === "string" && pattern.test(item);
+      if (!ok) problems.push(`${key(name)}[${i}] ${JSON.stringify(item)} is not like ${example}.`);
+      return ok;
+    });
+  };
+  const subnetIds = list("serviceSubnetIds", SUBNET, "subnet-0123456789abcdef0");
+  const securityGroupIds = list("serviceSecurityGroupIds", SECURITY_GROUP, "sg-0123456789abcdef0");
+
+  const secret = (name: string, required: string | undefined): string | undefined => {
+    const value = config.get(name);
+    if (value === undefined) {
+      if (required) problems.push(`${key(name)} is required ${required}.`);
+      return undefined;
+    }
+    if (!SECRET_ARN.test(value)) {
+      problems.push(
+        `${key(name)} "${value}" is not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>) or an SSM parameter ARN.`,
+      );
+    }
+    return value;
+  };
+  const digestKeySecretArn = secret(
+    "serviceDigestKeySecretArn",
+    "with the service: every task must key digests with the same REGISTRATION_DIGEST_KEY (a key per task breaks idempotency)",
+  );
+  const mailSecretArn = secret(
+    "serviceMailSecretArn",
+    s.serviceMailer === "smtp" ? "with serviceMailer smtp: the secret holding SMTP_URL" : undefined,
+  );
+  if (s.serviceMailer === "ses" && mailSecretArn !== undefined) {
+    problems.push(
+      `${key("serviceMailSecretArn")} is for the smtp mailer; ses uses the task role: remove it.`,
+    );
+  }
+  const sesIdentityArn = config.get("serviceSesIdentityArn");
+  if (s.serviceMailer !== "smtp") {
+    if (sesIdentityArn === undefined) {
+      problems.push(
+        `${key("serviceSesIdentityArn")} is required with serviceMailer ses: the task may send only as that identity (arn:aws:ses:<region>:<account>:identity/<domain>).`,
+      );
+    } else if (!SES_IDENTITY_ARN.test(sesIdentityArn)) {
+      problems.push(`${key("serviceSesIdentityArn")} "${sesIdentityArn}" is not an SES identity ARN.`);
+    }
+  } else if (sesIdentityArn !== undefined) {
+    problems.push(
+      `${key("serviceSesIdentityArn")} is for the ses mailer: remove it, or set serviceMailer ses.`,
+    );
+  }
+  const mailFrom = config.get("serviceMailFrom");
+  if (mailFrom === undefined) {
+    problems.push(
+      `${key("serviceMailFrom")} is required with the service (e.g. "Cadastro <no-reply@example.com>").`,
+    );
+  }
+  const alarmEmail = config.get("alarmEmail");
+  if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) {
+    problems.push(`${key("alarmEmail")} "${alarmEmail}" is not an email address.`);
+  }
+
+  if (!fargateMemoryChoices(s.taskCpu).includes(s.taskMemoryMib)) {
+    const choices = fargateMemoryChoices(s.taskCpu);
+    problems.push(
+      choices.length === 0
+        ? `${key("taskCpu")} ${s.taskCpu} is not a Fargate CPU size: 256, 512, 1024, 2048 or 4096.`
+        : `${key("taskMemoryMib")} ${s.taskMemoryMib} does not go with ${s.taskCpu} CPU units on Fargate: ${choices.join(", ")}.`,
+    );
+  }
+  if (!LOG_RETENTION_DAYS.includes(s.logRetentionDays)) {
+    problems.push(
+      `${key("logRetentionDays")} ${s.logRetentionDays} is not one of ${LOG_RETENTION_DAYS.join(", ")}.`,
+    );
+  }
+  if (maxTasks(s) < s.minTasks) {
+    problems.push(
+      `${key("taskSendRatePerSecond")} ${s.taskSendRatePerSecond} leaves room for ${maxTasks(s)} task(s) in the account's ${s.accountSendRatePerSecond}/s, fewer than ${key("minTasks")} ${s.minTasks}: lower the per-task rate or raise the quota.`,
+    );
+  }
+  if (s.stopTimeoutSeconds < 2 || s.stopTimeoutSeconds > 120) {
+    problems.push(`${key("stopTimeoutSeconds")} ${s.stopTimeoutSeconds}: Fargate accepts 2 to 120.`);
+  }
+  if (problems.length > before || !image || !digestKeySecretArn || !mailFrom) return undefined;
+  return {
+    ...s,
+    image,
+    subnetIds,
+    securityGroupIds,
+    digestKeySecretArn,
+    ...(mailSecretArn ? { mailSecretArn } : {}),
+    ...(sesIdentityArn && s.serviceMailer === "ses" ? { sesIdentityArn } : {}),
+    mailFrom,
+    ...(alarmEmail ? { alarmEmail } : {}),
+  };
+}

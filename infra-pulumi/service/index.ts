@@ -1,0 +1,69 @@
+/**
+ * The consumer fleet (issue 14) as one call for the program: the service, its autoscaling and
+ * its alarms, on the stack's queue pair and table. Absent unless `createService`.
+ */
+import type * as aws from "@pulumi/aws";
+import type * as pulumi from "@pulumi/pulumi";
+import { ConsumerAlarms } from "./alarms.js";
+import { ConsumerAutoscaling } from "./autoscaling.js";
+import type { ServiceConfig } from "./config.js";
+import { ConsumerService } from "./consumer-service.js";
+
+export interface FleetArgs {
+  readonly settings: ServiceConfig;
+  readonly region: string;
+  readonly queueName: string;
+  readonly deadLetterQueueName: string;
+  readonly queueUrl: pulumi.Input<string>;
+  readonly queueArn: pulumi.Input<string>;
+  readonly deadLetterQueueArn: pulumi.Input<string>;
+  readonly tableName: pulumi.Input<string>;
+  readonly tableArn: pulumi.Input<string>;
+  readonly kmsKeyArn?: string | undefined;
+}
+
+export interface Fleet {
+  readonly service: ConsumerService;
+  readonly autoscaling: ConsumerAutoscaling;
+  readonly alarms?: ConsumerAlarms;
+}
+
+export function createFleet(name: string, args: FleetArgs, provider: aws.Provider): Fleet {
+  const service = new ConsumerService(
+    name,
+    {
+      settings: args.settings,
+      region: args.region,
+      queueUrl: args.queueUrl,
+      queueArn: args.queueArn,
+      deadLetterQueueArn: args.deadLetterQueueArn,
+      tableName: args.tableName,
+      tableArn: args.tableArn,
+      kmsKeyArn: args.kmsKeyArn,
+    },
+    { provider },
+  );
+  const names = { clusterName: service.cluster.name, serviceName: service.service.name };
+  const autoscaling = new ConsumerAutoscaling(
+    name,
+    { settings: args.settings, queueName: args.queueName, ...names },
+    { provider },
+  );
+  const alarms = args.settings.createAlarms
+    ? new ConsumerAlarms(
+        name,
+        {
+          settings: args.settings,
+          queueName: args.queueName,
+          deadLetterQueueName: args.deadLetterQueueName,
+          ...names,
+        },
+        { provider },
+      )
+    : undefined;
+  return { service, autoscaling, ...(alarms ? { alarms } : {}) };
+}
+
+export { ConsumerAlarms } from "./alarms.js";
+export { ConsumerAutoscaling } from "./autoscaling.js";
+export { ConsumerService } from "./consumer-service.js";

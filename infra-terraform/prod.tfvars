@@ -1,0 +1,34 @@
+# Example production stack with the consumer fleet on ECS Fargate (issue 14); Pulumi.prod.yaml is
+# the same stack for Pulumi (a test checks that the two agree and that this file plans offline).
+#   terraform -chdir=infra-terraform apply -var-file=prod.tfvars
+# Before the first apply: create the two secrets, verify the SES identity, push the image
+# (docs/delivery.md); the image is pinned by its digest.
+region                   = "eu-west-1"
+assume_role_arn          = "arn:aws:iam::123456789012:role/sqs-messaging-deployer"
+assume_role_session_name = "sqs-messaging-prod"
+default_tags = {
+  environment = "prod"
+  team        = "growth"
+}
+operator_principals = ["arn:aws:iam::123456789012:role/on-call"]
+
+# The fleet. Sizing (docs/fleet-sizing.md): SES quota raised to 50/s, 5/s per task -> at most 10
+# tasks; 2 at least, one per AZ, so one AZ down still leaves a consumer.
+create_service = true
+service_image  = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/sqs-messaging-consumer@sha256:3b1f4c3d2a8e9f6b7c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b"
+# Private subnets in three AZs, with VPC endpoints (no NAT, no public IP: docs/fleet-sizing.md).
+service_subnet_ids            = ["subnet-0a1b2c3d4e5f60718", "subnet-0b2c3d4e5f6071829", "subnet-0c3d4e5f607182930"]
+service_security_group_ids    = ["sg-0d4e5f60718293a4b"]
+assign_public_ip              = false
+service_digest_key_secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:sqs-messaging/prod/digest-key-Xy12Ab"
+service_mailer                = "ses"
+service_ses_identity_arn      = "arn:aws:ses:eu-west-1:123456789012:identity/example.com"
+service_mail_from             = "Cadastro <no-reply@example.com>"
+account_send_rate_per_second  = 50
+task_send_rate_per_second     = 5
+min_tasks                     = 2
+latency_goal_seconds          = 60
+task_cpu                      = 512
+task_memory_mib               = 1024
+log_retention_days            = 90
+alarm_email                   = "on-call@example.com"

@@ -1,0 +1,113 @@
+# The fleet's alarms, as infra-pulumi/service/alarms.ts, each with a runbook in docs/runbooks.md,
+# all notifying one SNS topic (optionally subscribed by email).
+
+locals {
+  fleet_alarms = local.service.createService && local.service.createAlarms ? 1 : 0
+}
+
+resource "aws_sns_topic" "alarms" {
+  count = local.fleet_alarms
+  name  = "${local.service.serviceName}-alarms"
+}
+
+resource "aws_sns_topic_subscription" "alarm_email" {
+  count     = local.fleet_alarms == 1 && var.alarm_email != null ? 1 : 0
+  topic_arn = aws_sns_topic.alarms[0].arn
+  protocol  = "email"
+  endpoint  = var.alarm_email
+}
+
+resource "aws_cloudwatch_metric_alarm" "dead_letters" {
+  count               = local.fleet_alarms
+  alarm_name          = "${local.service.serviceName}-dead-letters"
+  alarm_description   = "The dead-letter queue holds messages. Runbook: docs/runbooks.md#dead-letters"
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = local.queues.deadLetterQueueName }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms[0].arn]
+  ok_actions          = [aws_sns_topic.alarms[0].arn]
+}
+
+resource "aws_cloudwatch_metric_alarm" "oldest_message" {
+  count               = local.fleet_alarms
+  alarm_name          = "${local.service.serviceName}-oldest-message"
+  alarm_description   = "The oldest registration waits longer than the latency goal (${local.service.latencyGoalSeconds} s). Runbook: docs/runbooks.md#oldest-message"
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateAgeOfOldestMessage"
+  dimensions          = { QueueName = local.queues.queueName }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 3
+  threshold           = local.service.latencyGoalSeconds
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms[0].arn]
+  ok_actions          = [aws_sns_topic.alarms[0].arn]
+}
+
+resource "aws_cloudwatch_metric_alarm" "running_below_desired" {
+  count               = local.fleet_alarms
+  alarm_name          = "${local.service.serviceName}-running-below-desired"
+  alarm_description   = "Fewer consumer tasks run than the service wants, for 10 minutes. Runbook: docs/runbooks.md#running-below-desired"
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms[0].arn]
+  ok_actions          = [aws_sns_topic.alarms[0].arn]
+
+  metric_query {
+    id          = "desired"
+    return_data = false
+    metric {
+      namespace   = "ECS/ContainerInsights"
+      metric_name = "DesiredTaskCount"
+      dimensions  = local.fleet_running_metric.dimensions
+      period      = 60
+      stat        = "Maximum"
+    }
+  }
+  metric_query {
+    id          = "running"
+    return_data = false
+    metric {
+      namespace   = "ECS/ContainerInsights"
+      metric_name = "RunningTaskCount"
+      dimensions  = local.fleet_running_metric.dimensions
+      period      = 60
+      stat        = "Minimum"
+    }
+  }
+  metric_query {
+    id          = "missing"
+    label       = "Desired tasks not running"
+    expression  = "FILL(desired, 0) - FILL(running, 0)"
+    return_data = true
+  }
+}
+
+# The consumer's own EMF metric (namespace SqsMessaging/Consumer, infra-pulumi/service/metrics.ts).
+resource "aws_cloudwatch_metric_alarm" "consumer_paused" {
+  count               = local.fleet_alarms
+  alarm_name          = "${local.service.serviceName}-consumer-paused"
+  alarm_description   = "A consumer has been paused by an environment fault (store, mailer, disk) for 5 minutes. Runbook: docs/runbooks.md#consumer-paused"
+  namespace           = "SqsMessaging/Consumer"
+  metric_name         = "ConsumerPaused"
+  dimensions          = { QueueName = local.queues.queueName }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms[0].arn]
+  ok_actions          = [aws_sns_topic.alarms[0].arn]
+}

@@ -1,0 +1,21 @@
+# The fleet's outputs (src/stack/outputs.ts), null without the service.
+
+output "cluster_name" {
+  description = "ECS cluster of the consumer fleet (null without the service)."
+  value       = one(aws_ecs_cluster.consumer[*].name)
+}
+
+output "service_name" {
+  description = "ECS service of the consumer fleet (null without the service)."
+  value       = one(aws_ecs_service.consumer[*].name)
+}
+
+output "repository_url" {
+  description = "ECR repository of the consumer image (null without the service)."
+  value       = one(aws_ecr_repository.consumer[*].repository_url)
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic of the fleet's alarms (null without the service or its alarms)."
+  value       = one(aws_sns_topic.alarms[*].arn)
+}

@@ -1,0 +1,165 @@
+/**
+ * The consumer fleet (issue 14) through Terraform itself, offline: the example production stack
+ * (prod.tfvars) plans, says the same as Pulumi.prod.yaml and builds under Pulumi's mocks too; and a
+ * later apply leaves the service's desired count to the autoscaling (ignore_changes), seen on a
+ * real plan from a state in which the service runs three tasks.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { readInfraConfig } from "../../infra-pulumi/config.js";
+import { createInfrastructure } from "../../infra-pulumi/program.js";
+import { projectRoot } from "../../src/config/paths.js";
+import { Terraform } from "../../src/local/terraform.js";
+import { toCamelCase } from "../../src/stack/outputs.js";
+import { offlineProvider } from "../support/parity.js";
+import { installMocks, registered, setStackConfig } from "../support/pulumi-mocks.js";
+import { copyModule, pluginMirror, terraform } from "../support/terraform.js";
+
+const resources = installMocks({});
+
+/** Pulumi.prod.yaml's config, without the project prefix. */
+const pulumiProd: Record<string, unknown> = Object.fromEntries(
+  Object.entries(parseYaml(readFileSync(join(projectRoot, "Pulumi.prod.yaml"), "utf8")).config).map(
+    ([key, value]) => [key.replace(/^sqs-messaging:/, ""), value],
+  ),
+);
+
+describe("Pulumi.prod.yaml", () => {
+  it("turns the fleet on and builds under the mocks", async () => {
+    setStackConfig(pulumiProd);
+    const infra = createInfrastructure(readInfraConfig(new pulumi.Config("sqs-messaging")), "prodstack");
+    await registered(
+      infra.fleet?.service.service,
+      infra.fleet?.autoscaling.target,
+      infra.fleet?.alarms?.topic,
+    );
+    expect(infra.fleet).toBeDefined();
+    const target = resources.find((r) => r.name === "prodstack-scaling-target");
+    expect(target?.inputs).toMatchObject({ minCapacity: 2, maxCapacity: 10 });
+  });
+});
+
+describe.skipIf(!terraform)("prod.tfvars, planned offline", () => {
+  const dir = copyModule();
+  const cli = new Terraform({ dir, pluginMirror, output: "pipe" });
+  // biome-ignore lint/suspicious/noExplicitAny: `terraform show -json` is a large untyped document.
+  let plan: any;
+
+  /** Plans with prod.tfvars; the offline override leaves the assumed role out (no STS call). */
+  async function planJson(extra: string[] = []) {
+    const result = await cli.run([
+      "plan",
+      "-refresh=false",
+      "-lock=false",
+      "-input=false",
+      "-no-color",
+      "-var-file=prod.tfvars",
+      "-out=prod.tfplan",
+      ...extra,
+    ]);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const show = await cli.run(["show", "-json", "prod.tfplan"]);
+    return JSON.parse(show.stdout);
+  }
+
+  beforeAll(async () => {
+    offlineProvider(dir);
+    const init = await cli.run(["init", "-input=false", "-no-color", "-backend=false"]);
+    expect(init.code, init.stderr).toBe(0);
+    plan = await planJson();
+  }, 300_000);
+  afterAll(() => cli.dispose());
+
+  it("plans the whole fleet", () => {
+    const planned = (plan.resource_changes as { address: string }[]).map((c) =>
+      c.address.replace(/\[\d+\]/, ""),
+    );
+    for (const address of [
+      "aws_ecr_repository.consumer",
+      "aws_ecs_cluster.consumer",
+      "aws_ecs_task_definition.consumer",
+      "aws_ecs_service.consumer",
+      "aws_appautoscaling_target.consumer",
+      "aws_appautoscaling_policy.backlog",
+      "aws_sns_topic_subscription.alarm_email",
+      "aws_cloudwatch_metric_alarm.consumer_paused",
+    ]) {
+      expect(planned).toContain(address);
+    }
+    const target = plan.resource_changes.find(
+      (c: { address: string }) => c.address === "aws_appautoscaling_target.consumer[0]",
+    );
+    expect(target.change.after).toMatchObject({ min_capacity: 2, max_capacity: 10 });
+  });
+
+  it("holds the same stack as Pulumi.prod.yaml, value for value", () => {
+    const variables = Object.fromEntries(
+      Object.entries(plan.variables as Record<string, { value: unknown }>)
+        .filter(([, v]) => v.value !== null && !(Array.isArray(v.value) && v.value.length === 0))
+        .map(([name, v]) => [toCamelCase(name), v.value]),
+    );
+    const pulumiSide = pulumiProd;
+    const sorted = (o: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
+    expect(sorted(variables)).toEqual(sorted(pulumiSide));
+  });
+
+  it("leaves the desired count to the autoscaling on a later apply (ignore_changes)", async () => {
+    const cluster = "arn:aws:ecs:eu-west-1:123456789012:cluster/registrations";
+    const state = {
+      version: 4,
+      terraform_version: terraform,
+      serial: 1,
+      lineage: "fleet-ignore-changes",
+      outputs: {},
+      resources: [
+        {
+          mode: "managed",
+          type: "aws_ecs_cluster",
+          name: "consumer",
+          provider: 'provider["registry.terraform.io/hashicorp/aws"]',
+          each: "list",
+          instances: [
+            {
+              index_key: 0,
+              schema_version: 0,
+              attributes: { id: cluster, arn: cluster, name: "registrations" },
+            },
+          ],
+        },
+        {
+          mode: "managed",
+          type: "aws_ecs_service",
+          name: "consumer",
+          provider: 'provider["registry.terraform.io/hashicorp/aws"]',
+          each: "list",
+          instances: [
+            {
+              index_key: 0,
+              schema_version: 1,
+              attributes: {
+                id: `${cluster.replace(":cluster/", ":service/")}/registrations-consumer`,
+                name: "registrations-consumer",
+                cluster,
+                launch_type: "FARGATE",
+                scheduling_strategy: "REPLICA",
+                // Scaled out by the autoscaling since the last apply.
+                desired_count: 7,
+              },
+            },
+          ],
+        },
+      ],
+    };
+    writeFileSync(join(dir, "scaled.tfstate"), JSON.stringify(state));
+    const later = await planJson(["-state=scaled.tfstate"]);
+    const service = later.resource_changes.find(
+      (c: { address: string }) => c.address === "aws_ecs_service.consumer[0]",
+    );
+    expect(service.change.actions).toEqual(["update"]); // in place: the fleet is not replaced
+    expect(service.change.after.desired_count).toBe(7); // not reset to min_tasks (2)
+  }, 300_000);
+});

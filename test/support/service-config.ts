@@ -1,0 +1,38 @@
+/** Stack configurations of the consumer fleet (issue 14), shared by the Pulumi and parity tests. */
+import { settings } from "../../src/config/settings.js";
+import { ACCOUNT } from "./pulumi-mocks.js";
+
+export const SERVICE_REGION = "eu-west-1";
+export const serviceImage = (region = SERVICE_REGION) =>
+  `${ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${settings.service.repositoryName}@sha256:${"a".repeat(64)}`;
+export const digestKeySecretArn = `arn:aws:secretsmanager:${SERVICE_REGION}:${ACCOUNT}:secret:registrations/digest-key-AbCdEf`;
+export const smtpSecretArn = `arn:aws:ssm:${SERVICE_REGION}:${ACCOUNT}:parameter/registrations/smtp-url`;
+export const sesIdentityArn = `arn:aws:ses:${SERVICE_REGION}:${ACCOUNT}:identity/example.com`;
+
+/** A production-like stack: the service on, SES, alarms mailed to on-call. */
+export const prodLikeConfig: Record<string, unknown> = {
+  region: SERVICE_REGION,
+  createService: true,
+  serviceImage: serviceImage(),
+  serviceSubnetIds: ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
+  serviceSecurityGroupIds: ["sg-0123456789abcdef0"],
+  serviceDigestKeySecretArn: digestKeySecretArn,
+  serviceSesIdentityArn: sesIdentityArn,
+  serviceMailFrom: "Cadastro <no-reply@example.com>",
+  alarmEmail: "on-call@example.com",
+};
+
+/** The same fleet with SMTP (a secret), scale-to-zero, a public IP and no alarm email. */
+export const smtpScaleToZeroConfig: Record<string, unknown> = {
+  region: SERVICE_REGION,
+  createService: true,
+  serviceImage: serviceImage(),
+  serviceSubnetIds: ["subnet-0123456789abcdef0"],
+  serviceSecurityGroupIds: ["sg-0123456789abcdef0"],
+  serviceDigestKeySecretArn: digestKeySecretArn,
+  serviceMailer: "smtp",
+  serviceMailSecretArn: smtpSecretArn,
+  serviceMailFrom: "Cadastro <no-reply@example.com>",
+  scaleToZero: true,
+  assignPublicIp: true,
+};
