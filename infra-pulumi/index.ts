@@ -22,4 +22,8 @@ export const {
   consumerRoleArn,
   operatorPolicyArn,
   operatorRoleArn,
+  bounceQueueUrl,
+  sesConfigurationSetName,
+  mailDomain,
+  mailDnsRecords,
 } = outputs;

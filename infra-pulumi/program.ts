@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackOutputs } from "../src/stack/outputs.js";
 import type { InfraConfig } from "./config.js";
+import { type DnsRecord, MailDelivery } from "./email.js";
 import { createProvider } from "./provider.js";
 import { QueueAccess } from "./queue-access.js";
 import { QueuePair } from "./queue-pair.js";
@@ -17,6 +18,7 @@ export interface Infrastructure {
   readonly queues: QueuePair;
   readonly access?: QueueAccess;
   readonly table?: SentEmailsTable;
+  readonly mail?: MailDelivery;
   readonly outputs: PulumiOutputs<StackOutputs> & {
     producerPolicyArn?: pulumi.Output<string>;
     consumerPolicyArn?: pulumi.Output<string>;
@@ -24,6 +26,8 @@ export interface Infrastructure {
     consumerRoleArn?: pulumi.Output<string>;
     operatorPolicyArn?: pulumi.Output<string>;
     operatorRoleArn?: pulumi.Output<string>;
+    /** For the domain's DNS owner: DKIM CNAMEs, MAIL FROM MX and SPF, DMARC (with SES only). */
+    mailDnsRecords?: pulumi.Output<DnsRecord[]>;
   };
 }
 
@@ -46,6 +50,18 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
         { provider },
       )
     : undefined;
+  const mail = config.email
+    ? new MailDelivery(
+        `${name}-mail`,
+        {
+          settings: config.email,
+          queue: config.queue,
+          region: queues.queue.region,
+          ...(config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {}),
+        },
+        { provider },
+      )
+    : undefined;
   const access = config.createAccessPolicies
     ? new QueueAccess(
         name,
@@ -53,6 +69,16 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
           queueArn: queues.queue.arn,
           deadLetterQueueArn: queues.deadLetterQueue.arn,
           ...(table ? { tableArn: table.table.arn } : {}),
+          ...(mail
+            ? {
+                mail: {
+                  identityArn: mail.identity.arn,
+                  configurationSetArn: mail.configurationSet.arn,
+                  bounceQueueArn: mail.bounceQueues.queue.arn,
+                  bounceDeadLetterQueueArn: mail.bounceQueues.deadLetterQueue.arn,
+                },
+              }
+            : {}),
           ...(config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {}),
           producerPrincipals: config.producerPrincipals,
           consumerPrincipals: config.consumerPrincipals,
@@ -72,13 +98,18 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
     sentEmailsTableName: table?.table.name,
     // Only the local stack (dynalite) has one.
     dynamoDbEndpoint: undefined,
+    bounceQueueUrl: mail?.bounceQueues.queue.url,
+    sesConfigurationSetName: mail?.configurationSet.configurationSetName,
+    mailDomain: mail?.identity.emailIdentity,
   };
   return {
     queues,
     ...(access ? { access } : {}),
     ...(table ? { table } : {}),
+    ...(mail ? { mail } : {}),
     outputs: {
       ...stackOutputs,
+      ...(mail ? { mailDnsRecords: mail.dnsRecords } : {}),
       ...(access
         ? {
             producerPolicyArn: access.producerPolicy.arn,

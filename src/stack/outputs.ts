@@ -22,6 +22,16 @@ export const stackOutputsSchema = z.object({
   sentEmailsTableName: z.string().min(1).optional(),
   /** DynamoDB endpoint to use instead of AWS's; set only by the local stack (dynalite). */
   dynamoDbEndpoint: z.url().optional(),
+  /**
+   * The queue of SES bounce and complaint events (issue 12): present when the stack sends through
+   * SES (settings `email.mailDomain`), and in the local stack. The consumer then runs the bounce
+   * handler on it beside the registrations.
+   */
+  bounceQueueUrl: z.url().optional(),
+  /** The SES configuration set to send with (its events reach the bounce queue). */
+  sesConfigurationSetName: z.string().min(1).optional(),
+  /** The SES domain identity the welcome emails are sent from. */
+  mailDomain: z.string().min(1).optional(),
 });
 
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;
@@ -37,6 +47,9 @@ export const optionalOutputNames: ReadonlySet<keyof StackOutputs> = new Set([
   "endpoint",
   "sentEmailsTableName",
   "dynamoDbEndpoint",
+  "bounceQueueUrl",
+  "sesConfigurationSetName",
+  "mailDomain",
 ]);
 
 /** `deadLetterQueueUrl` → `dead_letter_queue_url`: Terraform's names for the same outputs. */

@@ -57,6 +57,14 @@ const scenarios: Record<string, Record<string, unknown>> = {
     visibilityTimeoutSeconds: 120,
     kmsDataKeyReusePeriodSeconds: 600,
   },
+  "SES email with a KMS key": {
+    endpoint,
+    mailDomain: "mail.example.com",
+    configurationSetName: "welcome",
+    bounceQueueName: "welcome-ses-events",
+    consumerPrincipals: [`arn:aws:iam::${ACCOUNT}:role/worker`],
+    kmsKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+  },
   "local emulator": {
     endpoint,
     createAccessPolicies: false,
@@ -246,6 +254,26 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
     ]);
   });
 
+  it("compares the SES documents as known values: consumer, topic and bounce-queue policies", () => {
+    const terraformSide = terraformModel(plan, "SES email with a KMS key");
+    const consumer = terraformSide.resources["aws_iam_policy.consumer"]?.values.policy as {
+      Statement: { Sid: string; Resource: string[] }[];
+    };
+    expect(consumer.Statement.find((s) => s.Sid === "SendWelcomeEmails")?.Resource).toEqual([
+      `arn:aws:ses:us-east-1:${ACCOUNT}:identity/mail.example.com`,
+      `arn:aws:ses:us-east-1:${ACCOUNT}:configuration-set/welcome`,
+    ]);
+    expect(JSON.stringify(terraformSide.resources["aws_sqs_queue_policy.bounces"]?.values.policy)).toContain(
+      `arn:aws:sns:us-east-1:${ACCOUNT}:welcome-events`,
+    );
+    expect(
+      JSON.stringify(terraformSide.resources["aws_sns_topic_policy.ses_events"]?.values.policy),
+    ).toContain(`arn:aws:ses:us-east-1:${ACCOUNT}:configuration-set/welcome`);
+    // The queue-only default declares nothing of SES.
+    const defaults = Object.keys(terraformModel(plan, "defaults").resources);
+    expect(defaults.filter((address) => /ses|sns|bounces/.test(address))).toEqual([]);
+  });
+
   it("declares every setting as a variable that defaults to null, and the same outputs", () => {
     const module = plan.json.configuration.root_module.module_calls[plan.calls.defaults ?? ""].module;
     for (const section of Object.values(settings)) {
@@ -267,6 +295,7 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
       "consumerRoleArn",
       "operatorPolicyArn",
       "operatorRoleArn",
+      "mailDnsRecords",
     ];
     expect(Object.keys(module.outputs).sort()).toEqual(pulumiOutputs.map(toSnakeCase).sort());
     const source = readFileSync(join(projectRoot, "infra-pulumi", "index.ts"), "utf8");
