@@ -7,7 +7,8 @@
 import { Command, Option } from "commander";
 import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
-import { outboxDir, sentStorePath } from "../config/paths.js";
+import { outboxDir, sentStorePath, suppressionListPath } from "../config/paths.js";
+import { SqliteSuppressionList } from "../consumer/mail/suppression.js";
 import { SqliteSentEmailStore } from "../consumer/store/sqlite.js";
 import { maskEmail } from "../contract/registration.js";
 import { type ForgetReport, forgetPerson } from "../ops/forget.js";
@@ -32,6 +33,7 @@ export function formatForget(email: string, report: ForgetReport): string {
     `  queue: ${report.queueMessages} message(s) deleted; dead-letter queue: ${report.deadLetterMessages}`,
     `  outbox: ${report.outboxFiles} email file(s), ${report.journalLines} sent.log line(s)`,
     `  sent-email store: ${report.storeRecords} record(s), from ${report.digests} name/address form(s)`,
+    ...(report.suppressions === undefined ? [] : [`  suppression list: ${report.suppressions} entry(ies)`]),
     ...(report.digests === 0
       ? [
           "  note: no name was found for this address, so the store (which keeps only digests of name and address) could not be searched; give --nome",
@@ -75,6 +77,9 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const digestKey = await loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir });
   const store = new SqliteSentEmailStore(flags.sentStore ?? sentStorePath(flags.stateDir), STORE_TIMING);
+  // The SQLite list beside the SQLite store, as `consume` opens it. The fleet's DynamoDB list
+  // (DynamoDbSuppressionList.forget) is not reached from here, like the DynamoDB store's records.
+  const suppression = new SqliteSuppressionList(suppressionListPath(flags.stateDir));
   const { location, client } = await connect(flags);
   try {
     const report = await explained(
@@ -84,6 +89,7 @@ async function main(argv: readonly string[]): Promise<number> {
           nomes: flags.nome,
           digestKey,
           store,
+          suppression,
           outboxDir: flags.outbox ?? outboxDir(flags.stateDir),
           sqs: { client, queues: await queuePair(client, location), waitTimeSeconds: flags.waitTime },
         }),
@@ -96,6 +102,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } finally {
     client.destroy();
     await store.close();
+    suppression.close();
   }
 }
 

@@ -30,3 +30,8 @@ export function outboxDir(stateDir: string): string {
 export function sentStorePath(stateDir: string): string {
   return join(stateDir, "sent-emails.sqlite");
 }
+
+/** The SQLite suppression list (hard bounces, complaints) when the store is SQLite. */
+export function suppressionListPath(stateDir: string): string {
+  return join(stateDir, "suppressed-addresses.sqlite");
+}
