@@ -9,6 +9,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { bounceQueueSettings } from "../src/config/bounce-queue.js";
 import type { QueueSettings } from "../src/config/queue-settings.js";
 import type { Settings } from "../src/config/settings.js";
 import { sesEventsTopicPolicy } from "./policies.js";
@@ -30,23 +31,6 @@ export interface DnsRecord {
   readonly name: string;
   readonly type: "CNAME" | "MX" | "TXT";
   readonly value: string;
-}
-
-/** The bounce pair's settings, derived from the registrations' (one source, no new numbers). */
-export function bounceQueueSettings(email: Settings["email"], queue: QueueSettings): QueueSettings {
-  return {
-    ...queue,
-    queueName: email.bounceQueueName,
-    deadLetterQueueName: `${email.bounceQueueName}-dlq`,
-    // SES events quote the email's headers: the dead-letter queue's size cap, not the 16 KiB
-    // sized for registrations; and kept as long as dead letters are.
-    maximumMessageSizeBytes: queue.deadLetterMaximumMessageSizeBytes,
-    messageRetentionSeconds: queue.deadLetterRetentionSeconds,
-    delaySeconds: 0,
-    // SES publishes to standard SNS topics only, which deliver to standard queues only.
-    fifo: false,
-    contentBasedDeduplication: false,
-  };
 }
 
 /** The records the domain's owner publishes: Easy DKIM's three CNAMEs, MAIL FROM, a first DMARC. */
