@@ -156,6 +156,43 @@ const terraformMutations: { what: string; edit: (dir: string) => void; expected:
   },
 ];
 
+/** Edits of email.tf and the SES statements, planned in one more copy with the SES scenario. */
+const sesScenario = "SES email with a KMS key";
+const sesMutations: { what: string; edit: (dir: string) => void; expected: string }[] = [
+  {
+    what: "the event types sent to the topic",
+    edit: replace(
+      "email.tf",
+      'matching_event_types = ["BOUNCE", "COMPLAINT"]',
+      'matching_event_types = ["BOUNCE"]',
+    ),
+    expected: "aws_sesv2_configuration_set_event_destination.bounces.event_destination: Pulumi",
+  },
+  {
+    what: "the source the bounce queue admits (the configuration set instead of the topic)",
+    edit: replace(
+      "email.tf",
+      'Condition = { ArnEquals = { "aws:SourceArn" = aws_sns_topic.ses_events[0].arn } }',
+      'Condition = { ArnEquals = { "aws:SourceArn" = aws_sesv2_configuration_set.mail[0].arn } }',
+    ),
+    expected: "aws_sqs_queue_policy.bounces.policy: Pulumi",
+  },
+  {
+    what: "raw delivery of the subscription",
+    edit: replace("email.tf", "raw_message_delivery = false", "raw_message_delivery = true"),
+    expected: "aws_sns_topic_subscription.bounces.raw_message_delivery: Pulumi false ≠ Terraform true",
+  },
+  {
+    what: "an SES action in the consumer policy",
+    edit: replace(
+      "iam.tf",
+      '["ses:SendEmail", "ses:SendRawEmail"]',
+      '["ses:SendEmail", "ses:SendBulkEmail"]',
+    ),
+    expected: "aws_iam_policy.consumer.policy: Pulumi",
+  },
+];
+
 /** One config override each on the Pulumi side, compared with the unchanged Terraform plan. */
 const pulumiMutations: [string, Record<string, unknown>, string][] = [
   ["the redrive count", { maxReceiveCount: 4 }, "aws_sqs_queue_redrive_policy.main.redrive_policy"],
@@ -220,6 +257,13 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
       queues: pulumiRuns[mutatedScenario]?.queues ?? {},
       edit: (dir) => {
         for (const mutation of terraformMutations) mutation.edit(dir);
+      },
+    };
+    cases["mutated SES"] = {
+      config: scenarios[sesScenario] ?? {},
+      queues: pulumiRuns[sesScenario]?.queues ?? {},
+      edit: (dir) => {
+        for (const mutation of sesMutations) mutation.edit(dir);
       },
     };
     pulumiRuns.edited = await pulumiModel({ endpoint }, resources, `edited${run++}`, editedSettings);
@@ -305,6 +349,11 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
   describe("fails when one value changes", () => {
     it.each(terraformMutations)("on the Terraform side: $what", ({ expected }) => {
       const found = differences(pulumiSide(mutatedScenario), terraformModel(plan, "mutated"));
+      expect(found.join("\n")).toContain(expected);
+    });
+
+    it.each(sesMutations)("on the Terraform side, SES: $what", ({ expected }) => {
+      const found = differences(pulumiSide(sesScenario), terraformModel(plan, "mutated SES"));
       expect(found.join("\n")).toContain(expected);
     });
 
