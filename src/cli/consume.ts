@@ -175,7 +175,7 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   const digestKey = await loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir });
   // Hard bounces and complaints: in the chosen store's place (issue 12), read before every send.
-  const suppression = openSuppressionList(store, flags.stateDir);
+  const suppression = openSuppressionList(store);
   const runtime = {
     // With --until-empty a short poll ends the run soon after the queue drains.
     waitTimeSeconds: flags.waitTime ?? (flags.untilEmpty ? 1 : 20),

@@ -4,6 +4,7 @@
  * journal lines, and the sent-email store's records (docs/personal-data.md). Prints counts only.
  * Exit codes: 0 done; 1 SQS failed or refused a delete (run it again); 2 usage or configuration.
  */
+import { dirname } from "node:path";
 import { Command, Option } from "commander";
 import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
@@ -76,10 +77,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const flags = program.opts<ForgetFlags>();
 
   const digestKey = await loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir });
-  const store = new SqliteSentEmailStore(flags.sentStore ?? sentStorePath(flags.stateDir), STORE_TIMING);
+  const storePath = flags.sentStore ?? sentStorePath(flags.stateDir);
+  const store = new SqliteSentEmailStore(storePath, STORE_TIMING);
   // The SQLite list beside the SQLite store, as `consume` opens it. The fleet's DynamoDB list
   // (DynamoDbSuppressionList.forget) is not reached from here, like the DynamoDB store's records.
-  const suppression = new SqliteSuppressionList(suppressionListPath(flags.stateDir));
+  const suppression = new SqliteSuppressionList(suppressionListPath(dirname(storePath)));
   const { location, client } = await connect(flags);
   try {
     const report = await explained(

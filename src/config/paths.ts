@@ -31,7 +31,10 @@ export function sentStorePath(stateDir: string): string {
   return join(stateDir, "sent-emails.sqlite");
 }
 
-/** The SQLite suppression list (hard bounces, complaints) when the store is SQLite. */
-export function suppressionListPath(stateDir: string): string {
-  return join(stateDir, "suppressed-addresses.sqlite");
+/**
+ * The SQLite suppression list (hard bounces, complaints) when the store is SQLite: in the folder of
+ * the store's file (the state folder by default), so a durable `--sent-store` keeps it durable too.
+ */
+export function suppressionListPath(storeDir: string): string {
+  return join(storeDir, "suppressed-addresses.sqlite");
 }

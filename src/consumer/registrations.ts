@@ -8,7 +8,7 @@
  * - the claim lease and the record retention come from store/timing.ts (settings data + the
  *   mail send timeout), and the handler aborts a send at that timeout.
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { loadDigestKey } from "../config/digest-key.js";
 import { suppressionListPath } from "../config/paths.js";
@@ -82,11 +82,11 @@ export function chooseStore(input: StoreChoiceInput): StoreChoice {
 
 /**
  * The suppression list beside the chosen store (issue 12): in the DynamoDB table every consumer
- * shares (under `suppress#<digest>` keys), or, with SQLite, a file in the state folder that the
- * bounce handler of the same machine writes and `npm run forget` erases.
+ * shares (under `suppress#<digest>` keys), or, with SQLite, a file beside the store's (the state
+ * folder by default) that the bounce handler of the same machine writes and `npm run forget` erases.
  */
-export function openSuppressionList(choice: StoreChoice, stateDir: string): SuppressionList {
-  if (choice.kind === "sqlite") return new SqliteSuppressionList(suppressionListPath(stateDir));
+export function openSuppressionList(choice: StoreChoice): SuppressionList {
+  if (choice.kind === "sqlite") return new SqliteSuppressionList(suppressionListPath(dirname(choice.path)));
   return new DynamoDbSuppressionList({
     client: createDynamoDbClient({ region: choice.region, endpoint: choice.endpoint }),
     tableName: choice.tableName,
