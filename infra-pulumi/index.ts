@@ -25,5 +25,6 @@ export const {
   bounceQueueUrl,
   sesConfigurationSetName,
   mailDomain,
+  mailRatePerSecond,
   mailDnsRecords,
 } = outputs;

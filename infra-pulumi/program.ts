@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { perTaskRate } from "../src/consumer/mail/rate.js";
 import type { StackOutputs } from "../src/stack/outputs.js";
 import type { InfraConfig } from "./config.js";
 import { type DnsRecord, MailDelivery } from "./email.js";
@@ -101,6 +102,9 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
     bounceQueueUrl: mail?.bounceQueues.queue.url,
     sesConfigurationSetName: mail?.configurationSet.configurationSetName,
     mailDomain: mail?.identity.emailIdentity,
+    mailRatePerSecond: config.email
+      ? pulumi.output(perTaskRate(config.email.accountSendRatePerSecond, config.email.maxConsumerTasks))
+      : undefined,
   };
   return {
     queues,

@@ -136,6 +136,10 @@ run "ses_email" {
     condition     = output.bounce_queue_url == aws_sqs_queue.bounces[0].url && output.ses_configuration_set_name == jsondecode(file("settings.json")).email.configurationSetName
     error_message = "the bounce queue and configuration set must be outputs"
   }
+  assert {
+    condition     = output.mail_rate_per_second == jsondecode(file("settings.json")).email.accountSendRatePerSecond / jsondecode(file("settings.json")).email.maxConsumerTasks
+    error_message = "each task's send rate must be the account's rate divided by the most tasks"
+  }
 }
 
 run "rejects_bad_mail_domain" {

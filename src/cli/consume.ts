@@ -159,7 +159,8 @@ async function main(argv: readonly string[]): Promise<number> {
     sesConfigurationSet: flags.sesConfigSet ?? location.sesConfigurationSetName,
     from: flags.mailFrom,
     sendTimeoutMs: flags.sendTimeout,
-    ratePerSecond: flags.mailRate,
+    // The flag wins; with SES, the stack's share of the account's rate (settings `email`, as deployed).
+    ratePerSecond: flags.mailRate ?? (flags.mailer === "ses" ? location.mailRatePerSecond : undefined),
     outboxDir: outbox,
     outboxLatencyMs: flags.sendLatency,
     queue: location,

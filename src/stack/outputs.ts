@@ -32,6 +32,11 @@ export const stackOutputsSchema = z.object({
   sesConfigurationSetName: z.string().min(1).optional(),
   /** The SES domain identity the welcome emails are sent from. */
   mailDomain: z.string().min(1).optional(),
+  /**
+   * Emails a second each consumer task may send through SES: the account's send rate ÷ the most
+   * tasks (settings `email`, as the stack was deployed with). The consume default with `--mailer ses`.
+   */
+  mailRatePerSecond: z.number().positive().optional(),
 });
 
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;
@@ -50,6 +55,7 @@ export const optionalOutputNames: ReadonlySet<keyof StackOutputs> = new Set([
   "bounceQueueUrl",
   "sesConfigurationSetName",
   "mailDomain",
+  "mailRatePerSecond",
 ]);
 
 /** `deadLetterQueueUrl` → `dead_letter_queue_url`: Terraform's names for the same outputs. */

@@ -38,6 +38,8 @@ export interface QueueLocation {
   readonly bounceQueueUrl?: string;
   /** The SES configuration set to send with, when the stack declares one. */
   readonly sesConfigurationSetName?: string;
+  /** Each task's share of the account's SES send rate, when the stack sends through SES. */
+  readonly mailRatePerSecond?: number;
   readonly source: QueueSource | "queue-url";
 }
 
@@ -93,6 +95,7 @@ export async function resolveQueue(
     ...(outputs.dynamoDbEndpoint ? { dynamoDbEndpoint: outputs.dynamoDbEndpoint } : {}),
     ...(outputs.bounceQueueUrl ? { bounceQueueUrl: outputs.bounceQueueUrl } : {}),
     ...(outputs.sesConfigurationSetName ? { sesConfigurationSetName: outputs.sesConfigurationSetName } : {}),
+    ...(outputs.mailRatePerSecond ? { mailRatePerSecond: outputs.mailRatePerSecond } : {}),
     source: options.source,
   };
 }

@@ -177,6 +177,10 @@ describe("SES email (Pulumi, mocks)", () => {
       settings.email.configurationSetName,
     );
     expect(await resolvedValue(infra.outputs.mailDomain)).toBe("mail.example.com");
+    // Each task's share of the account's rate, from the same settings the consumer defaults to.
+    expect(await resolvedValue(infra.outputs.mailRatePerSecond)).toBe(
+      settings.email.accountSendRatePerSecond / settings.email.maxConsumerTasks,
+    );
     const records = await resolvedValue(infra.outputs.mailDnsRecords);
     expect(records).toEqual([
       { name: "tokena._domainkey.mail.example.com", type: "CNAME", value: "tokena.dkim.amazonses.com" },
