@@ -253,18 +253,26 @@ async function main(argv: readonly string[]): Promise<number> {
       });
       logger.info({ url: health.url }, "serving /healthz and /metrics");
     }
-    await explained(() => consumer.start(), location.queueUrl, "receive messages", location);
+    // The bounce queue first: a missing one (or a role without it) fails the run before any
+    // registration is taken.
     if (bounces && location.bounceQueueUrl) {
       const bounceQueueUrl = location.bounceQueueUrl;
       await explained(() => bounces.consumer.start(), bounceQueueUrl, "receive SES events", location);
       // A bounce consumer that fails for good stops the registrations too: one process, one fate.
       bounces.consumer.finished.catch(() => void consumer.stop());
     }
+    await explained(() => consumer.start(), location.queueUrl, "receive messages", location);
     stats = await consumer.finished;
     // --until-empty drains both queues; otherwise the registrations' end (a signal, --max-messages)
     // ends the bounce consumer too.
-    if (bounces)
-      bounceStats = flags.untilEmpty ? await bounces.consumer.finished : await bounces.consumer.stop();
+    if (bounces && location.bounceQueueUrl) {
+      if (!flags.untilEmpty) await bounces.consumer.stop();
+      // Rejects when it failed for good: the run then fails too (exit code and message).
+      const bounceQueueUrl = location.bounceQueueUrl;
+      bounceStats = await bounces.consumer.finished.catch((error: unknown) => {
+        throw explainSqsError(error, bounceQueueUrl, "receive SES events", location) ?? error;
+      });
+    }
   } catch (error) {
     await Promise.all([consumer.stop(), bounces?.consumer.stop()]);
     throw explainSqsError(error, location.queueUrl, "receive messages", location) ?? error;

@@ -138,3 +138,19 @@ describe.each([
     expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
   }, 60_000);
 });
+
+describe("consume: a bounce queue named by the outputs but missing", () => {
+  it("fails the run with the bounce queue named, before any registration is taken", async () => {
+    const sqs = await startTestSqs();
+    try {
+      const stateDir = await mkdtemp(join(tmpdir(), "bounce-cli-missing-"));
+      const missing = `${sqs.stack.outputs.bounceQueueUrl ?? ""}-gone`;
+      await writeOutputs(join(stateDir, "outputs.json"), { ...sqs.stack.outputs, bounceQueueUrl: missing });
+      const run = await runCli("consume", ["--until-empty", "--state-dir", stateDir], { env: env() });
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toContain("user-registrations-ses-events-gone");
+    } finally {
+      await sqs.close();
+    }
+  }, 60_000);
+});
