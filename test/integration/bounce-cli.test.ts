@@ -43,7 +43,9 @@ const bounce = (address: string, bounceType: "Permanent" | "Transient") => ({
   mail: { messageId: "ses-0001", destination: [address] },
 });
 
-const env = () => cleanEnv({ REGISTRATION_DIGEST_KEY: "test-digest-key-0123456789abcdef0123456789" });
+// Info level: the bounce handler logs each suppression, and no log line may hold an address.
+const env = () =>
+  cleanEnv({ REGISTRATION_DIGEST_KEY: "test-digest-key-0123456789abcdef0123456789", LOG_LEVEL: "info" });
 
 describe.each([
   ["SQLite", false],
@@ -52,9 +54,11 @@ describe.each([
   let sqs: TestSqs;
   let stateDir: string;
   let bounceQueueUrl: string;
+  let lastLog = "";
   const consume = async () => {
     const run = await runCli("consume", ["--until-empty", "--json", "--state-dir", stateDir], { env: env() });
-    expect(run.stderr).not.toMatch(/@example\.com/);
+    expect(run.stderr + run.stdout).not.toMatch(/bounce@example\.com/i);
+    lastLog = run.stderr;
     expect(run.code, run.stderr).toBe(0);
     return JSON.parse(run.stdout);
   };
@@ -86,6 +90,7 @@ describe.each([
     );
     const first = await consume();
     expect(first.bounceQueue).toMatchObject({ processed: 1, addressesSuppressed: 1, deadLettered: 0 });
+    expect(lastLog).toContain("suppressed addresses from an SES event"); // logged, without the address
     expect(await queueDepth(sqs.client, bounceQueueUrl)).toBe(0);
     // The list the chosen store implies holds the address's digest (and nothing else does).
     const digest = addressDigest("hard.bounce@example.com", testDigestKey);
