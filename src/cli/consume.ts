@@ -10,7 +10,7 @@ import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
 import { buildBounceConsumer } from "../consumer/bounce-consumer.js";
 import type { ConsumerStats } from "../consumer/consumer.js";
-import { createMailer, mailerKinds } from "../consumer/mail/index.js";
+import { createMailer, defaultMailFrom, mailerKinds } from "../consumer/mail/index.js";
 import {
   buildRegistrationConsumer,
   chooseStore,
@@ -157,7 +157,7 @@ async function main(argv: readonly string[]): Promise<number> {
     smtpUrl: flags.smtpUrl,
     // The flag wins; else the configuration set the stack declares (its events reach the bounce queue).
     sesConfigurationSet: flags.sesConfigSet ?? location.sesConfigurationSetName,
-    from: flags.mailFrom,
+    from: flags.mailFrom ?? (location.mailDomain ? defaultMailFrom(location.mailDomain) : undefined),
     sendTimeoutMs: flags.sendTimeout,
     // The flag wins; with SES, the stack's share of the account's rate (settings `email`, as deployed).
     ratePerSecond: flags.mailRate ?? (flags.mailer === "ses" ? location.mailRatePerSecond : undefined),

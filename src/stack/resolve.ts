@@ -38,6 +38,8 @@ export interface QueueLocation {
   readonly bounceQueueUrl?: string;
   /** The SES configuration set to send with, when the stack declares one. */
   readonly sesConfigurationSetName?: string;
+  /** The SES domain identity, when the stack sends through SES: the default sender's domain. */
+  readonly mailDomain?: string;
   /** Each task's share of the account's SES send rate, when the stack sends through SES. */
   readonly mailRatePerSecond?: number;
   readonly source: QueueSource | "queue-url";
@@ -96,6 +98,7 @@ export async function resolveQueue(
     ...(outputs.bounceQueueUrl ? { bounceQueueUrl: outputs.bounceQueueUrl } : {}),
     ...(outputs.sesConfigurationSetName ? { sesConfigurationSetName: outputs.sesConfigurationSetName } : {}),
     ...(outputs.mailRatePerSecond ? { mailRatePerSecond: outputs.mailRatePerSecond } : {}),
+    ...(outputs.mailDomain ? { mailDomain: outputs.mailDomain } : {}),
     source: options.source,
   };
 }
