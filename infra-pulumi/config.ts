@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { type QueueSettings, queueSettingsProblems } from "../src/config/queue-settings.js";
-import { type Settings, settings } from "../src/config/settings.js";
+import { emailSettingsSchema, type Settings, settings } from "../src/config/settings.js";
 import { readServiceConfig, type ServiceConfig } from "./service/config.js";
 
 export interface AssumeRoleConfig {
@@ -22,6 +22,8 @@ export interface InfraConfig {
   readonly queue: QueueSettings;
   /** The sent-email table (settings `table`); absent when not created here. */
   readonly table?: Settings["table"];
+  /** Email through SES (settings `email`); absent when `mailDomain` is empty (no SES resources). */
+  readonly email?: Settings["email"];
   /** Customer-managed KMS key for encryption at rest; SQS-managed keys when absent. */
   readonly kmsKeyArn?: string;
   /** Create the producer and consumer IAM policies (an emulator has no IAM). */
@@ -41,6 +43,16 @@ export class InfraConfigError extends Error {
     super(`Invalid stack configuration:\n  - ${problems.join("\n  - ")}`);
   }
 }
+
+/** What each email setting must be, for the one-sentence problems. */
+const EMAIL_RULES: Record<string, string> = {
+  mailDomain: "use a lower-case domain name such as example.com, or empty for no SES resources",
+  mailFromSubdomain: "use one DNS label (letters, digits, -), e.g. bounce",
+  configurationSetName: "use 1–64 letters, digits, _ or -",
+  bounceQueueName: "use 1–76 letters, digits, _ or - (the dead-letter queue adds -dlq; AWS allows 80)",
+  accountSendRatePerSecond: "use a number above 0",
+  maxConsumerTasks: "use a whole number of at least 1",
+};
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/:-]+$/;
@@ -154,10 +166,35 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
     );
   }
 
+  const emailOverrides: Record<string, unknown> = {};
+  for (const name of Object.keys(defaults.email) as (keyof Settings["email"])[]) {
+    try {
+      const value = typeof defaults.email[name] === "number" ? config.getNumber(name) : config.get(name);
+      if (value !== undefined) emailOverrides[name] = value;
+    } catch (error) {
+      problems.push(`${key(name)}: ${(error as Error).message.split("\n")[0]}`);
+    }
+  }
+  const emailParsed = emailSettingsSchema.safeParse({ ...defaults.email, ...emailOverrides });
+  if (!emailParsed.success) {
+    for (const issue of emailParsed.error.issues) {
+      problems.push(
+        `${key(String(issue.path[0]))} ${JSON.stringify((emailOverrides as Record<string, unknown>)[String(issue.path[0])] ?? (defaults.email as Record<string, unknown>)[String(issue.path[0])])} is not valid: ${EMAIL_RULES[String(issue.path[0])] ?? issue.message}.`,
+      );
+    }
+  }
+  const email = emailParsed.success && emailParsed.data.mailDomain !== "" ? emailParsed.data : undefined;
+
   const service = readServiceConfig(
     config,
     defaults.service,
-    { region, endpoint, hasTable: tableSettings.createSentEmailsTable },
+    {
+      region,
+      endpoint,
+      hasTable: tableSettings.createSentEmailsTable,
+      // The fleet's size and each task's send cap come from the mail quota (settings `email`).
+      mailSending: emailParsed.success ? emailParsed.data : defaults.email,
+    },
     problems,
   );
 
@@ -169,6 +206,7 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
     ...(endpoint ? { endpoint } : {}),
     queue,
     ...(tableSettings.createSentEmailsTable ? { table: tableSettings } : {}),
+    ...(email ? { email } : {}),
     ...(kmsKeyArn ? { kmsKeyArn } : {}),
     createAccessPolicies,
     producerPrincipals,

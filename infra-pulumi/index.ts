@@ -26,4 +26,9 @@ export const {
   consumerRoleArn,
   operatorPolicyArn,
   operatorRoleArn,
+  bounceQueueUrl,
+  sesConfigurationSetName,
+  mailDomain,
+  mailRatePerSecond,
+  mailDnsRecords,
 } = outputs;

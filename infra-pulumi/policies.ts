@@ -66,11 +66,51 @@ export const CONSUMER_TABLE_ACTIONS = [
   "dynamodb:UpdateItem",
 ];
 
+/** What the SES transport calls (src/consumer/mail/ses.ts: SendEmail; SendRawEmail for v1 clients). */
+export const SES_SEND_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"];
+
+/** The SES resources a consumer sends through and the bounce pair it consumes (email.ts). */
+export interface MailArns {
+  readonly identityArn: string;
+  readonly configurationSetArn: string;
+  readonly bounceQueueArn: string;
+  readonly bounceDeadLetterQueueArn: string;
+}
+
+/**
+ * SES authorises a send against the identity and the configuration set: both, and nothing else
+ * (no `*`). The bounce queue is consumed like the registrations queue, with its own dead letters.
+ */
+function mailStatements(mail: MailArns | undefined): PolicyStatement[] {
+  if (!mail) return [];
+  return [
+    {
+      Sid: "SendWelcomeEmails",
+      Effect: "Allow",
+      Action: SES_SEND_ACTIONS,
+      Resource: [mail.identityArn, mail.configurationSetArn],
+    },
+    {
+      Sid: "ConsumeSesEvents",
+      Effect: "Allow",
+      Action: CONSUMER_QUEUE_ACTIONS,
+      Resource: [mail.bounceQueueArn],
+    },
+    {
+      Sid: "DeadLetterSesEvents",
+      Effect: "Allow",
+      Action: CONSUMER_DEAD_LETTER_ACTIONS,
+      Resource: [mail.bounceDeadLetterQueueArn],
+    },
+  ];
+}
+
 export function consumerPolicy(
   queueArn: string,
   deadLetterQueueArn: string,
   kmsKeyArn?: string,
   tableArn?: string,
+  mail?: MailArns,
 ): PolicyDocument {
   return {
     Version: "2012-10-17",
@@ -92,6 +132,7 @@ export function consumerPolicy(
             },
           ]
         : []),
+      ...mailStatements(mail),
       ...kmsStatement(kmsKeyArn),
     ],
   };
@@ -174,6 +215,44 @@ export function tlsOnlyQueuePolicy(queueArn: string): PolicyDocument {
         Action: "sqs:*",
         Resource: queueArn,
         Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ],
+  };
+}
+
+/**
+ * The bounce queue's policy: SNS may send to it on behalf of the SES events topic alone
+ * (`aws:SourceArn`), and, as on every queue, nothing without TLS.
+ */
+export function topicSubscriberQueuePolicy(queueArn: string, topicArn: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AllowSesEventsTopic",
+        Effect: "Allow",
+        Principal: { Service: "sns.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Resource: queueArn,
+        Condition: { ArnEquals: { "aws:SourceArn": topicArn } },
+      },
+      ...tlsOnlyQueuePolicy(queueArn).Statement,
+    ],
+  };
+}
+
+/** The SES events topic: SES may publish to it for the one configuration set, nobody else. */
+export function sesEventsTopicPolicy(topicArn: string, configurationSetArn: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AllowSesConfigurationSet",
+        Effect: "Allow",
+        Principal: { Service: "ses.amazonaws.com" },
+        Action: "sns:Publish",
+        Resource: topicArn,
+        Condition: { ArnEquals: { "aws:SourceArn": configurationSetArn } },
       },
     ],
   };

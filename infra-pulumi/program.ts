@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
+import { perTaskRate } from "../src/consumer/mail/rate.js";
 import type { StackOutputs } from "../src/stack/outputs.js";
 import type { InfraConfig } from "./config.js";
+import { type DnsRecord, MailDelivery } from "./email.js";
 import { createProvider } from "./provider.js";
 import { QueueAccess } from "./queue-access.js";
 import { QueuePair } from "./queue-pair.js";
@@ -20,6 +22,7 @@ export interface Infrastructure {
   readonly table?: SentEmailsTable;
   /** The consumer fleet on ECS (issue 14), when `createService`. */
   readonly fleet?: Fleet;
+  readonly mail?: MailDelivery;
   readonly outputs: PulumiOutputs<StackOutputs> & {
     producerPolicyArn?: pulumi.Output<string>;
     consumerPolicyArn?: pulumi.Output<string>;
@@ -27,6 +30,8 @@ export interface Infrastructure {
     consumerRoleArn?: pulumi.Output<string>;
     operatorPolicyArn?: pulumi.Output<string>;
     operatorRoleArn?: pulumi.Output<string>;
+    /** For the domain's DNS owner: DKIM CNAMEs, MAIL FROM MX and SPF, DMARC (with SES only). */
+    mailDnsRecords?: pulumi.Output<DnsRecord[]>;
   };
 }
 
@@ -49,6 +54,18 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
         { provider },
       )
     : undefined;
+  const mail = config.email
+    ? new MailDelivery(
+        `${name}-mail`,
+        {
+          settings: config.email,
+          queue: config.queue,
+          region: queues.queue.region,
+          ...(config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {}),
+        },
+        { provider },
+      )
+    : undefined;
   const access = config.createAccessPolicies
     ? new QueueAccess(
         name,
@@ -56,6 +73,16 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
           queueArn: queues.queue.arn,
           deadLetterQueueArn: queues.deadLetterQueue.arn,
           ...(table ? { tableArn: table.table.arn } : {}),
+          ...(mail
+            ? {
+                mail: {
+                  identityArn: mail.identity.arn,
+                  configurationSetArn: mail.configurationSet.arn,
+                  bounceQueueArn: mail.bounceQueues.queue.arn,
+                  bounceDeadLetterQueueArn: mail.bounceQueues.deadLetterQueue.arn,
+                },
+              }
+            : {}),
           ...(config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {}),
           producerPrincipals: config.producerPrincipals,
           consumerPrincipals: config.consumerPrincipals,
@@ -98,14 +125,22 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
     serviceName: fleet?.service.service.name,
     repositoryUrl: fleet?.service.repository.repositoryUrl,
     alarmTopicArn: fleet?.alarms?.topic.arn,
+    bounceQueueUrl: mail?.bounceQueues.queue.url,
+    sesConfigurationSetName: mail?.configurationSet.configurationSetName,
+    mailDomain: mail?.identity.emailIdentity,
+    mailRatePerSecond: config.email
+      ? pulumi.output(perTaskRate(config.email.accountSendRatePerSecond, config.email.maxConsumerTasks))
+      : undefined,
   };
   return {
     queues,
     ...(access ? { access } : {}),
     ...(table ? { table } : {}),
     ...(fleet ? { fleet } : {}),
+    ...(mail ? { mail } : {}),
     outputs: {
       ...stackOutputs,
+      ...(mail ? { mailDnsRecords: mail.dnsRecords } : {}),
       ...(access
         ? {
             producerPolicyArn: access.producerPolicy.arn,

@@ -1,12 +1,20 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { assumeRolePolicy, consumerPolicy, operatorPolicy, producerPolicy } from "./policies.js";
+import {
+  assumeRolePolicy,
+  consumerPolicy,
+  type MailArns,
+  operatorPolicy,
+  producerPolicy,
+} from "./policies.js";
 
 export interface QueueAccessArgs {
   readonly queueArn: pulumi.Input<string>;
   readonly deadLetterQueueArn: pulumi.Input<string>;
   /** The sent-email table the consumer records in, when the stack has one. */
   readonly tableArn?: pulumi.Input<string>;
+  /** The SES identity and configuration set it sends through, and the bounce pair (email.ts). */
+  readonly mail?: { readonly [K in keyof MailArns]: pulumi.Input<string> };
   readonly kmsKeyArn?: string;
   /** The queues' region: the operator's one unscoped permission (CloudWatch) is held to it. */
   readonly region: pulumi.Input<string>;
@@ -46,8 +54,10 @@ export class QueueAccess extends pulumi.ComponentResource {
       {
         description: "Receive, delete and dead-letter user registrations.",
         policy: pulumi
-          .all([args.queueArn, args.deadLetterQueueArn, args.tableArn])
-          .apply(([queue, dlq, table]) => JSON.stringify(consumerPolicy(queue, dlq, args.kmsKeyArn, table))),
+          .all([args.queueArn, args.deadLetterQueueArn, args.tableArn, args.mail])
+          .apply(([queue, dlq, table, mail]) =>
+            JSON.stringify(consumerPolicy(queue, dlq, args.kmsKeyArn, table, mail)),
+          ),
       },
       child,
     );

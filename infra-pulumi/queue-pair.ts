@@ -1,13 +1,18 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { type QueueSettings, redriveAllowPolicy, redrivePolicy } from "../src/config/queue-settings.js";
-import { tlsOnlyQueuePolicy } from "./policies.js";
+import { tlsOnlyQueuePolicy, topicSubscriberQueuePolicy } from "./policies.js";
 
 export interface QueuePairArgs {
   /** Names, timeouts, retention, sizes, redrive count and FIFO flag: the shared settings. */
   readonly settings: QueueSettings;
   /** Customer-managed KMS key; SQS-managed encryption when absent. */
   readonly kmsKeyArn?: string;
+  /**
+   * An SNS topic allowed to send to the main queue (the SES events topic of the bounce pair);
+   * without it the queue policy only denies requests without TLS.
+   */
+  readonly subscribedTopicArn?: pulumi.Input<string>;
 }
 
 /**
@@ -84,7 +89,11 @@ export class QueuePair extends pulumi.ComponentResource {
       `${name}-queue-policy`,
       {
         queueUrl: this.queue.url,
-        policy: this.queue.arn.apply((arn) => JSON.stringify(tlsOnlyQueuePolicy(arn))),
+        policy: args.subscribedTopicArn
+          ? pulumi
+              .all([this.queue.arn, args.subscribedTopicArn])
+              .apply(([arn, topic]) => JSON.stringify(topicSubscriberQueuePolicy(arn, topic)))
+          : this.queue.arn.apply((arn) => JSON.stringify(tlsOnlyQueuePolicy(arn))),
       },
       child,
     );

@@ -51,7 +51,28 @@ resource "aws_iam_policy" "consumer" {
         Effect   = "Allow"
         Action   = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
         Resource = [aws_dynamodb_table.sent_emails[0].arn]
-    }], local.kms_statements)
+      }], local.mail_enabled ? [
+      # With SES (email.tf): send through the identity and its configuration set only (SES
+      # authorises a send against both), and consume the bounce pair like the registrations.
+      {
+        Sid      = "SendWelcomeEmails"
+        Effect   = "Allow"
+        Action   = ["ses:SendEmail", "ses:SendRawEmail"]
+        Resource = [aws_sesv2_email_identity.mail[0].arn, aws_sesv2_configuration_set.mail[0].arn]
+      },
+      {
+        Sid      = "ConsumeSesEvents"
+        Effect   = "Allow"
+        Action   = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+        Resource = [aws_sqs_queue.bounces[0].arn]
+      },
+      {
+        Sid      = "DeadLetterSesEvents"
+        Effect   = "Allow"
+        Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
+        Resource = [aws_sqs_queue.bounces_dead_letter[0].arn]
+      },
+    ] : [], local.kms_statements)
   })
 }
 

@@ -32,6 +32,14 @@ locals {
     deletionProtection    = var.deletion_protection
     createSentEmailsTable = var.create_sent_emails_table
   } : key => value if value != null })
+  email = merge(local.settings.email, { for key, value in {
+    mailDomain               = var.mail_domain
+    mailFromSubdomain        = var.mail_from_subdomain
+    configurationSetName     = var.configuration_set_name
+    bounceQueueName          = var.bounce_queue_name
+    accountSendRatePerSecond = var.account_send_rate_per_second
+    maxConsumerTasks         = var.max_consumer_tasks
+  } : key => value if value != null })
 
   default_tags = merge({ project = "sqs-messaging", "managed-by" = "terraform" }, var.default_tags)
   # The emulator accepts any credentials; these never reach AWS.

@@ -65,3 +65,50 @@ output "sent_emails_table_name" {
   description = "DynamoDB table of sent welcome emails, shared by every consumer (null without the table)."
   value       = one(aws_dynamodb_table.sent_emails[*].name)
 }
+
+output "bounce_queue_url" {
+  description = "URL of the queue of SES bounce and complaint events (null without mail_domain)."
+  value       = one(aws_sqs_queue.bounces[*].url)
+}
+
+output "ses_configuration_set_name" {
+  description = "SES configuration set the consumer sends with (null without mail_domain)."
+  value       = one(aws_sesv2_configuration_set.mail[*].configuration_set_name)
+}
+
+output "mail_domain" {
+  description = "The SES domain identity the welcome emails are sent from (null without mail_domain)."
+  value       = one(aws_sesv2_email_identity.mail[*].email_identity)
+}
+
+output "mail_dns_records" {
+  description = "DNS records for the domain's owner: the three Easy DKIM CNAMEs, the MAIL FROM MX and SPF, and a starting DMARC policy (empty without mail_domain)."
+  value = local.mail_enabled ? concat(
+    [for token in aws_sesv2_email_identity.mail[0].dkim_signing_attributes[0].tokens : {
+      name  = "${token}._domainkey.${local.email.mailDomain}"
+      type  = "CNAME"
+      value = "${token}.dkim.amazonses.com"
+    }],
+    [
+      {
+        name  = aws_sesv2_email_identity_mail_from_attributes.mail[0].mail_from_domain
+        type  = "MX"
+        value = "10 feedback-smtp.${local.stack.region}.amazonses.com"
+      },
+      {
+        name  = aws_sesv2_email_identity_mail_from_attributes.mail[0].mail_from_domain
+        type  = "TXT"
+        value = "v=spf1 include:amazonses.com ~all"
+      },
+      {
+        name  = "_dmarc.${local.email.mailDomain}"
+        type  = "TXT"
+        value = "v=DMARC1; p=none"
+      },
+  ]) : []
+}
+
+output "mail_rate_per_second" {
+  description = "Emails a second each consumer task may send through SES: account_send_rate_per_second / max_consumer_tasks (null without mail_domain)."
+  value       = local.mail_enabled ? local.email.accountSendRatePerSecond / max(1, local.email.maxConsumerTasks) : null
+}

@@ -20,8 +20,6 @@ locals {
     assignPublicIp           = var.assign_public_ip
     serviceMailer            = var.service_mailer
     minTasks                 = var.min_tasks
-    accountSendRatePerSecond = var.account_send_rate_per_second
-    taskSendRatePerSecond    = var.task_send_rate_per_second
     latencyGoalSeconds       = var.latency_goal_seconds
     scaleToZero              = var.scale_to_zero
     scaleOutCooldownSeconds  = var.scale_out_cooldown_seconds
@@ -30,11 +28,13 @@ locals {
   } : key => value if value != null })
 
   fleet = local.service.createService ? 1 : 0
-  # The numbers of infra-pulumi/service/sizing.ts: the most tasks whose summed send caps stay
-  # within the account's quota; the backlog per task drained within the latency goal.
-  fleet_max_tasks      = floor(local.service.accountSendRatePerSecond / local.service.taskSendRatePerSecond)
+  # The numbers of infra-pulumi/service/sizing.ts, from the mail quota (settings `email`): at most
+  # maxConsumerTasks tasks, each sending its share of the account's rate; the backlog per task
+  # drained within the latency goal.
+  fleet_max_tasks      = local.email.maxConsumerTasks
+  fleet_task_send_rate = local.email.accountSendRatePerSecond / local.email.maxConsumerTasks
   fleet_min_tasks      = local.service.scaleToZero ? 0 : local.service.minTasks
-  fleet_target_backlog = local.service.latencyGoalSeconds * local.service.taskSendRatePerSecond
+  fleet_target_backlog = local.service.latencyGoalSeconds * local.fleet_task_send_rate
   fleet_resource_id    = "service/${local.service.clusterName}/${local.service.serviceName}"
   # Fargate's CPU units -> memory (MiB) pairs (Linux).
   fargate_memory = {
@@ -129,7 +129,7 @@ resource "aws_ecs_task_definition" "consumer" {
       HEALTH_PORT            = tostring(local.service.healthCheckPort)
       MAILER                 = local.service.serviceMailer
       MAIL_FROM              = var.service_mail_from
-      MAIL_RATE_PER_SECOND   = tostring(local.service.taskSendRatePerSecond)
+      MAIL_RATE_PER_SECOND   = tostring(local.fleet_task_send_rate)
       SENT_EMAILS_TABLE_NAME = try(aws_dynamodb_table.sent_emails[0].name, null)
       SENT_EMAIL_STORE       = "dynamodb"
       SQS_QUEUE_URL          = aws_sqs_queue.main.url
@@ -187,7 +187,7 @@ resource "aws_ecs_task_definition" "consumer" {
     }
     precondition {
       condition     = local.fleet_max_tasks >= local.service.minTasks
-      error_message = "task_send_rate_per_second leaves room for fewer tasks than min_tasks in the account's send rate: lower the per-task rate or raise the quota."
+      error_message = "max_consumer_tasks is fewer than min_tasks: raise the most tasks (each then sends less of the account's rate) or lower the minimum."
     }
   }
 }

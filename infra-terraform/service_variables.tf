@@ -109,18 +109,6 @@ variable "min_tasks" {
   }
 }
 
-variable "account_send_rate_per_second" {
-  type        = number
-  description = "The mail account's send quota per second; the fleet never exceeds it."
-  default     = null
-}
-
-variable "task_send_rate_per_second" {
-  type        = number
-  description = "Each task's send cap (MAIL_RATE_PER_SECOND); most tasks = account rate / this."
-  default     = null
-}
-
 variable "latency_goal_seconds" {
   type        = number
   description = "Acceptable seconds from registration to email; sets the scaling target and an alarm."

@@ -250,3 +250,63 @@ variable "create_sent_emails_table" {
   description = "Create the sent-email table (false for the SQS-only emulator stack of npm run tf:local)."
   default     = null
 }
+
+variable "mail_domain" {
+  type        = string
+  description = "Domain the welcome emails are sent from (an SES identity with Easy DKIM). Empty (the data file's default): no SES resources."
+  default     = null
+  validation {
+    condition     = var.mail_domain == null || var.mail_domain == "" || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", coalesce(var.mail_domain, "-")))
+    error_message = "mail_domain must be a lower-case domain name such as example.com, or empty for no SES resources."
+  }
+}
+
+variable "mail_from_subdomain" {
+  type        = string
+  description = "Custom MAIL FROM is <mail_from_subdomain>.<mail_domain>, so that SPF aligns (DMARC)."
+  default     = null
+  validation {
+    condition     = var.mail_from_subdomain == null || can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", coalesce(var.mail_from_subdomain, "-")))
+    error_message = "mail_from_subdomain must be one DNS label (letters, digits, -), e.g. bounce."
+  }
+}
+
+variable "configuration_set_name" {
+  type        = string
+  description = "SES configuration set whose bounce and complaint events reach the bounce queue (1-64 of letters, digits, _ and -)."
+  default     = null
+  validation {
+    condition     = var.configuration_set_name == null || can(regex("^[A-Za-z0-9_-]{1,64}$", coalesce(var.configuration_set_name, "-")))
+    error_message = "configuration_set_name must be 1-64 letters, digits, _ or -."
+  }
+}
+
+variable "bounce_queue_name" {
+  type        = string
+  description = "SQS queue of SES bounce and complaint events; its dead-letter queue is <name>-dlq (1-76 of letters, digits, _ and -)."
+  default     = null
+  validation {
+    condition     = var.bounce_queue_name == null || can(regex("^[A-Za-z0-9_-]{1,76}$", coalesce(var.bounce_queue_name, "-")))
+    error_message = "bounce_queue_name must be 1-76 letters, digits, _ or - (the dead-letter queue adds -dlq, AWS allows 80)."
+  }
+}
+
+variable "account_send_rate_per_second" {
+  type        = number
+  description = "The account's SES maximum send rate; each consumer sends at most this / max_consumer_tasks a second."
+  default     = null
+  validation {
+    condition     = var.account_send_rate_per_second == null ? true : var.account_send_rate_per_second > 0
+    error_message = "account_send_rate_per_second must be above 0."
+  }
+}
+
+variable "max_consumer_tasks" {
+  type        = number
+  description = "The most consumer tasks that send at once (the autoscaling maximum)."
+  default     = null
+  validation {
+    condition     = var.max_consumer_tasks == null ? true : var.max_consumer_tasks >= 1 && floor(var.max_consumer_tasks) == var.max_consumer_tasks
+    error_message = "max_consumer_tasks must be a whole number of at least 1."
+  }
+}

@@ -10,7 +10,10 @@ import { fargateMemoryChoices, LOG_RETENTION_DAYS, maxTasks } from "./sizing.js"
 
 export type ServiceSettings = Settings["service"];
 
-export interface ServiceConfig extends ServiceSettings {
+/** The mail quota the fleet shares (settings `email`): its size and each task's cap derive from it. */
+export type MailSending = Pick<Settings["email"], "accountSendRatePerSecond" | "maxConsumerTasks">;
+
+export interface ServiceConfig extends ServiceSettings, MailSending {
   /** `<account>.dkr.ecr.<region>.amazonaws.com/<repositoryName>@sha256:<digest>`. */
   readonly image: string;
   readonly subnetIds: readonly string[];
@@ -53,6 +56,7 @@ export interface ServiceContext {
   readonly region: string;
   readonly endpoint?: string | undefined;
   readonly hasTable: boolean;
+  readonly mailSending: MailSending;
 }
 
 /**
@@ -97,13 +101,7 @@ export function readServiceConfig(
       `${key("serviceMailer")} "${s.serviceMailer}" is refused for the service: ${(s.serviceMailer as string) === "outbox" ? "the outbox writes files nobody sends from a task; " : ""}use ses or smtp.`,
     );
   }
-  for (const name of [
-    "minTasks",
-    "accountSendRatePerSecond",
-    "taskSendRatePerSecond",
-    "latencyGoalSeconds",
-    "imagesToKeep",
-  ] as const) {
+  for (const name of ["minTasks", "latencyGoalSeconds", "imagesToKeep"] as const) {
     if (!Number.isInteger(s[name]) || s[name] < 1)
       problems.push(`${key(name)} must be a whole number ≥ 1, got ${s[name]}.`);
   }
@@ -212,9 +210,10 @@ export function readServiceConfig(
       `${key("logRetentionDays")} ${s.logRetentionDays} is not one of ${LOG_RETENTION_DAYS.join(", ")}.`,
     );
   }
-  if (maxTasks(s) < s.minTasks) {
+  const { accountSendRatePerSecond, maxConsumerTasks } = context.mailSending;
+  if (maxTasks(context.mailSending) < s.minTasks) {
     problems.push(
-      `${key("taskSendRatePerSecond")} ${s.taskSendRatePerSecond} leaves room for ${maxTasks(s)} task(s) in the account's ${s.accountSendRatePerSecond}/s, fewer than ${key("minTasks")} ${s.minTasks}: lower the per-task rate or raise the quota.`,
+      `${key("maxConsumerTasks")} ${maxConsumerTasks} is fewer than ${key("minTasks")} ${s.minTasks}: raise the most tasks (each then sends less of the account's ${accountSendRatePerSecond}/s) or lower the minimum.`,
     );
   }
   if (s.stopTimeoutSeconds < 2 || s.stopTimeoutSeconds > 120) {
@@ -223,6 +222,8 @@ export function readServiceConfig(
   if (problems.length > before || !image || !digestKeySecretArn || !mailFrom) return undefined;
   return {
     ...s,
+    accountSendRatePerSecond,
+    maxConsumerTasks,
     image,
     subnetIds,
     securityGroupIds,

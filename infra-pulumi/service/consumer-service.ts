@@ -20,7 +20,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ServiceConfig } from "./config.js";
 import { containerDefinitions, SCRATCH_VOLUME } from "./container.js";
 import { ecsTasksTrustPolicy, executionPolicy, taskPolicy } from "./policies.js";
-import { minCapacity } from "./sizing.js";
+import { minCapacity, taskSendRate } from "./sizing.js";
 
 export interface ConsumerServiceArgs {
   readonly settings: ServiceConfig;
@@ -163,7 +163,7 @@ export class ConsumerService extends pulumi.ComponentResource {
                 logGroupName,
                 mailer: s.serviceMailer,
                 mailFrom: s.mailFrom,
-                mailRatePerSecond: s.taskSendRatePerSecond,
+                mailRatePerSecond: taskSendRate(s),
                 healthCheckPort: s.healthCheckPort,
                 stopTimeoutSeconds: s.stopTimeoutSeconds,
                 digestKeySecretArn: s.digestKeySecretArn,

@@ -2,39 +2,43 @@
  * The fleet's numbers, derived once from the settings (no Pulumi import: the docs, the tests and
  * both programs' expectations use the same arithmetic; Terraform writes it in service.tf).
  *
- * - The mail account's quota is shared by every task, so each task is capped at
- *   `taskSendRatePerSecond` (MAIL_RATE_PER_SECOND) and the fleet has at most
- *   `maxTasks = ⌊accountSendRatePerSecond ÷ taskSendRatePerSecond⌋` tasks: at full size it sends
- *   at most the quota, never more.
- * - A task then works off one message per `1 ÷ taskSendRatePerSecond` seconds (the mail cap is
- *   the bottleneck: docs/fleet-sizing.md), so a backlog of `latencyGoalSeconds ×
- *   taskSendRatePerSecond` messages per task is drained within the latency goal: that is the
- *   target-tracking value.
+ * - The mail account's quota is shared by every task: the fleet has at most `maxConsumerTasks`
+ *   tasks (settings `email`), each capped at `accountSendRatePerSecond ÷ maxConsumerTasks`
+ *   (MAIL_RATE_PER_SECOND, `perTaskRate`): at full size it sends at most the quota, never more.
+ * - A task then works off one message per `1 ÷ that rate` seconds (the mail cap is the
+ *   bottleneck: docs/fleet-sizing.md), so a backlog of `latencyGoalSeconds × rate` messages per
+ *   task is drained within the latency goal: that is the target-tracking value.
  */
+import { perTaskRate } from "../../src/consumer/mail/rate.js";
 
 export interface FleetNumbers {
   readonly accountSendRatePerSecond: number;
-  readonly taskSendRatePerSecond: number;
+  readonly maxConsumerTasks: number;
   readonly latencyGoalSeconds: number;
   readonly minTasks: number;
   readonly scaleToZero: boolean;
 }
 
 /** The autoscaling maximum: the most tasks whose summed caps stay within the account quota. */
-export function maxTasks(
-  n: Pick<FleetNumbers, "accountSendRatePerSecond" | "taskSendRatePerSecond">,
-): number {
-  return Math.floor(n.accountSendRatePerSecond / n.taskSendRatePerSecond);
+export function maxTasks(n: Pick<FleetNumbers, "maxConsumerTasks">): number {
+  return n.maxConsumerTasks;
+}
+
+/** Each task's send cap (MAIL_RATE_PER_SECOND): its share of the account quota. */
+export function taskSendRate(n: Pick<FleetNumbers, "accountSendRatePerSecond" | "maxConsumerTasks">): number {
+  return perTaskRate(n.accountSendRatePerSecond, n.maxConsumerTasks);
 }
 
 /** Seconds one task spends per message at its send cap. */
-export function secondsPerMessage(n: Pick<FleetNumbers, "taskSendRatePerSecond">): number {
-  return 1 / n.taskSendRatePerSecond;
+export function secondsPerMessage(
+  n: Pick<FleetNumbers, "accountSendRatePerSecond" | "maxConsumerTasks">,
+): number {
+  return 1 / taskSendRate(n);
 }
 
 /** Target backlog per task: the latency goal ÷ seconds per message. */
 export function targetBacklogPerTask(
-  n: Pick<FleetNumbers, "latencyGoalSeconds" | "taskSendRatePerSecond">,
+  n: Pick<FleetNumbers, "latencyGoalSeconds" | "accountSendRatePerSecond" | "maxConsumerTasks">,
 ): number {
   return n.latencyGoalSeconds / secondsPerMessage(n);
 }

@@ -17,6 +17,21 @@ mock_provider "aws" {
       arn = "arn:aws:iam::123456789012:role/mocked"
     }
   }
+  mock_resource "aws_sesv2_email_identity" {
+    defaults = {
+      arn = "arn:aws:ses:us-east-1:123456789012:identity/mocked"
+    }
+  }
+  mock_resource "aws_sesv2_configuration_set" {
+    defaults = {
+      arn = "arn:aws:ses:us-east-1:123456789012:configuration-set/mocked"
+    }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = {
+      arn = "arn:aws:sns:us-east-1:123456789012:mocked"
+    }
+  }
 }
 
 variables {
@@ -79,6 +94,60 @@ run "queue_pair_with_defaults" {
     condition     = jsondecode(aws_iam_policy.operator[0].policy).Statement[2].Resource == [aws_sqs_queue.dead_letter.arn] && contains(jsondecode(aws_iam_policy.operator[0].policy).Statement[2].Action, "sqs:PurgeQueue")
     error_message = "the operator may purge, receive and delete on the dead-letter queue only"
   }
+}
+
+run "queue_only_default_has_no_ses" {
+  command = plan
+
+  assert {
+    condition     = length(aws_sesv2_email_identity.mail) == 0 && length(aws_sqs_queue.bounces) == 0 && length(aws_sns_topic.ses_events) == 0
+    error_message = "without mail_domain there must be no SES resources"
+  }
+}
+
+run "ses_email" {
+  command = apply
+
+  variables {
+    mail_domain = "mail.example.com"
+  }
+
+  assert {
+    condition     = aws_sesv2_email_identity.mail[0].email_identity == "mail.example.com" && aws_sesv2_configuration_set.mail[0].delivery_options[0].tls_policy == "REQUIRE"
+    error_message = "the identity must be the mail domain, and the configuration set must require TLS"
+  }
+  assert {
+    condition     = toset(aws_sesv2_configuration_set_event_destination.bounces[0].event_destination[0].matching_event_types) == toset(["BOUNCE", "COMPLAINT"])
+    error_message = "bounce and complaint events must reach the topic"
+  }
+  assert {
+    condition     = aws_sqs_queue.bounces[0].sqs_managed_sse_enabled && aws_sqs_queue.bounces_dead_letter[0].sqs_managed_sse_enabled
+    error_message = "the bounce pair must be encrypted at rest"
+  }
+  assert {
+    condition     = jsondecode(aws_sqs_queue_policy.bounces[0].policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == aws_sns_topic.ses_events[0].arn && jsondecode(aws_sqs_queue_policy.bounces[0].policy).Statement[1].Effect == "Deny"
+    error_message = "only the SES events topic may send to the bounce queue, and only over TLS"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_policy.consumer[0].policy).Statement[2].Resource == [aws_sesv2_email_identity.mail[0].arn, aws_sesv2_configuration_set.mail[0].arn]
+    error_message = "the consumer may send only through the identity and its configuration set"
+  }
+  assert {
+    condition     = output.bounce_queue_url == aws_sqs_queue.bounces[0].url && output.ses_configuration_set_name == jsondecode(file("settings.json")).email.configurationSetName
+    error_message = "the bounce queue and configuration set must be outputs"
+  }
+  assert {
+    condition     = output.mail_rate_per_second == jsondecode(file("settings.json")).email.accountSendRatePerSecond / jsondecode(file("settings.json")).email.maxConsumerTasks
+    error_message = "each task's send rate must be the account's rate divided by the most tasks"
+  }
+}
+
+run "rejects_bad_mail_domain" {
+  command = plan
+  variables {
+    mail_domain = "Not A Domain"
+  }
+  expect_failures = [var.mail_domain]
 }
 
 run "variables_override_the_data_file" {

@@ -25,11 +25,11 @@ run "fleet_from_the_data_file" {
     error_message = "the service starts at settings.json's minTasks, on Fargate"
   }
   assert {
-    condition     = aws_appautoscaling_target.consumer[0].max_capacity == floor(jsondecode(file("settings.json")).service.accountSendRatePerSecond / jsondecode(file("settings.json")).service.taskSendRatePerSecond)
-    error_message = "the most tasks is the account's send rate divided by the per-task rate"
+    condition     = aws_appautoscaling_target.consumer[0].max_capacity == jsondecode(file("settings.json")).email.maxConsumerTasks
+    error_message = "the most tasks is the mail quota's maxConsumerTasks"
   }
   assert {
-    condition     = aws_appautoscaling_policy.backlog[0].target_tracking_scaling_policy_configuration[0].target_value == jsondecode(file("settings.json")).service.latencyGoalSeconds * jsondecode(file("settings.json")).service.taskSendRatePerSecond
+    condition     = aws_appautoscaling_policy.backlog[0].target_tracking_scaling_policy_configuration[0].target_value == jsondecode(file("settings.json")).service.latencyGoalSeconds * jsondecode(file("settings.json")).email.accountSendRatePerSecond / jsondecode(file("settings.json")).email.maxConsumerTasks
     error_message = "the backlog target is the latency goal divided by the seconds per message"
   }
   assert {

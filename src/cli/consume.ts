@@ -6,12 +6,15 @@
  */
 import { join } from "node:path";
 import { Command, Option } from "commander";
+import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
+import { buildBounceConsumer } from "../consumer/bounce-consumer.js";
 import { type ConsumerStats, consumerSocketPool } from "../consumer/consumer.js";
-import { createMailer, mailerKinds } from "../consumer/mail/index.js";
+import { createMailer, defaultMailFrom, mailerKinds } from "../consumer/mail/index.js";
 import {
   buildRegistrationConsumer,
   chooseStore,
+  openSuppressionList,
   type StoreKind,
   storeKinds,
 } from "../consumer/registrations.js";
@@ -21,7 +24,7 @@ import { ConfigurationError } from "../errors.js";
 import { type HealthServer, startHealthServer } from "../observability/health-server.js";
 import { consumerMetrics } from "../observability/metrics.js";
 import { withTracing } from "../observability/tracing.js";
-import { explained, explainSqsError } from "../sqs/client.js";
+import { createSqsClient, explained, explainSqsError } from "../sqs/client.js";
 import { totalRequests } from "../sqs/request-counter.js";
 import {
   addQueueOptions,
@@ -170,10 +173,12 @@ async function main(argv: readonly string[]): Promise<number> {
   const mailer = createMailer({
     kind: flags.mailer,
     smtpUrl: flags.smtpUrl,
-    sesConfigurationSet: flags.sesConfigSet,
-    from: flags.mailFrom,
+    // The flag wins; else the configuration set the stack declares (its events reach the bounce queue).
+    sesConfigurationSet: flags.sesConfigSet ?? location.sesConfigurationSetName,
+    from: flags.mailFrom ?? (location.mailDomain ? defaultMailFrom(location.mailDomain) : undefined),
     sendTimeoutMs: flags.sendTimeout,
-    ratePerSecond: flags.mailRate,
+    // The flag wins; with SES, the stack's share of the account's rate (settings `email`, as deployed).
+    ratePerSecond: flags.mailRate ?? (flags.mailer === "ses" ? location.mailRatePerSecond : undefined),
     outboxDir: outbox,
     outboxLatencyMs: flags.sendLatency,
     queue: location,
@@ -188,6 +193,15 @@ async function main(argv: readonly string[]): Promise<number> {
     dynamoDbEndpoint: location.dynamoDbEndpoint,
     region: location.region,
   });
+  const digestKey = await loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir });
+  // Hard bounces and complaints: in the chosen store's place (issue 12), read before every send.
+  const suppression = openSuppressionList(store);
+  const runtime = {
+    // With --until-empty a short poll ends the run soon after the queue drains.
+    waitTimeSeconds: flags.waitTime ?? (flags.untilEmpty ? 1 : 20),
+    stopWhenEmpty: flags.untilEmpty ?? false,
+    shutdownTimeoutMs: flags.shutdownTimeout * 1000,
+  };
   const built = await explained(
     () =>
       buildRegistrationConsumer({
@@ -195,29 +209,42 @@ async function main(argv: readonly string[]): Promise<number> {
         queueUrl: location.queueUrl,
         deadLetterQueueUrl: location.deadLetterQueueUrl,
         store,
+        suppression,
         mailer,
-        digestKey: { secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir },
+        digestKey,
         sendTimeoutMs: flags.sendTimeout,
         logger,
         consumer: {
           concurrency: flags.concurrency,
-          // With --until-empty a short poll ends the run soon after the queue drains.
-          waitTimeSeconds: flags.waitTime ?? (flags.untilEmpty ? 1 : 20),
-          stopWhenEmpty: flags.untilEmpty ?? false,
-          ...(flags.maxMessages ? { maxMessages: flags.maxMessages } : {}),
-          shutdownTimeoutMs: flags.shutdownTimeout * 1000,
+          ...runtime,
           batchingWindowMs: flags.batchingWindow,
+          ...(flags.maxMessages ? { maxMessages: flags.maxMessages } : {}),
         },
       }),
     location.queueUrl,
     "receive messages",
     location,
-  ).catch((error: unknown) => {
+  ).catch(async (error: unknown) => {
     client.destroy();
     mailer.close();
+    await suppression.close?.();
     throw error;
   });
   const { consumer, emails } = built;
+  // The bounce queue, when the stack has one: the same runtime beside the registrations, on its
+  // own SQS client (the summary's request counts stay the registrations'), stopped with them.
+  const bounceClient = location.bounceQueueUrl ? createSqsClient(location) : undefined;
+  const bounces =
+    location.bounceQueueUrl && bounceClient
+      ? buildBounceConsumer({
+          client: bounceClient,
+          queueUrl: location.bounceQueueUrl,
+          suppression,
+          digestKey,
+          logger,
+          consumer: runtime,
+        })
+      : undefined;
   // `on`, not `once`: Ctrl-C under `npm run` delivers SIGINT twice (the terminal signals the
   // group, and npm 11 forwards its own copy to the child); a second signal must not kill the
   // graceful stop, which is bounded by the shutdown deadline anyway.
@@ -227,12 +254,14 @@ async function main(argv: readonly string[]): Promise<number> {
     stopping = true;
     logger.info({ signal }, "stopping: finishing messages in flight");
     void consumer.stop();
+    void bounces?.consumer.stop();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
   let health: HealthServer | undefined;
   let stats: ConsumerStats;
+  let bounceStats: ConsumerStats | undefined;
   try {
     if (flags.healthPort !== undefined) {
       const { registry } = consumerMetrics(consumer, client);
@@ -240,19 +269,40 @@ async function main(argv: readonly string[]): Promise<number> {
         port: flags.healthPort,
         host: flags.healthHost,
         registry,
+        ...(bounces ? { others: [bounces.consumer] } : {}),
       });
       logger.info({ url: health.url }, "serving /healthz and /metrics");
     }
+    // The bounce queue first: a missing one (or a role without it) fails the run before any
+    // registration is taken.
+    if (bounces && location.bounceQueueUrl) {
+      const bounceQueueUrl = location.bounceQueueUrl;
+      await explained(() => bounces.consumer.start(), bounceQueueUrl, "receive SES events", location);
+      // A bounce consumer that fails for good stops the registrations too: one process, one fate.
+      bounces.consumer.finished.catch(() => void consumer.stop());
+    }
     await explained(() => consumer.start(), location.queueUrl, "receive messages", location);
     stats = await consumer.finished;
+    // --until-empty drains both queues; otherwise the registrations' end (a signal, --max-messages)
+    // ends the bounce consumer too.
+    if (bounces && location.bounceQueueUrl) {
+      if (!flags.untilEmpty) await bounces.consumer.stop();
+      // Rejects when it failed for good: the run then fails too (exit code and message).
+      const bounceQueueUrl = location.bounceQueueUrl;
+      bounceStats = await bounces.consumer.finished.catch((error: unknown) => {
+        throw explainSqsError(error, bounceQueueUrl, "receive SES events", location) ?? error;
+      });
+    }
   } catch (error) {
-    await consumer.stop();
+    await Promise.all([consumer.stop(), bounces?.consumer.stop()]);
     throw explainSqsError(error, location.queueUrl, "receive messages", location) ?? error;
   } finally {
     await health?.close();
     client.destroy();
+    bounceClient?.destroy();
     mailer.close();
     await built.close();
+    await suppression.close?.();
   }
   const seconds = (performance.now() - started) / 1000;
   const summary = {
@@ -263,6 +313,18 @@ async function main(argv: readonly string[]): Promise<number> {
     duplicatesSkipped: emails.duplicates,
     idConflicts: emails.conflicts,
     staleClaims: emails.staleClaims ?? 0,
+    suppressed: emails.suppressed ?? 0,
+    ...(bounces && bounceStats
+      ? {
+          bounceQueue: {
+            processed: bounceStats.processed,
+            addressesSuppressed: bounces.counts.suppressed,
+            ignored: bounces.counts.ignored,
+            deadLettered: bounceStats.deadLettered,
+            failed: bounceStats.failed,
+          },
+        }
+      : {}),
     seconds: Number(seconds.toFixed(3)),
     messagesPerSecond: Math.round(stats.processed / Math.max(seconds, 1e-3)),
     requests: totalRequests(counts),
@@ -273,7 +335,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } else {
     process.stdout.write(
-      `processed ${stats.processed} (${emails.sent} emails sent, ${emails.duplicates} duplicates skipped), failed ${stats.failed}, dead-lettered ${stats.deadLettered} in ${summary.seconds} s (${summary.messagesPerSecond} msg/s, ${summary.requests} SQS requests); outbox: ${outbox}\n`,
+      `processed ${stats.processed} (${emails.sent} emails sent, ${emails.duplicates} duplicates skipped${emails.suppressed ? `, ${emails.suppressed} suppressed` : ""}), failed ${stats.failed}, dead-lettered ${stats.deadLettered} in ${summary.seconds} s (${summary.messagesPerSecond} msg/s, ${summary.requests} SQS requests); outbox: ${outbox}\n`,
     );
   }
   return 0;

@@ -9,7 +9,13 @@ import { Command, Option } from "commander";
 import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
 import { outboxDir } from "../config/paths.js";
-import { chooseStore, openSentEmailStore, type StoreKind, storeKinds } from "../consumer/registrations.js";
+import {
+  chooseStore,
+  openSentEmailStore,
+  openSuppressionList,
+  type StoreKind,
+  storeKinds,
+} from "../consumer/registrations.js";
 import { maskEmail } from "../contract/registration.js";
 import { type ForgetReport, forgetPerson } from "../ops/forget.js";
 import { queuePair } from "../ops/queues.js";
@@ -34,6 +40,7 @@ export function formatForget(email: string, report: ForgetReport): string {
     `  queue: ${report.queueMessages} message(s) deleted; dead-letter queue: ${report.deadLetterMessages}`,
     `  outbox: ${report.outboxFiles} email file(s), ${report.journalLines} sent.log line(s)`,
     `  sent-email store: ${report.storeRecords} record(s), from ${report.digests} name/address form(s)`,
+    ...(report.suppressions === undefined ? [] : [`  suppression list: ${report.suppressions} entry(ies)`]),
     ...(report.digests === 0
       ? [
           "  note: no name was found for this address, so the store (which keeps only digests of name and address) could not be searched; give --nome",
@@ -97,6 +104,8 @@ async function main(argv: readonly string[]): Promise<number> {
     client.destroy();
     throw error;
   });
+  // The suppression list in the same place as the store, as `consume` opens it.
+  const suppression = openSuppressionList(choice);
   try {
     const report = await explained(
       async () =>
@@ -105,6 +114,7 @@ async function main(argv: readonly string[]): Promise<number> {
           nomes: flags.nome,
           digestKey,
           store,
+          suppression,
           outboxDir: flags.outbox ?? outboxDir(flags.stateDir),
           sqs: { client, queues: await queuePair(client, location), waitTimeSeconds: flags.waitTime },
         }),
@@ -117,6 +127,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } finally {
     client.destroy();
     await store.close();
+    await suppression.close?.();
   }
 }
 

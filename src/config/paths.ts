@@ -30,3 +30,11 @@ export function outboxDir(stateDir: string): string {
 export function sentStorePath(stateDir: string): string {
   return join(stateDir, "sent-emails.sqlite");
 }
+
+/**
+ * The SQLite suppression list (hard bounces, complaints) when the store is SQLite: in the folder of
+ * the store's file (the state folder by default), so a durable `--sent-store` keeps it durable too.
+ */
+export function suppressionListPath(storeDir: string): string {
+  return join(storeDir, "suppressed-addresses.sqlite");
+}

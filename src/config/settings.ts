@@ -4,7 +4,7 @@
  * the Pulumi program uses it as the defaults of its config keys, and the local stack provisions
  * from it. Change a value there and all three change; nothing else holds a copy.
  *
- * One section per part of the infrastructure (`stack` and `queues` today; `table`, `service`…
+ * One section per part of the infrastructure (`stack`, `queues`, `table`, `email`; `service`…
  * later). Every
  * key of a section is also a Pulumi config key (Pulumi.yaml, same camelCase name) and a Terraform
  * variable (variables.tf, its snake_case name, default null): test/infra/parity.test.ts checks it.
@@ -98,10 +98,10 @@ export const tableSettingsSchema = z
   .readonly();
 
 /**
- * The consumer as a fleet on ECS Fargate (issue 14), off unless `createService`. The autoscaling
- * maximum is derived, not set: `accountSendRatePerSecond ÷ taskSendRatePerSecond` tasks, each
- * capped at its share (MAIL_RATE_PER_SECOND), so the whole fleet never exceeds the mail account's
- * quota. Sizing and cost: docs/fleet-sizing.md. Read by infra-pulumi/service/settings.ts.
+ * The consumer as a fleet on ECS Fargate (issue 14), off unless `createService`. Its most tasks
+ * and each task's send cap come from the email section (`maxConsumerTasks`, and
+ * `accountSendRatePerSecond ÷ maxConsumerTasks` as MAIL_RATE_PER_SECOND), so the whole fleet never
+ * exceeds the mail account's quota. Sizing and cost: docs/fleet-sizing.md.
  */
 export const serviceSettingsSchema = z
   .strictObject({
@@ -128,10 +128,6 @@ export const serviceSettingsSchema = z
     serviceMailer: z.enum(["smtp", "ses"]),
     /** Fewest tasks (ignored when scaleToZero: the minimum is then 0). */
     minTasks: whole.min(1),
-    /** The mail account's send quota, per second (SES production default: 14). */
-    accountSendRatePerSecond: whole.min(1),
-    /** Each task's share (MAIL_RATE_PER_SECOND); the most tasks is the quota ÷ this. */
-    taskSendRatePerSecond: whole.min(1),
     /** Acceptable seconds between a registration and its email: the scaling target and an alarm. */
     latencyGoalSeconds: whole.min(1),
     /** Let the fleet scale to no task when idle, woken by a step policy when messages wait. */
@@ -143,6 +139,34 @@ export const serviceSettingsSchema = z
   })
   .readonly();
 
+/** A DNS domain name (RFC 1035 labels, at least two of them), lower case. */
+export const MAIL_DOMAIN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/**
+ * Email through Amazon SES (issue 12), opt-in: with `mailDomain` empty no SES resource exists
+ * (the queue-only stack). With a domain: an SES domain identity with Easy DKIM and a custom MAIL
+ * FROM subdomain, a configuration set whose bounce and complaint events go to an SNS topic, and
+ * an SQS bounce queue (with its own dead-letter queue) subscribed to it. The send-rate numbers
+ * live here too: each consumer task sends at most accountSendRatePerSecond ÷ maxConsumerTasks
+ * emails a second (src/consumer/mail/rate.ts).
+ */
+export const emailSettingsSchema = z
+  .strictObject({
+    /** The sending domain (SES identity); empty: no SES resources. */
+    mailDomain: z.union([z.literal(""), z.string().regex(MAIL_DOMAIN)]),
+    /** MAIL FROM is `<mailFromSubdomain>.<mailDomain>`, so SPF aligns with the domain (DMARC). */
+    mailFromSubdomain: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/),
+    /** SES configuration set (AWS: 1–64 letters, digits, `_-`). */
+    configurationSetName: z.string().regex(/^[\w-]{1,64}$/),
+    /** The bounce queue; its dead-letter queue is `<name>-dlq` (AWS: 80 characters in all). */
+    bounceQueueName: z.string().regex(/^[\w-]{1,76}$/),
+    /** The account's SES maximum send rate (14/s for a new account with production access). */
+    accountSendRatePerSecond: z.number().positive(),
+    /** The most consumer tasks that send at once (the autoscaling maximum). */
+    maxConsumerTasks: whole.min(1),
+  })
+  .readonly();
+
 /** The whole data file: one section per part of the infrastructure. */
 export const settingsSchema = z
   .strictObject({
@@ -150,6 +174,7 @@ export const settingsSchema = z
     queues: queueSettingsSchema,
     table: tableSettingsSchema,
     service: serviceSettingsSchema,
+    email: emailSettingsSchema,
   })
   .readonly();
 

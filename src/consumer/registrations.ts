@@ -8,13 +8,16 @@
  * - the claim lease and the record retention come from store/timing.ts (settings data + the
  *   mail send timeout), and the handler aborts a send at that timeout.
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { loadDigestKey } from "../config/digest-key.js";
+import { suppressionListPath } from "../config/paths.js";
 import { DigestKey } from "../contract/digest.js";
 import { ConfigurationError } from "../errors.js";
 import { type Logger, silentLogger } from "../log/logger.js";
 import { Consumer, type ConsumerOptions, describeQueueAttributes } from "./consumer.js";
+import { SqliteSuppressionList, type SuppressionList } from "./mail/suppression.js";
+import { DynamoDbSuppressionList } from "./mail/suppression-dynamodb.js";
 import { type RegistrationCounts, registrationHandler } from "./registration-handler.js";
 import type { SentEmailStore } from "./store/contract.js";
 import { DynamoDbSentEmailStore } from "./store/dynamodb.js";
@@ -77,12 +80,28 @@ export function chooseStore(input: StoreChoiceInput): StoreChoice {
   return { kind: "sqlite", path: input.sqlitePath ?? defaultSqlitePath(input.stateDir) };
 }
 
+/**
+ * The suppression list beside the chosen store (issue 12): in the DynamoDB table every consumer
+ * shares (under `suppress#<digest>` keys), or, with SQLite, a file beside the store's (the state
+ * folder by default) that the bounce handler of the same machine writes and `npm run forget` erases.
+ */
+export function openSuppressionList(choice: StoreChoice): SuppressionList {
+  if (choice.kind === "sqlite") return new SqliteSuppressionList(suppressionListPath(dirname(choice.path)));
+  return new DynamoDbSuppressionList({
+    client: createDynamoDbClient({ region: choice.region, endpoint: choice.endpoint }),
+    tableName: choice.tableName,
+    ownsClient: true,
+  });
+}
+
 export interface RegistrationConsumerOptions {
   readonly client: SQSClient;
   readonly queueUrl: string;
   readonly deadLetterQueueUrl?: string | undefined;
   /** Where the sent-email records live: a choice (opened and checked here) or a store. */
   readonly store: StoreChoice | SentEmailStore;
+  /** Addresses never to mail (hard bounces, complaints): see openSuppressionList. None by default. */
+  readonly suppression?: SuppressionList | undefined;
   /** How the emails leave (src/consumer/mail/); default: the outbox in `outboxDir`. */
   readonly mailer?: WelcomeSender;
   /** The outbox folder, when no mailer is given. */
@@ -164,7 +183,7 @@ export async function buildRegistrationConsumer(
           logger,
           latencyMs: options.sendLatencyMs ?? 0,
         }),
-      { digestKey, store, counts: emails, logger, sendTimeoutMs },
+      { digestKey, store, counts: emails, logger, sendTimeoutMs, suppression: options.suppression },
     ),
     logger,
   });

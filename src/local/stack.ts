@@ -4,6 +4,7 @@
  */
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { bounceQueueSettings } from "../config/bounce-queue.js";
 import { defaultQueueSettings, type QueueSettings } from "../config/queue-settings.js";
 import { settings as sharedSettings } from "../config/settings.js";
 import { createDynamoDbClient } from "../consumer/store/dynamodb-client.js";
@@ -54,9 +55,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   try {
     const client = createSqsClient({ endpoint: emulator.endpoint, region: emulator.region });
-    const provisioned = await provisionQueues(client, options.settings ?? defaultQueueSettings);
+    const queueSettings = options.settings ?? defaultQueueSettings;
+    const provisioned = await provisionQueues(client, queueSettings);
+    // The bounce pair, as the stacks with SES have it (no SNS here: tests and demos put SES
+    // events on the bounce queue themselves, in SNS's envelope).
+    const bounces = await provisionQueues(client, bounceQueueSettings(sharedSettings.email, queueSettings));
     client.destroy();
-    let outputs = rebase(toStackOutputs(provisioned, emulator.region, emulator.endpoint), emulator.endpoint);
+    let outputs = rebase(
+      {
+        ...toStackOutputs(provisioned, emulator.region, emulator.endpoint),
+        bounceQueueUrl: bounces.queue.url,
+      },
+      emulator.endpoint,
+    );
     if (options.dynamoDb) {
       dynamoDb = await startLocalDynamoDb(
         options.dynamoDb === true ? {} : { dataDir: options.dynamoDb.dataDir },
@@ -89,6 +100,7 @@ function rebase(outputs: StackOutputs, endpoint: string): StackOutputs {
     ...outputs,
     queueUrl: onEndpoint(outputs.queueUrl),
     deadLetterQueueUrl: onEndpoint(outputs.deadLetterQueueUrl),
+    ...(outputs.bounceQueueUrl ? { bounceQueueUrl: onEndpoint(outputs.bounceQueueUrl) } : {}),
   };
 }
 

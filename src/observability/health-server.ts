@@ -14,6 +14,11 @@ export interface HealthServerOptions {
   readonly now?: () => number;
   /** How long a pause for the task's own disk may last before liveness fails. Default 5 min. */
   readonly outboxFaultLivenessMs?: number;
+  /**
+   * Consumers of the same process beside the main one (the bounce queue's, issue 12): the process
+   * is live and ready only while each of them is. Their state is reported under `others`.
+   */
+  readonly others?: readonly Consumer[];
 }
 
 /**
@@ -77,8 +82,24 @@ export async function startHealthServer(
   consumer: Consumer,
   options: HealthServerOptions,
 ): Promise<HealthServer> {
-  const liveness = livenessOf(consumer, options.now, options.outboxFaultLivenessMs);
-  const readiness = readinessOf(consumer);
+  const own = livenessOf(consumer, options.now, options.outboxFaultLivenessMs);
+  const ownReadiness = readinessOf(consumer);
+  const others = (options.others ?? []).map((other) => ({
+    live: livenessOf(other, options.now, options.outboxFaultLivenessMs),
+    ready: readinessOf(other),
+  }));
+  const liveness = () => {
+    const state = own();
+    if (others.length === 0) return state;
+    const rest = others.map((other) => other.live());
+    return { ...state, ok: state.ok && rest.every((r) => r.ok), others: rest };
+  };
+  const readiness = () => {
+    const state = ownReadiness();
+    if (others.length === 0) return state;
+    const rest = others.map((other) => other.ready());
+    return { ...state, ready: state.ready && rest.every((r) => r.ready), others: rest };
+  };
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? "/").split("?")[0];
     if (request.method !== "GET") {

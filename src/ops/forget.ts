@@ -1,7 +1,8 @@
 /**
  * `npm run forget -- --email … [--nome …]`: erase one person from what this system holds
  * (docs/personal-data.md): messages still queued (main and dead-letter queue), outbox `.eml`
- * files and their `sent.log` lines, and the sent-email store's records.
+ * files and their `sent.log` lines, the sent-email store's records, and the address's entry in the
+ * suppression list (keyed by the address alone, so found without a name).
  *
  * The store keeps only a keyed digest of the normalised name *and* address (contract/digest.ts),
  * so an address alone finds nothing there. The names come from where the address is found: the
@@ -25,9 +26,10 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import type { SuppressionList } from "../consumer/mail/suppression.js";
 import type { SentEmailStore } from "../consumer/store/contract.js";
 import { JOURNAL } from "../consumer/welcome-email.js";
-import { type DigestKey, normaliseForDigest, registrationDigest } from "../contract/digest.js";
+import { addressDigest, type DigestKey, normaliseForDigest, registrationDigest } from "../contract/digest.js";
 import { BATCH_MAX_ENTRIES } from "../sqs/limits.js";
 import { ForgetIncompleteError } from "./errors.js";
 import { changeVisibility, type QueuePair } from "./queues.js";
@@ -41,6 +43,8 @@ export interface ForgetOptions {
   readonly nomes?: readonly string[];
   readonly digestKey: DigestKey;
   readonly store?: SentEmailStore;
+  /** The suppression list (hard bounces, complaints): its entry for the address is removed. */
+  readonly suppression?: Pick<SuppressionList, "forget">;
   readonly outboxDir?: string;
   readonly sqs?: {
     readonly client: SQSClient;
@@ -53,6 +57,8 @@ export interface ForgetReport {
   /** Distinct (name, address) forms the digests were computed from. */
   readonly digests: number;
   readonly storeRecords: number;
+  /** Suppression-list entries removed (0 or 1; absent when no list was given). */
+  readonly suppressions?: number;
   readonly outboxFiles: number;
   readonly journalLines: number;
   readonly queueMessages: number;
@@ -259,9 +265,18 @@ export async function forgetPerson(options: ForgetOptions): Promise<ForgetReport
       storeRecords += await options.store.forget(registrationDigest(form, options.digestKey));
     }
   }
+  // The address digest keeps the local part's case, as SES reports it: every spelling seen.
+  let suppressions: number | undefined;
+  if (options.suppression) {
+    suppressions = 0;
+    const spellings = new Set([options.email, ...[...forms.values()].map((form) => form.email)]);
+    const digests = new Set([...spellings].map((email) => addressDigest(email, options.digestKey)));
+    for (const digest of digests) suppressions += await options.suppression.forget(digest);
+  }
   return {
     digests: forms.size,
     storeRecords,
+    ...(suppressions === undefined ? {} : { suppressions }),
     outboxFiles: outbox.files,
     journalLines: outbox.lines,
     queueMessages,

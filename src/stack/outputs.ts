@@ -29,6 +29,21 @@ export const stackOutputsSchema = z.object({
   repositoryUrl: z.string().min(1).optional(),
   /** SNS topic of the fleet's alarms. */
   alarmTopicArn: z.string().startsWith("arn:").optional(),
+  /**
+   * The queue of SES bounce and complaint events (issue 12): present when the stack sends through
+   * SES (settings `email.mailDomain`), and in the local stack. The consumer then runs the bounce
+   * handler on it beside the registrations.
+   */
+  bounceQueueUrl: z.url().optional(),
+  /** The SES configuration set to send with (its events reach the bounce queue). */
+  sesConfigurationSetName: z.string().min(1).optional(),
+  /** The SES domain identity the welcome emails are sent from. */
+  mailDomain: z.string().min(1).optional(),
+  /**
+   * Emails a second each consumer task may send through SES: the account's send rate ÷ the most
+   * tasks (settings `email`, as the stack was deployed with). The consume default with `--mailer ses`.
+   */
+  mailRatePerSecond: z.number().positive().optional(),
 });
 
 export type StackOutputs = z.infer<typeof stackOutputsSchema>;
@@ -48,6 +63,10 @@ export const optionalOutputNames: ReadonlySet<keyof StackOutputs> = new Set([
   "serviceName",
   "repositoryUrl",
   "alarmTopicArn",
+  "bounceQueueUrl",
+  "sesConfigurationSetName",
+  "mailDomain",
+  "mailRatePerSecond",
 ]);
 
 /** `deadLetterQueueUrl` → `dead_letter_queue_url`: Terraform's names for the same outputs. */

@@ -34,6 +34,14 @@ export interface QueueLocation {
   readonly sentEmailsTableName?: string;
   /** A non-AWS DynamoDB endpoint (the local dynalite). */
   readonly dynamoDbEndpoint?: string;
+  /** The queue of SES bounce and complaint events, when the stack has one (issue 12). */
+  readonly bounceQueueUrl?: string;
+  /** The SES configuration set to send with, when the stack declares one. */
+  readonly sesConfigurationSetName?: string;
+  /** The SES domain identity, when the stack sends through SES: the default sender's domain. */
+  readonly mailDomain?: string;
+  /** Each task's share of the account's SES send rate, when the stack sends through SES. */
+  readonly mailRatePerSecond?: number;
   readonly source: QueueSource | "queue-url";
 }
 
@@ -79,6 +87,7 @@ export async function resolveQueue(
   requireSecureTransport(outputs.queueUrl);
   if (outputs.endpoint) requireSecureTransport(outputs.endpoint);
   if (outputs.dynamoDbEndpoint) requireSecureTransport(outputs.dynamoDbEndpoint);
+  if (outputs.bounceQueueUrl) requireSecureTransport(outputs.bounceQueueUrl);
   return {
     queueUrl: outputs.queueUrl,
     deadLetterQueueUrl: outputs.deadLetterQueueUrl,
@@ -86,6 +95,10 @@ export async function resolveQueue(
     ...(outputs.endpoint ? { endpoint: outputs.endpoint } : {}),
     ...(outputs.sentEmailsTableName ? { sentEmailsTableName: outputs.sentEmailsTableName } : {}),
     ...(outputs.dynamoDbEndpoint ? { dynamoDbEndpoint: outputs.dynamoDbEndpoint } : {}),
+    ...(outputs.bounceQueueUrl ? { bounceQueueUrl: outputs.bounceQueueUrl } : {}),
+    ...(outputs.sesConfigurationSetName ? { sesConfigurationSetName: outputs.sesConfigurationSetName } : {}),
+    ...(outputs.mailRatePerSecond ? { mailRatePerSecond: outputs.mailRatePerSecond } : {}),
+    ...(outputs.mailDomain ? { mailDomain: outputs.mailDomain } : {}),
     source: options.source,
   };
 }

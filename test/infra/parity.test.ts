@@ -59,6 +59,14 @@ const scenarios: Record<string, Record<string, unknown>> = {
     visibilityTimeoutSeconds: 120,
     kmsDataKeyReusePeriodSeconds: 600,
   },
+  "SES email with a KMS key": {
+    endpoint,
+    mailDomain: "mail.example.com",
+    configurationSetName: "welcome",
+    bounceQueueName: "welcome-ses-events",
+    consumerPrincipals: [`arn:aws:iam::${ACCOUNT}:role/worker`],
+    kmsKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+  },
   "local emulator": {
     endpoint,
     createAccessPolicies: false,
@@ -201,6 +209,43 @@ const serviceMutations: { what: string; edit: (dir: string) => void; expected: s
   },
 ];
 
+/** Edits of email.tf and the SES statements, planned in one more copy with the SES scenario. */
+const sesScenario = "SES email with a KMS key";
+const sesMutations: { what: string; edit: (dir: string) => void; expected: string }[] = [
+  {
+    what: "the event types sent to the topic",
+    edit: replace(
+      "email.tf",
+      'matching_event_types = ["BOUNCE", "COMPLAINT"]',
+      'matching_event_types = ["BOUNCE"]',
+    ),
+    expected: "aws_sesv2_configuration_set_event_destination.bounces.event_destination: Pulumi",
+  },
+  {
+    what: "the source the bounce queue admits (the configuration set instead of the topic)",
+    edit: replace(
+      "email.tf",
+      'Condition = { ArnEquals = { "aws:SourceArn" = aws_sns_topic.ses_events[0].arn } }',
+      'Condition = { ArnEquals = { "aws:SourceArn" = aws_sesv2_configuration_set.mail[0].arn } }',
+    ),
+    expected: "aws_sqs_queue_policy.bounces.policy: Pulumi",
+  },
+  {
+    what: "raw delivery of the subscription",
+    edit: replace("email.tf", "raw_message_delivery = false", "raw_message_delivery = true"),
+    expected: "aws_sns_topic_subscription.bounces.raw_message_delivery: Pulumi false ≠ Terraform true",
+  },
+  {
+    what: "an SES action in the consumer policy",
+    edit: replace(
+      "iam.tf",
+      '["ses:SendEmail", "ses:SendRawEmail"]',
+      '["ses:SendEmail", "ses:SendBulkEmail"]',
+    ),
+    expected: "aws_iam_policy.consumer.policy: Pulumi",
+  },
+];
+
 /** One config override each on the Pulumi side, compared with the unchanged Terraform plan. */
 const pulumiMutations: [string, Record<string, unknown>, string][] = [
   ["the redrive count", { maxReceiveCount: 4 }, "aws_sqs_queue_redrive_policy.main.redrive_policy"],
@@ -279,6 +324,13 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
         for (const mutation of serviceMutations) mutation.edit(dir);
       },
     };
+    cases["mutated SES"] = {
+      config: scenarios[sesScenario] ?? {},
+      queues: pulumiRuns[sesScenario]?.queues ?? {},
+      edit: (dir) => {
+        for (const mutation of sesMutations) mutation.edit(dir);
+      },
+    };
     pulumiRuns.edited = await pulumiModel({ endpoint }, resources, `edited${run++}`, editedSettings);
     cases.edited = {
       config: { endpoint },
@@ -326,6 +378,26 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
     ]);
   });
 
+  it("compares the SES documents as known values: consumer, topic and bounce-queue policies", () => {
+    const terraformSide = terraformModel(plan, "SES email with a KMS key");
+    const consumer = terraformSide.resources["aws_iam_policy.consumer"]?.values.policy as {
+      Statement: { Sid: string; Resource: string[] }[];
+    };
+    expect(consumer.Statement.find((s) => s.Sid === "SendWelcomeEmails")?.Resource).toEqual([
+      `arn:aws:ses:us-east-1:${ACCOUNT}:identity/mail.example.com`,
+      `arn:aws:ses:us-east-1:${ACCOUNT}:configuration-set/welcome`,
+    ]);
+    expect(JSON.stringify(terraformSide.resources["aws_sqs_queue_policy.bounces"]?.values.policy)).toContain(
+      `arn:aws:sns:us-east-1:${ACCOUNT}:welcome-events`,
+    );
+    expect(
+      JSON.stringify(terraformSide.resources["aws_sns_topic_policy.ses_events"]?.values.policy),
+    ).toContain(`arn:aws:ses:us-east-1:${ACCOUNT}:configuration-set/welcome`);
+    // The queue-only default declares nothing of SES.
+    const defaults = Object.keys(terraformModel(plan, "defaults").resources);
+    expect(defaults.filter((address) => /ses|sns|bounces/.test(address))).toEqual([]);
+  });
+
   it("declares every setting as a variable that defaults to null, and the same outputs", () => {
     const module = plan.json.configuration.root_module.module_calls[plan.calls.defaults ?? ""].module;
     for (const section of Object.values(settings)) {
@@ -347,6 +419,7 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
       "consumerRoleArn",
       "operatorPolicyArn",
       "operatorRoleArn",
+      "mailDnsRecords",
     ];
     expect(Object.keys(module.outputs).sort()).toEqual(pulumiOutputs.map(toSnakeCase).sort());
     const source = readFileSync(join(projectRoot, "infra-pulumi", "index.ts"), "utf8");
@@ -366,8 +439,8 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
 
     it.each([
       [
-        "the per-task send rate (the maximum tasks)",
-        { taskSendRatePerSecond: 7 },
+        "the most consumer tasks (the autoscaling maximum)",
+        { maxConsumerTasks: 7 },
         "aws_appautoscaling_target.consumer.max_capacity",
       ],
       [
@@ -378,6 +451,11 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
     ])("on the Pulumi side of the fleet: %s", async (_, change, expected) => {
       const changed = await pulumiModel({ ...prodLikeConfig, ...change }, resources, `changed${run++}`);
       const found = differences(changed.model, terraformModel(plan, serviceMutated));
+      expect(found.join("\n")).toContain(expected);
+    });
+
+    it.each(sesMutations)("on the Terraform side, SES: $what", ({ expected }) => {
+      const found = differences(pulumiSide(sesScenario), terraformModel(plan, "mutated SES"));
       expect(found.join("\n")).toContain(expected);
     });
 

@@ -30,7 +30,8 @@ import {
 
 const resources = installMocks({});
 const region = SERVICE_REGION;
-const s = settings.service;
+/** The fleet's settings and the mail quota it shares (settings `email`). */
+const s = { ...settings.service, ...settings.email };
 const image = serviceImage();
 const prodLike = prodLikeConfig;
 
@@ -208,7 +209,7 @@ describe("the consumer fleet (mocks, prod-like stack)", () => {
       HEALTH_PORT: String(s.healthCheckPort),
       MAILER: "ses",
       MAIL_FROM: prodLike.serviceMailFrom,
-      MAIL_RATE_PER_SECOND: String(s.taskSendRatePerSecond),
+      MAIL_RATE_PER_SECOND: String(s.accountSendRatePerSecond / s.maxConsumerTasks),
       SENT_EMAILS_TABLE_NAME: settings.table.sentEmailsTableName,
       SENT_EMAIL_STORE: "dynamodb",
       SQS_QUEUE_URL: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${settings.queues.queueName}`,
@@ -347,7 +348,7 @@ describe("the fleet's autoscaling (mocks)", () => {
   const resourceId = `service/${settings.service.clusterName}/${settings.service.serviceName}`;
 
   it("scales between minTasks and the quota's maximum, derived from the settings' numbers", () => {
-    expect(maxTasks(s)).toBe(Math.floor(s.accountSendRatePerSecond / s.taskSendRatePerSecond));
+    expect(maxTasks(s)).toBe(settings.email.maxConsumerTasks);
     expect(find("scaling-target").inputs).toEqual({
       serviceNamespace: "ecs",
       scalableDimension: "ecs:service:DesiredCount",
@@ -364,7 +365,9 @@ describe("the fleet's autoscaling (mocks)", () => {
       resourceId,
       serviceNamespace: "ecs",
     });
-    expect(targetBacklogPerTask(s)).toBe(s.latencyGoalSeconds * s.taskSendRatePerSecond);
+    expect(targetBacklogPerTask(s)).toBe(
+      (s.latencyGoalSeconds * s.accountSendRatePerSecond) / s.maxConsumerTasks,
+    );
     expect(policy.targetTrackingScalingPolicyConfiguration).toEqual({
       targetValue: targetBacklogPerTask(s),
       scaleOutCooldown: s.scaleOutCooldownSeconds,
@@ -541,7 +544,7 @@ describe("the fleet's outputs and the stacks without it", () => {
   it("adds the cluster, service, repository URL and alarm topic to the shared outputs type", async () => {
     const values: Record<string, unknown> = {};
     for (const [name, output] of Object.entries(prod.outputs)) {
-      const value = await resolvedValue(output);
+      const value = await resolvedValue<unknown>(output);
       if (value !== undefined) values[name] = value;
     }
     const outputs: StackOutputs = stackOutputsSchema.parse(values);
@@ -598,7 +601,7 @@ describe("the fleet's configuration checks", () => {
       "taskMemoryMib 8192 does not go with 256 CPU units on Fargate: 512, 1024, 2048",
     ],
     [{ logRetentionDays: 10 }, "logRetentionDays 10 is not one of"],
-    [{ taskSendRatePerSecond: 20 }, "leaves room for 0 task(s)"],
+    [{ minTasks: 5 }, "maxConsumerTasks 4 is fewer than sqs-messaging:minTasks 5"],
     [{ endpoint: "http://127.0.0.1:4566" }, "the emulator has no ECS"],
     [{ createSentEmailsTable: false }, "needs the shared sent-email table"],
     [{ createService: false }, "are set but sqs-messaging:createService is false"],

@@ -6,10 +6,10 @@
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
-import { maxTasks } from "../../infra-pulumi/service/sizing.js";
+import { maxTasks, taskSendRate } from "../../infra-pulumi/service/sizing.js";
 import { settings } from "../../src/config/settings.js";
 import { Consumer } from "../../src/consumer/consumer.js";
-import { MAIL_SENDING } from "../../src/consumer/mail/rate.js";
+import { DEFAULT_SES_RATE_PER_SECOND, MAIL_SENDING } from "../../src/consumer/mail/rate.js";
 import { runCli } from "../support/cli.js";
 
 /** What the consumer adds after its deadline (receive grace + flush, "plus about a second"). */
@@ -40,9 +40,12 @@ describe("the task's stop timeout and the consumer's shutdown deadline", () => {
 });
 
 describe("the fleet's size and the consumer's default send rate", () => {
-  it("assume the same account quota and the same most tasks", () => {
-    // A lone `--mailer ses` consumer takes quota ÷ maxTasks; the fleet sets its rate explicitly.
-    expect(settings.service.accountSendRatePerSecond).toBe(MAIL_SENDING.accountQuotaPerSecond);
-    expect(maxTasks(settings.service)).toBe(MAIL_SENDING.maxTasks);
+  it("come from the one mail quota: the fleet's task cap is the lone consumer's SES default", () => {
+    // A lone `--mailer ses` consumer takes quota ÷ most tasks; a task gets the same as MAIL_RATE_PER_SECOND.
+    expect(maxTasks(settings.email)).toBe(MAIL_SENDING.maxTasks);
+    expect(taskSendRate(settings.email)).toBe(DEFAULT_SES_RATE_PER_SECOND);
+    expect(taskSendRate(settings.email) * maxTasks(settings.email)).toBeLessThanOrEqual(
+      settings.email.accountSendRatePerSecond,
+    );
   });
 });

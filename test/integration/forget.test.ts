@@ -10,14 +10,15 @@ import { join } from "node:path";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { outboxDir, sentStorePath } from "../../src/config/paths.js";
+import { outboxDir, sentStorePath, suppressionListPath } from "../../src/config/paths.js";
 import { Consumer } from "../../src/consumer/consumer.js";
+import { SqliteSuppressionList } from "../../src/consumer/mail/suppression.js";
 import { registrationHandler } from "../../src/consumer/registration-handler.js";
 import { buildRegistrationConsumer } from "../../src/consumer/registrations.js";
 import { createDynamoDbClient } from "../../src/consumer/store/dynamodb-client.js";
 import { SqliteSentEmailStore } from "../../src/consumer/store/sqlite.js";
 import { OutboxMailer } from "../../src/consumer/welcome-email.js";
-import { registrationDigest } from "../../src/contract/digest.js";
+import { addressDigest, registrationDigest } from "../../src/contract/digest.js";
 import { writeOutputs } from "../../src/local/stack.js";
 import { cleanEnv, runCli } from "../support/cli.js";
 import { testDigestKey } from "../support/digest-key.js";
@@ -69,6 +70,12 @@ describe("npm run forget", () => {
     await send(sqs.deadLetterQueueUrl, `not json, but from ${maria.email.toUpperCase()}`);
     await send(sqs.deadLetterQueueUrl, JSON.stringify({ ...ana, id: "reg_forget_ana_3" }));
 
+    // Her address bounced once: the suppression list holds its digest, and forgets it too.
+    const suppression = new SqliteSuppressionList(suppressionListPath(stateDir));
+    await suppression.suppress(addressDigest(maria.email, testDigestKey), "bounce");
+    await suppression.suppress(addressDigest(ana.email, testDigestKey), "complaint");
+    suppression.close();
+
     const env = cleanEnv({ REGISTRATION_DIGEST_KEY: "test-digest-key-0123456789abcdef0123456789" });
     const result = await runCli(
       "forget",
@@ -80,6 +87,7 @@ describe("npm run forget", () => {
     expect(JSON.parse(result.stdout)).toEqual({
       digests: 1,
       storeRecords: 1,
+      suppressions: 1,
       outboxFiles: 1,
       journalLines: 1,
       queueMessages: 1,
@@ -101,6 +109,10 @@ describe("npm run forget", () => {
       outcome: "already-sent",
     });
     await after.close();
+    const list = new SqliteSuppressionList(suppressionListPath(stateDir));
+    expect(await list.isSuppressed(addressDigest(maria.email, testDigestKey))).toBe(false);
+    expect(await list.isSuppressed(addressDigest(ana.email, testDigestKey))).toBe(true);
+    list.close();
     // The queues: Ana's messages, handed back; nothing of Maria.
     const queued = await receiveAll(sqs.client, sqs.queueUrl);
     const dead = await receiveAll(sqs.client, sqs.deadLetterQueueUrl);

@@ -45,6 +45,13 @@ export const TERRAFORM_TYPES: Record<string, string> = {
   "aws:appautoscaling/policy:Policy": "aws_appautoscaling_policy",
   "aws:cloudwatch/metricAlarm:MetricAlarm": "aws_cloudwatch_metric_alarm",
   "aws:sns/topic:Topic": "aws_sns_topic",
+  "aws:sesv2/configurationSet:ConfigurationSet": "aws_sesv2_configuration_set",
+  "aws:sesv2/emailIdentity:EmailIdentity": "aws_sesv2_email_identity",
+  "aws:sesv2/emailIdentityMailFromAttributes:EmailIdentityMailFromAttributes":
+    "aws_sesv2_email_identity_mail_from_attributes",
+  "aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination":
+    "aws_sesv2_configuration_set_event_destination",
+  "aws:sns/topicPolicy:TopicPolicy": "aws_sns_topic_policy",
   "aws:sns/topicSubscription:TopicSubscription": "aws_sns_topic_subscription",
 };
 
@@ -86,6 +93,20 @@ export const TERRAFORM_NAMES: Record<string, string> = {
   "age-alarm": "oldest_message",
   "running-alarm": "running_below_desired",
   "paused-alarm": "consumer_paused",
+  // infra-pulumi/email.ts ↔ infra-terraform/email.tf
+  "mail-configuration-set": "mail",
+  "mail-identity": "mail",
+  "mail-mail-from": "mail",
+  "mail-topic": "ses_events",
+  "mail-topic-policy": "ses_events",
+  "mail-event-destination": "bounces",
+  "mail-subscription": "bounces",
+  "mail-bounces-queue": "bounces",
+  "mail-bounces-dlq": "bounces_dead_letter",
+  "mail-bounces-redrive": "bounces",
+  "mail-bounces-redrive-allow": "bounces_dead_letter",
+  "mail-bounces-queue-policy": "bounces",
+  "mail-bounces-dlq-policy": "bounces_dead_letter",
 };
 
 /** Pulumi argument names that differ from Terraform's beyond snake_case (a block's list name). */
@@ -128,6 +149,10 @@ const BLOCKS = new Set([
   "metric",
   "step_adjustment",
   "metric_query",
+  "delivery_options",
+  "reputation_options",
+  "dkim_signing_attributes",
+  "event_destination",
 ]);
 
 /** Maps whose keys are data, not argument names (metric dimensions: {QueueName: …}). */
@@ -183,6 +208,18 @@ const NAMES_NOT_REFERENCES = new Set([
 
 /** Outputs that identify a resource when another resource's input holds them. */
 const IDENTIFYING_OUTPUTS = ["arn", "url", "name"];
+/**
+ * Types that differ: SES names its resources by what they are called, and a resource whose input
+ * is another's ARN (a topic policy's `arn`) or name (an event destination's configuration set)
+ * echoes it among its outputs without being what it names.
+ */
+const IDENTIFYING_OUTPUTS_BY_TYPE: Record<string, string[]> = {
+  "aws:sesv2/configurationSet:ConfigurationSet": ["arn", "configurationSetName"],
+  "aws:sesv2/emailIdentity:EmailIdentity": ["arn", "emailIdentity"],
+  "aws:sesv2/emailIdentityMailFromAttributes:EmailIdentityMailFromAttributes": [],
+  "aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination": [],
+  "aws:sns/topicPolicy:TopicPolicy": [],
+};
 
 const UNKNOWN = Symbol("unknown in the plan");
 
@@ -234,8 +271,11 @@ export interface PulumiRun {
       name: string;
       url: string;
       arn: string;
-      fifo: boolean /** A `count` resource (the table). */;
+      fifo: boolean /** A `count` resource (the table, the SES resources). */;
       counted?: boolean;
+      /** The state's attributes, when not a queue's (id, url, arn, name, fifo_queue). */
+      attributes?: Record<string, unknown>;
+      schemaVersion?: number;
     }
   >;
 }
@@ -288,6 +328,15 @@ export async function pulumiModel(
           infra.fleet.alarms?.consumerPaused,
         ]
       : []),
+    infra.mail?.topicPolicy,
+    infra.mail?.eventDestination,
+    infra.mail?.mailFrom,
+    infra.mail?.identity,
+    infra.mail?.subscription,
+    infra.mail?.bounceQueues.queuePolicy,
+    infra.mail?.bounceQueues.deadLetterQueuePolicy,
+    infra.mail?.bounceQueues.redrivePolicy,
+    infra.mail?.bounceQueues.redriveAllowPolicy,
   );
   // Role attachments register once the role's name resolves; they are not exposed: count them.
   const attachments = [
@@ -312,17 +361,20 @@ export async function pulumiModel(
     }
     return `${type}.${resource}`;
   };
-  const declared = mine().filter((r) => !r.type.startsWith("pulumi:providers:"));
+  // Components (the project's own types) have no Terraform counterpart: only their children do.
+  const declared = mine().filter(
+    (r) => !r.type.startsWith("pulumi:providers:") && !r.type.startsWith("sqs-messaging:"),
+  );
   // Every identifying output value → "address.output", to find what an input refers to.
   const outputOwners = new Map<string, string>();
   for (const r of declared) {
-    for (const output of IDENTIFYING_OUTPUTS) {
+    for (const output of IDENTIFYING_OUTPUTS_BY_TYPE[r.type] ?? IDENTIFYING_OUTPUTS) {
       const value = r.outputs?.[output];
       // Names that are also configured strings elsewhere (a queue's, and the ECS cluster's and
       // service's, which name metric dimensions, a task family, a scaling resource id) identify
       // nothing: Terraform writes them from the settings, not as references.
       if (typeof value === "string" && !(output === "name" && NAMES_NOT_REFERENCES.has(r.type))) {
-        outputOwners.set(value, `${addressOf(r)}.${output}`);
+        outputOwners.set(value, `${addressOf(r)}.${toSnakeCase(output)}`);
       }
     }
   }
@@ -344,16 +396,42 @@ export async function pulumiModel(
       if (refs.length > 0) references[argument] = [...new Set(refs)].sort();
     }
     model.resources[address] = { values, references };
+    // The email resources (`count` in Terraform) are in the state too: their ARNs, and so the
+    // consumer policy and the topic and queue policies, are then known values in the plan.
+    const mail = r.name.startsWith(`${name}-mail-`);
     if (r.type === "aws:sqs/queue:Queue") {
       queues[address] = {
         name: r.outputs.name,
         url: r.outputs.url,
         arn: r.outputs.arn,
         fifo: !!r.inputs.fifoQueue,
+        ...(mail ? { counted: true } : {}),
       };
     }
     if (r.type === "aws:dynamodb/table:Table") {
       queues[address] = { name: r.outputs.name, url: "", arn: r.outputs.arn, fifo: false, counted: true };
+    }
+    const known = (attributes: Record<string, unknown>) => {
+      queues[address] = {
+        name: "",
+        url: "",
+        arn: r.outputs.arn,
+        fifo: false,
+        counted: true,
+        attributes,
+        schemaVersion: 0,
+      };
+    };
+    if (r.type === "aws:sns/topic:Topic") {
+      known({ id: r.outputs.arn, arn: r.outputs.arn, name: r.outputs.name, fifo_topic: false });
+    }
+    if (r.type === "aws:sesv2/configurationSet:ConfigurationSet") {
+      const setName = r.outputs.configurationSetName;
+      known({ id: setName, arn: r.outputs.arn, configuration_set_name: setName });
+    }
+    if (r.type === "aws:sesv2/emailIdentity:EmailIdentity") {
+      const identity = r.outputs.emailIdentity;
+      known({ id: identity, arn: r.outputs.arn, email_identity: identity });
     }
   }
   const provider = resources.find((r) => r.name === `${name}-aws`)?.inputs;
@@ -471,22 +549,25 @@ export async function planAll(
         provider: `module.${call}.provider["registry.terraform.io/hashicorp/aws"]`,
         ...(queue.counted ? { each: "list" } : {}),
         instances: [
-          queue.counted
-            ? {
-                index_key: 0,
-                schema_version: 1,
-                attributes: { id: queue.name, arn: queue.arn, name: queue.name, hash_key: "id" },
-              }
-            : {
-                schema_version: 0,
-                attributes: {
-                  id: queue.url,
-                  url: queue.url,
-                  arn: queue.arn,
-                  name: queue.name,
-                  fifo_queue: queue.fifo,
+          queue.attributes
+            ? { index_key: 0, schema_version: queue.schemaVersion ?? 0, attributes: queue.attributes }
+            : queue.counted && queue.url === ""
+              ? {
+                  index_key: 0,
+                  schema_version: 1,
+                  attributes: { id: queue.name, arn: queue.arn, name: queue.name, hash_key: "id" },
+                }
+              : {
+                  ...(queue.counted ? { index_key: 0 } : {}),
+                  schema_version: 0,
+                  attributes: {
+                    id: queue.url,
+                    url: queue.url,
+                    arn: queue.arn,
+                    name: queue.name,
+                    fifo_queue: queue.fifo,
+                  },
                 },
-              },
         ],
       });
     }
@@ -554,9 +635,19 @@ export async function planAll(
   }
 }
 
+/** Every reference inside an expression, nested blocks included (a block is a list of objects). */
+function allReferences(expression: Json): string[] {
+  if (Array.isArray(expression)) return expression.flatMap(allReferences);
+  if (expression && typeof expression === "object") {
+    if (Array.isArray(expression.references)) return expression.references;
+    return Object.values(expression).flatMap(allReferences);
+  }
+  return [];
+}
+
 /** Resource references of an expression, as `type.name.attribute` (instance keys dropped). */
 function resourceReferences(expression: Json): string[] {
-  const references: string[] = expression?.references ?? [];
+  const references: string[] = allReferences(expression);
   return [
     ...new Set(
       references
@@ -597,6 +688,16 @@ export function terraformModel(plan: Plan, caseName: string): Model {
     // The provider's default tags are visible in every taggable resource's tags_all.
     const tags = change.change.after.tags_all;
     if (tags && typeof tags === "object") model.provider.defaultTags = withoutToolTag(tags);
+  }
+  // A reference is static in the configuration, whether its branch is taken or not: one to a
+  // resource this configuration does not declare (count = 0, e.g. SES without a mail domain) is
+  // a branch not taken, and Pulumi, which only builds what exists, cannot hold it.
+  for (const resource of Object.values(model.resources)) {
+    for (const [argument, refs] of Object.entries(resource.references)) {
+      const live = refs.filter((ref) => model.resources[ref.split(".").slice(0, 2).join(".")] !== undefined);
+      if (live.length > 0) resource.references[argument] = live;
+      else delete resource.references[argument];
+    }
   }
   const outputs = plan.json.planned_values.outputs[call].value;
   model.provider.region = outputs.region;

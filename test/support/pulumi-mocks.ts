@@ -74,11 +74,6 @@ function state(type: string, name: string, inputs: Record<string, unknown>, regi
         id: `arn:aws:ecs:${region}:${ACCOUNT}:service/${String(inputs.name)}`,
         state: { ...inputs },
       };
-    case "aws:sns/topic:Topic":
-      return {
-        id: String(inputs.name),
-        state: { ...inputs, arn: `arn:aws:sns:${region}:${ACCOUNT}:${String(inputs.name)}` },
-      };
     case "aws:appautoscaling/policy:Policy":
       return {
         id: String(inputs.name),
@@ -92,6 +87,33 @@ function state(type: string, name: string, inputs: Record<string, unknown>, regi
         id: String(inputs.name),
         state: { ...inputs, arn: `arn:aws:cloudwatch:${region}:${ACCOUNT}:alarm:${String(inputs.name)}` },
       };
+    case "aws:sesv2/configurationSet:ConfigurationSet": {
+      const setName = String(inputs.configurationSetName);
+      return {
+        id: setName,
+        state: { ...inputs, arn: `arn:aws:ses:${region}:${ACCOUNT}:configuration-set/${setName}` },
+      };
+    }
+    case "aws:sesv2/emailIdentity:EmailIdentity": {
+      const identity = String(inputs.emailIdentity);
+      return {
+        id: identity,
+        state: {
+          ...inputs,
+          arn: `arn:aws:ses:${region}:${ACCOUNT}:identity/${identity}`,
+          dkimSigningAttributes: {
+            ...(inputs.dkimSigningAttributes as object),
+            tokens: ["tokena", "tokenb", "tokenc"],
+          },
+        },
+      };
+    }
+    case "aws:sns/topic:Topic": {
+      const arn = `arn:aws:sns:${region}:${ACCOUNT}:${String(inputs.name)}`;
+      return { id: arn, state: { ...inputs, arn } };
+    }
+    case "aws:sns/topicSubscription:TopicSubscription":
+      return { id: `${inputs.topic}:${name}`, state: { ...inputs, arn: `${inputs.topic}:${name}` } };
     default:
       return { id: `${name}-id`, state: inputs };
   }

@@ -83,6 +83,28 @@ describe("health server", () => {
     expect(await ready.json()).toMatchObject({ status: "not-ready", reason: "not-running" });
   });
 
+  it("with a second consumer (the bounce queue's): live and ready only while both are", async () => {
+    const bounces = fakeConsumer(true);
+    server = await startHealthServer(fakeConsumer(), {
+      port: 0,
+      registry: new Registry(),
+      others: [bounces],
+    });
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    Object.assign(bounces, { running: false });
+    const health = await fetch(`${server.url}/healthz`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({
+      status: "unhealthy",
+      running: true,
+      others: [{ ok: false }],
+    });
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ others: [{ ready: false, reason: "not-running" }] });
+  });
+
   it("serves the registry's metrics in Prometheus text format", async () => {
     const registry = new Registry();
     registry.setDefaultLabels({ app: "test" });

@@ -20,6 +20,14 @@ export type MailerKind = (typeof mailerKinds)[number];
 /** The sender of every welcome email unless MAIL_FROM says otherwise. */
 export const DEFAULT_MAIL_FROM = "Cadastro <no-reply@example.com>";
 
+/**
+ * The sender when none is given: on the stack's SES domain when it has one (SES rejects a sender
+ * outside its verified identities, and every message would be dead-lettered), else the default.
+ */
+export function defaultMailFrom(mailDomain?: string): string {
+  return mailDomain ? `Cadastro <no-reply@${mailDomain}>` : DEFAULT_MAIL_FROM;
+}
+
 /** How long one send may take, by default (connection, greeting, DATA, the final reply). */
 export const DEFAULT_SEND_TIMEOUT_MS = 10_000;
 

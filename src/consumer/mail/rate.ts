@@ -4,22 +4,23 @@
  *
  *     per-task rate = account quota ÷ maximum tasks
  *
- * The numbers live here, once, until the settings data file takes them (the fleet issue derives
- * the autoscaling maximum and the consumer concurrency from the same numbers).
+ * The numbers live once, in the settings data (infra-terraform/settings.json, `email`), which the
+ * infrastructure programs read too.
  */
 
+import { settings } from "../../config/settings.js";
 import type { Registration } from "../../contract/registration.js";
 import { type Clock, systemClock } from "../../ops/clock.js";
 import { TokenBucket } from "../../ops/rate-limit.js";
 import type { Mailer } from "./mailer.js";
 
 export const MAIL_SENDING = {
-  /** SES's maximum send rate of a new account with production access, per second (AWS's default; raise it in the console). */
-  accountQuotaPerSecond: 14,
+  /** SES's maximum send rate of the account, per second (settings `email`; 14 for a new account with production access). */
+  accountQuotaPerSecond: settings.email.accountSendRatePerSecond,
   /** SES's sandbox: about one message a second, to verified recipients only. */
   sandboxQuotaPerSecond: 1,
-  /** The most consumer tasks the fleet scales to (the autoscaling maximum). */
-  maxTasks: 4,
+  /** The most consumer tasks the fleet scales to (settings `email.maxConsumerTasks`). */
+  maxTasks: settings.email.maxConsumerTasks,
 } as const;
 
 /** One task's share of an account quota. */

@@ -1,8 +1,9 @@
 /**
  * Addresses never to mail again: hard bounces and complaints (SES suspends an account whose
  * bounce or complaint rate stays high). Keyed by the keyed address digest (`addressDigest`), so the
- * list holds no address. Implementations: in memory (tests, one-shot runs) and SQLite (one machine);
- * DynamoDB joins when the fleet table carries it.
+ * list holds no address. Implementations: in memory (tests, one-shot runs), SQLite (one machine)
+ * and DynamoDB (the fleet's sent-email table: suppression-dynamodb.ts). No retention: an address
+ * stays suppressed until `forget` removes it (`npm run forget`, docs/personal-data.md).
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -16,6 +17,9 @@ export interface SuppressionList {
   isSuppressed(addressDigest: string): Promise<boolean>;
   /** Idempotent: a second bounce for the same address keeps the first record. */
   suppress(addressDigest: string, reason: SuppressionReason): Promise<void>;
+  /** Removes the entry (an erasure request); how many there were, 0 or 1. */
+  forget(addressDigest: string): Promise<number>;
+  close?(): Promise<void> | void;
 }
 
 export class MemorySuppressionList implements SuppressionList {
@@ -28,6 +32,10 @@ export class MemorySuppressionList implements SuppressionList {
   async suppress(addressDigest: string, reason: SuppressionReason): Promise<void> {
     if (!this.entries.has(addressDigest)) this.entries.set(addressDigest, reason);
   }
+
+  async forget(addressDigest: string): Promise<number> {
+    return this.entries.delete(addressDigest) ? 1 : 0;
+  }
 }
 
 /** On SQLite, in WAL mode: the consumers and the bounce handler of one machine share the file. */
@@ -35,6 +43,7 @@ export class SqliteSuppressionList implements SuppressionList {
   private readonly db: DatabaseSync;
   private readonly readStatement;
   private readonly writeStatement;
+  private readonly deleteStatement;
 
   constructor(
     path: string,
@@ -57,6 +66,7 @@ export class SqliteSuppressionList implements SuppressionList {
     this.writeStatement = this.db.prepare(
       "INSERT INTO suppressed_addresses (address_digest, reason, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
     );
+    this.deleteStatement = this.db.prepare("DELETE FROM suppressed_addresses WHERE address_digest = ?");
   }
 
   async isSuppressed(addressDigest: string): Promise<boolean> {
@@ -67,8 +77,12 @@ export class SqliteSuppressionList implements SuppressionList {
     this.run("write", () => this.writeStatement.run(addressDigest, reason, this.now()));
   }
 
+  async forget(addressDigest: string): Promise<number> {
+    return this.run("forget", () => Number(this.deleteStatement.run(addressDigest).changes));
+  }
+
   close(): void {
-    this.db.close();
+    if (this.db.isOpen) this.db.close();
   }
 
   /** A failing database is the environment's fault (disk, lock), never the message's. */

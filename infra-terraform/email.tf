@@ -1,0 +1,195 @@
+# Email through Amazon SES (issue 12), from local.email (settings.json plus the variables; the
+# Pulumi program builds the same in infra-pulumi/email.ts, a test compares the two plans). Opt-in:
+# with mail_domain empty (the data file's default) nothing here exists.
+#
+# The domain identity signs with Easy DKIM and sends from a custom MAIL FROM subdomain (SPF then
+# aligns with the domain). The configuration set publishes bounce and complaint events to an SNS
+# topic that only it may publish to; the topic delivers them, in SNS's JSON envelope (not raw: the
+# envelope names the topic, and the handler reads both), to the bounce queue, which only that topic
+# may send to. The bounce queue has its own dead-letter queue, so a message the handler cannot
+# read never lands among the registrations' poison messages.
+
+locals {
+  mail_enabled = local.email.mailDomain != ""
+  mail_count   = local.mail_enabled ? 1 : 0
+  # SES events quote the email's headers: the bounce pair takes the dead-letter queue's size cap
+  # (the main queue's 16 KiB is sized for registrations), and keeps events as long as it does.
+  bounce_queue = {
+    name                     = local.email.bounceQueueName
+    deadLetterName           = "${local.email.bounceQueueName}-dlq"
+    maximumMessageSizeBytes  = local.queues.deadLetterMaximumMessageSizeBytes
+    messageRetentionSeconds  = local.queues.deadLetterRetentionSeconds
+    visibilityTimeoutSeconds = local.queues.visibilityTimeoutSeconds
+    receiveWaitTimeSeconds   = local.queues.receiveWaitTimeSeconds
+    maxReceiveCount          = local.queues.maxReceiveCount
+  }
+}
+
+resource "aws_sesv2_configuration_set" "mail" {
+  count                  = local.mail_count
+  configuration_set_name = local.email.configurationSetName
+
+  # Welcome emails carry personal data: never in clear text between mail servers.
+  delivery_options {
+    tls_policy = "REQUIRE"
+  }
+
+  reputation_options {
+    reputation_metrics_enabled = true
+  }
+}
+
+resource "aws_sesv2_email_identity" "mail" {
+  count                  = local.mail_count
+  email_identity         = local.email.mailDomain
+  configuration_set_name = aws_sesv2_configuration_set.mail[0].configuration_set_name
+
+  # Easy DKIM: SES holds the key and gives three CNAME tokens (output mail_dns_records).
+  dkim_signing_attributes {
+    next_signing_key_length = "RSA_2048_BIT"
+  }
+}
+
+resource "aws_sesv2_email_identity_mail_from_attributes" "mail" {
+  count                  = local.mail_count
+  email_identity         = aws_sesv2_email_identity.mail[0].email_identity
+  mail_from_domain       = "${local.email.mailFromSubdomain}.${local.email.mailDomain}"
+  behavior_on_mx_failure = "USE_DEFAULT_VALUE"
+}
+
+# SES cannot use an AWS-managed key (its key policy cannot name SES), so the topic is encrypted
+# only with the stack's customer-managed key, when there is one; events stay in it milliseconds.
+resource "aws_sns_topic" "ses_events" {
+  count             = local.mail_count
+  name              = "${local.email.configurationSetName}-events"
+  kms_master_key_id = var.kms_key_arn
+}
+
+resource "aws_sns_topic_policy" "ses_events" {
+  count = local.mail_count
+  arn   = aws_sns_topic.ses_events[0].arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "AllowSesConfigurationSet"
+      Effect    = "Allow"
+      Principal = { Service = "ses.amazonaws.com" }
+      Action    = "sns:Publish"
+      Resource  = aws_sns_topic.ses_events[0].arn
+      Condition = { ArnEquals = { "aws:SourceArn" = aws_sesv2_configuration_set.mail[0].arn } }
+    }]
+  })
+}
+
+resource "aws_sesv2_configuration_set_event_destination" "bounces" {
+  count                  = local.mail_count
+  configuration_set_name = aws_sesv2_configuration_set.mail[0].configuration_set_name
+  event_destination_name = "bounces-and-complaints"
+
+  event_destination {
+    enabled              = true
+    matching_event_types = ["BOUNCE", "COMPLAINT"]
+    sns_destination {
+      topic_arn = aws_sns_topic.ses_events[0].arn
+    }
+  }
+}
+
+resource "aws_sqs_queue" "bounces_dead_letter" {
+  count                             = local.mail_count
+  name                              = local.bounce_queue.deadLetterName
+  visibility_timeout_seconds        = local.bounce_queue.visibilityTimeoutSeconds
+  message_retention_seconds         = local.bounce_queue.messageRetentionSeconds
+  max_message_size                  = local.bounce_queue.maximumMessageSizeBytes
+  receive_wait_time_seconds         = local.bounce_queue.receiveWaitTimeSeconds
+  delay_seconds                     = 0
+  sqs_managed_sse_enabled           = var.kms_key_arn == null ? true : null
+  kms_master_key_id                 = var.kms_key_arn
+  kms_data_key_reuse_period_seconds = var.kms_key_arn == null ? null : local.queues.kmsDataKeyReusePeriodSeconds
+  fifo_queue                        = false
+  content_based_deduplication       = false
+}
+
+resource "aws_sqs_queue" "bounces" {
+  count                             = local.mail_count
+  name                              = local.bounce_queue.name
+  visibility_timeout_seconds        = local.bounce_queue.visibilityTimeoutSeconds
+  message_retention_seconds         = local.bounce_queue.messageRetentionSeconds
+  max_message_size                  = local.bounce_queue.maximumMessageSizeBytes
+  receive_wait_time_seconds         = local.bounce_queue.receiveWaitTimeSeconds
+  delay_seconds                     = 0
+  sqs_managed_sse_enabled           = var.kms_key_arn == null ? true : null
+  kms_master_key_id                 = var.kms_key_arn
+  kms_data_key_reuse_period_seconds = var.kms_key_arn == null ? null : local.queues.kmsDataKeyReusePeriodSeconds
+  fifo_queue                        = false
+  content_based_deduplication       = false
+}
+
+resource "aws_sqs_queue_redrive_policy" "bounces" {
+  count     = local.mail_count
+  queue_url = aws_sqs_queue.bounces[0].url
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.bounces_dead_letter[0].arn
+    maxReceiveCount     = local.bounce_queue.maxReceiveCount
+  })
+}
+
+resource "aws_sqs_queue_redrive_allow_policy" "bounces_dead_letter" {
+  count     = local.mail_count
+  queue_url = aws_sqs_queue.bounces_dead_letter[0].url
+  redrive_allow_policy = jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = [aws_sqs_queue.bounces[0].arn]
+  })
+}
+
+# Only the SES events topic may send (and only SNS on its behalf), and nothing without TLS.
+resource "aws_sqs_queue_policy" "bounces" {
+  count     = local.mail_count
+  queue_url = aws_sqs_queue.bounces[0].url
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AllowSesEventsTopic"
+        Effect    = "Allow"
+        Principal = { Service = "sns.amazonaws.com" }
+        Action    = "sqs:SendMessage"
+        Resource  = aws_sqs_queue.bounces[0].arn
+        Condition = { ArnEquals = { "aws:SourceArn" = aws_sns_topic.ses_events[0].arn } }
+      },
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "sqs:*"
+        Resource  = aws_sqs_queue.bounces[0].arn
+        Condition = { Bool = { "aws:SecureTransport" = "false" } }
+      },
+    ]
+  })
+}
+
+resource "aws_sqs_queue_policy" "bounces_dead_letter" {
+  count     = local.mail_count
+  queue_url = aws_sqs_queue.bounces_dead_letter[0].url
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "DenyInsecureTransport"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "sqs:*"
+      Resource  = aws_sqs_queue.bounces_dead_letter[0].arn
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    }]
+  })
+}
+
+resource "aws_sns_topic_subscription" "bounces" {
+  count                = local.mail_count
+  topic_arn            = aws_sns_topic.ses_events[0].arn
+  protocol             = "sqs"
+  endpoint             = aws_sqs_queue.bounces[0].arn
+  raw_message_delivery = false
+}
