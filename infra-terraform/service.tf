@@ -6,25 +6,25 @@
 locals {
   # A variable left null keeps the data file's value, as in main.tf.
   service = merge(local.settings.service, { for key, value in {
-    createService            = var.create_service
-    clusterName              = var.cluster_name
-    serviceName              = var.service_name
-    repositoryName           = var.repository_name
-    imagesToKeep             = var.images_to_keep
-    taskCpu                  = var.task_cpu
-    taskMemoryMib            = var.task_memory_mib
-    stopTimeoutSeconds       = var.stop_timeout_seconds
-    healthCheckPort          = var.health_check_port
-    logRetentionDays         = var.log_retention_days
-    containerInsights        = var.container_insights
-    assignPublicIp           = var.assign_public_ip
-    serviceMailer            = var.service_mailer
-    minTasks                 = var.min_tasks
-    latencyGoalSeconds       = var.latency_goal_seconds
-    scaleToZero              = var.scale_to_zero
-    scaleOutCooldownSeconds  = var.scale_out_cooldown_seconds
-    scaleInCooldownSeconds   = var.scale_in_cooldown_seconds
-    createAlarms             = var.create_alarms
+    createService           = var.create_service
+    clusterName             = var.cluster_name
+    serviceName             = var.service_name
+    repositoryName          = var.repository_name
+    imagesToKeep            = var.images_to_keep
+    taskCpu                 = var.task_cpu
+    taskMemoryMib           = var.task_memory_mib
+    stopTimeoutSeconds      = var.stop_timeout_seconds
+    healthCheckPort         = var.health_check_port
+    logRetentionDays        = var.log_retention_days
+    containerInsights       = var.container_insights
+    assignPublicIp          = var.assign_public_ip
+    serviceMailer           = var.service_mailer
+    minTasks                = var.min_tasks
+    latencyGoalSeconds      = var.latency_goal_seconds
+    scaleToZero             = var.scale_to_zero
+    scaleOutCooldownSeconds = var.scale_out_cooldown_seconds
+    scaleInCooldownSeconds  = var.scale_in_cooldown_seconds
+    createAlarms            = var.create_alarms
   } : key => value if value != null })
 
   fleet = local.service.createService ? 1 : 0
