@@ -32,7 +32,12 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
   const provider = createProvider(`${name}-aws`, config);
   const queues = new QueuePair(
     name,
-    { settings: config.queue, ...(config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {}) },
+    {
+      settings: config.queue,
+      ...(config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {}),
+      // On AWS the queues outlive the stack (their messages are data); an emulator stack does not.
+      retainOnDelete: config.endpoint === undefined,
+    },
     { provider },
   );
   const table = config.table

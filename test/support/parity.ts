@@ -278,11 +278,16 @@ function copyModuleTo(dir: string): void {
  */
 export async function planAll(
   cases: Record<string, PlanCase>,
-  options: { terraformVersion: string; pluginMirror?: string | undefined },
+  options: {
+    terraformVersion: string;
+    pluginMirror?: string | undefined;
+    /** Another test file's own working folder (files run in parallel); default "parity". */
+    workspaceName?: string;
+  },
 ): Promise<Plan> {
   const workspace = join(
     tmpdir(),
-    `sqs-messaging-parity-${createHash("sha256").update(projectRoot).digest("hex").slice(0, 12)}`,
+    `sqs-messaging-${options.workspaceName ?? "parity"}-${createHash("sha256").update(projectRoot).digest("hex").slice(0, 12)}`,
   );
   rmSync(join(workspace, "modules"), { recursive: true, force: true });
   mkdirSync(workspace, { recursive: true });
