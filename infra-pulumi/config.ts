@@ -4,7 +4,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { type QueueSettings, queueSettingsProblems } from "../src/config/queue-settings.js";
-import { type Settings, settings } from "../src/config/settings.js";
+import { deliverySettingsSchema, type Settings, settings } from "../src/config/settings.js";
+import type { DeliveryConfig } from "./delivery.js";
 
 export interface AssumeRoleConfig {
   readonly roleArn: string;
@@ -30,6 +31,8 @@ export interface InfraConfig {
   readonly consumerPrincipals: readonly string[];
   /** Principals allowed to assume the operator role (status, dlq); no role is made when empty. */
   readonly operatorPrincipals: readonly string[];
+  /** GitHub Actions' OIDC provider and roles (settings `delivery`); absent without a repository. */
+  readonly delivery?: DeliveryConfig;
 }
 
 export class InfraConfigError extends Error {
@@ -151,6 +154,20 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
     );
   }
 
+  const deliveryInput = Object.fromEntries(
+    (Object.keys(defaults.delivery) as (keyof Settings["delivery"])[]).map((name) => [
+      name,
+      config.get(name) ?? defaults.delivery[name],
+    ]),
+  );
+  const deliveryParsed = deliverySettingsSchema.safeParse(deliveryInput);
+  if (!deliveryParsed.success) {
+    for (const issue of deliveryParsed.error.issues) {
+      problems.push(`${key(String(issue.path[0]))}: ${issue.message}.`);
+    }
+  }
+  const deliverySettings = deliveryParsed.success ? deliveryParsed.data : undefined;
+
   if (problems.length > 0) throw new InfraConfigError(problems);
   return {
     region,
@@ -164,5 +181,8 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
     producerPrincipals,
     consumerPrincipals,
     operatorPrincipals,
+    ...(deliverySettings?.githubRepository
+      ? { delivery: { ...deliverySettings, githubRepository: deliverySettings.githubRepository } }
+      : {}),
   };
 }

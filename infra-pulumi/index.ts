@@ -22,4 +22,7 @@ export const {
   consumerRoleArn,
   operatorPolicyArn,
   operatorRoleArn,
+  ecrPushRoleArn,
+  infraPlanRoleArn,
+  infraDeployRoleArn,
 } = outputs;

@@ -14,7 +14,7 @@ export interface PolicyStatement {
   /** Absent in trust policies, which name a Principal instead. */
   Resource?: string[] | string;
   Principal?: unknown;
-  Condition?: Record<string, Record<string, string>>;
+  Condition?: Record<string, Record<string, string | string[]>>;
 }
 
 export interface PolicyDocument {

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackOutputs } from "../src/stack/outputs.js";
 import type { InfraConfig } from "./config.js";
+import { Delivery } from "./delivery.js";
 import { createProvider } from "./provider.js";
 import { QueueAccess } from "./queue-access.js";
 import { QueuePair } from "./queue-pair.js";
@@ -17,6 +18,7 @@ export interface Infrastructure {
   readonly queues: QueuePair;
   readonly access?: QueueAccess;
   readonly table?: SentEmailsTable;
+  readonly delivery?: Delivery;
   readonly outputs: PulumiOutputs<StackOutputs> & {
     producerPolicyArn?: pulumi.Output<string>;
     consumerPolicyArn?: pulumi.Output<string>;
@@ -24,6 +26,9 @@ export interface Infrastructure {
     consumerRoleArn?: pulumi.Output<string>;
     operatorPolicyArn?: pulumi.Output<string>;
     operatorRoleArn?: pulumi.Output<string>;
+    ecrPushRoleArn?: pulumi.Output<string>;
+    infraPlanRoleArn?: pulumi.Output<string>;
+    infraDeployRoleArn?: pulumi.Output<string>;
   };
 }
 
@@ -67,6 +72,19 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
         { provider },
       )
     : undefined;
+  const delivery = config.delivery
+    ? new Delivery(
+        name,
+        {
+          settings: config.delivery,
+          region: config.region,
+          queueArns: [queues.queue.arn, queues.deadLetterQueue.arn],
+          ...(table ? { tableArn: table.table.arn } : {}),
+          ...(config.assumeRole ? { deployerRoleArn: config.assumeRole.roleArn } : {}),
+        },
+        { provider },
+      )
+    : undefined;
   const stackOutputs: PulumiOutputs<StackOutputs> = {
     queueUrl: queues.queue.url,
     queueArn: queues.queue.arn,
@@ -82,8 +100,16 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
     queues,
     ...(access ? { access } : {}),
     ...(table ? { table } : {}),
+    ...(delivery ? { delivery } : {}),
     outputs: {
       ...stackOutputs,
+      ...(delivery
+        ? {
+            ecrPushRoleArn: delivery.ecrPushRole.arn,
+            ...(delivery.planRole ? { infraPlanRoleArn: delivery.planRole.arn } : {}),
+            ...(delivery.deployRole ? { infraDeployRoleArn: delivery.deployRole.arn } : {}),
+          }
+        : {}),
       ...(access
         ? {
             producerPolicyArn: access.producerPolicy.arn,

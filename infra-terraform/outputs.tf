@@ -65,3 +65,18 @@ output "sent_emails_table_name" {
   description = "DynamoDB table of sent welcome emails, shared by every consumer (null without the table)."
   value       = one(aws_dynamodb_table.sent_emails[*].name)
 }
+
+output "ecr_push_role_arn" {
+  description = "Role GitHub Actions on main assumes to push the consumer image (null without github_repository)."
+  value       = one(aws_iam_role.ecr_push[*].arn)
+}
+
+output "infra_plan_role_arn" {
+  description = "Read-only role for plan/preview from any ref or pull request (null without github_repository and state_bucket_name)."
+  value       = one(aws_iam_role.plan[*].arn)
+}
+
+output "infra_deploy_role_arn" {
+  description = "Deploy role, for the protected environment only (null without github_repository and state_bucket_name)."
+  value       = one(aws_iam_role.deploy[*].arn)
+}

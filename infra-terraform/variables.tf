@@ -250,3 +250,53 @@ variable "create_sent_emails_table" {
   description = "Create the sent-email table (false for the SQS-only emulator stack of npm run tf:local)."
   default     = null
 }
+
+# Delivery from GitHub Actions (settings.json section `delivery`; delivery.tf).
+
+variable "github_repository" {
+  type        = string
+  description = "owner/name of the GitHub repository whose workflows may assume the delivery roles. Null: no delivery roles."
+  default     = null
+  validation {
+    condition     = var.github_repository == null || can(regex("^[\\w.-]+/[\\w.-]+$", var.github_repository))
+    error_message = "github_repository must be owner/name."
+  }
+}
+
+variable "github_oidc_provider_arn" {
+  type        = string
+  description = "The account's existing GitHub OIDC provider ARN. Null: the module creates it."
+  default     = null
+  validation {
+    condition     = var.github_oidc_provider_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/token\\.actions\\.githubusercontent\\.com$", var.github_oidc_provider_arn))
+    error_message = "github_oidc_provider_arn must be the ARN of the token.actions.githubusercontent.com provider."
+  }
+}
+
+variable "ecr_repository_name" {
+  type        = string
+  description = "The consumer's ECR repository, the push role's only target."
+  default     = null
+}
+
+variable "deploy_environment" {
+  type        = string
+  description = "The protected GitHub environment whose jobs alone may assume the deploy role."
+  default     = null
+}
+
+variable "state_bucket_name" {
+  type        = string
+  description = "The Pulumi state bucket (made by the bootstrap). Null: no plan and deploy roles."
+  default     = null
+}
+
+variable "secrets_key_arn" {
+  type        = string
+  description = "The KMS key ARN of Pulumi's stack secrets (made by the bootstrap). Null: none."
+  default     = null
+  validation {
+    condition     = var.secrets_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[\\w-]+$", var.secrets_key_arn))
+    error_message = "secrets_key_arn must be a KMS key ARN."
+  }
+}

@@ -33,6 +33,8 @@ export const TERRAFORM_TYPES: Record<string, string> = {
   "aws:iam/role:Role": "aws_iam_role",
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "aws_iam_role_policy_attachment",
   "aws:dynamodb/table:Table": "aws_dynamodb_table",
+  "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "aws_iam_openid_connect_provider",
+  "aws:iam/rolePolicy:RolePolicy": "aws_iam_role_policy",
 };
 
 /** Each Pulumi child, by its name after the component's, ↔ its Terraform resource name. */
@@ -53,10 +55,17 @@ export const TERRAFORM_NAMES: Record<string, string> = {
   "operator-role": "operator",
   "operator-role-policy": "operator",
   table: "sent_emails",
+  "github-oidc": "github",
+  "ecr-push-role": "ecr_push",
+  "ecr-push-policy": "ecr_push",
+  "plan-role": "plan",
+  "plan-policy": "plan",
+  "deploy-role": "deploy",
+  "deploy-policy": "deploy",
 };
 
 /** Pulumi argument names that differ from Terraform's beyond snake_case (a block's list name). */
-const PULUMI_ARGUMENTS: Record<string, string> = { attributes: "attribute" };
+const PULUMI_ARGUMENTS: Record<string, string> = { attributes: "attribute", clientIdLists: "client_id_list" };
 
 /**
  * Nested blocks: a list of objects in Terraform's plan (`ttl { … }` → `[{attribute_name, enabled}]`),
@@ -165,6 +174,11 @@ export async function pulumiModel(
     infra.access?.operatorPolicy,
     infra.access?.operatorRole,
     infra.table?.table,
+    infra.delivery?.oidcProvider,
+    infra.delivery?.ecrPushRole,
+    infra.delivery?.planRole,
+    infra.delivery?.deployRole,
+    ...(infra.delivery?.rolePolicies ?? []),
   );
   // Role attachments register once the role's name resolves; they are not exposed: count them.
   const attachments = [
