@@ -5,9 +5,9 @@
  * (infra-terraform/delivery.tf; the parity test compares the plans), and
  * test/infra/iam-simulation.test.ts evaluates them. No Pulumi import.
  *
- * Account ids: each role acts in its own account, so resource ARNs name it with the policy
- * variable `${aws:PrincipalAccount}` (a global key, resolved per request) instead of an account
- * lookup — no `*`, and no STS call while planning.
+ * Account ids: the ECR repository is in the roles' own account, the one of the OIDC provider
+ * they trust (arn:aws:iam::<account>:oidc-provider/…); it is read from that ARN, so planning
+ * needs no STS call.
  */
 import type { PolicyDocument, PolicyStatement } from "./policies.js";
 
@@ -16,9 +16,10 @@ export const GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com";
 export const GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com";
 const CLAIM = "token.actions.githubusercontent.com";
 
-/** The account of the principal making the request, as a policy variable (IAM's, not JavaScript's). */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, resolved by AWS.
-export const OWN_ACCOUNT = "${aws:PrincipalAccount}";
+/** The account of an IAM ARN (arn:partition:iam::account:…). */
+export function accountOf(arn: string): string {
+  return arn.split(":")[4] ?? "";
+}
 
 /** The `sub` claims each role admits (GitHub's formats: ref, pull_request, environment). */
 export function deliverySubjects(repository: string, deployEnvironment: string) {
@@ -66,8 +67,8 @@ export function githubTrustPolicy(
   };
 }
 
-export function ecrRepositoryArn(region: string, name: string): string {
-  return `arn:aws:ecr:${region}:${OWN_ACCOUNT}:repository/${name}`;
+export function ecrRepositoryArn(region: string, account: string, name: string): string {
+  return `arn:aws:ecr:${region}:${account}:repository/${name}`;
 }
 
 /** What `docker push` (and buildx's manifest checks) call on the repository. */
@@ -85,7 +86,7 @@ export const ECR_PUSH_ACTIONS = [
  * Authorization Reference lists none): its `"*"` is the one wildcard of the delivery roles. The
  * token it returns is useless without the repository actions below.
  */
-export function ecrPushPolicy(region: string, repositoryName: string): PolicyDocument {
+export function ecrPushPolicy(region: string, account: string, repositoryName: string): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -94,7 +95,7 @@ export function ecrPushPolicy(region: string, repositoryName: string): PolicyDoc
         Sid: "PushConsumerImage",
         Effect: "Allow",
         Action: ECR_PUSH_ACTIONS,
-        Resource: [ecrRepositoryArn(region, repositoryName)],
+        Resource: [ecrRepositoryArn(region, account, repositoryName)],
       },
     ],
   };

@@ -8,6 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../src/config/settings.js";
 import {
+  accountOf,
   deliverySubjects,
   deployPolicy,
   ecrPushPolicy,
@@ -83,7 +84,7 @@ export class Delivery extends pulumi.ComponentResource {
       "ecr-push",
       "GitHub Actions (main): push the consumer image to its ECR repository.",
       subjects.ecrPush,
-      ecrPushPolicy(args.region, s.ecrRepositoryName),
+      this.providerArn.apply((arn) => ecrPushPolicy(args.region, accountOf(arn), s.ecrRepositoryName)),
     );
     if (s.stateBucketName) {
       const state = { bucket: s.stateBucketName, secretsKeyArn: s.secretsKeyArn ?? undefined };

@@ -4,14 +4,15 @@
 # token's audience and subject — ECR push (main), plan (any ref, pull requests; read-only), deploy
 # (the protected environment). Off while delivery.githubRepository is null.
 #
-# Resource ARNs name the role's own account with the IAM policy variable ${aws:PrincipalAccount}
-# (written $${...} here so Terraform leaves it alone): no `*`, and no STS call while planning.
+# The ECR repository is in the roles' own account, the one of the OIDC provider they trust; it is
+# read from that ARN, so planning needs no STS call.
 
 locals {
   delivery_on    = local.delivery.githubRepository != null
   delivery_state = local.delivery_on && local.delivery.stateBucketName != null
   github_claim   = "token.actions.githubusercontent.com"
   github_repo    = local.delivery.githubRepository
+  github_account = !local.delivery_on ? null : split(":", local.delivery.githubOidcProviderArn != null ? local.delivery.githubOidcProviderArn : aws_iam_openid_connect_provider.github[0].arn)[4]
   state_bucket   = "arn:aws:s3:::${coalesce(local.delivery.stateBucketName, "none")}"
   secrets_statements = local.delivery.secretsKeyArn == null ? [] : [{
     Sid      = "StackSecrets"
@@ -68,7 +69,7 @@ resource "aws_iam_role_policy" "ecr_push" {
           "ecr:PutImage",
           "ecr:UploadLayerPart",
         ]
-        Resource = ["arn:aws:ecr:${local.stack.region}:$${aws:PrincipalAccount}:repository/${local.delivery.ecrRepositoryName}"]
+        Resource = ["arn:aws:ecr:${local.stack.region}:${local.github_account}:repository/${local.delivery.ecrRepositoryName}"]
       },
     ]
   })

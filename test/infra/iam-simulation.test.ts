@@ -7,8 +7,16 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { runSimulation } from "@cloud-copilot/iam-simulate";
+import { runSimulation, runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
 import { describe, expect, it } from "vitest";
+import {
+  deliverySubjects,
+  deployPolicy,
+  ECR_PUSH_ACTIONS,
+  ecrPushPolicy,
+  githubTrustPolicy,
+  planPolicy,
+} from "../../infra-pulumi/delivery-policies.js";
 import {
   type CallTarget,
   CONSUMER_CALLS,
@@ -266,6 +274,159 @@ describe("the TLS-only queue policy, simulated", () => {
     const nothing: PolicyDocument = { Version: "2012-10-17", Statement: [] };
     expect(await decide(nothing, { action: "sqs:SendMessage", resource: ARNS.queue })).toBe(
       "ImplicitlyDenied",
+    );
+  });
+});
+
+describe("the delivery roles, simulated", () => {
+  const repository = "octo-org/sqs-messaging";
+  const provider = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
+  const subjects = deliverySubjects(repository, "production");
+  const repo = `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${settings.delivery.ecrRepositoryName}`;
+  const state = { bucket: "octo-org-pulumi-state", secretsKeyArn: KEY };
+  const deployer = `arn:aws:iam::${ACCOUNT}:role/sqs-messaging-deployer`;
+
+  /**
+   * AssumeRoleWithWebIdentity against a trust policy. The simulator's action data does not list
+   * the provider's own `aud`/`sub` keys for this action (AWS adds them per provider), so its
+   * validating entry point drops them; its unvalidated one evaluates them as given.
+   */
+  const assume = (trust: PolicyDocument, claims: { sub: string; aud?: string }, principal = provider) =>
+    runUnsafeSimulation(
+      {
+        identityPolicies: [],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        // A pre-validated policy carries the metadata the unvalidated path needs.
+        resourcePolicy: {
+          __validated: true,
+          policyDocument: trust,
+          metadata: { name: "trust" },
+          errors: [],
+        } as never,
+        request: {
+          action: "sts:AssumeRoleWithWebIdentity",
+          principal,
+          resource: { accountId: ACCOUNT, resource: `arn:aws:iam::${ACCOUNT}:role/delivery` },
+          contextVariables: {
+            "token.actions.githubusercontent.com:aud": claims.aud ?? "sts.amazonaws.com",
+            "token.actions.githubusercontent.com:sub": claims.sub,
+          },
+        },
+      },
+      {},
+    );
+
+  it("trusts only this repository's main branch to push, its environment to deploy, any of its refs to plan", () => {
+    const cases: [keyof typeof subjects, string, string][] = [
+      ["ecrPush", `repo:${repository}:ref:refs/heads/main`, "Allowed"],
+      ["ecrPush", `repo:${repository}:ref:refs/heads/feature`, "ImplicitlyDenied"],
+      ["ecrPush", `repo:${repository}:pull_request`, "ImplicitlyDenied"],
+      ["ecrPush", "repo:octo-org/fork:ref:refs/heads/main", "ImplicitlyDenied"],
+      ["deploy", `repo:${repository}:environment:production`, "Allowed"],
+      ["deploy", `repo:${repository}:ref:refs/heads/main`, "ImplicitlyDenied"],
+      ["deploy", `repo:${repository}:environment:staging`, "ImplicitlyDenied"],
+      ["plan", `repo:${repository}:pull_request`, "Allowed"],
+      ["plan", `repo:${repository}:ref:refs/heads/any-branch`, "Allowed"],
+      ["plan", `repo:${repository}:ref:refs/tags/v1`, "Allowed"],
+      ["plan", "repo:octo-org/sqs-messaging-evil:pull_request", "ImplicitlyDenied"],
+      ["plan", `repo:${repository}:environment:production`, "ImplicitlyDenied"],
+    ];
+    for (const [role, sub, expected] of cases) {
+      expect(assume(githubTrustPolicy(provider, subjects[role]), { sub }), `${role} ← ${sub}`).toBe(expected);
+    }
+    const push = githubTrustPolicy(provider, subjects.ecrPush);
+    const main = `repo:${repository}:ref:refs/heads/main`;
+    expect(assume(push, { sub: main, aud: "https://github.com/octo-org" }), "another audience").toBe(
+      "ImplicitlyDenied",
+    );
+    const otherProvider = `arn:aws:iam::${ACCOUNT}:oidc-provider/gitlab.com`;
+    expect(assume(push, { sub: main }, otherProvider), "another provider").toBe("ImplicitlyDenied");
+  });
+
+  it("lets the push role log in to ECR and push to the one repository only", async () => {
+    const policy = ecrPushPolicy(REGION, ACCOUNT, settings.delivery.ecrRepositoryName);
+    expect(await decide(policy, { action: "ecr:GetAuthorizationToken", resource: "*" })).toBe("Allowed");
+    for (const action of ECR_PUSH_ACTIONS) {
+      expect(await decide(policy, { action, resource: repo }), action).toBe("Allowed");
+      const elsewhere = repo.replace(ACCOUNT, "210987654321");
+      expect(await decide(policy, { action, resource: elsewhere }), `${action} in another account`).toBe(
+        "ImplicitlyDenied",
+      );
+      const other = `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/another`;
+      expect(await decide(policy, { action, resource: other }), `${action} elsewhere`).toBe(
+        "ImplicitlyDenied",
+      );
+    }
+    expect(await decide(policy, { action: "ecr:DeleteRepository", resource: repo })).toBe("ImplicitlyDenied");
+    expect(await decide(policy, { action: "ecr:BatchDeleteImage", resource: repo })).toBe("ImplicitlyDenied");
+  });
+
+  it("keeps the plan role read-only: the state is read, only its locks written, nothing changed", async () => {
+    const policy = planPolicy(state, { queueArns: [ARNS.queue, ARNS.deadLetterQueue], tableArn: ARNS.table });
+    const bucket = `arn:aws:s3:::${state.bucket}`;
+    const allowed: Request[] = [
+      { action: "s3:ListBucket", resource: bucket },
+      { action: "s3:GetObject", resource: `${bucket}/.pulumi/stacks/sqs-messaging/dev.json` },
+      { action: "s3:PutObject", resource: `${bucket}/.pulumi/locks/organization/sqs-messaging/dev/1.json` },
+      { action: "kms:Decrypt", resource: KEY },
+      { action: "sqs:GetQueueAttributes", resource: ARNS.queue },
+      { action: "dynamodb:DescribeTable", resource: ARNS.table },
+    ];
+    for (const request of allowed) expect(await decide(policy, request), request.action).toBe("Allowed");
+    const denied: Request[] = [
+      { action: "s3:PutObject", resource: `${bucket}/.pulumi/stacks/sqs-messaging/dev.json` },
+      { action: "s3:DeleteObject", resource: `${bucket}/.pulumi/history/x` },
+      { action: "kms:Encrypt", resource: KEY },
+      { action: "sqs:SetQueueAttributes", resource: ARNS.queue },
+      { action: "sqs:ReceiveMessage", resource: ARNS.queue },
+      { action: "dynamodb:Scan", resource: ARNS.table },
+      { action: "sts:AssumeRole", resource: deployer },
+    ];
+    for (const request of denied)
+      expect(await decide(policy, request), request.action).toBe("ImplicitlyDenied");
+  });
+
+  it("lets the deploy role write the state and assume the deployer role, and nothing else", async () => {
+    const policy = deployPolicy(state, deployer);
+    const bucket = `arn:aws:s3:::${state.bucket}`;
+    for (const request of [
+      { action: "s3:PutObject", resource: `${bucket}/.pulumi/stacks/sqs-messaging/dev.json` },
+      { action: "kms:Encrypt", resource: KEY },
+      { action: "sts:AssumeRole", resource: deployer },
+    ]) {
+      expect(await decide(policy, request), request.action).toBe("Allowed");
+    }
+    for (const request of [
+      { action: "s3:PutObject", resource: "arn:aws:s3:::another-bucket/.pulumi/x" },
+      { action: "s3:DeleteBucket", resource: bucket },
+      { action: "sts:AssumeRole", resource: `arn:aws:iam::${ACCOUNT}:role/admin` },
+      { action: "sqs:DeleteQueue", resource: ARNS.queue },
+    ]) {
+      expect(await decide(policy, request), request.action).toBe("ImplicitlyDenied");
+    }
+  });
+
+  it("has no wildcard in any Allow but ECR's login and object keys under the state prefix", () => {
+    const documents = [
+      ecrPushPolicy(REGION, ACCOUNT, settings.delivery.ecrRepositoryName),
+      planPolicy(state, { queueArns: [ARNS.queue], tableArn: ARNS.table }),
+      deployPolicy(state, deployer),
+    ];
+    const wildcards = documents.flatMap((document) =>
+      document.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => [
+        ...[s.Action].flat().filter((a) => a.includes("*")),
+        ...[s.Resource ?? []].flat().filter((r) => r.includes("*")),
+      ]),
+    );
+    expect(wildcards.sort()).toEqual(
+      [
+        "*",
+        `arn:aws:s3:::${state.bucket}/.pulumi/*`,
+        `arn:aws:s3:::${state.bucket}/.pulumi/*`,
+        `arn:aws:s3:::${state.bucket}/.pulumi/*`,
+        `arn:aws:s3:::${state.bucket}/.pulumi/locks/*`,
+      ].sort(),
     );
   });
 });
