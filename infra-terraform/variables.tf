@@ -277,18 +277,30 @@ variable "ecr_repository_name" {
   type        = string
   description = "The consumer's ECR repository, the push role's only target."
   default     = null
+  validation {
+    condition     = var.ecr_repository_name == null || can(regex("^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$", var.ecr_repository_name))
+    error_message = "ecr_repository_name must be an ECR repository name (lower-case letters, digits, ._-/)."
+  }
 }
 
 variable "deploy_environment" {
   type        = string
   description = "The protected GitHub environment whose jobs alone may assume the deploy role."
   default     = null
+  validation {
+    condition     = var.deploy_environment == null || length(coalesce(var.deploy_environment, "-")) > 0
+    error_message = "deploy_environment must not be empty."
+  }
 }
 
 variable "state_bucket_name" {
   type        = string
   description = "The Pulumi state bucket (made by the bootstrap). Null: no plan and deploy roles."
   default     = null
+  validation {
+    condition     = var.state_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.state_bucket_name))
+    error_message = "state_bucket_name must be an S3 bucket name (3-63 of a-z, 0-9, . and -)."
+  }
 }
 
 variable "secrets_key_arn" {
