@@ -4,7 +4,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { type QueueSettings, queueSettingsProblems } from "../src/config/queue-settings.js";
-import { emailSettingsSchema, type Settings, settings } from "../src/config/settings.js";
+import {
+  deliverySettingsSchema,
+  emailSettingsSchema,
+  type Settings,
+  settings,
+} from "../src/config/settings.js";
+import type { DeliveryConfig } from "./delivery.js";
 import { readServiceConfig, type ServiceConfig } from "./service/config.js";
 
 export interface AssumeRoleConfig {
@@ -35,6 +41,8 @@ export interface InfraConfig {
   readonly operatorPrincipals: readonly string[];
   /** The consumer fleet on ECS Fargate (settings `service`); absent unless `createService`. */
   readonly service?: ServiceConfig;
+  /** GitHub Actions' OIDC provider and roles (settings `delivery`); absent without a repository. */
+  readonly delivery?: DeliveryConfig;
 }
 
 export class InfraConfigError extends Error {
@@ -197,6 +205,19 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
     },
     problems,
   );
+  const deliveryInput = Object.fromEntries(
+    (Object.keys(defaults.delivery) as (keyof Settings["delivery"])[]).map((name) => [
+      name,
+      config.get(name) ?? defaults.delivery[name],
+    ]),
+  );
+  const deliveryParsed = deliverySettingsSchema.safeParse(deliveryInput);
+  if (!deliveryParsed.success) {
+    for (const issue of deliveryParsed.error.issues) {
+      problems.push(`${key(String(issue.path[0]))}: ${issue.message}.`);
+    }
+  }
+  const deliverySettings = deliveryParsed.success ? deliveryParsed.data : undefined;
 
   if (problems.length > 0) throw new InfraConfigError(problems);
   return {
@@ -213,5 +234,15 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
     consumerPrincipals,
     operatorPrincipals,
     ...(service ? { service } : {}),
+    ...(deliverySettings?.githubRepository
+      ? {
+          delivery: {
+            ...deliverySettings,
+            githubRepository: deliverySettings.githubRepository,
+            // The service's repository, whether this stack runs the service or not.
+            repositoryName: config.get("repositoryName") ?? defaults.service.repositoryName,
+          },
+        }
+      : {}),
   };
 }

@@ -31,4 +31,7 @@ export const {
   mailDomain,
   mailRatePerSecond,
   mailDnsRecords,
+  ecrPushRoleArn,
+  infraPlanRoleArn,
+  infraDeployRoleArn,
 } = outputs;

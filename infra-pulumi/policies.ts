@@ -14,7 +14,7 @@ export interface PolicyStatement {
   /** Absent in trust policies, which name a Principal instead. */
   Resource?: string[] | string;
   Principal?: unknown;
-  Condition?: Record<string, Record<string, string>>;
+  Condition?: Record<string, Record<string, string | string[]>>;
 }
 
 export interface PolicyDocument {
@@ -272,3 +272,67 @@ export function assumeRolePolicy(principalArns: readonly string[]): PolicyDocume
     ],
   };
 }
+
+/**
+ * What each component really calls, as data the tests share (test/infra/iam-simulation.test.ts):
+ * every call is evaluated against the component's policy (allowed), and each SDK command class a
+ * component's source imports must appear here (or be named in that test's exceptions with why).
+ * `command` is the SDK class, `action` the IAM action that authorises it (a batch command is
+ * authorised by its single-message action), `on` the resource it is made against.
+ */
+export type CallTarget = "queue" | "deadLetterQueue" | "table" | "metrics";
+
+export interface ComponentCall {
+  readonly command: string;
+  readonly action: string;
+  readonly on: CallTarget;
+}
+
+/** src/producer/producer.ts (batches) and src/cli/produce.ts (checks size and type first). */
+export const PRODUCER_CALLS: readonly ComponentCall[] = [
+  { command: "GetQueueAttributesCommand", action: "sqs:GetQueueAttributes", on: "queue" },
+  { command: "SendMessageBatchCommand", action: "sqs:SendMessage", on: "queue" },
+];
+
+/** src/consumer/: the runtime on both queues, and the DynamoDB store's item actions on the table. */
+export const CONSUMER_CALLS: readonly ComponentCall[] = [
+  { command: "GetQueueAttributesCommand", action: "sqs:GetQueueAttributes", on: "queue" },
+  { command: "ReceiveMessageCommand", action: "sqs:ReceiveMessage", on: "queue" },
+  { command: "DeleteMessageBatchCommand", action: "sqs:DeleteMessage", on: "queue" },
+  {
+    command: "ChangeMessageVisibilityBatchCommand",
+    action: "sqs:ChangeMessageVisibility",
+    on: "queue",
+  },
+  { command: "GetQueueUrlCommand", action: "sqs:GetQueueUrl", on: "deadLetterQueue" },
+  { command: "SendMessageCommand", action: "sqs:SendMessage", on: "deadLetterQueue" },
+  { command: "PutItemCommand", action: "dynamodb:PutItem", on: "table" },
+  { command: "GetItemCommand", action: "dynamodb:GetItem", on: "table" },
+  { command: "UpdateItemCommand", action: "dynamodb:UpdateItem", on: "table" },
+  { command: "DeleteItemCommand", action: "dynamodb:DeleteItem", on: "table" },
+];
+
+/** src/ops/ (status, dlq list/show/redrive/purge) and src/sqs/queue-counts.ts. */
+export const OPERATOR_CALLS: readonly ComponentCall[] = [
+  { command: "GetQueueAttributesCommand", action: "sqs:GetQueueAttributes", on: "queue" },
+  { command: "GetQueueAttributesCommand", action: "sqs:GetQueueAttributes", on: "deadLetterQueue" },
+  { command: "GetQueueUrlCommand", action: "sqs:GetQueueUrl", on: "deadLetterQueue" },
+  { command: "ReceiveMessageCommand", action: "sqs:ReceiveMessage", on: "deadLetterQueue" },
+  {
+    command: "ChangeMessageVisibilityBatchCommand",
+    action: "sqs:ChangeMessageVisibility",
+    on: "deadLetterQueue",
+  },
+  { command: "DeleteMessageBatchCommand", action: "sqs:DeleteMessage", on: "deadLetterQueue" },
+  { command: "PurgeQueueCommand", action: "sqs:PurgeQueue", on: "deadLetterQueue" },
+  { command: "StartMessageMoveTaskCommand", action: "sqs:StartMessageMoveTask", on: "deadLetterQueue" },
+  { command: "ListMessageMoveTasksCommand", action: "sqs:ListMessageMoveTasks", on: "deadLetterQueue" },
+  { command: "SendMessageBatchCommand", action: "sqs:SendMessage", on: "queue" },
+  { command: "GetMetricDataCommand", action: "cloudwatch:GetMetricData", on: "metrics" },
+];
+
+/**
+ * Granted without a call in src/: `aws sqs cancel-message-move-task` is how an operator stops a
+ * redrive the CLI started (docs/operations.md); the CLI itself never cancels.
+ */
+export const OPERATOR_MANUAL_ACTIONS = ["sqs:CancelMessageMoveTask"];

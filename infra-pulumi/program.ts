@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { perTaskRate } from "../src/consumer/mail/rate.js";
 import type { StackOutputs } from "../src/stack/outputs.js";
 import type { InfraConfig } from "./config.js";
+import { Delivery } from "./delivery.js";
 import { type DnsRecord, MailDelivery } from "./email.js";
 import { createProvider } from "./provider.js";
 import { QueueAccess } from "./queue-access.js";
@@ -23,6 +24,7 @@ export interface Infrastructure {
   /** The consumer fleet on ECS (issue 14), when `createService`. */
   readonly fleet?: Fleet;
   readonly mail?: MailDelivery;
+  readonly delivery?: Delivery;
   readonly outputs: PulumiOutputs<StackOutputs> & {
     producerPolicyArn?: pulumi.Output<string>;
     consumerPolicyArn?: pulumi.Output<string>;
@@ -32,6 +34,9 @@ export interface Infrastructure {
     operatorRoleArn?: pulumi.Output<string>;
     /** For the domain's DNS owner: DKIM CNAMEs, MAIL FROM MX and SPF, DMARC (with SES only). */
     mailDnsRecords?: pulumi.Output<DnsRecord[]>;
+    ecrPushRoleArn?: pulumi.Output<string>;
+    infraPlanRoleArn?: pulumi.Output<string>;
+    infraDeployRoleArn?: pulumi.Output<string>;
   };
 }
 
@@ -40,7 +45,12 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
   const provider = createProvider(`${name}-aws`, config);
   const queues = new QueuePair(
     name,
-    { settings: config.queue, ...(config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {}) },
+    {
+      settings: config.queue,
+      ...(config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {}),
+      // On AWS the queues outlive the stack (their messages are data); an emulator stack does not.
+      retainOnDelete: config.endpoint === undefined,
+    },
     { provider },
   );
   const table = config.table
@@ -111,6 +121,19 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
           provider,
         )
       : undefined;
+  const delivery = config.delivery
+    ? new Delivery(
+        name,
+        {
+          settings: config.delivery,
+          region: config.region,
+          queueArns: [queues.queue.arn, queues.deadLetterQueue.arn],
+          ...(table ? { tableArn: table.table.arn } : {}),
+          ...(config.assumeRole ? { deployerRoleArn: config.assumeRole.roleArn } : {}),
+        },
+        { provider },
+      )
+    : undefined;
   const stackOutputs: PulumiOutputs<StackOutputs> = {
     queueUrl: queues.queue.url,
     queueArn: queues.queue.arn,
@@ -138,9 +161,17 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
     ...(table ? { table } : {}),
     ...(fleet ? { fleet } : {}),
     ...(mail ? { mail } : {}),
+    ...(delivery ? { delivery } : {}),
     outputs: {
       ...stackOutputs,
       ...(mail ? { mailDnsRecords: mail.dnsRecords } : {}),
+      ...(delivery
+        ? {
+            ecrPushRoleArn: delivery.ecrPushRole.arn,
+            ...(delivery.planRole ? { infraPlanRoleArn: delivery.planRole.arn } : {}),
+            ...(delivery.deployRole ? { infraDeployRoleArn: delivery.deployRole.arn } : {}),
+          }
+        : {}),
       ...(access
         ? {
             producerPolicyArn: access.producerPolicy.arn,

@@ -13,6 +13,12 @@ export interface QueuePairArgs {
    * without it the queue policy only denies requests without TLS.
    */
   readonly subscribedTopicArn?: pulumi.Input<string>;
+  /**
+   * Keep both queues (and their messages) when Pulumi would delete them: on `pulumi destroy`, and
+   * when a replacement deletes the old queue (a renamed queue). On for AWS, off for an emulator
+   * stack, which must come and go (the program decides: infra-pulumi/program.ts).
+   */
+  readonly retainOnDelete?: boolean;
 }
 
 /**
@@ -27,11 +33,16 @@ export class QueuePair extends pulumi.ComponentResource {
   readonly redriveAllowPolicy: aws.sqs.RedriveAllowPolicy;
   readonly queuePolicy: aws.sqs.QueuePolicy;
   readonly deadLetterQueuePolicy: aws.sqs.QueuePolicy;
+  /** Whether both queues are kept when Pulumi would delete them. */
+  readonly retainOnDelete: boolean;
 
   constructor(name: string, args: QueuePairArgs, options?: pulumi.ComponentResourceOptions) {
     super("sqs-messaging:index:QueuePair", name, {}, options);
     const s = args.settings;
     const child = { parent: this };
+    // Not `protect`: that would make `pulumi destroy` of the rest of the stack fail.
+    this.retainOnDelete = args.retainOnDelete ?? false;
+    const kept = { ...child, retainOnDelete: this.retainOnDelete };
     // SSE-SQS by default; a customer-managed key replaces it. AWS accepts one or the other, and
     // the provider rejects sqsManagedSseEnabled (even false) next to kmsMasterKeyId; the data-key
     // reuse period means something only with a key (the provider plans 0 without one).
@@ -52,7 +63,7 @@ export class QueuePair extends pulumi.ComponentResource {
         ...encryption,
         ...fifo,
       },
-      child,
+      kept,
     );
     this.queue = new aws.sqs.Queue(
       `${name}-queue`,
@@ -66,7 +77,7 @@ export class QueuePair extends pulumi.ComponentResource {
         ...encryption,
         ...fifo,
       },
-      child,
+      kept,
     );
     // Redrive and redrive-allow as their own resources: each queue names the other's ARN.
     this.redrivePolicy = new aws.sqs.RedrivePolicy(

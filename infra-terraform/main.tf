@@ -41,6 +41,14 @@ locals {
     maxConsumerTasks         = var.max_consumer_tasks
   } : key => value if value != null })
 
+  delivery = merge(local.settings.delivery, { for key, value in {
+    githubRepository      = var.github_repository
+    githubOidcProviderArn = var.github_oidc_provider_arn
+    deployEnvironment     = var.deploy_environment
+    stateBucketName       = var.state_bucket_name
+    secretsKeyArn         = var.secrets_key_arn
+  } : key => value if value != null })
+
   default_tags = merge({ project = "sqs-messaging", "managed-by" = "terraform" }, var.default_tags)
   # The emulator accepts any credentials; these never reach AWS.
   emulator_key = var.endpoint == null ? null : "local"

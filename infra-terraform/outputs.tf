@@ -112,3 +112,18 @@ output "mail_rate_per_second" {
   description = "Emails a second each consumer task may send through SES: account_send_rate_per_second / max_consumer_tasks (null without mail_domain)."
   value       = local.mail_enabled ? local.email.accountSendRatePerSecond / max(1, local.email.maxConsumerTasks) : null
 }
+
+output "ecr_push_role_arn" {
+  description = "Role GitHub Actions on main assumes to push the consumer image (null without github_repository)."
+  value       = one(aws_iam_role.ecr_push[*].arn)
+}
+
+output "infra_plan_role_arn" {
+  description = "Read-only role for plan/preview from any ref or pull request (null without github_repository and state_bucket_name)."
+  value       = one(aws_iam_role.plan[*].arn)
+}
+
+output "infra_deploy_role_arn" {
+  description = "Deploy role, for the protected environment only (null without github_repository and state_bucket_name)."
+  value       = one(aws_iam_role.deploy[*].arn)
+}

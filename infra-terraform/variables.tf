@@ -310,3 +310,55 @@ variable "max_consumer_tasks" {
     error_message = "max_consumer_tasks must be a whole number of at least 1."
   }
 }
+
+# Delivery from GitHub Actions (settings.json section `delivery`; delivery.tf).
+
+variable "github_repository" {
+  type        = string
+  description = "owner/name of the GitHub repository whose workflows may assume the delivery roles. Null: no delivery roles."
+  default     = null
+  validation {
+    condition     = var.github_repository == null || can(regex("^[\\w.-]+/[\\w.-]+$", var.github_repository))
+    error_message = "github_repository must be owner/name."
+  }
+}
+
+variable "github_oidc_provider_arn" {
+  type        = string
+  description = "The account's existing GitHub OIDC provider ARN. Null: the module creates it."
+  default     = null
+  validation {
+    condition     = var.github_oidc_provider_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/token\\.actions\\.githubusercontent\\.com$", var.github_oidc_provider_arn))
+    error_message = "github_oidc_provider_arn must be the ARN of the token.actions.githubusercontent.com provider."
+  }
+}
+
+variable "deploy_environment" {
+  type        = string
+  description = "The protected GitHub environment whose jobs alone may assume the deploy role."
+  default     = null
+  validation {
+    condition     = var.deploy_environment == null || length(coalesce(var.deploy_environment, "-")) > 0
+    error_message = "deploy_environment must not be empty."
+  }
+}
+
+variable "state_bucket_name" {
+  type        = string
+  description = "The Pulumi state bucket (made by the bootstrap). Null: no plan and deploy roles."
+  default     = null
+  validation {
+    condition     = var.state_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.state_bucket_name))
+    error_message = "state_bucket_name must be an S3 bucket name (3-63 of a-z, 0-9, . and -)."
+  }
+}
+
+variable "secrets_key_arn" {
+  type        = string
+  description = "The KMS key ARN of Pulumi's stack secrets (made by the bootstrap). Null: none."
+  default     = null
+  validation {
+    condition     = var.secrets_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[\\w-]+$", var.secrets_key_arn))
+    error_message = "secrets_key_arn must be a KMS key ARN."
+  }
+}

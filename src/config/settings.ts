@@ -167,6 +167,37 @@ export const emailSettingsSchema = z
   })
   .readonly();
 
+/**
+ * Delivery from GitHub Actions (issue 15): the OIDC provider and the roles the pipelines assume.
+ * Off while `githubRepository` is null; the roles and their trust: infra-pulumi/delivery-policies.ts.
+ */
+export const deliverySettingsSchema = z
+  .strictObject({
+    /** `owner/name` of the repository whose workflows may assume the roles; null: no delivery roles. */
+    githubRepository: z
+      .string()
+      .regex(/^[\w.-]+\/[\w.-]+$/, "githubRepository must be owner/name")
+      .nullable(),
+    /** The account's existing GitHub OIDC provider (one per account and URL); null: create it. */
+    githubOidcProviderArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/)
+      .nullable(),
+    /** The protected GitHub environment whose jobs alone may assume the deploy role. */
+    deployEnvironment: z.string().min(1),
+    /** The Pulumi state bucket (the bootstrap program makes it); null: no plan and deploy roles. */
+    stateBucketName: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/)
+      .nullable(),
+    /** The KMS key of Pulumi's stack secrets (the bootstrap program makes it); null: none. */
+    secretsKeyArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/)
+      .nullable(),
+  })
+  .readonly();
+
 /** The whole data file: one section per part of the infrastructure. */
 export const settingsSchema = z
   .strictObject({
@@ -175,6 +206,7 @@ export const settingsSchema = z
     table: tableSettingsSchema,
     service: serviceSettingsSchema,
     email: emailSettingsSchema,
+    delivery: deliverySettingsSchema,
   })
   .readonly();
 

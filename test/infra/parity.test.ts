@@ -67,6 +67,13 @@ const scenarios: Record<string, Record<string, unknown>> = {
     consumerPrincipals: [`arn:aws:iam::${ACCOUNT}:role/worker`],
     kmsKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
   },
+  "delivery roles from GitHub Actions": {
+    endpoint,
+    githubRepository: "octo-org/sqs-messaging",
+    stateBucketName: "octo-org-pulumi-state",
+    secretsKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/0b0b0b0b-12ab-34cd-56ef-1234567890ab`,
+    deployEnvironment: "production",
+  },
   "local emulator": {
     endpoint,
     createAccessPolicies: false,
@@ -86,6 +93,15 @@ const serviceScenarios: Record<string, Record<string, unknown>> = {
   "a scale-to-zero fleet (smtp, public IP)": smtpScaleToZeroConfig,
 };
 const serviceMutated = "a production fleet (ses, alarms by email)";
+
+/**
+ * Delivery with the account's existing GitHub provider: every trust policy is a known value in the
+ * plan, so the documents (subjects, audience, provider) are compared as data, not only wired.
+ */
+const existingProvider = {
+  ...scenarios["delivery roles from GitHub Actions"],
+  githubOidcProviderArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`,
+};
 
 /** Replaces `from` by `to` in one file of a module copy; fails if `from` is not there. */
 const replace = (file: string, from: string, to: string) => (dir: string) => {
@@ -286,7 +302,10 @@ describe("Pulumi.yaml", () => {
       for (const [key, value] of Object.entries(section)) {
         const declared = project.config[key];
         expect(declared, `Pulumi.yaml declares ${key} (${SETTINGS_FILE})`).toBeDefined();
-        expect(declared.type, key).toBe(types[typeof value as keyof typeof types]);
+        // A null default is a text setting that is off until set (delivery.githubRepository…).
+        expect(declared.type, key).toBe(
+          value === null ? "string" : types[typeof value as keyof typeof types],
+        );
         expect(declared, `${key}: the value lives in ${SETTINGS_FILE}`).not.toHaveProperty("default");
       }
     }
@@ -331,6 +350,8 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
         for (const mutation of sesMutations) mutation.edit(dir);
       },
     };
+    pulumiRuns.existingProvider = await pulumiModel(existingProvider, resources, `existing${run++}`);
+    cases.existingProvider = { config: existingProvider, queues: pulumiRuns.existingProvider.queues };
     pulumiRuns.edited = await pulumiModel({ endpoint }, resources, `edited${run++}`, editedSettings);
     cases.edited = {
       config: { endpoint },
@@ -420,10 +441,27 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
       "operatorPolicyArn",
       "operatorRoleArn",
       "mailDnsRecords",
+      "ecrPushRoleArn",
+      "infraPlanRoleArn",
+      "infraDeployRoleArn",
     ];
     expect(Object.keys(module.outputs).sort()).toEqual(pulumiOutputs.map(toSnakeCase).sort());
     const source = readFileSync(join(projectRoot, "infra-pulumi", "index.ts"), "utf8");
     for (const name of pulumiOutputs) expect(source).toContain(`  ${name},`);
+  });
+
+  it("agree on the delivery roles' trust with an existing OIDC provider, value for value", () => {
+    const terraformSide = terraformModel(plan, "existingProvider");
+    const trust = terraformSide.resources["aws_iam_role.deploy"]?.values.assume_role_policy;
+    expect(JSON.stringify(trust)).toContain("repo:octo-org/sqs-messaging:environment:production");
+    // Terraform's expression names the provider resource it would create (count 0 here); Pulumi's
+    // value names none. That one reference per role is the only difference allowed.
+    expect(differences(pulumiSide("existingProvider"), terraformSide)).toEqual(
+      ["deploy", "ecr_push", "plan"].map(
+        (role) =>
+          `aws_iam_role.${role}.assume_role_policy refers to: Pulumi [] ≠ Terraform [aws_iam_openid_connect_provider.github.arn]`,
+      ),
+    );
   });
 
   describe("fails when one value changes", () => {

@@ -53,6 +53,7 @@ export const TERRAFORM_TYPES: Record<string, string> = {
     "aws_sesv2_configuration_set_event_destination",
   "aws:sns/topicPolicy:TopicPolicy": "aws_sns_topic_policy",
   "aws:sns/topicSubscription:TopicSubscription": "aws_sns_topic_subscription",
+  "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "aws_iam_openid_connect_provider",
 };
 
 /** Each Pulumi child, by its name after the component's, ↔ its Terraform resource name. */
@@ -107,6 +108,13 @@ export const TERRAFORM_NAMES: Record<string, string> = {
   "mail-bounces-redrive-allow": "bounces_dead_letter",
   "mail-bounces-queue-policy": "bounces",
   "mail-bounces-dlq-policy": "bounces_dead_letter",
+  "github-oidc": "github",
+  "ecr-push-role": "ecr_push",
+  "ecr-push-policy": "ecr_push",
+  "plan-role": "plan",
+  "plan-policy": "plan",
+  "deploy-role": "deploy",
+  "deploy-policy": "deploy",
 };
 
 /** Pulumi argument names that differ from Terraform's beyond snake_case (a block's list name). */
@@ -116,6 +124,7 @@ const PULUMI_ARGUMENTS: Record<string, string> = {
   settings: "setting",
   metricQueries: "metric_query",
   stepAdjustments: "step_adjustment",
+  clientIdLists: "client_id_list",
 };
 
 /** The same, for one resource type only (a name Terraform spells differently there). */
@@ -337,6 +346,11 @@ export async function pulumiModel(
     infra.mail?.bounceQueues.deadLetterQueuePolicy,
     infra.mail?.bounceQueues.redrivePolicy,
     infra.mail?.bounceQueues.redriveAllowPolicy,
+    infra.delivery?.oidcProvider,
+    infra.delivery?.ecrPushRole,
+    infra.delivery?.planRole,
+    infra.delivery?.deployRole,
+    ...(infra.delivery?.rolePolicies ?? []),
   );
   // Role attachments register once the role's name resolves; they are not exposed: count them.
   const attachments = [
@@ -512,11 +526,16 @@ function copyModuleTo(dir: string): void {
  */
 export async function planAll(
   cases: Record<string, PlanCase>,
-  options: { terraformVersion: string; pluginMirror?: string | undefined },
+  options: {
+    terraformVersion: string;
+    pluginMirror?: string | undefined;
+    /** Another test file's own working folder (files run in parallel); default "parity". */
+    workspaceName?: string;
+  },
 ): Promise<Plan> {
   const workspace = join(
     tmpdir(),
-    `sqs-messaging-parity-${createHash("sha256").update(projectRoot).digest("hex").slice(0, 12)}`,
+    `sqs-messaging-${options.workspaceName ?? "parity"}-${createHash("sha256").update(projectRoot).digest("hex").slice(0, 12)}`,
   );
   rmSync(join(workspace, "modules"), { recursive: true, force: true });
   mkdirSync(workspace, { recursive: true });

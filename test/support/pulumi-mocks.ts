@@ -36,6 +36,14 @@ function state(type: string, name: string, inputs: Record<string, unknown>, regi
         id: String(inputs.name),
         state: { ...inputs, arn: `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${String(inputs.name)}` },
       };
+    case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+      return {
+        id: name,
+        state: {
+          ...inputs,
+          arn: `arn:aws:iam::${ACCOUNT}:oidc-provider/${String(inputs.url).replace("https://", "")}`,
+        },
+      };
     case "aws:iam/role:Role":
       return { id: name, state: { ...inputs, name, arn: `arn:aws:iam::${ACCOUNT}:role/${name}` } };
     // The consumer fleet (issue 14).

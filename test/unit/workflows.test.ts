@@ -10,6 +10,7 @@ import { parse } from "yaml";
 import { projectRoot } from "../../src/config/paths.js";
 
 interface Step {
+  id?: string;
   uses?: string;
   run?: string;
   if?: string;
@@ -18,6 +19,9 @@ interface Step {
 }
 interface Job {
   if?: string;
+  "runs-on"?: string;
+  needs?: string | string[];
+  outputs?: Record<string, string>;
   permissions?: Record<string, string> | string;
   environment?: string | { name: string };
   steps?: Step[];
@@ -54,8 +58,9 @@ const OIDC_JOBS: Record<string, { role: string; if?: string; environment?: strin
   "infra-pipeline.yml:pulumi-up": {
     role: "AWS_INFRA_DEPLOY_ROLE_ARN",
     if: MAIN_PUSH,
-    environment: "infrastructure",
+    environment: "production",
   },
+  "app-pipeline.yml:deploy": { role: "AWS_INFRA_DEPLOY_ROLE_ARN", if: MAIN_PUSH, environment: "production" },
 };
 
 const idToken = (permissions: Job["permissions"]) =>
@@ -115,6 +120,44 @@ describe("workflows", () => {
       (job.steps ?? []).flatMap((s) => /npm rebuild (.*)/.exec(s.run ?? "")?.[1]?.split(/\s+/) ?? []),
     );
     for (const name of rebuilt) expect(["esbuild"], "allow-listed install scripts").toContain(name);
+  });
+
+  it("build the consumer image for linux/arm64, on an arm64 runner", () => {
+    const image = jobs.find(({ key }) => key === "app-pipeline.yml:image")?.job;
+    expect(image?.["runs-on"]).toMatch(/-arm$/);
+    const builds = (image?.steps ?? []).filter((s) => /docker (buildx )?build/.test(s.run ?? ""));
+    expect(builds).toHaveLength(1);
+    expect(builds[0]?.run).toContain("--platform linux/arm64");
+  });
+
+  it("deploy the pushed image by its digest, after the push, in the protected environment", () => {
+    const push = jobs.find(({ key }) => key === "app-pipeline.yml:push")?.job;
+    const deploy = jobs.find(({ key }) => key === "app-pipeline.yml:deploy")?.job;
+    expect(push?.outputs?.image).toBe(`\${{ steps.pushed.outputs.image }}`);
+    const pushed = push?.steps?.find((s) => s.id === "pushed")?.run ?? "";
+    expect(pushed).toContain("{{index .RepoDigests 0}}");
+    expect(pushed).toContain("*@sha256:*");
+    expect([deploy?.needs].flat()).toContain("push");
+    const up = (deploy?.steps ?? []).find((s) => s.uses?.startsWith("pulumi/") && s.with?.command === "up");
+    expect(String(up?.with?.["config-map"])).toContain(
+      `consumerImage: {value: '\${{ needs.push.outputs.image }}'`,
+    );
+  });
+
+  it("hold no long-lived AWS keys (OIDC only)", () => {
+    for (const { name, text } of workflows) {
+      expect(text, name).not.toMatch(
+        /aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID/i,
+      );
+      expect(text, name).not.toMatch(/secrets\.AWS_/);
+    }
+    for (const { key, job } of jobs) {
+      for (const step of (job.steps ?? []).filter((s) =>
+        s.uses?.startsWith("aws-actions/configure-aws-credentials@"),
+      )) {
+        expect(Object.keys(step.with ?? {}).sort(), key).toEqual(["aws-region", "role-to-assume"]);
+      }
+    }
   });
 
   it("pin every action by a full commit SHA", () => {
