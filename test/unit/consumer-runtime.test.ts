@@ -250,14 +250,12 @@ describe("consumer runtime: heartbeat and errors", () => {
 });
 
 describe("the poller count", () => {
-  it("doubles after three full batches in a row, drops one after three small receives in a row", async () => {
+  it("doubles on each full batch, drops one after three small receives in a row", async () => {
     const { PollerCount } = await import("../../src/consumer/runtime/pollers.js");
     const count = new PollerCount(10);
-    for (const got of [10, 10, 3, 10, 10]) count.received(got);
-    expect(count.target).toBe(1); // a partial batch breaks the run
     count.received(10);
     expect(count.target).toBe(2);
-    for (let i = 0; i < 9; i++) count.received(10);
+    for (let i = 0; i < 5; i++) count.received(10);
     expect(count.target).toBe(10); // capped at concurrency / 10
     count.received(0);
     count.received(7); // half a batch or more: neither grows nor counts as small
@@ -267,17 +265,13 @@ describe("the poller count", () => {
     count.received(0);
     expect(count.target).toBe(9);
   });
-});
 
-describe("consumer runtime: deletes while busy", () => {
-  it("with more than one poller (batches fill), a partial delete batch waits 20 ms, not 1 s", async () => {
-    const queue = fakeQueue();
-    const consumer = consumerOn(queue, { concurrency: 100 });
-    queue.push(35); // three full receives (the pollers double), then a partial one
-    await consumer.start();
-    await vi.advanceTimersByTimeAsync(25);
-    expect(consumer.pollers).toBeGreaterThan(1);
-    expect(queue.deleted).toHaveLength(35);
-    await stop(consumer);
+  it("with a batching window, needs three full batches in a row to grow", async () => {
+    const { GROW_AFTER_WINDOW, PollerCount } = await import("../../src/consumer/runtime/pollers.js");
+    const count = new PollerCount(10, GROW_AFTER_WINDOW);
+    for (const got of [10, 10, 3, 10, 10]) count.received(got);
+    expect(count.target).toBe(1); // a partial batch breaks the run
+    count.received(10);
+    expect(count.target).toBe(2);
   });
 });

@@ -42,7 +42,7 @@ import {
 import { forwardToDeadLetter } from "./dead-letter.js";
 import { Heartbeat } from "./heartbeat.js";
 import { DELETE_WAIT_VISIBILITY_FRACTION, fifoWindowError, type Settings, settle } from "./options.js";
-import { PollerCount } from "./pollers.js";
+import { GROW_AFTER_WINDOW, PollerCount } from "./pollers.js";
 import { describeQueueAttributes, findDeadLetterQueue } from "./queue.js";
 import { deleteBatcher, type VisibilityChange, visibilityBatcher } from "./requests.js";
 import type { ConsumerEvents, ConsumerOptions, ConsumerStats, MessageHandler, Tracked } from "./types.js";
@@ -142,7 +142,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const { clock } = this.settings;
     this.deletes = deleteBatcher(this.client, this.queueUrl, clock, this.settings.deleteBatchWaitMs);
     this.visibility = visibilityBatcher(this.client, this.queueUrl, clock);
-    this.pollerCount = new PollerCount(this.settings.maxPollers);
+    this.pollerCount = new PollerCount(
+      this.settings.maxPollers,
+      this.settings.batchingWindowMs > 0 ? GROW_AFTER_WINDOW : 1,
+    );
     this.breaker = new CircuitBreaker({ clock, ...options.breaker });
     this.breaker.on("open", (reason, error) => this.onPause(reason, error));
     this.breaker.on("probe", () => this.probe());

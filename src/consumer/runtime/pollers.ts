@@ -4,15 +4,16 @@
  * minute), a trickle is one receive per arrival, and a backlog gets every poller its
  * concurrency can feed.
  *
- * - `GROW_AFTER` full batches (10) in a row double the count, up to the most the concurrency can
- *   feed: a backlog is found within a dozen receives. Not one: after a batching window a trickle
- *   has piled up a batch or two, which says nothing about a backlog.
+ * - A full batch (10) doubles the count, up to the most the concurrency can feed: a backlog gets
+ *   every poller within a few round trips. With a batching window, `GROW_AFTER_WINDOW` full
+ *   batches in a row are needed: after a window a trickle has piled up a batch or two, which
+ *   says nothing about a backlog.
  * - `SHRINK_AFTER` receives in a row that return less than half a batch take one poller away:
  *   one small receive at the tail of a burst does not tear the pollers down.
  */
 import { RECEIVE_MAX_MESSAGES } from "../../sqs/limits.js";
 
-export const GROW_AFTER = 3;
+export const GROW_AFTER_WINDOW = 3;
 export const SHRINK_AFTER = 3;
 
 export class PollerCount {
@@ -20,7 +21,11 @@ export class PollerCount {
   private smallInARow = 0;
   private fullInARow = 0;
 
-  constructor(private readonly max: number) {}
+  /** `growAfter`: full batches in a row that double the count (1, or GROW_AFTER_WINDOW). */
+  constructor(
+    private readonly max: number,
+    private readonly growAfter = 1,
+  ) {}
 
   /** Pollers that should be running now. */
   get target(): number {
@@ -32,7 +37,7 @@ export class PollerCount {
     if (got >= asked) {
       this.smallInARow = 0;
       this.fullInARow += 1;
-      if (this.fullInARow >= GROW_AFTER) {
+      if (this.fullInARow >= this.growAfter) {
         this.fullInARow = 0;
         this.current = Math.min(this.max, this.current * 2);
       }
