@@ -202,6 +202,8 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
       hasTable: tableSettings.createSentEmailsTable,
       // The fleet's size and each task's send cap come from the mail quota (settings `email`).
       mailSending: emailParsed.success ? emailParsed.data : defaults.email,
+      // With the mail part on, an ses fleet sends through it and consumes its bounces.
+      mailDomain: emailParsed.success ? emailParsed.data.mailDomain : "",
     },
     problems,
   );

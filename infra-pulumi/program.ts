@@ -117,6 +117,19 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
             tableName: table.table.name,
             tableArn: table.table.arn,
             kmsKeyArn: config.kmsKeyArn,
+            // With SES and the stack's own mail part, the tasks send through it and consume its
+            // bounces (an ECS task has no stack outputs to find the bounce queue by).
+            mail:
+              mail && config.service.serviceMailer === "ses"
+                ? {
+                    identityArn: mail.identity.arn,
+                    configurationSetArn: mail.configurationSet.arn,
+                    configurationSetName: mail.configurationSet.configurationSetName,
+                    bounceQueueUrl: mail.bounceQueues.queue.url,
+                    bounceQueueArn: mail.bounceQueues.queue.arn,
+                    bounceDeadLetterQueueArn: mail.bounceQueues.deadLetterQueue.arn,
+                  }
+                : undefined,
           },
           provider,
         )

@@ -1,8 +1,8 @@
 # Example production stack with the consumer fleet on ECS Fargate (issue 14); Pulumi.prod.yaml is
 # the same stack for Pulumi (a test checks that the two agree and that this file plans offline).
 #   terraform -chdir=infra-terraform apply -var-file=prod.tfvars
-# Before the first apply: create the two secrets, verify the SES identity, push the image
-# (docs/delivery.md); the image is pinned by its digest.
+# Before the first apply: create the two secrets, push the image (docs/delivery.md); the image is
+# pinned by its digest. After it: publish the mail_dns_records output so SES verifies the domain.
 region                   = "eu-west-1"
 assume_role_arn          = "arn:aws:iam::123456789012:role/sqs-messaging-deployer"
 assume_role_session_name = "sqs-messaging-prod"
@@ -11,6 +11,10 @@ default_tags = {
   team        = "growth"
 }
 operator_principals = ["arn:aws:iam::123456789012:role/on-call"]
+
+# The mail part (docs/email-delivery.md): this stack's own SES identity, configuration set and
+# bounce queue; the ses fleet below sends through it and consumes its bounces.
+mail_domain = "example.com"
 
 # The fleet. Sizing (docs/fleet-sizing.md): SES quota raised to 50/s, 5/s per task -> at most 10
 # tasks; 2 at least, one per AZ, so one AZ down still leaves a consumer.
@@ -22,7 +26,6 @@ service_security_group_ids    = ["sg-0d4e5f60718293a4b"]
 assign_public_ip              = false
 service_digest_key_secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:sqs-messaging/prod/digest-key-Xy12Ab"
 service_mailer                = "ses"
-service_ses_identity_arn      = "arn:aws:ses:eu-west-1:123456789012:identity/example.com"
 service_mail_from             = "Cadastro <no-reply@example.com>"
 account_send_rate_per_second  = 50
 max_consumer_tasks            = 10

@@ -123,7 +123,7 @@ resource "aws_ecs_task_definition" "consumer" {
     readonlyRootFilesystem = true
     stopTimeout            = local.service.stopTimeoutSeconds
     # The queue and table of this stack's own resources; a for over a map goes in key order.
-    environment = [for name, value in {
+    environment = [for name, value in merge({
       AWS_REGION             = local.stack.region
       HEALTH_HOST            = "127.0.0.1"
       HEALTH_PORT            = tostring(local.service.healthCheckPort)
@@ -134,7 +134,11 @@ resource "aws_ecs_task_definition" "consumer" {
       SENT_EMAIL_STORE       = "dynamodb"
       SQS_QUEUE_URL          = aws_sqs_queue.main.url
       SQS_STATE_DIR          = "/tmp/sqs-messaging"
-    } : { name = name, value = value }]
+      }, local.fleet_mail ? {
+      # The task finds its queue by URL, without stack outputs: it is told the bounce queue too.
+      BOUNCE_QUEUE_URL      = aws_sqs_queue.bounces[0].url
+      SES_CONFIGURATION_SET = aws_sesv2_configuration_set.mail[0].configuration_set_name
+    } : {}) : { name = name, value = value }]
     secrets     = [for name in sort(keys(local.fleet_secrets)) : { name = name, valueFrom = local.fleet_secrets[name] }]
     mountPoints = [{ sourceVolume = "scratch", containerPath = "/tmp", readOnly = false }]
     healthCheck = {
@@ -174,8 +178,8 @@ resource "aws_ecs_task_definition" "consumer" {
       error_message = "service_digest_key_secret_arn is required with the service: every task must key digests with the same REGISTRATION_DIGEST_KEY."
     }
     precondition {
-      condition     = local.service.serviceMailer == "smtp" ? var.service_mail_secret_arn != null && var.service_ses_identity_arn == null : var.service_ses_identity_arn != null && var.service_mail_secret_arn == null
-      error_message = "service_mailer smtp needs service_mail_secret_arn (and no SES identity); ses needs service_ses_identity_arn (and no mail secret)."
+      condition     = local.service.serviceMailer == "smtp" ? var.service_mail_secret_arn != null && var.service_ses_identity_arn == null : (var.service_ses_identity_arn != null) != local.mail_enabled && var.service_mail_secret_arn == null
+      error_message = "service_mailer smtp needs service_mail_secret_arn (and no SES identity); ses needs service_ses_identity_arn (and no mail secret), except with mail_domain set, whose own SES identity the tasks send as: then remove service_ses_identity_arn."
     }
     precondition {
       condition     = var.service_mail_from != null

@@ -1,5 +1,8 @@
 # The consumer service's two roles, the same documents as infra-pulumi/service/policies.ts:
-# - task: the consumer's own calls (the queue pair, the table, the key, mail as one SES identity);
+# - task: the consumer's own calls (the queue pair, the table, the key, and mail: with the ses
+#   mailer and the mail part (email.tf), the consumer policy's SES statements — send as its
+#   identity through its configuration set, consume its bounce pair; with the ses mailer alone,
+#   send as the one identity service_ses_identity_arn names);
 # - execution: the ECS agent's calls (pull from this repository, write to this log group, read
 #   these secrets).
 # Two wildcards remain in Allow statements, both forced by AWS: ecr:GetAuthorizationToken takes
@@ -19,6 +22,8 @@ locals {
   fleet_secret_arns     = compact([var.service_digest_key_secret_arn, var.service_mail_secret_arn])
   fleet_secrets_manager = [for arn in local.fleet_secret_arns : arn if strcontains(arn, ":secretsmanager:")]
   fleet_parameters      = [for arn in local.fleet_secret_arns : arn if strcontains(arn, ":ssm:")]
+  # The ses fleet sends through the stack's own mail part when there is one (and consumes its bounces).
+  fleet_mail = local.service.serviceMailer == "ses" && local.mail_enabled
 }
 
 resource "aws_iam_role" "task" {
@@ -53,7 +58,27 @@ resource "aws_iam_role_policy" "task" {
         Action   = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
         Resource = [try(aws_dynamodb_table.sent_emails[0].arn, null)]
       },
-      ], local.kms_statements, local.service.serviceMailer == "ses" ? [{
+      ], local.fleet_mail ? [
+      # The consumer policy's SES statements (iam.tf), in its order.
+      {
+        Sid      = "SendWelcomeEmails"
+        Effect   = "Allow"
+        Action   = ["ses:SendEmail", "ses:SendRawEmail"]
+        Resource = [aws_sesv2_email_identity.mail[0].arn, aws_sesv2_configuration_set.mail[0].arn]
+      },
+      {
+        Sid      = "ConsumeSesEvents"
+        Effect   = "Allow"
+        Action   = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+        Resource = [aws_sqs_queue.bounces[0].arn]
+      },
+      {
+        Sid      = "DeadLetterSesEvents"
+        Effect   = "Allow"
+        Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
+        Resource = [aws_sqs_queue.bounces_dead_letter[0].arn]
+      },
+      ] : [], local.kms_statements, local.service.serviceMailer == "ses" && !local.mail_enabled ? [{
         Sid      = "SendWelcomeEmails"
         Effect   = "Allow"
         Action   = ["ses:SendEmail"]

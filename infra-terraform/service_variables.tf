@@ -193,7 +193,7 @@ variable "service_mail_secret_arn" {
 
 variable "service_ses_identity_arn" {
   type        = string
-  description = "SES identity the tasks send as (ses mailer only)."
+  description = "SES identity the tasks send as (ses mailer only; not with mail_domain, whose own identity they then send as)."
   default     = null
   validation {
     condition     = var.service_ses_identity_arn == null || can(regex("^arn:aws[a-z-]*:ses:[a-z0-9-]+:[0-9]{12}:identity/[\\w.@+-]+$", var.service_ses_identity_arn))

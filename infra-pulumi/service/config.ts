@@ -22,7 +22,10 @@ export interface ServiceConfig extends ServiceSettings, MailSending {
   readonly digestKeySecretArn: string;
   /** … holding SMTP_URL (required with the smtp mailer). */
   readonly mailSecretArn?: string;
-  /** The SES identity the task may send as (required with the ses mailer). */
+  /**
+   * The SES identity the task may send as: required with the ses mailer when the stack has no mail
+   * part of its own, refused when it has one (the task then sends as that part's identity).
+   */
   readonly sesIdentityArn?: string;
   /** MAIL_FROM of the welcome emails. */
   readonly mailFrom: string;
@@ -57,6 +60,8 @@ export interface ServiceContext {
   readonly endpoint?: string | undefined;
   readonly hasTable: boolean;
   readonly mailSending: MailSending;
+  /** The stack's own mail part (settings `email.mailDomain`), "" when off. */
+  readonly mailDomain: string;
 }
 
 /**
@@ -173,10 +178,18 @@ export function readServiceConfig(
     );
   }
   const sesIdentityArn = config.get("serviceSesIdentityArn");
-  if (s.serviceMailer !== "smtp") {
+  if (s.serviceMailer !== "smtp" && context.mailDomain !== "") {
+    // One identity, one source: the mail part's ARN is only known once it exists, so a second,
+    // hand-written one could only repeat it or contradict it.
+    if (sesIdentityArn !== undefined) {
+      problems.push(
+        `${key("serviceSesIdentityArn")} is set but ${key("mailDomain")} "${context.mailDomain}" gives the stack its own SES identity, which the tasks send as: remove it.`,
+      );
+    }
+  } else if (s.serviceMailer !== "smtp") {
     if (sesIdentityArn === undefined) {
       problems.push(
-        `${key("serviceSesIdentityArn")} is required with serviceMailer ses: the task may send only as that identity (arn:aws:ses:<region>:<account>:identity/<domain>).`,
+        `${key("serviceSesIdentityArn")} is required with serviceMailer ses (or set ${key("mailDomain")} for the stack's own identity): the task may send only as that identity (arn:aws:ses:<region>:<account>:identity/<domain>).`,
       );
     } else if (!SES_IDENTITY_ARN.test(sesIdentityArn)) {
       problems.push(`${key("serviceSesIdentityArn")} "${sesIdentityArn}" is not an SES identity ARN.`);

@@ -11,7 +11,8 @@
  * - Task: ARM64 (Graviton, ~20 % cheaper than x86 on Fargate), non-root, read-only root
  *   filesystem with one scratch volume, stopTimeout (settings) above the consumer's shutdown
  *   deadline, awslogs with a retention, a /healthz container health check, secrets from
- *   Secrets Manager / SSM, the queue and table from this stack's own resources.
+ *   Secrets Manager / SSM, the queue and table from this stack's own resources (and, with the ses
+ *   mailer and the mail part, its configuration set and bounce queue).
  * - Service: a deployment circuit breaker that rolls back a deployment whose tasks never get
  *   healthy; its desired count belongs to the autoscaling after creation (`ignoreChanges`).
  */
@@ -31,6 +32,18 @@ export interface ConsumerServiceArgs {
   readonly tableName: pulumi.Input<string>;
   readonly tableArn: pulumi.Input<string>;
   readonly kmsKeyArn?: string | undefined;
+  /** The stack's mail part (email.ts), when the fleet sends through SES with it. */
+  readonly mail?: FleetMail | undefined;
+}
+
+/** What the tasks need of the stack's mail part: send through it, consume its bounce pair. */
+export interface FleetMail {
+  readonly identityArn: pulumi.Input<string>;
+  readonly configurationSetArn: pulumi.Input<string>;
+  readonly configurationSetName: pulumi.Input<string>;
+  readonly bounceQueueUrl: pulumi.Input<string>;
+  readonly bounceQueueArn: pulumi.Input<string>;
+  readonly bounceDeadLetterQueueArn: pulumi.Input<string>;
 }
 
 /** The lifecycle policy of the repository: expire all but the newest `keep` images. */
@@ -92,6 +105,8 @@ export class ConsumerService extends pulumi.ComponentResource {
       child,
     );
 
+    // Unwrapped once: the task policy and the container's environment both read it.
+    const mail = args.mail ? pulumi.output(args.mail) : pulumi.output(undefined);
     const trust = JSON.stringify(ecsTasksTrustPolicy());
     this.taskRole = new aws.iam.Role(
       `${name}-task-role`,
@@ -104,8 +119,8 @@ export class ConsumerService extends pulumi.ComponentResource {
         name: "consume-registrations",
         role: this.taskRole.name,
         policy: pulumi
-          .all([args.queueArn, args.deadLetterQueueArn, args.tableArn])
-          .apply(([queueArn, deadLetterQueueArn, tableArn]) =>
+          .all([args.queueArn, args.deadLetterQueueArn, args.tableArn, mail])
+          .apply(([queueArn, deadLetterQueueArn, tableArn, mailArns]) =>
             JSON.stringify(
               taskPolicy({
                 queueArn,
@@ -113,6 +128,7 @@ export class ConsumerService extends pulumi.ComponentResource {
                 tableArn,
                 kmsKeyArn: args.kmsKeyArn,
                 sesIdentityArn: s.sesIdentityArn,
+                mail: mailArns,
               }),
             ),
           ),
@@ -152,8 +168,8 @@ export class ConsumerService extends pulumi.ComponentResource {
         taskRoleArn: this.taskRole.arn,
         volumes: [{ name: SCRATCH_VOLUME }],
         containerDefinitions: pulumi
-          .all([args.queueUrl, args.tableName, this.logGroup.name])
-          .apply(([queueUrl, tableName, logGroupName]) =>
+          .all([args.queueUrl, args.tableName, this.logGroup.name, mail])
+          .apply(([queueUrl, tableName, logGroupName, mailArns]) =>
             JSON.stringify(
               containerDefinitions({
                 image: s.image,
@@ -168,6 +184,8 @@ export class ConsumerService extends pulumi.ComponentResource {
                 stopTimeoutSeconds: s.stopTimeoutSeconds,
                 digestKeySecretArn: s.digestKeySecretArn,
                 mailSecretArn: s.mailSecretArn,
+                sesConfigurationSet: mailArns?.configurationSetName,
+                bounceQueueUrl: mailArns?.bounceQueueUrl,
               }),
             ),
           ),

@@ -25,6 +25,9 @@ export interface ContainerInput {
   readonly stopTimeoutSeconds: number;
   readonly digestKeySecretArn: string;
   readonly mailSecretArn?: string | undefined;
+  /** With the ses mailer and the stack's mail part: SES_CONFIGURATION_SET and BOUNCE_QUEUE_URL. */
+  readonly sesConfigurationSet?: string | undefined;
+  readonly bounceQueueUrl?: string | undefined;
 }
 
 /** The `/healthz` probe, run inside the task with the image's own Node (no curl in the image). */
@@ -54,6 +57,9 @@ export function containerDefinitions(input: ContainerInput): Record<string, unkn
     SENT_EMAIL_STORE: "dynamodb",
     SQS_QUEUE_URL: input.queueUrl,
     SQS_STATE_DIR: STATE_DIR,
+    // The task finds its queue by URL, without stack outputs: it is told the bounce queue too.
+    ...(input.sesConfigurationSet ? { SES_CONFIGURATION_SET: input.sesConfigurationSet } : {}),
+    ...(input.bounceQueueUrl ? { BOUNCE_QUEUE_URL: input.bounceQueueUrl } : {}),
   };
   const secrets: Record<string, string> = {
     REGISTRATION_DIGEST_KEY: input.digestKeySecretArn,

@@ -7,7 +7,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ConsumerAlarms } from "./alarms.js";
 import { ConsumerAutoscaling } from "./autoscaling.js";
 import type { ServiceConfig } from "./config.js";
-import { ConsumerService } from "./consumer-service.js";
+import { ConsumerService, type FleetMail } from "./consumer-service.js";
 
 export interface FleetArgs {
   readonly settings: ServiceConfig;
@@ -20,6 +20,8 @@ export interface FleetArgs {
   readonly tableName: pulumi.Input<string>;
   readonly tableArn: pulumi.Input<string>;
   readonly kmsKeyArn?: string | undefined;
+  /** The stack's mail part, with the ses mailer: the tasks send through it and consume its bounces. */
+  readonly mail?: FleetMail | undefined;
 }
 
 export interface Fleet {
@@ -40,6 +42,7 @@ export function createFleet(name: string, args: FleetArgs, provider: aws.Provide
       tableName: args.tableName,
       tableArn: args.tableArn,
       kmsKeyArn: args.kmsKeyArn,
+      mail: args.mail,
     },
     { provider },
   );
@@ -66,4 +69,4 @@ export function createFleet(name: string, args: FleetArgs, provider: aws.Provide
 
 export { ConsumerAlarms } from "./alarms.js";
 export { ConsumerAutoscaling } from "./autoscaling.js";
-export { ConsumerService } from "./consumer-service.js";
+export { ConsumerService, type FleetMail } from "./consumer-service.js";

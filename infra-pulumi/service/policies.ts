@@ -4,7 +4,10 @@
  *
  * Two roles, as ECS splits them:
  * - the task role is what the consumer's code calls with: exactly the consumer policy of the
- *   queue pair and table (infra-pulumi/policies.ts), plus sending mail as one SES identity;
+ *   queue pair and table (infra-pulumi/policies.ts). With the ses mailer and the stack's own mail
+ *   part (email.ts) that includes its SES statements (send as the identity through the
+ *   configuration set, consume the bounce pair); with the ses mailer alone, sending as the one
+ *   SES identity the stack config names (serviceSesIdentityArn);
  * - the execution role is what the ECS agent calls with before the code runs: pull the image
  *   from this stack's repository, write to this service's log group, read the task's secrets.
  *
@@ -16,7 +19,7 @@
  *   task id is unknown until the task starts: the streams are named by their prefix, inside the
  *   one log group (`…:log-group:<group>:log-stream:<prefix>/*`).
  */
-import { consumerPolicy, type PolicyDocument, type PolicyStatement } from "../policies.js";
+import { consumerPolicy, type MailArns, type PolicyDocument, type PolicyStatement } from "../policies.js";
 
 /** What the ECS agent needs to pull from one repository (the token is account-wide). */
 export const IMAGE_PULL_ACTIONS = [
@@ -31,7 +34,10 @@ export const REGISTRY_TOKEN_ACTIONS = ["ecr:GetAuthorizationToken"];
  */
 export const LOG_STREAM_CREATE_ACTIONS = ["logs:CreateLogStream"];
 export const LOG_WRITE_ACTIONS = ["logs:PutLogEvents"];
-/** SESv2 SendEmail (src/consumer/mail/ses.ts) is authorised by ses:SendEmail on the identity. */
+/**
+ * SESv2 SendEmail (src/consumer/mail/ses.ts) is authorised by ses:SendEmail on the identity (an
+ * identity from elsewhere; with the stack's mail part, the consumer policy's own list applies).
+ */
 export const SES_SEND_ACTIONS = ["ses:SendEmail"];
 
 /** The awslogs stream prefix and the container's name (the stream is `<prefix>/<name>/<task id>`). */
@@ -63,13 +69,25 @@ export interface TaskPolicyInput {
   readonly deadLetterQueueArn: string;
   readonly tableArn: string;
   readonly kmsKeyArn?: string | undefined;
-  /** With the ses mailer. */
+  /** With the ses mailer and an identity from elsewhere (serviceSesIdentityArn). */
   readonly sesIdentityArn?: string | undefined;
+  /** With the ses mailer and the stack's own mail part: its identity, configuration set, bounce pair. */
+  readonly mail?: MailArns | undefined;
 }
 
-/** The consumer's own calls: the queue pair, the table, the key, and mail as one identity. */
+/**
+ * The consumer's own calls: the queue pair, the table, the key, and mail — the consumer policy's
+ * SES statements with the stack's mail part, else sending as one identity.
+ */
 export function taskPolicy(input: TaskPolicyInput): PolicyDocument {
-  const base = consumerPolicy(input.queueArn, input.deadLetterQueueArn, input.kmsKeyArn, input.tableArn);
+  const base = consumerPolicy(
+    input.queueArn,
+    input.deadLetterQueueArn,
+    input.kmsKeyArn,
+    input.tableArn,
+    input.mail,
+  );
+  if (input.mail) return base;
   const mail: PolicyStatement[] = input.sesIdentityArn
     ? [
         {

@@ -86,6 +86,37 @@ run "queue_only_stack_has_no_fleet" {
   }
 }
 
+run "ses_fleet_with_the_mail_part_sends_through_it_and_consumes_its_bounces" {
+  command = plan
+  variables {
+    mail_domain              = "example.com"
+    service_ses_identity_arn = null
+  }
+  # The queue URLs are computed: known in this plan only through overrides.
+  override_resource {
+    target          = aws_sqs_queue.main
+    override_during = plan
+    values          = { url = "https://sqs.eu-west-1.amazonaws.com/123456789012/user-registrations" }
+  }
+  override_resource {
+    target          = aws_sqs_queue.bounces
+    override_during = plan
+    values          = { url = "https://sqs.eu-west-1.amazonaws.com/123456789012/user-registrations-ses-events" }
+  }
+  assert {
+    condition     = contains([for e in jsondecode(aws_ecs_task_definition.consumer[0].container_definitions)[0].environment : e.value if e.name == "BOUNCE_QUEUE_URL"], "https://sqs.eu-west-1.amazonaws.com/123456789012/user-registrations-ses-events") && contains([for e in jsondecode(aws_ecs_task_definition.consumer[0].container_definitions)[0].environment : e.value if e.name == "SES_CONFIGURATION_SET"], jsondecode(file("settings.json")).email.configurationSetName)
+    error_message = "the task is told the bounce queue and the configuration set"
+  }
+}
+
+run "rejects_a_second_ses_identity_beside_the_mail_part" {
+  command = plan
+  variables {
+    mail_domain = "example.com"
+  }
+  expect_failures = [aws_ecs_task_definition.consumer]
+}
+
 run "rejects_a_tag_only_image" {
   command = plan
   variables {

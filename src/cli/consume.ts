@@ -26,6 +26,7 @@ import { consumerMetrics } from "../observability/metrics.js";
 import { withTracing } from "../observability/tracing.js";
 import { createSqsClient, explained, explainSqsError } from "../sqs/client.js";
 import { totalRequests } from "../sqs/request-counter.js";
+import { withTaskEnvironment } from "../stack/resolve.js";
 import {
   addQueueOptions,
   connect,
@@ -160,9 +161,12 @@ async function main(argv: readonly string[]): Promise<number> {
   const started = performance.now();
 
   // Sockets sized from the pollers and batchers this concurrency runs: the pool is never the limit.
-  const { location, client, counts } = await connect(flags, {
+  const connected = await connect(flags, {
     maxSockets: consumerSocketPool(flags.concurrency),
   });
+  const { client, counts } = connected;
+  // A queue given by URL (an ECS task) has no stack outputs: the task names its table and bounce queue.
+  const location = withTaskEnvironment(connected.location, env);
   if (flags.batchingWindow > 0 && location.queueUrl.endsWith(".fifo")) {
     client.destroy();
     throw new ConfigurationError(
@@ -188,8 +192,7 @@ async function main(argv: readonly string[]): Promise<number> {
     kind: flags.store,
     sqlitePath: flags.sentStore,
     stateDir: flags.stateDir,
-    // A queue given by URL (an ECS task) has no stack outputs: the task names its table.
-    sentEmailsTableName: location.sentEmailsTableName ?? env.SENT_EMAILS_TABLE_NAME,
+    sentEmailsTableName: location.sentEmailsTableName,
     dynamoDbEndpoint: location.dynamoDbEndpoint,
     region: location.region,
   });

@@ -36,6 +36,7 @@ const envSchema = z.object({
     .string()
     .regex(/^[\w.-]{3,255}$/, "3–255 letters, digits, _, - or .")
     .optional(),
+  BOUNCE_QUEUE_URL: z.url().optional(),
   HEALTH_PORT: port.optional(),
   HEALTH_HOST: z.string().min(1).optional(),
   REGISTRATION_DIGEST_KEY: z
@@ -76,6 +77,8 @@ export const environmentHelp: Record<keyof Environment, string> = {
     "sqlite | dynamodb: where the consumer records sent emails; default dynamodb when the stack outputs name a table (--store)",
   SENT_EMAILS_TABLE_NAME:
     "the shared sent-email table when the queue comes from SQS_QUEUE_URL (the ECS task sets it from the stack); stack outputs name it otherwise",
+  BOUNCE_QUEUE_URL:
+    "the SES bounce queue when the queue comes from SQS_QUEUE_URL (the ECS task sets it when the stack has the mail part); stack outputs name it otherwise",
   HEALTH_PORT: "port of the consumer's /healthz and /metrics; off when unset (--health-port)",
   HEALTH_HOST: "address the health port listens on; 127.0.0.1 by default (--health-host)",
   REGISTRATION_DIGEST_KEY:

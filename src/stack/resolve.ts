@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve as resolvePath } from "node:path";
 import { isLoopbackHost, requireSecureTransport } from "../config/endpoint.js";
-import type { QueueSource } from "../config/env.js";
+import type { Environment, QueueSource } from "../config/env.js";
 import { localOutputsPath } from "../config/paths.js";
 import { QueueResolutionError } from "../errors.js";
 import {
@@ -100,6 +100,24 @@ export async function resolveQueue(
     ...(outputs.mailRatePerSecond ? { mailRatePerSecond: outputs.mailRatePerSecond } : {}),
     ...(outputs.mailDomain ? { mailDomain: outputs.mailDomain } : {}),
     source: options.source,
+  };
+}
+
+/**
+ * A queue given by URL (an ECS task of the fleet) has no stack outputs: the task definition names
+ * the sent-email table and the bounce queue in its environment. Stack outputs win when present.
+ */
+export function withTaskEnvironment(
+  location: QueueLocation,
+  env: Pick<Environment, "SENT_EMAILS_TABLE_NAME" | "BOUNCE_QUEUE_URL">,
+): QueueLocation {
+  const sentEmailsTableName = location.sentEmailsTableName ?? env.SENT_EMAILS_TABLE_NAME;
+  const bounceQueueUrl = location.bounceQueueUrl ?? env.BOUNCE_QUEUE_URL;
+  if (bounceQueueUrl) requireSecureTransport(bounceQueueUrl);
+  return {
+    ...location,
+    ...(sentEmailsTableName ? { sentEmailsTableName } : {}),
+    ...(bounceQueueUrl ? { bounceQueueUrl } : {}),
   };
 }
 

@@ -20,6 +20,7 @@ import {
 } from "../support/pulumi-mocks.js";
 import {
   digestKeySecretArn as digestKeySecret,
+  fleetWithMailConfig,
   prodLikeConfig,
   SERVICE_REGION,
   serviceImage,
@@ -578,6 +579,93 @@ describe("the fleet's outputs and the stacks without it", () => {
   });
 });
 
+describe("the fleet with the stack's mail part (mocks, ses mailer, mailDomain set)", () => {
+  const mail = of("fleetmail");
+  const e = settings.email;
+  const identityArn = `arn:aws:ses:${region}:${ACCOUNT}:identity/example.com`;
+  const configurationSetArn = `arn:aws:ses:${region}:${ACCOUNT}:configuration-set/${e.configurationSetName}`;
+  const bounceQueueUrl = `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${e.bounceQueueName}`;
+  const taskEnv = (find: (suffix: string) => RecordedResource) => {
+    const [container] = JSON.parse(find("task").inputs.containerDefinitions);
+    return Object.fromEntries(
+      container.environment.map((entry: { name: string; value: string }) => [entry.name, entry.value]),
+    );
+  };
+
+  beforeAll(async () => {
+    const infra = build(fleetWithMailConfig, "fleetmail");
+    await settle(infra);
+    await registered(infra.mail?.identity, infra.mail?.bounceQueues.deadLetterQueue);
+  });
+
+  it("lets the task role send as the mail part's identity through its configuration set, and consume its bounce pair", () => {
+    const statements = JSON.parse(mail("task-policy").inputs.policy).Statement;
+    expect(statements.map((st: { Sid: string }) => st.Sid)).toEqual([
+      "ConsumeRegistrations",
+      "DeadLetterPoisonMessages",
+      "RecordSentEmails",
+      "SendWelcomeEmails",
+      "ConsumeSesEvents",
+      "DeadLetterSesEvents",
+    ]);
+    expect(statements.slice(3)).toEqual([
+      {
+        Sid: "SendWelcomeEmails",
+        Effect: "Allow",
+        // The consumer policy's list (infra-pulumi/policies.ts), on both resources SES checks.
+        Action: ["ses:SendEmail", "ses:SendRawEmail"],
+        Resource: [identityArn, configurationSetArn],
+      },
+      {
+        Sid: "ConsumeSesEvents",
+        Effect: "Allow",
+        Action: [
+          "sqs:ChangeMessageVisibility",
+          "sqs:DeleteMessage",
+          "sqs:GetQueueAttributes",
+          "sqs:ReceiveMessage",
+        ],
+        Resource: [`arn:aws:sqs:${region}:${ACCOUNT}:${e.bounceQueueName}`],
+      },
+      {
+        Sid: "DeadLetterSesEvents",
+        Effect: "Allow",
+        Action: ["sqs:GetQueueUrl", "sqs:SendMessage"],
+        Resource: [`arn:aws:sqs:${region}:${ACCOUNT}:${e.bounceQueueName}-dlq`],
+      },
+    ]);
+    expect(JSON.stringify(statements)).not.toContain('"*"');
+  });
+
+  it("tells the task its configuration set and bounce queue, beside the unchanged rest", () => {
+    const env = taskEnv(mail);
+    expect(env).toMatchObject({
+      SES_CONFIGURATION_SET: e.configurationSetName,
+      BOUNCE_QUEUE_URL: bounceQueueUrl,
+      MAILER: "ses",
+    });
+    const { SES_CONFIGURATION_SET: _set, BOUNCE_QUEUE_URL: _bounces, ...rest } = env;
+    expect(rest).toEqual(taskEnv(find));
+  });
+
+  it("leaves a fleet without the mail part as it was: no bounce queue, one identity, no configuration set", () => {
+    const env = taskEnv(find);
+    expect(env).not.toHaveProperty("BOUNCE_QUEUE_URL");
+    expect(env).not.toHaveProperty("SES_CONFIGURATION_SET");
+    const policy = JSON.stringify(JSON.parse(find("task-policy").inputs.policy));
+    expect(policy).not.toMatch(/SesEvents|configuration-set/);
+  });
+
+  it("leaves an smtp fleet beside the mail part without SES in its task", async () => {
+    const infra = build({ ...smtpScaleToZeroConfig, mailDomain: "example.com" }, "smtpmail");
+    await settle(infra);
+    const env = taskEnv(of("smtpmail"));
+    expect(env).not.toHaveProperty("BOUNCE_QUEUE_URL");
+    expect(env).not.toHaveProperty("SES_CONFIGURATION_SET");
+    expect(of("smtpmail")("task-policy").inputs.policy).not.toMatch(/ses:|SesEvents/);
+  });
+});
+
 describe("the fleet's configuration checks", () => {
   const tagged = `${ACCOUNT}.dkr.ecr.${SERVICE_REGION}.amazonaws.com/${s.repositoryName}:latest`;
   it.each([
@@ -596,6 +684,10 @@ describe("the fleet's configuration checks", () => {
     [{ serviceMailer: "outbox" }, "sqs-messaging:serviceMailer"],
     [{ serviceMailer: "smtp" }, "serviceMailSecretArn is required with serviceMailer smtp"],
     [{ serviceSesIdentityArn: undefined }, "serviceSesIdentityArn is required with serviceMailer ses"],
+    [
+      { mailDomain: "example.com" },
+      'serviceSesIdentityArn is set but sqs-messaging:mailDomain "example.com" gives the stack its own SES identity',
+    ],
     [
       { taskMemoryMib: 8192 },
       "taskMemoryMib 8192 does not go with 256 CPU units on Fargate: 512, 1024, 2048",

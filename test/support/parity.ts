@@ -162,6 +162,7 @@ const BLOCKS = new Set([
   "reputation_options",
   "dkim_signing_attributes",
   "event_destination",
+  "sns_destination",
 ]);
 
 /** Maps whose keys are data, not argument names (metric dimensions: {QueueName: …}). */

@@ -36,3 +36,13 @@ export const smtpScaleToZeroConfig: Record<string, unknown> = {
   scaleToZero: true,
   assignPublicIp: true,
 };
+
+/**
+ * The production-like fleet with the stack's own mail part (settings `email`): the tasks send as
+ * its identity (no serviceSesIdentityArn) and consume its bounce queue.
+ */
+export const fleetWithMailConfig: Record<string, unknown> = Object.fromEntries(
+  Object.entries({ ...prodLikeConfig, mailDomain: "example.com" }).filter(
+    ([key]) => key !== "serviceSesIdentityArn",
+  ),
+);

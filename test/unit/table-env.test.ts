@@ -1,11 +1,13 @@
 /**
  * An ECS task of the fleet (issue 14) finds its queue by SQS_QUEUE_URL, so it has no stack outputs
- * to name the shared sent-email table: the task definition sets SENT_EMAILS_TABLE_NAME.
+ * to name the shared sent-email table or the bounce queue: the task definition sets
+ * SENT_EMAILS_TABLE_NAME (and BOUNCE_QUEUE_URL with the mail part).
  */
 import { describe, expect, it } from "vitest";
 import { containerDefinitions } from "../../infra-pulumi/service/container.js";
 import { readEnvironment } from "../../src/config/env.js";
 import { chooseStore } from "../../src/consumer/registrations.js";
+import { fromQueueUrl, withTaskEnvironment } from "../../src/stack/resolve.js";
 
 describe("SENT_EMAILS_TABLE_NAME", () => {
   const [container = {}] = containerDefinitions({
@@ -41,5 +43,62 @@ describe("SENT_EMAILS_TABLE_NAME", () => {
 
   it("is refused when it is not a DynamoDB table name, naming the variable", () => {
     expect(() => readEnvironment({ SENT_EMAILS_TABLE_NAME: "a b" })).toThrow(/SENT_EMAILS_TABLE_NAME=/);
+  });
+});
+
+/**
+ * With the ses mailer and the stack's mail part, the task definition also names the bounce queue
+ * (BOUNCE_QUEUE_URL): the consume CLI's location then has it, and the bounce handler runs.
+ */
+describe("BOUNCE_QUEUE_URL", () => {
+  const queueUrl = "https://sqs.eu-west-1.amazonaws.com/123456789012/user-registrations";
+  const bounceQueueUrl = "https://sqs.eu-west-1.amazonaws.com/123456789012/user-registrations-ses-events";
+  const [container = {}] = containerDefinitions({
+    image: "x",
+    region: "eu-west-1",
+    queueUrl,
+    tableName: "user-registrations-sent-emails",
+    logGroupName: "/ecs/consumer",
+    mailer: "ses",
+    mailFrom: "a@example.com",
+    mailRatePerSecond: 2,
+    healthCheckPort: 9090,
+    stopTimeoutSeconds: 120,
+    digestKeySecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:k",
+    sesConfigurationSet: "user-registrations-welcome",
+    bounceQueueUrl,
+  });
+  const taskEnv = Object.fromEntries(
+    (container.environment as { name: string; value: string }[]).map((e) => [e.name, e.value]),
+  );
+
+  it("is what the task sets, and reaches the consume CLI's location beside the table", () => {
+    const env = readEnvironment(taskEnv);
+    expect(env.BOUNCE_QUEUE_URL).toBe(bounceQueueUrl);
+    expect(env.SES_CONFIGURATION_SET).toBe("user-registrations-welcome");
+    const location = withTaskEnvironment(fromQueueUrl(env.SQS_QUEUE_URL ?? ""), env);
+    expect(location).toMatchObject({
+      queueUrl,
+      source: "queue-url",
+      bounceQueueUrl,
+      sentEmailsTableName: "user-registrations-sent-emails",
+    });
+  });
+
+  it("gives way to the stack outputs, and is absent when neither names one", () => {
+    const fromOutputs = { queueUrl, bounceQueueUrl: `${bounceQueueUrl}-2`, source: "pulumi" as const };
+    expect(withTaskEnvironment(fromOutputs, { BOUNCE_QUEUE_URL: bounceQueueUrl }).bounceQueueUrl).toBe(
+      `${bounceQueueUrl}-2`,
+    );
+    expect(withTaskEnvironment(fromQueueUrl(queueUrl), {})).not.toHaveProperty("bounceQueueUrl");
+  });
+
+  it("is refused when it is not a URL, naming the variable; plain HTTP off loopback too", () => {
+    expect(() => readEnvironment({ BOUNCE_QUEUE_URL: "user-registrations-ses-events" })).toThrow(
+      /BOUNCE_QUEUE_URL=/,
+    );
+    expect(() =>
+      withTaskEnvironment(fromQueueUrl(queueUrl), { BOUNCE_QUEUE_URL: "http://sqs.example.com/1/q" }),
+    ).toThrow();
   });
 });
