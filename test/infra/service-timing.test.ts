@@ -8,8 +8,8 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { maxTasks, taskSendRate } from "../../infra-pulumi/service/sizing.js";
 import { settings } from "../../src/config/settings.js";
-import { Consumer } from "../../src/consumer/consumer.js";
 import { DEFAULT_SES_RATE_PER_SECOND, MAIL_SENDING } from "../../src/consumer/mail/rate.js";
+import { settle } from "../../src/consumer/runtime/options.js";
 import { runCli } from "../support/cli.js";
 
 /** What the consumer adds after its deadline (receive grace + flush, "plus about a second"). */
@@ -19,12 +19,12 @@ const MARGIN_SECONDS = 10;
 
 describe("the task's stop timeout and the consumer's shutdown deadline", () => {
   it("gives the consumer its whole deadline plus a margin before ECS kills it", async () => {
-    const consumer = new Consumer({
+    // The runtime's own default, as it settles its options.
+    const libraryDeadlineMs = settle({
       client: {} as SQSClient,
       queueUrl: "http://127.0.0.1:1/000000000000/q",
       handler: async () => {},
-    });
-    const libraryDeadlineMs = (consumer as unknown as { shutdownTimeoutMs: number }).shutdownTimeoutMs;
+    }).shutdownTimeoutMs;
     expect(libraryDeadlineMs).toBeGreaterThan(0);
 
     // The container runs the CLI without --shutdown-timeout: its default is the deadline that counts.
