@@ -130,6 +130,7 @@ resource "aws_ecs_task_definition" "consumer" {
       MAILER                 = local.service.serviceMailer
       MAIL_FROM              = var.service_mail_from
       MAIL_RATE_PER_SECOND   = tostring(local.fleet_task_send_rate)
+      METRICS_EMF            = "1" # the consumer's own metrics (the paused alarm), via awslogs
       SENT_EMAILS_TABLE_NAME = try(aws_dynamodb_table.sent_emails[0].name, null)
       SENT_EMAIL_STORE       = "dynamodb"
       SQS_QUEUE_URL          = aws_sqs_queue.main.url

@@ -93,7 +93,7 @@ resource "aws_cloudwatch_metric_alarm" "running_below_desired" {
   }
 }
 
-# The consumer's own EMF metric (namespace SqsMessaging/Consumer, infra-pulumi/service/metrics.ts).
+# The consumer's own EMF metric (namespace SqsMessaging/Consumer, defined in src/observability/emf.ts).
 resource "aws_cloudwatch_metric_alarm" "consumer_paused" {
   count               = local.fleet_alarms
   alarm_name          = "${local.service.serviceName}-consumer-paused"

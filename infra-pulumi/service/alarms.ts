@@ -10,7 +10,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { alarmQuery } from "./autoscaling.js";
 import type { ServiceConfig } from "./config.js";
-import { EMF_METRICS, EMF_NAMESPACE, queueMetric, serviceMetric } from "./metrics.js";
+import { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE, queueMetric, serviceMetric } from "./metrics.js";
 
 export interface ConsumerAlarmsArgs {
   readonly settings: ServiceConfig;
@@ -124,7 +124,7 @@ export class ConsumerAlarms extends pulumi.ComponentResource {
         alarmDescription: `A consumer has been paused by an environment fault (store, mailer, disk) for ${PAUSED_MINUTES} minutes. ${runbook("consumer-paused")}`,
         namespace: EMF_NAMESPACE,
         metricName: EMF_METRICS.paused,
-        dimensions: { QueueName: args.queueName },
+        dimensions: { [EMF_DIMENSION]: args.queueName },
         statistic: "Maximum",
         period: 60,
         evaluationPeriods: PAUSED_MINUTES,

@@ -53,6 +53,8 @@ export function containerDefinitions(input: ContainerInput): Record<string, unkn
     MAILER: input.mailer,
     MAIL_FROM: input.mailFrom,
     MAIL_RATE_PER_SECOND: String(input.mailRatePerSecond),
+    // The consumer's own metrics (ConsumerPaused feeds the paused alarm), shipped by awslogs.
+    METRICS_EMF: "1",
     SENT_EMAILS_TABLE_NAME: input.tableName,
     SENT_EMAIL_STORE: "dynamodb",
     SQS_QUEUE_URL: input.queueUrl,

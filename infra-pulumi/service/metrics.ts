@@ -4,17 +4,9 @@
  * to stderr, where the awslogs driver already ships them (docs/runbooks.md, "Telemetry").
  */
 
-/** CloudWatch namespace of the consumer's EMF metrics; every one carries the QueueName dimension. */
-export const EMF_NAMESPACE = "SqsMessaging/Consumer";
-
-/** The EMF metrics the consumer writes (names are the contract with src/observability). */
-export const EMF_METRICS = {
-  /** 1 while an environment fault (store, mailer, disk) pauses the consumer, else 0. */
-  paused: "ConsumerPaused",
-  processed: "MessagesProcessed",
-  failed: "MessagesFailed",
-  deadLettered: "MessagesDeadLettered",
-} as const;
+// The consumer's own metrics are defined once, beside the code that writes them (src/ is what the
+// image builds; this folder is not in it).
+export { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE } from "../../src/observability/emf.js";
 
 export const SQS_NAMESPACE = "AWS/SQS";
 export const CONTAINER_INSIGHTS_NAMESPACE = "ECS/ContainerInsights";

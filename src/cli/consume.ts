@@ -21,9 +21,11 @@ import {
 import { BATCHING_WINDOW_MAX_MS } from "../consumer/runtime/options.js";
 import { MAIL_SEND_TIMEOUT_MS } from "../consumer/store/timing.js";
 import { ConfigurationError } from "../errors.js";
+import { type EmfWriter, startEmfWriter } from "../observability/emf.js";
 import { type HealthServer, startHealthServer } from "../observability/health-server.js";
 import { consumerMetrics } from "../observability/metrics.js";
 import { withTracing } from "../observability/tracing.js";
+import { queueName } from "../ops/queues.js";
 import { createSqsClient, explained, explainSqsError } from "../sqs/client.js";
 import { totalRequests } from "../sqs/request-counter.js";
 import { withTaskEnvironment } from "../stack/resolve.js";
@@ -57,6 +59,7 @@ interface ConsumeFlags extends QueueFlags {
   healthHost: string;
   shutdownTimeout: number;
   batchingWindow: number;
+  metricsEmf: boolean;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -150,6 +153,12 @@ async function main(argv: readonly string[]): Promise<number> {
         new Option("--health-host <address>", "address of the health port [env HEALTH_HOST]").default(
           env.HEALTH_HOST ?? "127.0.0.1",
         ),
+      )
+      .addOption(
+        new Option(
+          "--metrics-emf",
+          "write CloudWatch metrics (namespace SqsMessaging/Consumer) as one EMF line a minute on stderr [env METRICS_EMF=1]",
+        ).default(env.METRICS_EMF ?? false),
       ),
     env,
   )
@@ -263,6 +272,7 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on("SIGTERM", onSignal);
 
   let health: HealthServer | undefined;
+  let emf: EmfWriter | undefined;
   let stats: ConsumerStats;
   let bounceStats: ConsumerStats | undefined;
   try {
@@ -275,6 +285,15 @@ async function main(argv: readonly string[]): Promise<number> {
         ...(bounces ? { others: [bounces.consumer] } : {}),
       });
       logger.info({ url: health.url }, "serving /healthz and /metrics");
+    }
+    // The registrations queue's metrics (the fleet's alarms read them); the dimension is the
+    // queue's name from its URL. Lines go to stderr, which the task's awslogs driver ships.
+    if (flags.metricsEmf) {
+      emf = startEmfWriter({
+        source: consumer,
+        queueName: queueName(location.queueUrl),
+        stream: process.stderr,
+      });
     }
     // The bounce queue first: a missing one (or a role without it) fails the run before any
     // registration is taken.
@@ -300,6 +319,8 @@ async function main(argv: readonly string[]): Promise<number> {
     await Promise.all([consumer.stop(), bounces?.consumer.stop()]);
     throw explainSqsError(error, location.queueUrl, "receive messages", location) ?? error;
   } finally {
+    // The final flush: what the last partial minute counted.
+    emf?.stop();
     await health?.close();
     client.destroy();
     bounceClient?.destroy();

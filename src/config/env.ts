@@ -55,6 +55,10 @@ const envSchema = z.object({
   MAIL_FROM: z.string().min(3).optional(),
   MAIL_SEND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).optional(),
   MAIL_RATE_PER_SECOND: z.coerce.number().positive().finite().optional(),
+  METRICS_EMF: z
+    .enum(["0", "1"])
+    .transform((value) => value === "1")
+    .optional(),
 });
 
 /** Never echoed in an error message. */
@@ -98,6 +102,8 @@ export const environmentHelp: Record<keyof Environment, string> = {
     "longest one send may take, 100–120000 ms; the claim lease outlasts it (--send-timeout)",
   MAIL_RATE_PER_SECOND:
     "emails a second this consumer sends at most: account quota ÷ maximum tasks (--mail-rate)",
+  METRICS_EMF:
+    "1: write the consumer's CloudWatch metrics as EMF lines on stderr once a minute; 0 or unset: off (--metrics-emf)",
 };
 
 /** Whether (and as what) to start the tracing SDK, from OpenTelemetry's standard variables. */

@@ -211,6 +211,7 @@ describe("the consumer fleet (mocks, prod-like stack)", () => {
       MAILER: "ses",
       MAIL_FROM: prodLike.serviceMailFrom,
       MAIL_RATE_PER_SECOND: String(s.accountSendRatePerSecond / s.maxConsumerTasks),
+      METRICS_EMF: "1",
       SENT_EMAILS_TABLE_NAME: settings.table.sentEmailsTableName,
       SENT_EMAIL_STORE: "dynamodb",
       SQS_QUEUE_URL: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${settings.queues.queueName}`,

@@ -102,3 +102,37 @@ describe("BOUNCE_QUEUE_URL", () => {
     ).toThrow();
   });
 });
+
+/**
+ * The fleet's alarms read the consumer's own EMF metrics (src/observability/emf.ts): the task
+ * definition turns them on with METRICS_EMF=1, which the consume CLI reads as --metrics-emf.
+ */
+describe("METRICS_EMF", () => {
+  const [container = {}] = containerDefinitions({
+    image: "x",
+    region: "eu-west-1",
+    queueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/user-registrations",
+    tableName: "user-registrations-sent-emails",
+    logGroupName: "/ecs/consumer",
+    mailer: "ses",
+    mailFrom: "a@example.com",
+    mailRatePerSecond: 2,
+    healthCheckPort: 9090,
+    stopTimeoutSeconds: 120,
+    digestKeySecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:k",
+  });
+  const taskEnv = Object.fromEntries(
+    (container.environment as { name: string; value: string }[]).map((e) => [e.name, e.value]),
+  );
+
+  it("is set by the task and read as on; 0 or unset is off", () => {
+    expect(taskEnv.METRICS_EMF).toBe("1");
+    expect(readEnvironment(taskEnv).METRICS_EMF).toBe(true);
+    expect(readEnvironment({ METRICS_EMF: "0" }).METRICS_EMF).toBe(false);
+    expect(readEnvironment({}).METRICS_EMF).toBeUndefined();
+  });
+
+  it("is refused when it is neither 0 nor 1, naming the variable", () => {
+    expect(() => readEnvironment({ METRICS_EMF: "yes" })).toThrow(/METRICS_EMF="yes" is invalid/);
+  });
+});
