@@ -14,6 +14,7 @@ import dockerignore from "@balena/dockerignore";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { projectRoot } from "../../src/config/paths.js";
 import { toOutgoing } from "../../src/contract/registration.js";
+import { queueName } from "../../src/ops/queues.js";
 import { generateRegistrations } from "../../src/producer/input.js";
 import { Producer } from "../../src/producer/producer.js";
 import { testDigestKey } from "../support/digest-key.js";
@@ -142,6 +143,7 @@ describe("the production build, laid out as in the image", () => {
         HEALTH_PORT: "0",
         LOG_LEVEL: "info",
         NODE_ENV: "production",
+        METRICS_EMF: "1",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -175,5 +177,22 @@ describe("the production build, laid out as in the image", () => {
     for (const r of registrations) expect(logs).not.toContain(r.email);
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
+    // The EMF lines (the fleet's alarms read them): at least the final one at stop, the 30
+    // processed counted once across them, the queue's name as the dimension.
+    const emf = logs
+      .split("\n")
+      .filter((line) => line.startsWith('{"_aws":'))
+      .map((line) => JSON.parse(line));
+    expect(emf.length).toBeGreaterThanOrEqual(1);
+    expect(emf.reduce((sum, line) => sum + line.MessagesProcessed, 0)).toBe(30);
+    for (const line of emf) {
+      expect(line).toMatchObject({
+        QueueName: queueName(sqs.queueUrl),
+        ConsumerPaused: 0,
+        MessagesFailed: 0,
+        MessagesDeadLettered: 0,
+      });
+      expect(line._aws.CloudWatchMetrics[0].Namespace).toBe("SqsMessaging/Consumer");
+    }
   });
 });
