@@ -13,7 +13,6 @@ import { type ConsumerStats, consumerSocketPool } from "../consumer/consumer.js"
 import { createMailer, defaultMailFrom, mailerKinds } from "../consumer/mail/index.js";
 import {
   buildRegistrationConsumer,
-  chooseStore,
   openSuppressionList,
   type StoreKind,
   storeKinds,
@@ -39,6 +38,7 @@ import {
   runCli,
   wholeNumber,
 } from "./shared.js";
+import { storeChoiceFor } from "./store-flags.js";
 
 interface ConsumeFlags extends QueueFlags {
   untilEmpty?: boolean;
@@ -197,14 +197,7 @@ async function main(argv: readonly string[]): Promise<number> {
     queue: location,
     logger,
   });
-  const store = chooseStore({
-    kind: flags.store,
-    sqlitePath: flags.sentStore,
-    stateDir: flags.stateDir,
-    sentEmailsTableName: location.sentEmailsTableName,
-    dynamoDbEndpoint: location.dynamoDbEndpoint,
-    region: location.region,
-  });
+  const store = storeChoiceFor(flags, location);
   const digestKey = await loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir });
   // Hard bounces and complaints: in the chosen store's place (issue 12), read before every send.
   const suppression = openSuppressionList(store);

@@ -10,7 +10,6 @@ import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
 import { outboxDir } from "../config/paths.js";
 import {
-  chooseStore,
   openSentEmailStore,
   openSuppressionList,
   type StoreKind,
@@ -21,6 +20,7 @@ import { type ForgetReport, forgetPerson } from "../ops/forget.js";
 import { queuePair } from "../ops/queues.js";
 import { explained } from "../sqs/client.js";
 import { addQueueOptions, connect, type QueueFlags, runCli, wholeNumber } from "./shared.js";
+import { storeChoiceFor } from "./store-flags.js";
 
 interface ForgetFlags extends QueueFlags {
   email: string;
@@ -92,14 +92,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const digestKey = await loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir });
   const { location, client } = await connect(flags);
-  const choice = chooseStore({
-    kind: flags.store,
-    sqlitePath: flags.sentStore,
-    stateDir: flags.stateDir,
-    sentEmailsTableName: location.sentEmailsTableName,
-    dynamoDbEndpoint: location.dynamoDbEndpoint,
-    region: location.region,
-  });
+  const choice = storeChoiceFor(flags, location);
   const store = await openSentEmailStore(choice, UNUSED_SEND_TIMEOUT_MS).catch((error: unknown) => {
     client.destroy();
     throw error;
