@@ -9,24 +9,25 @@ import { readEnvironment } from "../../src/config/env.js";
 import { chooseStore } from "../../src/consumer/registrations.js";
 import { fromQueueUrl, withTaskEnvironment } from "../../src/stack/resolve.js";
 
-describe("SENT_EMAILS_TABLE_NAME", () => {
-  const [container = {}] = containerDefinitions({
-    image: "x",
-    region: "eu-west-1",
-    queueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/user-registrations",
-    tableName: "user-registrations-sent-emails",
-    logGroupName: "/ecs/consumer",
-    mailer: "ses",
-    mailFrom: "a@example.com",
-    mailRatePerSecond: 2,
-    healthCheckPort: 9090,
-    stopTimeoutSeconds: 120,
-    digestKeySecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:k",
-  });
-  const taskEnv = Object.fromEntries(
-    (container.environment as { name: string; value: string }[]).map((e) => [e.name, e.value]),
-  );
+/** The environment the fleet's task definition gives the consumer (ses mailer, no mail part). */
+const [container = {}] = containerDefinitions({
+  image: "x",
+  region: "eu-west-1",
+  queueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/user-registrations",
+  tableName: "user-registrations-sent-emails",
+  logGroupName: "/ecs/consumer",
+  mailer: "ses",
+  mailFrom: "a@example.com",
+  mailRatePerSecond: 2,
+  healthCheckPort: 9090,
+  stopTimeoutSeconds: 120,
+  digestKeySecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:k",
+});
+const taskEnv: Record<string, string> = Object.fromEntries(
+  (container.environment as { name: string; value: string }[]).map((e) => [e.name, e.value]),
+);
 
+describe("SENT_EMAILS_TABLE_NAME", () => {
   it("is what the task sets, and the consumer's environment reads it", () => {
     const env = readEnvironment(taskEnv);
     expect(env.SENT_EMAILS_TABLE_NAME).toBe("user-registrations-sent-emails");
@@ -108,23 +109,6 @@ describe("BOUNCE_QUEUE_URL", () => {
  * definition turns them on with METRICS_EMF=1, which the consume CLI reads as --metrics-emf.
  */
 describe("METRICS_EMF", () => {
-  const [container = {}] = containerDefinitions({
-    image: "x",
-    region: "eu-west-1",
-    queueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/user-registrations",
-    tableName: "user-registrations-sent-emails",
-    logGroupName: "/ecs/consumer",
-    mailer: "ses",
-    mailFrom: "a@example.com",
-    mailRatePerSecond: 2,
-    healthCheckPort: 9090,
-    stopTimeoutSeconds: 120,
-    digestKeySecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:k",
-  });
-  const taskEnv = Object.fromEntries(
-    (container.environment as { name: string; value: string }[]).map((e) => [e.name, e.value]),
-  );
-
   it("is set by the task and read as on; 0 or unset is off", () => {
     expect(taskEnv.METRICS_EMF).toBe("1");
     expect(readEnvironment(taskEnv).METRICS_EMF).toBe(true);
