@@ -249,6 +249,39 @@ describe("consumer runtime: heartbeat and errors", () => {
   });
 });
 
+describe("consumer runtime: environment faults (the breaker)", () => {
+  it("S13: a message that meets the fault while a probe runs is run once the probe succeeds, not held forever", async () => {
+    const { EnvironmentFaultError } = await import("../../src/consumer/errors.js");
+    const queue = fakeQueue();
+    let storeUp = false;
+    const runs = new Map<string, number>();
+    const consumer = consumerOn(queue, {
+      concurrency: 2,
+      stopWhenEmpty: true,
+      breaker: { firstProbeMs: 1_000 },
+      handler: async (message) => {
+        const id = message.MessageId ?? "";
+        const run = (runs.get(id) ?? 0) + 1;
+        runs.set(id, run);
+        // m0 meets the fault at once, then probes for 1 s; m1 meets it at 1.5 s, while m0 probes.
+        const delay = id === "m0" ? (run === 1 ? 0 : 1_000) : 1_500;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        if (!storeUp) throw new EnvironmentFaultError("store", "the store does not answer");
+      },
+    });
+    queue.push(2);
+    await consumer.start();
+    setTimeout(() => {
+      storeUp = true;
+    }, 1_600);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(queue.deleted.sort()).toEqual(["rh0", "rh1"]);
+    expect(consumer.paused).toBe(false);
+    expect(consumer.inFlight).toBe(0);
+    await stop(consumer);
+  });
+});
+
 describe("the poller count", () => {
   it("doubles on each full batch, drops one after three small receives in a row", async () => {
     const { PollerCount } = await import("../../src/consumer/runtime/pollers.js");

@@ -676,6 +676,16 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   private onResume(pausedMs: number): void {
     this.logger.info({ pausedSeconds: pausedMs / 1000 }, "environment fault cleared: resuming");
     this.emit("resumed", pausedMs / 1000);
+    // A handler that met the fault while the probe ran became the held message; the probe's success
+    // closed the breaker without it, so it runs first now (else the heartbeat keeps it forever).
+    const held = this.held;
+    this.held = undefined;
+    if (held !== undefined) {
+      this.tracked.delete(held.receiptHandle);
+      const again: Tracked = { ...held, freed: false, probe: false, extending: false };
+      this.tracked.set(again.receiptHandle, again);
+      this.buffer.unshift(again);
+    }
     this.pump();
     this.fill();
   }
