@@ -104,6 +104,7 @@ describe("DynamoDB store", () => {
     expect(await store.claim("returned-1", DIGEST)).toEqual({
       outcome: "in-progress",
       leaseUntil: claim.claim.leaseUntil,
+      owner: claim.claim.owner,
     });
     expect(await store.claim("returned-1", "e".repeat(64))).toEqual({ outcome: "conflict" });
     expect((emulating.requests.PutItem ?? 0) - (before.PutItem ?? 0)).toBe(2);

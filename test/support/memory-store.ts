@@ -5,8 +5,10 @@
  */
 import { randomUUID } from "node:crypto";
 import {
+  type AmbiguousAttempts,
   type Claim,
   type ClaimResult,
+  RELEASED_OWNER,
   type SentEmailRecord,
   type SentEmailStore,
   StaleClaimError,
@@ -38,13 +40,28 @@ export class MemorySentEmailStore implements SentEmailStore {
       old.expiresAt < now ||
       (old.state === "sending" && old.leaseUntil < now && old.digest === digest);
     if (free) {
-      const claim: Claim = { id, digest, owner: randomUUID(), leaseUntil: now + this.timing.leaseMs };
-      this.records.set(id, { ...claim, state: "sending", expiresAt: now + this.timing.retentionMs });
+      const carried = old !== undefined && old.expiresAt >= now ? attemptsOf(old) : undefined;
+      const claim: Claim = {
+        id,
+        digest,
+        owner: randomUUID(),
+        leaseUntil: now + this.timing.leaseMs,
+        ...(carried ? { ambiguous: carried } : {}),
+      };
+      this.records.set(id, {
+        id,
+        digest,
+        owner: claim.owner,
+        leaseUntil: claim.leaseUntil,
+        state: "sending",
+        expiresAt: now + this.timing.retentionMs,
+        ...(carried ? { ambiguousAttempts: carried.attempts, lastAmbiguousAt: carried.lastAt } : {}),
+      });
       return { outcome: "claimed", claim };
     }
     if (old.digest !== digest) return { outcome: "conflict" };
     if (old.state === "sent") return { outcome: "already-sent" };
-    return { outcome: "in-progress", leaseUntil: old.leaseUntil };
+    return { outcome: "in-progress", leaseUntil: old.leaseUntil, owner: old.owner };
   }
 
   async markSent(claim: Claim): Promise<void> {
@@ -54,8 +71,23 @@ export class MemorySentEmailStore implements SentEmailStore {
   }
 
   async release(claim: Claim): Promise<void> {
-    this.fenced(claim);
-    this.records.delete(claim.id);
+    const record = this.fenced(claim);
+    if (claim.ambiguous === undefined) this.records.delete(claim.id);
+    else this.lapse(record, RELEASED_OWNER, claim.ambiguous);
+  }
+
+  async recordAmbiguous(claim: Claim, attempts: AmbiguousAttempts): Promise<void> {
+    this.lapse(this.fenced(claim), claim.owner, attempts);
+  }
+
+  private lapse(record: SentEmailRecord, owner: string, attempts: AmbiguousAttempts): void {
+    this.records.set(record.id, {
+      ...record,
+      owner,
+      leaseUntil: 0,
+      ambiguousAttempts: attempts.attempts,
+      lastAmbiguousAt: attempts.lastAt,
+    });
   }
 
   async forget(digest: string): Promise<number> {
@@ -73,4 +105,9 @@ export class MemorySentEmailStore implements SentEmailStore {
     if (record?.owner !== claim.owner || record.state !== "sending") throw new StaleClaimError(claim.id);
     return record;
   }
+}
+
+function attemptsOf(record: SentEmailRecord): AmbiguousAttempts | undefined {
+  if (!record.ambiguousAttempts) return undefined;
+  return { attempts: record.ambiguousAttempts, lastAt: record.lastAmbiguousAt ?? 0 };
 }

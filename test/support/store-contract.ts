@@ -74,10 +74,11 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       const id = freshId();
       const claim = claimed(await a.claim(id, DIGEST_A));
       now += 1_000;
-      expect(await b.claim(id, DIGEST_A)).toEqual({ outcome: "in-progress", leaseUntil: claim.leaseUntil });
-      expect(await a.claim(id, DIGEST_A)).toEqual({ outcome: "in-progress", leaseUntil: claim.leaseUntil });
+      const live = { outcome: "in-progress", leaseUntil: claim.leaseUntil, owner: claim.owner };
+      expect(await b.claim(id, DIGEST_A)).toEqual(live);
+      expect(await a.claim(id, DIGEST_A)).toEqual(live);
       now = claim.leaseUntil; // not yet passed
-      expect(await b.claim(id, DIGEST_A)).toEqual({ outcome: "in-progress", leaseUntil: claim.leaseUntil });
+      expect(await b.claim(id, DIGEST_A)).toEqual(live);
     });
 
     it("lets another consumer take over once the lease has passed, with a new owner and lease", async () => {
@@ -88,7 +89,11 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       const second = claimed(await b.claim(id, DIGEST_A));
       expect(second.owner).not.toBe(first.owner);
       expect(second.leaseUntil).toBe(now + contractTiming.leaseMs);
-      expect(await a.claim(id, DIGEST_A)).toEqual({ outcome: "in-progress", leaseUntil: second.leaseUntil });
+      expect(await a.claim(id, DIGEST_A)).toEqual({
+        outcome: "in-progress",
+        leaseUntil: second.leaseUntil,
+        owner: second.owner,
+      });
     });
 
     it("treats an expired record as absent, whatever its digest or state", async () => {
@@ -128,7 +133,11 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       await expect(a.markSent(paused)).rejects.toBeInstanceOf(StaleClaimError);
       await expect(a.release(paused)).rejects.toMatchObject({ name: "StaleClaimError", registrationId: id });
       // The late writes changed nothing: the new holder's claim stands.
-      expect(await a.claim(id, DIGEST_A)).toEqual({ outcome: "in-progress", leaseUntil: current.leaseUntil });
+      expect(await a.claim(id, DIGEST_A)).toEqual({
+        outcome: "in-progress",
+        leaseUntil: current.leaseUntil,
+        owner: current.owner,
+      });
       await b.markSent(current);
       expect(await a.claim(id, DIGEST_A)).toEqual({ outcome: "already-sent" });
       await expect(a.markSent(paused)).rejects.toBeInstanceOf(StaleClaimError);
@@ -175,9 +184,42 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       );
       const winners = results.filter((r) => r.outcome === "claimed");
       expect(winners).toHaveLength(1);
-      const lease = claimed(winners[0] as ClaimResult).leaseUntil;
+      const { leaseUntil, owner } = claimed(winners[0] as ClaimResult);
       for (const r of results)
-        if (r.outcome !== "claimed") expect(r).toEqual({ outcome: "in-progress", leaseUntil: lease });
+        if (r.outcome !== "claimed") expect(r).toEqual({ outcome: "in-progress", leaseUntil, owner });
+    });
+
+    it("S4: records an ambiguous send on its claim (fenced), lapses the lease, and the next holder learns the attempts", async () => {
+      const [a, b] = [await store(), await store()];
+      const id = freshId();
+      const first = claimed(await a.claim(id, DIGEST_A));
+      expect(first.ambiguous).toBeUndefined();
+      now += 5_000;
+      await a.recordAmbiguous(first, { attempts: 1, lastAt: now });
+      // The lease lapsed at once: another consumer may claim (a second copy waits for the server).
+      const second = claimed(await b.claim(id, DIGEST_A));
+      expect(second.ambiguous).toEqual({ attempts: 1, lastAt: now });
+      await expect(a.recordAmbiguous(first, { attempts: 2, lastAt: now })).rejects.toBeInstanceOf(
+        StaleClaimError,
+      );
+      // Released with its attempts: they stay for the next holder, and the released claim is void.
+      await b.release(second);
+      await expect(b.markSent(second)).rejects.toBeInstanceOf(StaleClaimError);
+      const third = claimed(await a.claim(id, DIGEST_A));
+      expect(third.ambiguous).toEqual({ attempts: 1, lastAt: now });
+      await a.recordAmbiguous(third, { attempts: 2, lastAt: now + 1 });
+      const fourth = claimed(await b.claim(id, DIGEST_A));
+      expect(fourth.ambiguous).toEqual({ attempts: 2, lastAt: now + 1 });
+      await b.markSent(fourth);
+      expect(await a.claim(id, DIGEST_A)).toEqual({ outcome: "already-sent" });
+    });
+
+    it("S4: an expired record's ambiguous attempts do not carry over", async () => {
+      const a = await store();
+      const id = freshId();
+      await a.recordAmbiguous(claimed(await a.claim(id, DIGEST_A)), { attempts: 1, lastAt: now });
+      now += contractTiming.retentionMs + EXPIRY_SLACK_MS;
+      expect(claimed(await a.claim(id, DIGEST_A)).ambiguous).toBeUndefined();
     });
 
     it("forgets every record of one digest, sent or sending, and no other", async () => {

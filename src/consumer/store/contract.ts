@@ -28,6 +28,17 @@ export interface SentEmailRecord {
   readonly leaseUntil: number;
   /** After this the record counts as absent (at least as long as a message can come back). */
   readonly expiresAt: number;
+  /** Sends of this registration that ended ambiguously (may have been delivered). Absent: none. */
+  readonly ambiguousAttempts?: number;
+  /** When the last of them ended (epoch ms). */
+  readonly lastAmbiguousAt?: number;
+}
+
+/** Sends of one registration that ended ambiguously: a timeout or a connection lost after DATA. */
+export interface AmbiguousAttempts {
+  readonly attempts: number;
+  /** When the last one ended (epoch ms). */
+  readonly lastAt: number;
 }
 
 /** A claim held by this consumer: what `markSent` and `release` are fenced on. */
@@ -36,6 +47,12 @@ export interface Claim {
   readonly digest: string;
   readonly owner: string;
   readonly leaseUntil: number;
+  /**
+   * Ambiguous sends recorded on the record this claim took over (a lapsed or released claim of the
+   * same registration); absent when there were none. A second copy must wait for the mail server
+   * to be seen healthy (registration-handler.ts).
+   */
+  readonly ambiguous?: AmbiguousAttempts;
 }
 
 export type ClaimResult =
@@ -43,8 +60,11 @@ export type ClaimResult =
   | { readonly outcome: "claimed"; readonly claim: Claim }
   /** The same registration was emailed already: a duplicate delivery, nothing to send. */
   | { readonly outcome: "already-sent" }
-  /** Another consumer is sending it; its lease ends at `leaseUntil` (hand the message back until then). */
-  | { readonly outcome: "in-progress"; readonly leaseUntil: number }
+  /**
+   * A consumer is sending it; its lease ends at `leaseUntil`. `owner` is the holder's token: a
+   * consumer that finds its own claim (an ambiguous end it could not record) holds the message.
+   */
+  | { readonly outcome: "in-progress"; readonly leaseUntil: number; readonly owner: string }
   /** The id is known with a different digest: another registration reuses it (dead-letter, `id-conflict`). */
   | { readonly outcome: "conflict" };
 
@@ -63,6 +83,14 @@ export interface SentEmailStore {
    */
   release(claim: Claim): Promise<void>;
   /**
+   * Records that the claim's send ended ambiguously (`attempts` in all, the last at `at`) and lets
+   * its lease lapse at once: the send is over on this side (its connection closed or aborted), and
+   * whoever claims next learns of the attempts from `claim.ambiguous`. A claim that carries
+   * `ambiguous` is released the same way (the attempts stay), not deleted.
+   * Throws StaleClaimError when the record is no longer this claim's.
+   */
+  recordAmbiguous(claim: Claim, attempts: AmbiguousAttempts): Promise<void>;
+  /**
    * Erases every record bound to `digest` (one person's registrations: `npm run forget`), in any
    * state; returns how many it deleted. An operator's tool, not the hot path: an implementation
    * may scan (DynamoDB has no index on the digest).
@@ -78,6 +106,12 @@ export interface StoreTiming {
   readonly retentionMs: number;
   readonly now?: () => number;
 }
+
+/**
+ * The owner of a record whose claim was released with its ambiguous attempts kept: no claim's
+ * token (claims carry random UUIDs), so the released claim's later writes fail their fence.
+ */
+export const RELEASED_OWNER = "released";
 
 /** A fenced write found the record taken over (or gone): this consumer's claim is void. */
 export class StaleClaimError extends Error {

@@ -57,8 +57,10 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { settings } from "../../config/settings.js";
 import {
+  type AmbiguousAttempts,
   type Claim,
   type ClaimResult,
+  RELEASED_OWNER,
   type SentEmailStore,
   StaleClaimError,
   type StoreTiming,
@@ -199,12 +201,16 @@ export class DynamoDbSentEmailStore implements SentEmailStore {
               // DynamoDB returns the item that failed the condition inside the error, saving a
               // read; dynalite ignores the option (then `read` below fetches it).
               ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+              // The record taken over: its ambiguous attempts go to the new holder, who writes
+              // them back if it releases the claim or its send ends ambiguously too.
+              ReturnValues: "ALL_OLD",
               ReturnConsumedCapacity: "TOTAL",
             }),
           ),
         );
         this.count(output.ConsumedCapacity, "write");
-        return { outcome: "claimed", claim };
+        const ambiguous = carriedAttempts(output.Attributes, digest, now);
+        return { outcome: "claimed", claim: ambiguous ? { ...claim, ambiguous } : claim };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         old = error.Item;
@@ -220,10 +226,16 @@ export class DynamoDbSentEmailStore implements SentEmailStore {
       }
       if (seen.digest !== digest) return { outcome: "conflict" };
       if (seen.state === "sent") return { outcome: "already-sent" };
-      if (seen.leaseUntil >= now) return { outcome: "in-progress", leaseUntil: seen.leaseUntil };
+      if (seen.leaseUntil >= now) {
+        return { outcome: "in-progress", leaseUntil: seen.leaseUntil, owner: seen.owner };
+      }
     }
     // Contended beyond reason: hand the message back briefly rather than risk a second email.
-    return { outcome: "in-progress", leaseUntil: Math.max(seen?.leaseUntil ?? 0, this.now()) };
+    return {
+      outcome: "in-progress",
+      leaseUntil: Math.max(seen?.leaseUntil ?? 0, this.now()),
+      owner: seen?.owner ?? "",
+    };
   }
 
   async markSent(claim: Claim): Promise<void> {
@@ -249,6 +261,7 @@ export class DynamoDbSentEmailStore implements SentEmailStore {
   }
 
   async release(claim: Claim): Promise<void> {
+    if (claim.ambiguous !== undefined) return this.lapse(claim, RELEASED_OWNER, claim.ambiguous, "release");
     await this.fenced(claim, "release", () =>
       this.client.send(
         new DeleteItemCommand({
@@ -260,6 +273,50 @@ export class DynamoDbSentEmailStore implements SentEmailStore {
           ReturnConsumedCapacity: "TOTAL",
         }),
       ),
+    );
+  }
+
+  async recordAmbiguous(claim: Claim, attempts: AmbiguousAttempts): Promise<void> {
+    await this.lapse(claim, claim.owner, attempts, "recordAmbiguous");
+  }
+
+  /** The lease lapses now; the attempts stay on the item for whoever claims next. */
+  private async lapse(
+    claim: Claim,
+    newOwner: string,
+    attempts: AmbiguousAttempts,
+    action: "release" | "recordAmbiguous",
+  ): Promise<void> {
+    await this.fenced(
+      claim,
+      action,
+      () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { [KEY_ATTRIBUTE]: { S: claim.id } },
+            UpdateExpression:
+              "SET #owner = :newOwner, #leaseUntil = :zero, #attempts = :attempts, #lastAt = :lastAt",
+            ConditionExpression: RELEASE_CONDITION,
+            ExpressionAttributeNames: {
+              "#owner": "owner",
+              "#state": "state",
+              "#leaseUntil": "leaseUntil",
+              "#attempts": "ambiguousAttempts",
+              "#lastAt": "lastAmbiguousAt",
+            },
+            ExpressionAttributeValues: {
+              ":sending": { S: "sending" },
+              ":owner": { S: claim.owner },
+              ":newOwner": { S: newOwner },
+              ":zero": { N: "0" },
+              ":attempts": { N: String(attempts.attempts) },
+              ":lastAt": { N: String(Math.round(attempts.lastAt)) },
+            },
+            ReturnConsumedCapacity: "TOTAL",
+          }),
+        ),
+      "UpdateItem",
     );
   }
 
@@ -338,10 +395,10 @@ export class DynamoDbSentEmailStore implements SentEmailStore {
 
   private async fenced(
     claim: Claim,
-    action: "markSent" | "release",
+    action: "markSent" | "release" | "recordAmbiguous",
     call: () => Promise<{ ConsumedCapacity?: ConsumedCapacity }>,
+    operation: "UpdateItem" | "DeleteItem" = action === "release" ? "DeleteItem" : "UpdateItem",
   ): Promise<void> {
-    const operation = action === "markSent" ? "UpdateItem" : "DeleteItem";
     try {
       const output = await this.send(operation, action, call);
       this.count(output.ConsumedCapacity, "write");
@@ -405,6 +462,19 @@ export class DynamoDbSentEmailStore implements SentEmailStore {
 /** Epoch seconds for TTL, rounded up so a record never expires early. */
 export function expirySeconds(epochMs: number): number {
   return Math.ceil(epochMs / 1000);
+}
+
+/** The attempts of a record a claim took over: not expired, same registration, still sending. */
+function carriedAttempts(
+  item: Record<string, AttributeValue> | undefined,
+  digest: string,
+  now: number,
+): AmbiguousAttempts | undefined {
+  const old = parseRecord(item);
+  const attempts = Number(item?.ambiguousAttempts?.N ?? 0);
+  if (old === undefined || attempts <= 0) return undefined;
+  if (old.expiresAt < now / 1000 || old.digest !== digest || old.state !== "sending") return undefined;
+  return { attempts, lastAt: Number(item?.lastAmbiguousAt?.N ?? 0) };
 }
 
 function parseRecord(item: Record<string, AttributeValue> | undefined): StoredRecord | undefined {

@@ -13,8 +13,10 @@ import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { EnvironmentFaultError } from "../errors.js";
 import {
+  type AmbiguousAttempts,
   type Claim,
   type ClaimResult,
+  RELEASED_OWNER,
   type SentEmailStore,
   StaleClaimError,
   type StoreTiming,
@@ -50,9 +52,16 @@ function environmentFault(error: unknown, doing: string): unknown {
   });
 }
 
+/** The attempts the claim's upsert kept from the record it took over. */
+interface Carried {
+  ambiguous_attempts: number;
+  last_ambiguous_at: number;
+}
+
 interface Row {
   digest: string;
   state: "sending" | "sent";
+  owner: string;
   lease_until: number;
   expires_at: number;
 }
@@ -66,6 +75,7 @@ export class SqliteSentEmailStore implements SentEmailStore {
   private readonly readStatement;
   private readonly sentStatement;
   private readonly releaseStatement;
+  private readonly lapseStatement;
   private readonly forgetStatement;
 
   constructor(path: string, options: SqliteStoreOptions) {
@@ -86,25 +96,38 @@ export class SqliteSentEmailStore implements SentEmailStore {
         expires_at INTEGER NOT NULL
       ) STRICT;
     `);
+    // Files made before ambiguous attempts were recorded get the columns (0: none recorded).
+    const columns = this.db.prepare("PRAGMA table_info(sent_email_records)").all() as { name: string }[];
+    if (!columns.some((c) => c.name === "ambiguous_attempts")) {
+      this.db.exec(`
+        ALTER TABLE sent_email_records ADD COLUMN ambiguous_attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sent_email_records ADD COLUMN last_ambiguous_at INTEGER NOT NULL DEFAULT 0;
+      `);
+    }
     // Expired records count as absent anyway; dropping them keeps the file from growing forever.
     this.db.prepare("DELETE FROM sent_email_records WHERE expires_at < ?").run((options.now ?? Date.now)());
     this.leaseMs = options.leaseMs;
     this.retentionMs = options.retentionMs;
     this.now = options.now ?? Date.now;
     // A new claim, or a takeover of an expired record (any digest: it counts as
-    // absent) or of a lapsed "sending" lease on the same registration.
+    // absent, its ambiguous attempts too) or of a lapsed "sending" lease on the same registration
+    // (its ambiguous attempts stay, and are returned to the new holder).
     this.claimStatement = this.db.prepare(`
       INSERT INTO sent_email_records (id, digest, state, owner, lease_until, expires_at)
         VALUES (:id, :digest, 'sending', :owner, :leaseUntil, :expiresAt)
       ON CONFLICT (id) DO UPDATE SET
           digest = excluded.digest, state = 'sending', owner = excluded.owner,
-          lease_until = excluded.lease_until, expires_at = excluded.expires_at
+          lease_until = excluded.lease_until, expires_at = excluded.expires_at,
+          ambiguous_attempts = CASE WHEN sent_email_records.expires_at < :now THEN 0
+            ELSE sent_email_records.ambiguous_attempts END,
+          last_ambiguous_at = CASE WHEN sent_email_records.expires_at < :now THEN 0
+            ELSE sent_email_records.last_ambiguous_at END
         WHERE sent_email_records.expires_at < :now
           OR (sent_email_records.state = 'sending' AND sent_email_records.lease_until < :now
               AND sent_email_records.digest = excluded.digest)
-      RETURNING id`);
+      RETURNING ambiguous_attempts, last_ambiguous_at`);
     this.readStatement = this.db.prepare(
-      "SELECT digest, state, lease_until, expires_at FROM sent_email_records WHERE id = ?",
+      "SELECT digest, state, owner, lease_until, expires_at FROM sent_email_records WHERE id = ?",
     );
     // Fenced by the owner alone: the holder's own retried markSent succeeds again.
     this.sentStatement = this.db.prepare(`
@@ -113,6 +136,12 @@ export class SqliteSentEmailStore implements SentEmailStore {
     this.releaseStatement = this.db.prepare(
       "DELETE FROM sent_email_records WHERE id = :id AND owner = :owner AND state = 'sending'",
     );
+    // An ambiguous end (or the release of a claim that carries attempts): the lease lapses now and
+    // the attempts stay on the record for whoever claims next.
+    this.lapseStatement = this.db.prepare(`
+      UPDATE sent_email_records SET owner = :newOwner, lease_until = 0,
+          ambiguous_attempts = :attempts, last_ambiguous_at = :lastAt
+        WHERE id = :id AND owner = :owner AND state = 'sending'`);
     // No index on digest: a full scan, for an operator's erasure request only.
     this.forgetStatement = this.db.prepare("DELETE FROM sent_email_records WHERE digest = ?");
   }
@@ -121,7 +150,7 @@ export class SqliteSentEmailStore implements SentEmailStore {
     const now = this.now();
     const claim: Claim = { id, digest, owner: randomUUID(), leaseUntil: now + this.leaseMs };
     // One write transaction: no other process changes the record between the claim and the read.
-    const row = this.run("claim a registration", () =>
+    const result: { taken: Carried } | { row: Row } = this.run("claim a registration", () =>
       this.transaction(() => {
         const taken = this.claimStatement.get({
           id,
@@ -131,13 +160,21 @@ export class SqliteSentEmailStore implements SentEmailStore {
           expiresAt: now + this.retentionMs,
           now,
         });
-        return taken ? undefined : (this.readStatement.get(id) as unknown as Row);
+        if (taken) return { taken: taken as unknown as Carried };
+        return { row: this.readStatement.get(id) as unknown as Row };
       }),
     );
-    if (row === undefined) return { outcome: "claimed", claim };
+    if ("taken" in result) {
+      const { ambiguous_attempts: attempts, last_ambiguous_at: lastAt } = result.taken;
+      return {
+        outcome: "claimed",
+        claim: attempts > 0 ? { ...claim, ambiguous: { attempts, lastAt } } : claim,
+      };
+    }
+    const { row } = result;
     if (row.digest !== digest) return { outcome: "conflict" };
     if (row.state === "sent") return { outcome: "already-sent" };
-    return { outcome: "in-progress", leaseUntil: row.lease_until };
+    return { outcome: "in-progress", leaseUntil: row.lease_until, owner: row.owner };
   }
 
   async markSent(claim: Claim): Promise<void> {
@@ -149,9 +186,26 @@ export class SqliteSentEmailStore implements SentEmailStore {
 
   async release(claim: Claim): Promise<void> {
     const { changes } = this.run("release a claim", () =>
-      this.releaseStatement.run({ id: claim.id, owner: claim.owner }),
+      claim.ambiguous === undefined
+        ? this.releaseStatement.run({ id: claim.id, owner: claim.owner })
+        : this.lapse(claim, RELEASED_OWNER, claim.ambiguous),
     );
     if (changes === 0) throw new StaleClaimError(claim.id);
+  }
+
+  async recordAmbiguous(claim: Claim, attempts: AmbiguousAttempts): Promise<void> {
+    const { changes } = this.run("record an ambiguous send", () => this.lapse(claim, claim.owner, attempts));
+    if (changes === 0) throw new StaleClaimError(claim.id);
+  }
+
+  private lapse(claim: Claim, newOwner: string, attempts: AmbiguousAttempts) {
+    return this.lapseStatement.run({
+      id: claim.id,
+      owner: claim.owner,
+      newOwner,
+      attempts: attempts.attempts,
+      lastAt: Math.round(attempts.lastAt),
+    });
   }
 
   async forget(digest: string): Promise<number> {
