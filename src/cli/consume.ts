@@ -218,6 +218,7 @@ async function main(argv: readonly string[]): Promise<number> {
         mailer,
         digestKey,
         sendTimeoutMs: flags.sendTimeout,
+        acceptedDir: join(flags.stateDir, "accepted"),
         logger,
         consumer: {
           concurrency: flags.concurrency,
@@ -270,7 +271,7 @@ async function main(argv: readonly string[]): Promise<number> {
   let bounceStats: ConsumerStats | undefined;
   try {
     if (flags.healthPort !== undefined) {
-      const { registry } = consumerMetrics(consumer, client);
+      const { registry } = consumerMetrics(consumer, client, emails);
       health = await startHealthServer(consumer, {
         port: flags.healthPort,
         host: flags.healthHost,
@@ -330,6 +331,8 @@ async function main(argv: readonly string[]): Promise<number> {
     duplicatesSkipped: emails.duplicates,
     idConflicts: emails.conflicts,
     staleClaims: emails.staleClaims ?? 0,
+    secondSends: emails.secondSends ?? 0,
+    recordedLate: emails.recordedLate ?? 0,
     suppressed: emails.suppressed ?? 0,
     ...(bounces && bounceStats
       ? {
@@ -352,7 +355,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } else {
     process.stdout.write(
-      `processed ${stats.processed} (${emails.sent} emails sent, ${emails.duplicates} duplicates skipped${emails.suppressed ? `, ${emails.suppressed} suppressed` : ""}), failed ${stats.failed}, dead-lettered ${stats.deadLettered} in ${summary.seconds} s (${summary.messagesPerSecond} msg/s, ${summary.requests} SQS requests); outbox: ${outbox}\n`,
+      `processed ${stats.processed} (${emails.sent} emails sent, ${emails.duplicates} duplicates skipped${emails.suppressed ? `, ${emails.suppressed} suppressed` : ""}, ${emails.secondSends ?? 0} second sends), failed ${stats.failed}, dead-lettered ${stats.deadLettered} in ${summary.seconds} s (${summary.messagesPerSecond} msg/s, ${summary.requests} SQS requests); outbox: ${outbox}\n`,
     );
   }
   return 0;

@@ -78,6 +78,7 @@ async function main(argv: readonly string[]): Promise<number> {
         `  sent           ${summary.sent}${summary.sendFailed ? ` (${summary.sendFailed} failed)` : ""}`,
         `  processed      ${summary.processed}`,
         `  dead-lettered  ${summary.deadLettered}`,
+        `  second sends   ${summary.secondSends} (a copy after a send that ended without an answer)`,
         `  left in queues ${summary.leftInQueue} (main), ${summary.leftInDeadLetterQueue} (dead-letter)`,
         `  time           ${summary.seconds} s (${summary.messagesPerSecond} msg/s end to end, ${summary.requests} SQS requests)`,
         `  outbox         ${summary.outbox}`,

@@ -67,6 +67,23 @@ export class RetryAfterError extends Error {
 }
 
 /**
+ * Not a failure, and not the message's doing: the message must wait `delayMs` before it can be
+ * worked on (its own earlier claim, held by this consumer, has not lapsed yet). The runtime keeps
+ * the message, invisible, and runs it again then; handing it back would spend one of its receives
+ * each time, and enough of them would dead-letter it.
+ */
+export class HoldError extends Error {
+  override readonly name = "HoldError";
+  constructor(
+    readonly delayMs: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
  * Thrown by a mail sender that gave up before anything could have left (an unsafe outbox path, a
  * temp file that could not be written): the claim may be given back at once. `cause` is the
  * reason, and what the handler passes on (an EnvironmentFaultError still pauses the consumer).

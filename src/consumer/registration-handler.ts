@@ -6,6 +6,16 @@
  * for the registration's digest, the email sent, the claim marked sent, and only then is the
  * message deleted. Whoever sends chooses the id, so a known id with another digest is a conflict
  * (dead-lettered as `id-conflict`), never a duplicate.
+ *
+ * The send boundary's failure model (docs/email-delivery.md, rows S1–S14) in short:
+ * - an ambiguous end (timeout, connection lost after DATA) is recorded on the claim, lapses it,
+ *   and is a fault of the environment (the breaker pauses); a registration with such an attempt
+ *   behind it is sent again only once this consumer has seen the mail server accept an email
+ *   after that attempt — at most two copies per fault episode;
+ * - a 250 is never forgotten: the fact is kept (AcceptedSends) until `markSent` is written, which
+ *   is retried while the store is down, the message kept invisible meanwhile;
+ * - our own claim still leased (its ambiguous end could not be recorded) holds the message
+ *   (HoldError) instead of handing it back to spend a receive.
  */
 import type { Message } from "@aws-sdk/client-sqs";
 import { addressDigest, type DigestKey, registrationDigest } from "../contract/digest.js";
@@ -17,11 +27,26 @@ import {
   WrongShapeError,
 } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
+import { AcceptedSends, claimOf } from "./accepted-sends.js";
 import type { HandlerContext, MessageHandler } from "./consumer.js";
-import { NotSentError, PoisonMessageError, RetryAfterError } from "./errors.js";
+import {
+  EnvironmentFaultError,
+  HoldError,
+  NotSentError,
+  PoisonMessageError,
+  RetryAfterError,
+} from "./errors.js";
 import type { WelcomeSender } from "./mail/mailer.js";
 import type { SuppressionList } from "./mail/suppression.js";
-import { type Claim, type SentEmailStore, StaleClaimError } from "./store/contract.js";
+import {
+  type AmbiguousAttempts,
+  type Claim,
+  type SentEmailStore,
+  StaleClaimError,
+} from "./store/contract.js";
+
+/** Backoff of a `markSent` retried while the store is down: 250 ms doubling to 5 s. */
+const MARK_SENT_BACKOFF = { firstMs: 250, maxMs: 5_000 };
 
 /** The claim ran out (or the consumer is stopping) before the send could start: nothing was sent. */
 export class ClaimLapsedError extends Error {
@@ -45,6 +70,13 @@ export interface RegistrationCounts {
    * its lease): the late write was rejected (StaleClaimError) and the message is retried.
    */
   staleClaims?: number;
+  /**
+   * Second copies: sends of a registration with an ambiguous attempt behind it (a timeout or a
+   * connection lost after DATA), made once the mail server was seen healthy again.
+   */
+  secondSends?: number;
+  /** Accepted sends whose record was written only after the store came back (or by a restart). */
+  recordedLate?: number;
 }
 
 export interface RegistrationHandlerOptions {
@@ -64,6 +96,11 @@ export interface RegistrationHandlerOptions {
    * lease. Default: no limit (one-shot tools without a shared store).
    */
   readonly sendTimeoutMs?: number;
+  /**
+   * Where accepted sends wait for their record (AcceptedSends). Default: memory only, which a
+   * restart forgets (a documented row of the failure model).
+   */
+  readonly accepted?: AcceptedSends;
 }
 
 function parse(message: Message): Registration {
@@ -85,6 +122,67 @@ export function registrationHandler(
   const counts = options.counts ?? { sent: 0, duplicates: 0, conflicts: 0 };
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
+  const accepted = options.accepted ?? new AcceptedSends(undefined, logger);
+  /** When this consumer last saw the mail server accept an email (epoch ms, the store's clock). */
+  let healthyAt = Number.NEGATIVE_INFINITY;
+  let healthCheck: Promise<void> | undefined;
+  /** Ambiguous attempts made here, in case the store could not record them. */
+  const attemptsHere = new Map<string, AmbiguousAttempts>();
+  /** Claims left leased after an ambiguous end the store could not record: ours until they lapse. */
+  const ownClaims = new Map<string, Claim>();
+
+  /** Proves the mail server healthy (one check at a time); throws while it is not. */
+  async function proveHealthy(id: string, signal: AbortSignal): Promise<void> {
+    if (!sender.checkHealth) {
+      throw new EnvironmentFaultError(
+        "mailer",
+        `a second copy for ${id} waits until the mail server accepts an email again (this transport has no health check)`,
+      );
+    }
+    healthCheck ??= sender
+      .checkHealth({ signal })
+      .then(() => {
+        healthyAt = Math.max(healthyAt, now());
+      })
+      .finally(() => {
+        healthCheck = undefined;
+      });
+    try {
+      await healthCheck;
+    } catch (error) {
+      throw new EnvironmentFaultError(
+        "mailer",
+        `a second copy for ${id} waits until the mail server is healthy again (its health check failed)`,
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * Writes the record of an accepted send, retrying while the store is down; never sends.
+   * Resolves with the number of attempts it took.
+   */
+  async function recordSent(claim: Claim, context: HandlerContext): Promise<number> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await store?.markSent(claim);
+        return attempt;
+      } catch (error) {
+        const fault = environmentFaultIn(error);
+        if (!fault || context.signal.aborted) throw error;
+        if (attempt === 1) {
+          logger.warn(
+            { registrationId: claim.id, err: error },
+            "the mail server accepted the email but the store could not record it: keeping the message and retrying",
+          );
+        }
+        // The runtime pauses receiving (the store is down for every message) and keeps this one.
+        context.environmentFault?.(fault);
+        const wait = Math.min(MARK_SENT_BACKOFF.maxMs, MARK_SENT_BACKOFF.firstMs * 2 ** (attempt - 1));
+        if (!(await sleep(wait, context.signal))) throw error;
+      }
+    }
+  }
 
   async function giveBack(claim: Claim): Promise<void> {
     try {
@@ -117,10 +215,51 @@ export function registrationHandler(
       counts.sent += 1;
       return;
     }
-    const result = await store.claim(id, registrationDigest(registration, digestKey));
+    const digest = registrationDigest(registration, digestKey);
+    // Accepted before (by this process, or a predecessor on the same state folder) and not yet
+    // recorded: write the record with that claim, and send nothing.
+    let acceptedBefore = false;
+    const fact = accepted.get(id);
+    if (fact !== undefined && fact.digest === digest) {
+      try {
+        await recordSent(claimOf(fact), context);
+        accepted.delete(id);
+        counts.recordedLate = (counts.recordedLate ?? 0) + 1;
+        counts.duplicates += 1;
+        return;
+      } catch (error) {
+        if (!(error instanceof StaleClaimError)) throw error;
+        acceptedBefore = true; // the record moved on; claim it again, but the email has left
+      }
+    }
+    let result = await store.claim(id, digest);
+    let claim: Claim | undefined;
+    let prior: AmbiguousAttempts | undefined;
+    for (let round = 1; claim === undefined; round += 1) {
+      if (result.outcome !== "claimed") break;
+      prior = latest(result.claim.ambiguous, attemptsHere.get(id));
+      const held = prior && !result.claim.ambiguous ? { ...result.claim, ambiguous: prior } : result.claim;
+      if (prior === undefined || prior.lastAt < healthyAt || acceptedBefore) {
+        claim = held;
+        break;
+      }
+      // A second copy only once the server has accepted an email after the ambiguous attempt.
+      // The claim goes back first (its attempts kept): the check may take a whole send timeout.
+      await giveBack(held);
+      if (round > 1) {
+        throw new EnvironmentFaultError(
+          "mailer",
+          `a second copy for ${id} waits until the mail server is healthy`,
+        );
+      }
+      await proveHealthy(id, context.signal);
+      result = await store.claim(id, digest);
+    }
     switch (result.outcome) {
       case "already-sent":
         counts.duplicates += 1;
+        accepted.delete(id);
+        attemptsHere.delete(id);
         return;
       case "conflict":
         counts.conflicts += 1;
@@ -134,6 +273,14 @@ export function registrationHandler(
           `registration id ${id} is already used by a different registration (another name or address)`,
         );
       case "in-progress":
+        if (ownClaims.get(id)?.owner === result.owner) {
+          // Our own claim, left leased by an ambiguous end the store could not record: nobody else
+          // may send until it lapses, and handing the message back would spend a receive each time.
+          throw new HoldError(
+            Math.max(0, result.leaseUntil - now()) + 100,
+            `the claim on ${id} is this consumer's own, until its lease ends`,
+          );
+        }
         throw new RetryAfterError(
           Math.max(0, (result.leaseUntil - now()) / 1000),
           `the welcome email for ${id} is being sent by another consumer; looking again when its claim ends`,
@@ -141,7 +288,15 @@ export function registrationHandler(
       case "claimed":
         break;
     }
-    const { claim } = result;
+    if (claim === undefined) throw new Error(`claim of ${id} lost`); // unreachable: "claimed" set it
+    ownClaims.delete(id);
+    if (acceptedBefore) {
+      await recordSent(claim, context);
+      accepted.delete(id);
+      counts.recordedLate = (counts.recordedLate ?? 0) + 1;
+      counts.duplicates += 1;
+      return;
+    }
     // Right before sending: a claim that ran out (a long pause since the claim) may have been taken
     // over, and a stopping consumer starts no send. The send must end inside the lease, so the
     // transport's timeout counts too.
@@ -162,11 +317,34 @@ export function registrationHandler(
         await giveBack(claim);
         throw error.cause;
       }
-      // Ambiguous (a timeout, a cut-off send): the email may have left. Leave the claim to lapse.
-      throw error;
+      // Ambiguous (a timeout, a connection lost after DATA, a cut-off send): the email may have
+      // left. The attempt goes on the claim, which lapses: the send is over on our side.
+      const attempts = { attempts: (prior?.attempts ?? 0) + 1, lastAt: now() };
+      attemptsHere.set(id, attempts);
+      try {
+        await store.recordAmbiguous(claim, attempts);
+      } catch (recordError) {
+        if (!(recordError instanceof StaleClaimError)) ownClaims.set(id, claim);
+        logger.warn(
+          { registrationId: id, err: recordError },
+          "could not record an ambiguous send on its claim; the claim lapses at its lease end",
+        );
+      }
+      if (context.signal.aborted || environmentFaultIn(error)) throw error;
+      // The mail server's health, not the message's fault: the breaker pauses and probes.
+      throw new EnvironmentFaultError(
+        "mailer",
+        `the send of ${id} ended without an answer (${error instanceof Error ? error.message : String(error)})`,
+        { cause: error },
+      );
     }
+    healthyAt = Math.max(healthyAt, now());
+    if (prior !== undefined) counts.secondSends = (counts.secondSends ?? 0) + 1;
+    accepted.add(claim, now());
     try {
-      await store.markSent(claim);
+      if ((await recordSent(claim, context)) > 1) counts.recordedLate = (counts.recordedLate ?? 0) + 1;
+      accepted.delete(id);
+      attemptsHere.delete(id);
     } catch (error) {
       if (error instanceof StaleClaimError) {
         counts.staleClaims = (counts.staleClaims ?? 0) + 1;
@@ -174,9 +352,44 @@ export function registrationHandler(
           { registrationId: id, err: error },
           "claim taken over by another consumer during the send: this late write was rejected",
         );
+        accepted.delete(id); // the record is another claim's now: not ours to write
       }
       throw error;
     }
     counts.sent += 1;
   };
+}
+
+/** The later of two records of ambiguous attempts (the store's, this process's own). */
+function latest(
+  a: AmbiguousAttempts | undefined,
+  b: AmbiguousAttempts | undefined,
+): AmbiguousAttempts | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return b.lastAt > a.lastAt ? b : a;
+}
+
+/** The EnvironmentFaultError an error is or wraps (through `cause`), if any. */
+function environmentFaultIn(error: unknown): EnvironmentFaultError | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof EnvironmentFaultError) return e;
+  }
+  return undefined;
+}
+
+/** Resolves true after `ms`, false as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }

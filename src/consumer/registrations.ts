@@ -15,6 +15,7 @@ import { suppressionListPath } from "../config/paths.js";
 import { DigestKey } from "../contract/digest.js";
 import { ConfigurationError } from "../errors.js";
 import { type Logger, silentLogger } from "../log/logger.js";
+import { AcceptedSends } from "./accepted-sends.js";
 import { Consumer, type ConsumerOptions, describeQueueAttributes } from "./consumer.js";
 import { SqliteSuppressionList, type SuppressionList } from "./mail/suppression.js";
 import { DynamoDbSuppressionList } from "./mail/suppression-dynamodb.js";
@@ -112,6 +113,11 @@ export interface RegistrationConsumerOptions {
   readonly sendLatencyMs?: number;
   /** A send is aborted after this long; the claim lease is this plus a margin. Default 30 s. */
   readonly sendTimeoutMs?: number;
+  /**
+   * Where sends the mail server accepted wait for their record (`<state-dir>/accepted`), so that a
+   * restart on the same folder records them instead of sending again. Default: memory only.
+   */
+  readonly acceptedDir?: string | undefined;
   readonly logger?: Logger;
   /** Runtime options (concurrency, polls, deadline…); the queue's own settings are filled in here. */
   readonly consumer?: Omit<ConsumerOptions, "client" | "queueUrl" | "handler" | "logger">;
@@ -168,7 +174,15 @@ export async function buildRegistrationConsumer(
   const store = isStore(options.store)
     ? options.store
     : await openSentEmailStore(options.store, sendTimeoutMs);
-  const emails: RegistrationCounts = { sent: 0, duplicates: 0, conflicts: 0, staleClaims: 0 };
+  const emails: RegistrationCounts = {
+    sent: 0,
+    duplicates: 0,
+    conflicts: 0,
+    staleClaims: 0,
+    secondSends: 0,
+    recordedLate: 0,
+  };
+  const accepted = new AcceptedSends(options.acceptedDir, logger);
   const consumer = new Consumer({
     ...options.consumer,
     client: options.client,
@@ -183,7 +197,7 @@ export async function buildRegistrationConsumer(
           logger,
           latencyMs: options.sendLatencyMs ?? 0,
         }),
-      { digestKey, store, counts: emails, logger, sendTimeoutMs, suppression: options.suppression },
+      { digestKey, store, counts: emails, logger, sendTimeoutMs, suppression: options.suppression, accepted },
     ),
     logger,
   });

@@ -27,6 +27,8 @@ export interface DemoSummary {
   sendFailed: number;
   processed: number;
   deadLettered: number;
+  /** Second copies: sends after an ambiguous one, once the mail server was seen healthy (docs/email-delivery.md). */
+  secondSends: number;
   /** Messages still on the main queue or the dead-letter queue at the end. */
   leftInQueue: number;
   leftInDeadLetterQueue: number;
@@ -72,6 +74,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       sendFailed: sent.failed.length,
       processed: stats.processed,
       deadLettered: stats.deadLettered,
+      secondSends: built.emails.secondSends ?? 0,
       leftInQueue: total(await queueCounts(client, queueUrl)),
       leftInDeadLetterQueue: total(await queueCounts(client, deadLetterQueueUrl)),
       seconds: Number(seconds.toFixed(3)),

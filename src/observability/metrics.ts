@@ -5,13 +5,18 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Consumer } from "../consumer/consumer.js";
+import type { RegistrationCounts } from "../consumer/registration-handler.js";
 import { onRequest } from "../sqs/request-counter.js";
 
 export interface ConsumerMetrics {
   readonly registry: Registry;
 }
 
-export function consumerMetrics(consumer: Consumer, client: SQSClient): ConsumerMetrics {
+export function consumerMetrics(
+  consumer: Consumer,
+  client: SQSClient,
+  emails?: RegistrationCounts,
+): ConsumerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -75,6 +80,18 @@ export function consumerMetrics(consumer: Consumer, client: SQSClient): Consumer
     registers: [registry],
   });
   consumer.on("paused", (reason) => pauses.inc({ reason }));
+  if (emails) {
+    new Counter({
+      name: "consumer_second_sends_total",
+      help: "Second copies of a welcome email: sends of a registration whose earlier send ended without an answer (timeout, connection lost after DATA), made once the mail server was seen healthy.",
+      registers: [registry],
+      collect() {
+        // The handler's count is the one source; the counter shows it as it is at each scrape.
+        this.reset();
+        this.inc(emails.secondSends ?? 0);
+      },
+    });
+  }
   consumer.on("received", (received) => messages.inc({ event: "received" }, received.length));
   consumer.on("handled", (_, seconds, ok) => duration.observe({ outcome: ok ? "ok" : "error" }, seconds));
   consumer.on("processed", (message) => {

@@ -282,6 +282,65 @@ describe("consumer runtime: environment faults (the breaker)", () => {
   });
 });
 
+describe("consumer runtime: held messages and faults reported by a running handler", () => {
+  it("S8: a message whose handler asks to wait (HoldError) is kept invisible and run again, never handed back", async () => {
+    const { HoldError } = await import("../../src/consumer/errors.js");
+    const queue = fakeQueue({ visibilityTimeoutSeconds: 30 });
+    let runs = 0;
+    const consumer = consumerOn(queue, {
+      handler: async () => {
+        runs += 1;
+        if (runs === 1) throw new HoldError(40_000, "our own claim is still leased");
+      },
+    });
+    queue.push(1);
+    await consumer.start();
+    await vi.advanceTimersByTimeAsync(39_000);
+    expect(runs).toBe(1);
+    expect(queue.deleted).toEqual([]);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(runs).toBe(2);
+    expect(queue.deleted).toEqual(["rh0"]);
+    // Kept invisible past its 30 s visibility by the heartbeat; never handed back (1 s), never failed.
+    const changes = queue
+      .named("ChangeMessageVisibilityBatch")
+      .flatMap((c) => c.input.Entries as { VisibilityTimeout: number }[]);
+    expect(changes.length).toBeGreaterThan(0);
+    expect(changes.every((e) => e.VisibilityTimeout >= 30)).toBe(true);
+    expect(consumer.stats).toMatchObject({ failed: 0, released: 0, held: 1, processed: 1 });
+    await stop(consumer);
+  });
+
+  it("S9: a handler that reports a fault and carries on pauses receiving; its success resumes", async () => {
+    const { EnvironmentFaultError } = await import("../../src/consumer/errors.js");
+    const queue = fakeQueue();
+    const consumer = consumerOn(queue, {
+      concurrency: 1,
+      handler: async (message, context) => {
+        if (message.MessageId !== "m0") return;
+        for (let i = 0; i < 5; i++) {
+          context.environmentFault?.(new EnvironmentFaultError("store", "the store does not answer"));
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+        }
+      },
+    });
+    queue.push(1);
+    await consumer.start();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(consumer.paused).toBe(true);
+    queue.push(3);
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(consumer.paused).toBe(true); // probes wait for the handler that works through the fault
+    expect(queue.deleted).toEqual([]);
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(consumer.paused).toBe(false);
+    await vi.advanceTimersByTimeAsync(25_000);
+    expect(queue.deleted.sort()).toEqual(["rh0", "rh1", "rh2", "rh3"]);
+    expect(consumer.stats.failed).toBe(0);
+    await stop(consumer);
+  });
+});
+
 describe("the poller count", () => {
   it("doubles on each full batch, drops one after three small receives in a row", async () => {
     const { PollerCount } = await import("../../src/consumer/runtime/pollers.js");

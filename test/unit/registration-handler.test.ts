@@ -1,7 +1,17 @@
+import { mkdtemp, readdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { NotSentError, PoisonMessageError, RetryAfterError } from "../../src/consumer/errors.js";
+import { AcceptedSends } from "../../src/consumer/accepted-sends.js";
+import {
+  EnvironmentFaultError,
+  HoldError,
+  NotSentError,
+  PoisonMessageError,
+  RetryAfterError,
+} from "../../src/consumer/errors.js";
 import {
   ClaimLapsedError,
   type RegistrationCounts,
@@ -17,21 +27,36 @@ const LEASE_MS = 10_000;
 const message = (body: object) => ({ MessageId: "m-1", Body: JSON.stringify(body) });
 const ana = { nome: "Ana Souza", email: "ana.souza@example.com", id: "reg-1" };
 
-function setup(options: { onClaim?: () => void } = {}) {
+interface SetupOptions {
+  onClaim?: () => void;
+  /** While true, every store call fails as a store that does not answer. */
+  storeDown?: { value: boolean };
+  checkHealth?: () => Promise<void>;
+  accepted?: AcceptedSends;
+  /** Called as each send starts. */
+  onSend?: () => void;
+}
+
+function setup(options: SetupOptions = {}) {
   const clock = { now: 1_000_000 };
   const sqlite = new SqliteSentEmailStore(":memory:", {
     leaseMs: LEASE_MS,
     retentionMs: 600_000,
     now: () => clock.now,
   });
+  const storeCall = async <T>(call: () => Promise<T>): Promise<T> => {
+    if (options.storeDown?.value) throw new EnvironmentFaultError("store", "the store does not answer");
+    return call();
+  };
   const store: SentEmailStore = {
     claim: async (id, digest) => {
-      const result = await sqlite.claim(id, digest);
+      const result = await storeCall(() => sqlite.claim(id, digest));
       options.onClaim?.();
       return result;
     },
-    markSent: (claim) => sqlite.markSent(claim),
-    release: (claim) => sqlite.release(claim),
+    markSent: (claim) => storeCall(() => sqlite.markSent(claim)),
+    release: (claim) => storeCall(() => sqlite.release(claim)),
+    recordAmbiguous: (claim, attempts) => storeCall(() => sqlite.recordAmbiguous(claim, attempts)),
     forget: (digest) => sqlite.forget(digest),
     close: () => sqlite.close(),
   };
@@ -39,9 +64,11 @@ function setup(options: { onClaim?: () => void } = {}) {
   let failure: Error | undefined;
   const sender = {
     send: async (_: Registration, id: string) => {
+      options.onSend?.();
       if (failure) throw failure;
       sent.push(id);
     },
+    ...(options.checkHealth ? { checkHealth: options.checkHealth } : {}),
   };
   const lines: string[] = [];
   const logger = pino(
@@ -60,8 +87,14 @@ function setup(options: { onClaim?: () => void } = {}) {
     counts,
     logger,
     now: () => clock.now,
+    ...(options.accepted ? { accepted: options.accepted } : {}),
   });
-  const context = { signal: new AbortController().signal, receiveCount: 1 };
+  const faults: EnvironmentFaultError[] = [];
+  const context = {
+    signal: new AbortController().signal,
+    receiveCount: 1,
+    environmentFault: (error: EnvironmentFaultError) => faults.push(error),
+  };
   return {
     clock,
     sqlite,
@@ -69,6 +102,7 @@ function setup(options: { onClaim?: () => void } = {}) {
     counts,
     lines,
     context,
+    faults,
     handle: (body: object, signal = context.signal) => handle(message(body), { ...context, signal }),
     failWith: (error: Error | undefined) => {
       failure = error;
@@ -118,15 +152,124 @@ describe("registration handler with a sent-email store", () => {
     expect(t.sent).toEqual(["reg-1"]);
   });
 
-  it("leaves the claim to lapse after an ambiguous failure (the email may have left)", async () => {
+  it("S4: an ambiguous end pauses (a mailer fault), and the second copy waits until the server accepted an email", async () => {
     const t = setup();
+    const bruno = { nome: "Bruno Lima", email: "bruno.lima@example.com", id: "reg-2" };
     t.failWith(new Error("SMTP timeout after DATA"));
-    await expect(t.handle(ana)).rejects.toThrow("SMTP timeout");
+    await expect(t.handle(ana)).rejects.toMatchObject({ name: "EnvironmentFaultError", component: "mailer" });
     t.failWith(undefined);
-    await expect(t.handle(ana)).rejects.toBeInstanceOf(RetryAfterError);
-    t.clock.now += LEASE_MS + 1; // a lease is taken over once it has passed
+    t.clock.now += 1_000;
+    // No server seen healthy since, and no health check on this sender: nothing is sent.
+    await expect(t.handle(ana)).rejects.toMatchObject({ name: "EnvironmentFaultError", component: "mailer" });
+    expect(t.sent).toEqual([]);
+    // Another registration's first send is accepted: the server is healthy, the second copy goes.
+    t.clock.now += 1_000;
+    await t.handle(bruno);
+    await t.handle(ana);
+    expect(t.sent).toEqual(["reg-2", "reg-1"]);
+    expect(t.counts).toMatchObject({ sent: 2, secondSends: 1 });
+    await t.handle(ana); // recorded: a duplicate now
+    expect(t.sent).toEqual(["reg-2", "reg-1"]);
+  });
+
+  it("S5: with a health check, the second copy goes once the check is accepted, never while it fails", async () => {
+    let healthy = false;
+    let checks = 0;
+    const t = setup({
+      checkHealth: async () => {
+        checks += 1;
+        if (!healthy) throw new Error("connection lost after DATA");
+      },
+    });
+    t.failWith(new Error("connection lost after DATA"));
+    await expect(t.handle(ana)).rejects.toBeInstanceOf(EnvironmentFaultError);
+    t.failWith(undefined);
+    for (let i = 0; i < 3; i++) {
+      t.clock.now += 1_000;
+      await expect(t.handle(ana)).rejects.toBeInstanceOf(EnvironmentFaultError);
+    }
+    expect(t.sent).toEqual([]);
+    expect(checks).toBe(3);
+    healthy = true;
+    t.clock.now += 1_000;
     await t.handle(ana);
     expect(t.sent).toEqual(["reg-1"]);
+    expect(t.counts.secondSends).toBe(1);
+  });
+
+  it("S12/S8: an ambiguous end the store could not record holds the message until its own claim lapses", async () => {
+    const storeDown = { value: false };
+    const t = setup({
+      storeDown,
+      onSend: () => {
+        storeDown.value = true;
+      },
+    });
+    // The send ends ambiguously while the store is down: the attempt cannot be recorded.
+    t.failWith(new Error("SMTP timeout after DATA"));
+    await expect(t.handle(ana)).rejects.toBeInstanceOf(EnvironmentFaultError);
+    storeDown.value = false;
+    t.failWith(undefined);
+    t.clock.now += 2_000;
+    const held = await t.handle(ana).catch((e: unknown) => e);
+    expect(held).toBeInstanceOf(HoldError);
+    expect((held as HoldError).delayMs).toBeGreaterThan(LEASE_MS - 2_000 - 1);
+    expect(t.sent).toEqual([]);
+  });
+
+  it("S9: a 250 whose record fails is kept, retried while the store is down, and never sent again", async () => {
+    const storeDown = { value: false };
+    const dir = await mkdtemp(join(tmpdir(), "accepted-"));
+    const t = setup({ storeDown, accepted: new AcceptedSends(dir) });
+    const original = t.sqlite.markSent.bind(t.sqlite);
+    let marks = 0;
+    t.sqlite.markSent = async (claim) => {
+      marks += 1;
+      if (marks === 1) {
+        storeDown.value = true; // down from the first markSent on, back 1.5 s later
+        setTimeout(() => {
+          storeDown.value = false;
+        }, 1_500);
+        throw new EnvironmentFaultError("store", "the store does not answer");
+      }
+      return original(claim);
+    };
+    const run = t.handle(ana);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // While it retries, the fact is on disk and the runtime has been told of the fault.
+    expect(await readdir(dir)).toEqual(["reg-1.json"]);
+    await run;
+    expect(t.faults.length).toBeGreaterThan(0);
+    expect(t.sent).toEqual(["reg-1"]);
+    expect(t.counts).toMatchObject({ sent: 1, recordedLate: 1 });
+    expect(await readdir(dir)).toEqual([]);
+    await t.handle(ana);
+    expect(t.sent).toEqual(["reg-1"]);
+  });
+
+  it("S10: a consumer restarted on the same state folder records its predecessor's 250 and sends nothing", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "accepted-"));
+    const storeDown = { value: false };
+    const first = setup({ storeDown, accepted: new AcceptedSends(dir) });
+    const stop = new AbortController();
+    const markSent = first.sqlite.markSent.bind(first.sqlite);
+    first.sqlite.markSent = async () => {
+      stop.abort(); // killed at its shutdown deadline while the store is down
+      throw new EnvironmentFaultError("store", "the store does not answer");
+    };
+    await expect(first.handle(ana, stop.signal)).rejects.toBeInstanceOf(EnvironmentFaultError);
+    expect(first.sent).toEqual(["reg-1"]);
+    // The next consumer: the same store (the record is still "sending"), a fresh handler.
+    const second = setup({ accepted: new AcceptedSends(dir) });
+    const digest = registrationDigest(parseRegistration(JSON.stringify(ana)), testDigestKey);
+    const lapsed = await first.sqlite.claim("reg-1", digest);
+    expect(lapsed.outcome).toBe("in-progress");
+    second.sqlite.markSent = markSent;
+    second.sqlite.claim = (id, d) => first.sqlite.claim(id, d);
+    await second.handle(ana);
+    expect(second.sent).toEqual([]);
+    expect(await first.sqlite.claim("reg-1", digest)).toEqual({ outcome: "already-sent" });
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it("checks the lease right before sending: a claim that ran out sends nothing", async () => {

@@ -9,7 +9,8 @@
  * - PoisonMessageError("mail-rejected"): a permanent rejection (5xx, a bad address) — the message
  *   goes to the dead-letter queue with the reason;
  * - EnvironmentFaultError("mailer"): the mail service is down or throttling — the breaker pauses;
- * - anything else: ambiguous (a timeout after DATA); the claim is left to lapse.
+ * - anything else: ambiguous (a timeout after DATA); the attempt is recorded on the claim, which
+ *   lapses, and the breaker pauses as for a fault of the mail service.
  */
 import { mailerKinds } from "../../config/env.js";
 import type { Registration } from "../../contract/registration.js";
@@ -41,6 +42,12 @@ export interface WelcomeSender {
   readonly sendTimeoutMs?: number;
   /** Waits for the send rate (a token of the bucket), before the claim is taken. */
   reserve?(signal?: AbortSignal): Promise<void>;
+  /**
+   * Proves the mail server healthy with a send that reaches no person (resolves once it was
+   * accepted, throws otherwise). A registration whose earlier send ended ambiguously is sent again
+   * only after the server accepted an email: another registration's, or this check's.
+   */
+  checkHealth?(options?: { signal?: AbortSignal }): Promise<void>;
 }
 
 /** A configured transport. */

@@ -137,12 +137,53 @@ export class SmtpMailer implements Mailer {
 
   async send(registration: Registration, id: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     if (options.signal?.aborted) throw new NotSentError(new Error("the consumer is stopping"));
+    try {
+      await this.transact(welcomeMessage(registration, id, this.from), options.signal);
+    } catch (error) {
+      this.logger.warn(
+        {
+          to: maskEmail(registration.email),
+          registrationId: id,
+          server: this.shownUrl,
+          error: (error as Error).message,
+        },
+        "welcome email not accepted by the mail server",
+      );
+      throw error;
+    }
+    this.logger.info(
+      { to: maskEmail(registration.email), registrationId: id, server: this.shownUrl },
+      "welcome email accepted by the mail server",
+    );
+  }
+
+  /**
+   * A whole SMTP transaction, DATA included, addressed to our own sender address: the failures
+   * that make a send ambiguous (a connection lost after DATA, a reply slower than the timeout)
+   * happen only there, so nothing shorter (a connect, EHLO, RSET) proves the server healthy.
+   * Reaches no person; the mailbox behind the sender address receives it.
+   */
+  async checkHealth(options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.transact(
+      {
+        from: this.from,
+        to: this.from,
+        subject: "mail server health check",
+        text: "Sent by the welcome-email consumer to check the mail server after a send ended without an answer.\n",
+        headers: { "X-Health-Check": "1" },
+      },
+      options.signal,
+    );
+  }
+
+  /** Sends one message on its own connection; throws the classified failure (classifySmtpError). */
+  private async transact(message: object, outer?: AbortSignal): Promise<void> {
     let dataStarted = false;
     // Replies and commands only (transactionLog, not debug: the body is never handed over); this
     // logger keeps nothing, it only notes the 354 that starts the body.
     const watcher = {
-      debug(entry: { tnx?: string }, message: string) {
-        if (entry?.tnx === "server" && /^354/.test(String(message))) dataStarted = true;
+      debug(entry: { tnx?: string }, line: string) {
+        if (entry?.tnx === "server" && /^354/.test(String(line))) dataStarted = true;
       },
     };
     const transport = nodemailer.createTransport({
@@ -154,28 +195,14 @@ export class SmtpMailer implements Mailer {
       logger: watcher,
     } as never);
     const timeout = AbortSignal.timeout(this.sendTimeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
     try {
-      await transport.sendMail({ ...welcomeMessage(registration, id, this.from), signal } as never);
+      await transport.sendMail({ ...message, signal } as never);
     } catch (error) {
-      const outcome = classifySmtpError(error, dataStarted);
-      this.logger.warn(
-        {
-          to: maskEmail(registration.email),
-          registrationId: id,
-          server: this.shownUrl,
-          error: outcome.message,
-        },
-        "welcome email not accepted by the mail server",
-      );
-      throw outcome;
+      throw classifySmtpError(error, dataStarted);
     } finally {
       transport.close();
     }
-    this.logger.info(
-      { to: maskEmail(registration.email), registrationId: id, server: this.shownUrl },
-      "welcome email accepted by the mail server",
-    );
   }
 
   close(): void {}

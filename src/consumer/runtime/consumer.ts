@@ -36,9 +36,11 @@ import {
   type EnvironmentComponent,
   EnvironmentFaultError,
   HandlerError,
+  HoldError,
   PoisonMessageError,
   RetryAfterError,
 } from "../errors.js";
+import type { Timer } from "./clock.js";
 import { forwardToDeadLetter } from "./dead-letter.js";
 import { Heartbeat } from "./heartbeat.js";
 import { DELETE_WAIT_VISIBILITY_FRACTION, fifoWindowError, type Settings, settle } from "./options.js";
@@ -82,6 +84,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     emptyReceives: 0,
     environmentFaults: 0,
     abandoned: 0,
+    held: 0,
   };
 
   private readonly client: SQSClient;
@@ -96,6 +99,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   private heartbeat: Heartbeat | undefined;
   /** While paused: the message the breaker probes with, kept invisible by the heartbeat. */
   private held: Tracked | undefined;
+  /** Messages whose handler asked to wait (HoldError), by receipt handle: run again when it ends. */
+  private readonly waiting = new Map<string, { tracked: Tracked; timer: Timer }>();
   private deadLetterQueueUrl: string | undefined;
   private visibilityTimeoutSeconds: number | undefined;
   private readonly queueAttributes: Readonly<Record<string, string>> | undefined;
@@ -264,6 +269,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.buffer = [];
     if (this.held) unstarted.push(this.held);
     this.held = undefined;
+    for (const { tracked, timer } of this.waiting.values()) {
+      timer.cancel();
+      unstarted.push(tracked);
+    }
+    this.waiting.clear();
     const handedBack = Promise.allSettled(unstarted.map((t) => this.release(t)));
     // A receive that has messages answers within milliseconds; one still waiting after a moment
     // is a long poll on an empty queue and can be cut off without stranding anything. Cutting off
@@ -473,12 +483,17 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const started = performance.now();
     try {
       await processSpan(this.queueUrl, message, () =>
-        this.handler(message, { signal: this.handlerAbort.signal, receiveCount: tracked.receiveCount }),
+        this.handler(message, {
+          signal: this.handlerAbort.signal,
+          receiveCount: tracked.receiveCount,
+          environmentFault: (fault) => this.onFaultReported(tracked, fault),
+        }),
       );
       this.emit("handled", message, (performance.now() - started) / 1000, true);
     } catch (error) {
       this.emit("handled", message, (performance.now() - started) / 1000, false);
       if (this.handlerAbort.signal.aborted) return; // abandoned at the shutdown deadline
+      if (error instanceof HoldError) return this.hold(tracked, error);
       const fault = environmentFaultIn(error);
       if (fault) return this.onEnvironmentFault(tracked, fault);
       if (tracked.probe) this.breaker.success(); // the environment answered; the message failed
@@ -488,7 +503,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       return this.retryLater(tracked, error);
     }
     if (this.handlerAbort.signal.aborted) return; // abandoned at the shutdown deadline
-    if (tracked.probe) this.breaker.success();
+    // A run that worked through a fault it reported has seen the environment come back.
+    if (tracked.probe || tracked.faulted) this.breaker.success();
     // The slot is free as soon as the handler is done: the delete is batched in the background,
     // and the message counts as processed only once SQS confirmed it.
     this.freeSlot(tracked);
@@ -645,6 +661,60 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     }
   }
 
+  /** A running handler reported a fault it works through: pause as for a thrown one. */
+  private onFaultReported(tracked: Tracked, error: EnvironmentFaultError): void {
+    if (this.handlerAbort.signal.aborted || tracked.freed) return;
+    tracked.faulted = true;
+    this.stats.environmentFaults += 1;
+    if (this.state === "running") this.breaker.fault(error);
+  }
+
+  /**
+   * The handler asked to wait (HoldError): the message stays tracked, so the heartbeat keeps it
+   * invisible and it spends no receive, and runs again when the wait ends. A probe that had to
+   * wait proved nothing: it stays the probe's message and the breaker tries again later.
+   */
+  private hold(tracked: Tracked, error: HoldError): void {
+    this.stats.held = (this.stats.held ?? 0) + 1;
+    this.freeSlot(tracked);
+    if (this.state !== "running") {
+      void this.release(tracked);
+      return;
+    }
+    this.tracked.set(tracked.receiptHandle, tracked);
+    this.logger.info(
+      { messageId: tracked.message.MessageId, waitMs: Math.round(error.delayMs), reason: error.message },
+      "message held: kept invisible and run again when its wait ends",
+    );
+    if (tracked.probe) {
+      this.breaker.retry();
+      if (this.held === undefined) {
+        this.held = tracked;
+        return;
+      }
+    }
+    this.waitThenRun(tracked, Math.max(0, error.delayMs));
+  }
+
+  private waitThenRun(tracked: Tracked, ms: number): void {
+    const timer = this.settings.clock.setTimeout(() => {
+      this.waiting.delete(tracked.receiptHandle);
+      if (this.state !== "running") return; // shutdown hands it back
+      if (this.breaker.paused) {
+        // Paused meanwhile: it becomes the probe's message, or waits for the breaker.
+        if (this.held === undefined) this.held = tracked;
+        else this.waitThenRun(tracked, 1_000);
+        return;
+      }
+      this.tracked.delete(tracked.receiptHandle);
+      const again: Tracked = { ...tracked, freed: false, probe: false, faulted: false, extending: false };
+      this.tracked.set(again.receiptHandle, again);
+      this.buffer.unshift(again);
+      this.pump();
+    }, ms);
+    this.waiting.set(tracked.receiptHandle, { tracked, timer });
+  }
+
   private onPause(reason: EnvironmentComponent, error: EnvironmentFaultError): void {
     this.logger.warn(
       { err: error, reason, buffered: this.buffer.length },
@@ -662,13 +732,19 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const held = this.held;
     this.held = undefined;
     if (held === undefined) {
+      // A handler working through the fault (or a message waiting out a hold) will tell: wait.
+      const working = [...this.tracked.values()].some((t) => t.faulted && !t.freed);
+      if (working || this.waiting.size > 0) {
+        this.breaker.retry();
+        return;
+      }
       // Nothing held (the held message was settled elsewhere): resume; the next message that
       // meets the fault pauses again.
       this.breaker.success();
       return;
     }
     this.tracked.delete(held.receiptHandle);
-    const again: Tracked = { ...held, freed: false, probe: true, extending: false };
+    const again: Tracked = { ...held, freed: false, probe: true, faulted: false, extending: false };
     this.tracked.set(again.receiptHandle, again);
     this.run(again);
   }
@@ -682,7 +758,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.held = undefined;
     if (held !== undefined) {
       this.tracked.delete(held.receiptHandle);
-      const again: Tracked = { ...held, freed: false, probe: false, extending: false };
+      const again: Tracked = { ...held, freed: false, probe: false, faulted: false, extending: false };
       this.tracked.set(again.receiptHandle, again);
       this.buffer.unshift(again);
     }

@@ -15,6 +15,13 @@ export interface HandlerContext {
   readonly signal: AbortSignal;
   /** How many times SQS has delivered this message, this time included. */
   readonly receiveCount: number;
+  /**
+   * For a handler that works through a fault of its environment instead of failing (it retries a
+   * write it must not lose): the runtime pauses receiving as for a thrown EnvironmentFaultError,
+   * keeps the message invisible while the handler runs, and takes the run's success as the
+   * breaker's proof that the environment is back.
+   */
+  readonly environmentFault?: (error: EnvironmentFaultError) => void;
 }
 
 export type MessageHandler = (message: Message, context: HandlerContext) => Promise<void>;
@@ -93,6 +100,8 @@ export interface ConsumerStats {
   environmentFaults: number;
   /** Handlers still running at the shutdown deadline, left for SQS to redeliver. */
   abandoned: number;
+  /** Runs that asked to wait (HoldError): kept invisible and run again, no receive spent. */
+  held?: number;
 }
 
 export interface ConsumerEvents {
@@ -123,4 +132,6 @@ export interface Tracked {
   freed?: boolean;
   /** This run is the breaker's probe. */
   probe?: boolean;
+  /** This run reported an environment fault and carries on (HandlerContext.environmentFault). */
+  faulted?: boolean;
 }

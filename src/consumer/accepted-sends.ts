@@ -1,0 +1,116 @@
+/**
+ * Sends the mail server accepted (a 250, an SES 200) whose record in the store is not written yet.
+ * Between the acceptance and `markSent` is the one window in which a store outage turns into a
+ * second email: the claim lapses, a redelivery claims it again and sends. So the fact is kept
+ * here first — in memory, and, when the consumer has a state folder, as one small file per
+ * registration (`<dir>/<id>.json`: the id, the content digest and the claim's owner token, no
+ * address) — and dropped only once the record is written. A consumer restarted on the same
+ * folder writes the record for what its predecessor sent, instead of sending again.
+ *
+ * Files are written with a rename (a reader never sees half of one); not fsynced: they guard
+ * against a process killed or restarted, not a machine losing power.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { REGISTRATION_ID_PATTERN } from "../contract/registration.js";
+import { type Logger, silentLogger } from "../log/logger.js";
+import type { Claim } from "./store/contract.js";
+
+/** One accepted send whose record is pending: the claim that `markSent` is fenced on. */
+export interface AcceptedSend {
+  readonly id: string;
+  readonly digest: string;
+  readonly owner: string;
+  readonly leaseUntil: number;
+  /** Epoch ms of the acceptance. */
+  readonly acceptedAt: number;
+}
+
+const SUFFIX = ".json";
+
+export class AcceptedSends {
+  private readonly byId = new Map<string, AcceptedSend>();
+  private readonly logger: Logger;
+
+  /** `dir`: where the facts outlive the process (the state folder's `accepted/`); none: memory only. */
+  constructor(
+    private readonly dir?: string,
+    logger?: Logger,
+  ) {
+    this.logger = logger ?? silentLogger;
+    if (dir === undefined) return;
+    mkdirSync(dir, { recursive: true });
+    for (const name of readdirSync(dir)) {
+      if (!name.endsWith(SUFFIX)) continue;
+      try {
+        const fact = parseFact(JSON.parse(readFileSync(join(dir, name), "utf8")));
+        if (fact && `${fact.id}${SUFFIX}` === name) this.byId.set(fact.id, fact);
+      } catch {
+        // A file that is not one of ours (or cut short by a crash before its rename): skipped.
+      }
+    }
+  }
+
+  /** Accepted sends waiting for their record. */
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get(id: string): AcceptedSend | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Keeps the fact: call right after the server accepted, before writing the record. */
+  add(claim: Claim, acceptedAt: number): void {
+    const fact: AcceptedSend = {
+      id: claim.id,
+      digest: claim.digest,
+      owner: claim.owner,
+      leaseUntil: claim.leaseUntil,
+      acceptedAt,
+    };
+    this.byId.set(fact.id, fact);
+    const path = this.pathOf(fact.id);
+    if (path === undefined) return;
+    const temp = `${path}.${process.pid}.tmp`;
+    try {
+      writeFileSync(temp, JSON.stringify(fact));
+      renameSync(temp, path);
+    } catch (error) {
+      // The memory copy still covers this process; only a restart would forget it.
+      this.logger.warn({ registrationId: fact.id, err: error }, "could not keep an accepted send on disk");
+    }
+  }
+
+  /** The record is written (or no longer this consumer's to write): forget the fact. */
+  delete(id: string): void {
+    if (!this.byId.delete(id)) return;
+    const path = this.pathOf(id);
+    if (path === undefined) return;
+    try {
+      rmSync(path, { force: true });
+    } catch (error) {
+      // Left behind, it only makes a restart write a record that is written already (a no-op).
+      this.logger.warn({ registrationId: id, err: error }, "could not remove a recorded accepted send");
+    }
+  }
+
+  private pathOf(id: string): string | undefined {
+    if (this.dir === undefined || !REGISTRATION_ID_PATTERN.test(id)) return undefined;
+    return join(this.dir, `${id}${SUFFIX}`);
+  }
+}
+
+/** The claim a fact stands for: `markSent` with it succeeds while nobody has taken the record over. */
+export function claimOf(fact: AcceptedSend): Claim {
+  return { id: fact.id, digest: fact.digest, owner: fact.owner, leaseUntil: fact.leaseUntil };
+}
+
+function parseFact(value: unknown): AcceptedSend | undefined {
+  const v = value as Partial<AcceptedSend> | null;
+  if (typeof v !== "object" || v === null) return undefined;
+  if (typeof v.id !== "string" || !REGISTRATION_ID_PATTERN.test(v.id)) return undefined;
+  if (typeof v.digest !== "string" || typeof v.owner !== "string") return undefined;
+  if (typeof v.leaseUntil !== "number" || typeof v.acceptedAt !== "number") return undefined;
+  return { id: v.id, digest: v.digest, owner: v.owner, leaseUntil: v.leaseUntil, acceptedAt: v.acceptedAt };
+}
