@@ -8,6 +8,10 @@
  * - `fault`: every request is answered with this error (AccessDeniedException, throttling…).
  * - `dropAnswers`: that many requests are carried out upstream, then their answers are lost
  *   (the connection is cut), as on a network failure after DynamoDB applied the write.
+ * - `freeze()` / `thaw()`: the store stops answering, as dynalite under SIGSTOP would (this one
+ *   runs in the test's own process, so it cannot be stopped itself): connections are accepted
+ *   and requests read, then held; on `thaw()` they are carried out, answered to whoever still
+ *   waits (a client that gave up finds its answer gone, its write perhaps applied).
  * - `requests`: what the client sent, by operation (the proxy's own reads not counted).
  */
 import { createServer, request, type Server } from "node:http";
@@ -26,6 +30,8 @@ export interface DynamoDbProxy {
   fault: InjectedFault | undefined;
   dropAnswers: number;
   readonly requests: Record<string, number>;
+  freeze(): void;
+  thaw(): void;
   close(): Promise<void>;
 }
 
@@ -67,7 +73,16 @@ export async function startDynamoDbProxy(
       outgoing.end(body);
     });
 
+  let frozen: (() => void)[] | undefined;
   const proxy: DynamoDbProxy = {
+    freeze() {
+      frozen ??= [];
+    },
+    thaw() {
+      const waiting = frozen ?? [];
+      frozen = undefined;
+      for (const resume of waiting) resume();
+    },
     endpoint: "",
     returnOldItem: false,
     fault: undefined,
@@ -87,6 +102,8 @@ export async function startDynamoDbProxy(
     const target = String(headers["x-amz-target"] ?? "");
     const operation = target.split(".")[1] ?? target;
     proxy.requests[operation] = (proxy.requests[operation] ?? 0) + 1;
+    const held = frozen;
+    if (held) await new Promise<void>((resume) => held.push(resume));
     if (proxy.fault) {
       return {
         status: proxy.fault.status,

@@ -11,8 +11,13 @@ import { LOOPBACK_ADDRESS } from "../../src/config/endpoint.js";
 /** `accept`: the TCP connection, before any SMTP; `connect`: the greeting. */
 export type Stage = "accept" | "connect" | "rcpt" | "data";
 
-/** What the server answers next: a reply code, "drop" (close at once, `accept` only), or `undefined` to accept. */
-export type Script = (stage: Stage) => number | "drop" | undefined;
+/**
+ * What the server answers next: a reply code; "drop": close at once (at `accept`, before any
+ * SMTP; at `data`, once the whole body has arrived, before any reply); `{ delayMs }`: at `data`,
+ * the body is taken and the 250 comes that much later; `undefined` to accept.
+ */
+export type Answer = number | "drop" | { readonly delayMs: number } | undefined;
+export type Script = (stage: Stage) => Answer;
 
 /** A script that answers each listed fault once, in order, when its stage comes; then accepts. */
 export function faultsInOrder(...faults: [Stage, number | "drop"][]): Script {
@@ -32,7 +37,13 @@ export interface Received {
 export interface TestSmtp {
   readonly port: number;
   readonly url: string;
+  /** Emails answered with 250 (a delayed 250 counts once it is sent). */
   readonly received: Received[];
+  /**
+   * Every complete body the server took, answered or not (dropped after DATA, or answered later
+   * than the client waited): the copies a person may get, counted at the worst.
+   */
+  readonly bodies: Received[];
   /** Replies other than acceptance, by code. */
   readonly refusals: Map<number, number>;
   /** Connections closed at accept. */
@@ -50,14 +61,16 @@ function reply(code: number | undefined): Error | null {
 
 export async function startTestSmtp(script: Script = () => undefined): Promise<TestSmtp> {
   const received: Received[] = [];
+  const bodies: Received[] = [];
+  const sockets = new Map<number, Socket>();
   const refusals = new Map<number, number>();
   const state = { script };
-  const answer = (stage: Stage) => {
-    const code = state.script(stage);
+  const refusal = (code: Answer) => {
     if (typeof code !== "number") return null;
     refusals.set(code, (refusals.get(code) ?? 0) + 1);
     return reply(code);
   };
+  const answer = (stage: Stage) => refusal(state.script(stage));
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS", "AUTH"],
@@ -72,11 +85,26 @@ export async function startTestSmtp(script: Script = () => undefined): Promise<T
       const chunks: Buffer[] = [];
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
       stream.on("end", () => {
-        const refused = answer("data");
-        if (refused) return callback(refused);
         const text = Buffer.concat(chunks).toString("utf8");
         const messageId = /^Message-ID:\s*(<[^>]+>)/im.exec(text)?.[1] ?? "";
-        received.push({ messageId, to: session.envelope.rcptTo.map((r) => r.address), at: Date.now() });
+        const mail = { messageId, to: session.envelope.rcptTo.map((r) => r.address), at: Date.now() };
+        const next = state.script("data");
+        if (next === "drop") {
+          bodies.push(mail);
+          sockets.get(session.remotePort)?.destroy();
+          return;
+        }
+        const refused = refusal(next);
+        if (refused) return callback(refused);
+        bodies.push(mail);
+        if (typeof next === "object") {
+          setTimeout(() => {
+            received.push({ ...mail, at: Date.now() });
+            callback(null);
+          }, next.delayMs);
+          return;
+        }
+        received.push(mail);
         callback(null);
       });
     },
@@ -84,6 +112,11 @@ export async function startTestSmtp(script: Script = () => undefined): Promise<T
   // Before smtp-server sees it: a connection closed without a word.
   let dropped = 0;
   server.server.prependListener("connection", (socket: Socket) => {
+    if (socket.remotePort !== undefined) {
+      const port = socket.remotePort;
+      sockets.set(port, socket);
+      socket.on("close", () => sockets.delete(port));
+    }
     if (state.script("accept") === "drop") {
       dropped += 1;
       socket.destroy();
@@ -95,6 +128,7 @@ export async function startTestSmtp(script: Script = () => undefined): Promise<T
     port,
     url: `smtp://${LOOPBACK_ADDRESS}:${port}`,
     received,
+    bodies,
     refusals,
     get dropped() {
       return dropped;
