@@ -243,6 +243,12 @@ export function registrationHandler(
         claim = held;
         break;
       }
+      if (!sender.checkHealth && context.probe && prior.attempts < 2) {
+        // A sender without a health check: the breaker's probe is the test, and may be the second
+        // copy (a third waits for an email accepted after it).
+        claim = held;
+        break;
+      }
       // A second copy only once the server has accepted an email after the ambiguous attempt.
       // The claim goes back first (its attempts kept): the check may take a whole send timeout.
       await giveBack(held);

@@ -122,6 +122,23 @@ describe("SES transport against a local SES stub", () => {
     },
   );
 
+  it("S5: the health check is one SendEmail to SES's success simulator, from our sender; a refusal throws", async () => {
+    let status = 200;
+    const { seen, mailer } = await stub(() =>
+      status === 200
+        ? { status, body: { MessageId: "ses-health" } }
+        : { status, errorType: "TooManyRequestsException", body: { message: "slow down" } },
+    );
+    await mailer.checkHealth();
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.body).toMatchObject({
+      Destination: { ToAddresses: ["success@simulator.amazonses.com"] },
+      FromEmailAddress: expect.stringContaining("no-reply@example.com"),
+    });
+    status = 429;
+    await expect(mailer.checkHealth()).rejects.toThrow();
+  });
+
   it("a request that gets no answer within the send timeout: a fault, ambiguous", async () => {
     const { mailer } = await stub(() => ({ status: 200, body: {} }));
     // Accept the request and never answer it.

@@ -102,6 +102,23 @@ describe("SMTP transport against a real SMTP server", () => {
     expect(error.cause).toBeInstanceOf(EnvironmentFaultError);
   });
 
+  it("S5: the health check is a whole transaction to our own sender; it fails while the server drops after DATA", async () => {
+    const server = await smtp();
+    let dropping = true;
+    server.script = (stage) => (dropping && stage === "data" ? "drop" : undefined);
+    const mailer = new SmtpMailer({
+      url: server.url,
+      sendTimeoutMs: 2_000,
+      from: "Cadastro <no-reply@example.com>",
+    });
+    await expect(mailer.checkHealth()).rejects.toBeInstanceOf(EnvironmentFaultError);
+    expect(server.bodies).toHaveLength(1);
+    expect(server.received).toHaveLength(0);
+    dropping = false;
+    await mailer.checkHealth();
+    expect(server.received.map((r) => r.to)).toEqual([["no-reply@example.com"]]);
+  });
+
   it("a connection closed with the body on its way: a fault, and ambiguous (the claim lapses)", async () => {
     const dropping = await startDroppingSmtp();
     cleanups.push(() => dropping.close());

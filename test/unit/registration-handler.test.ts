@@ -5,6 +5,7 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { AcceptedSends } from "../../src/consumer/accepted-sends.js";
+import type { HandlerContext } from "../../src/consumer/consumer.js";
 import {
   EnvironmentFaultError,
   HoldError,
@@ -61,9 +62,11 @@ function setup(options: SetupOptions = {}) {
     close: () => sqlite.close(),
   };
   const sent: string[] = [];
+  const attempts = { value: 0 };
   let failure: Error | undefined;
   const sender = {
     send: async (_: Registration, id: string) => {
+      attempts.value += 1;
       options.onSend?.();
       if (failure) throw failure;
       sent.push(id);
@@ -103,6 +106,10 @@ function setup(options: SetupOptions = {}) {
     lines,
     context,
     faults,
+    get attempts() {
+      return attempts.value;
+    },
+    handleWith: (body: object, with_: HandlerContext) => handle(message(body), with_),
     handle: (body: object, signal = context.signal) => handle(message(body), { ...context, signal }),
     failWith: (error: Error | undefined) => {
       failure = error;
@@ -195,6 +202,27 @@ describe("registration handler with a sent-email store", () => {
     await t.handle(ana);
     expect(t.sent).toEqual(["reg-1"]);
     expect(t.counts.secondSends).toBe(1);
+  });
+
+  it("S5: a sender without a health check sends the second copy as the breaker's probe, never a third", async () => {
+    const t = setup();
+    t.failWith(new Error("connection lost after DATA"));
+    await expect(t.handle(ana)).rejects.toBeInstanceOf(EnvironmentFaultError);
+    t.clock.now += 1_000;
+    const probe = (body: object) => t.handle(body).catch((e: unknown) => e);
+    // Not a probe: it waits.
+    expect(await probe(ana)).toBeInstanceOf(EnvironmentFaultError);
+    expect(t.sent).toEqual([]);
+    // The probe: the second copy goes (and ends ambiguously again).
+    const asProbe = { ...t.context, probe: true };
+    const handleAsProbe = () => t.handleWith(ana, asProbe).catch((e: unknown) => e);
+    expect(await handleAsProbe()).toBeInstanceOf(EnvironmentFaultError);
+    t.failWith(undefined);
+    t.clock.now += 1_000;
+    // A third copy waits, even as a probe, until an email is accepted after the second.
+    expect(await handleAsProbe()).toBeInstanceOf(EnvironmentFaultError);
+    expect(t.sent).toEqual([]);
+    expect(t.attempts).toBe(2);
   });
 
   it("S12/S8: an ambiguous end the store could not record holds the message until its own claim lapses", async () => {

@@ -79,6 +79,26 @@ describe("outbox mailer on untrusted ids and a failing disk", () => {
     ]);
   });
 
+  it("S5: its health check writes and removes one file, and fails while the folder cannot be written", async () => {
+    const outboxDir = await mkdtemp(join(tmpdir(), "outbox-"));
+    let full = true;
+    const written: string[] = [];
+    const fileSystem: OutboxFileSystem = {
+      ...fsPromises,
+      writeFile: async (...args: Parameters<typeof fsPromises.writeFile>) => {
+        if (full) throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+        written.push(String(args[0]));
+        return fsPromises.writeFile(...args);
+      },
+    };
+    const mailer = new OutboxMailer({ outboxDir, fileSystem });
+    await expect(mailer.checkHealth()).rejects.toThrow("ENOSPC");
+    full = false;
+    await mailer.checkHealth();
+    expect(written).toHaveLength(1);
+    expect(await readdir(outboxDir)).toEqual([]);
+  });
+
   it("names files inside the outbox only", () => {
     expect(outboxFile("/srv/outbox", "reg_1")).toBe("/srv/outbox/reg_1.eml");
     expect(outboxFile("/srv/outbox/", "a..b")).toBe("/srv/outbox/a..b.eml");

@@ -108,6 +108,20 @@ export class OutboxMailer implements Mailer {
     this.sendTimeoutMs = options.sendTimeoutMs ?? 0;
   }
 
+  /**
+   * The outbox is a folder: it is healthy when a file can be written to it and removed (a full or
+   * read-only disk fails here as it would for an email).
+   */
+  async checkHealth(): Promise<void> {
+    await this.fs.mkdir(this.outboxDir, { recursive: true });
+    const probe = join(this.outboxDir, `.health-check.${process.pid}.${randomBytes(4).toString("hex")}`);
+    try {
+      await this.fs.writeFile(probe, "health check\n");
+    } finally {
+      await this.fs.rm(probe, { force: true });
+    }
+  }
+
   async send(registration: Registration, id: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     const { signal } = options;
     let file: string;

@@ -49,6 +49,9 @@ export class SesFailureError extends Error {
   }
 }
 
+/** SES's mailbox simulator address that accepts and delivers to no one. */
+export const SES_SIMULATOR_SUCCESS = "success@simulator.amazonses.com";
+
 /** Connection errors that happen before a request is written: nothing reached SES. */
 const NOT_CONNECTED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
@@ -135,6 +138,26 @@ export class SesMailer implements Mailer {
     this.logger.info(
       { to: maskEmail(registration.email), registrationId: id },
       "welcome email accepted by SES",
+    );
+  }
+
+  /**
+   * A real SendEmail to SES's mailbox simulator (`success@simulator.amazonses.com`): accepted like
+   * any email, delivered to no person, counted against no bounce or complaint rate, and allowed in
+   * the sandbox. Any failure (an answer that is not an acceptance, or none) throws.
+   */
+  async checkHealth(options: { signal?: AbortSignal } = {}): Promise<void> {
+    options.signal?.throwIfAborted();
+    await withTimeout(
+      this.sendTimeoutMs + 1_000,
+      this.transport.sendMail({
+        from: this.from,
+        to: SES_SIMULATOR_SUCCESS,
+        subject: "mail service health check",
+        text: "Sent by the welcome-email consumer to check SES after a send ended without an answer.\n",
+        ...(this.configurationSet ? { ses: { ConfigurationSetName: this.configurationSet } } : {}),
+      }),
+      () => Object.assign(new Error("SES health check timed out"), { name: "TimeoutError" }),
     );
   }
 

@@ -487,6 +487,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
           signal: this.handlerAbort.signal,
           receiveCount: tracked.receiveCount,
           environmentFault: (fault) => this.onFaultReported(tracked, fault),
+          probe: tracked.probe === true,
         }),
       );
       this.emit("handled", message, (performance.now() - started) / 1000, true);

@@ -22,6 +22,8 @@ export interface HandlerContext {
    * breaker's proof that the environment is back.
    */
   readonly environmentFault?: (error: EnvironmentFaultError) => void;
+  /** This run is the circuit breaker's probe: the one message let through to test the environment. */
+  readonly probe?: boolean;
 }
 
 export type MessageHandler = (message: Message, context: HandlerContext) => Promise<void>;
