@@ -296,6 +296,7 @@ describe("demo", () => {
       sendFailed: 0,
       processed: 1000,
       deadLettered: 0,
+      secondSends: 0,
       leftInQueue: 0,
       leftInDeadLetterQueue: 0,
       outbox: join(demoState, "demo-outbox"),

@@ -8,10 +8,12 @@
  * - `fault`: every request is answered with this error (AccessDeniedException, throttling…).
  * - `dropAnswers`: that many requests are carried out upstream, then their answers are lost
  *   (the connection is cut), as on a network failure after DynamoDB applied the write.
- * - `freeze()` / `thaw()`: the store stops answering, as dynalite under SIGSTOP would (this one
- *   runs in the test's own process, so it cannot be stopped itself): connections are accepted
- *   and requests read, then held; on `thaw()` they are carried out, answered to whoever still
- *   waits (a client that gave up finds its answer gone, its write perhaps applied).
+ * - `freeze(mode)` / `thaw()`: the store stops answering. `"hold"`: as dynalite under SIGSTOP
+ *   would (this one runs in the test's own process, so it cannot be stopped itself): connections
+ *   are accepted and requests read, then held; on `thaw()` they are carried out, answered to
+ *   whoever still waits (a client that gave up finds its answer gone, its write applied).
+ *   `"lose"`: a network partition: what is sent meanwhile never reaches the store, and its
+ *   connection is cut on `thaw()`.
  * - `requests`: what the client sent, by operation (the proxy's own reads not counted).
  */
 import { createServer, request, type Server } from "node:http";
@@ -30,7 +32,7 @@ export interface DynamoDbProxy {
   fault: InjectedFault | undefined;
   dropAnswers: number;
   readonly requests: Record<string, number>;
-  freeze(): void;
+  freeze(mode?: "hold" | "lose"): void;
   thaw(): void;
   close(): Promise<void>;
 }
@@ -40,6 +42,9 @@ interface Answer {
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
 }
+
+/** A request sent during a partition: it never reached the store. */
+class LostRequest extends Error {}
 
 export async function startDynamoDbProxy(
   target: string,
@@ -73,15 +78,17 @@ export async function startDynamoDbProxy(
       outgoing.end(body);
     });
 
-  let frozen: (() => void)[] | undefined;
+  let frozen: ((carriedOut: boolean) => void)[] | undefined;
+  let losing = false;
   const proxy: DynamoDbProxy = {
-    freeze() {
+    freeze(mode = "hold") {
       frozen ??= [];
+      losing = mode === "lose";
     },
     thaw() {
       const waiting = frozen ?? [];
       frozen = undefined;
-      for (const resume of waiting) resume();
+      for (const resume of waiting) resume(!losing);
     },
     endpoint: "",
     returnOldItem: false,
@@ -103,7 +110,7 @@ export async function startDynamoDbProxy(
     const operation = target.split(".")[1] ?? target;
     proxy.requests[operation] = (proxy.requests[operation] ?? 0) + 1;
     const held = frozen;
-    if (held) await new Promise<void>((resume) => held.push(resume));
+    if (held && !(await new Promise<boolean>((resume) => held.push(resume)))) throw new LostRequest();
     if (proxy.fault) {
       return {
         status: proxy.fault.status,
@@ -158,7 +165,11 @@ export async function startDynamoDbProxy(
           res.writeHead(answer.status, { ...headers, "content-length": String(answer.body.length) });
           res.end(answer.body);
         },
-        () => {
+        (error: unknown) => {
+          if (error instanceof LostRequest) {
+            req.socket.destroy();
+            return;
+          }
           res.writeHead(502);
           res.end();
         },
