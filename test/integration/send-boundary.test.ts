@@ -21,6 +21,7 @@ import { createDynamoDbClient } from "../../src/consumer/store/dynamodb-client.j
 import { storeTiming } from "../../src/consumer/store/timing.js";
 import { type Registration, toOutgoing } from "../../src/contract/registration.js";
 import { ensureTable, startLocalDynamoDb } from "../../src/local/dynamodb.js";
+import { consumerMetrics } from "../../src/observability/metrics.js";
 import { generateRegistrations } from "../../src/producer/input.js";
 import { Producer } from "../../src/producer/producer.js";
 import { testDigestKey } from "../support/digest-key.js";
@@ -138,6 +139,7 @@ describe("the mail server misbehaves (S4, S5)", () => {
     const registrations = await produce(sqs, 20);
     const stateDir = await mkdtemp(join(tmpdir(), "send-boundary-"));
     const { consumer, emails } = await consumerFor({ sqs, server, concurrency: 10, stateDir });
+    const { registry } = consumerMetrics(consumer, sqs.client, emails);
     let paused = 0;
     consumer.on("paused", () => {
       paused += 1;
@@ -157,6 +159,7 @@ describe("the mail server misbehaves (S4, S5)", () => {
     const twice = [...copies.values()].filter((n) => n === 2).length;
     expect(twice).toBeGreaterThan(0);
     expect(emails.secondSends).toBe(twice);
+    expect(await registry.metrics()).toMatch(new RegExp(`^consumer_second_sends_total ${twice}$`, "m"));
   }, 150_000);
 
   it("S4/S5: a server that answers later than the send timeout for 30 s: none more than twice, none dead-lettered", async () => {
