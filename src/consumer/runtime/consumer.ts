@@ -16,7 +16,9 @@
  *   back the rest of its group.
  * - A fault of the consumer's own environment (EnvironmentFaultError) opens a circuit breaker
  *   (../circuit-breaker.ts) that pauses receiving, hands back what is held, and probes with one
- *   held message until the fault clears.
+ *   held message until the fault clears. A handler may also report a fault it works through
+ *   (context.environmentFault): the same pause, and its success closes the breaker.
+ * - A HoldError keeps its message (invisible, no receive spent) and runs it again after its delay.
  * - stop() ends within its deadline whatever handlers do: handlers still running then are
  *   abandoned (their signal aborted, their outcome ignored) and their messages reappear after the
  *   visibility timeout.
