@@ -31,16 +31,24 @@ const SUFFIX = ".json";
 export class AcceptedSends {
   private readonly byId = new Map<string, AcceptedSend>();
   private readonly logger: Logger;
+  private readonly dir: string | undefined;
 
   /** `dir`: where the facts outlive the process (the state folder's `accepted/`); none: memory only. */
-  constructor(
-    private readonly dir?: string,
-    logger?: Logger,
-  ) {
+  constructor(dir?: string, logger?: Logger) {
     this.logger = logger ?? silentLogger;
+    this.dir = dir;
     if (dir === undefined) return;
-    mkdirSync(dir, { recursive: true });
-    for (const name of readdirSync(dir)) {
+    let names: string[];
+    try {
+      mkdirSync(dir, { recursive: true });
+      names = readdirSync(dir);
+    } catch (error) {
+      // The memory copy still covers this process; say once that a restart would not.
+      this.logger.warn({ err: error }, "cannot keep accepted sends on disk; keeping them in memory only");
+      this.dir = undefined;
+      return;
+    }
+    for (const name of names) {
       if (!name.endsWith(SUFFIX)) continue;
       try {
         const fact = parseFact(JSON.parse(readFileSync(join(dir, name), "utf8")));
