@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { IMAGE_KEY } from "../../infra-pulumi/service/config.js";
 import { projectRoot } from "../../src/config/paths.js";
 
 interface Step {
@@ -139,9 +140,15 @@ describe("workflows", () => {
     expect(pushed).toContain("*@sha256:*");
     expect([deploy?.needs].flat()).toContain("push");
     const up = (deploy?.steps ?? []).find((s) => s.uses?.startsWith("pulumi/") && s.with?.command === "up");
-    expect(String(up?.with?.["config-map"])).toContain(
-      `consumerImage: {value: '\${{ needs.push.outputs.image }}'`,
-    );
+    // The key the program reads for the image, and nothing else, set to the pushed digest.
+    const configMap = parse(String(up?.with?.["config-map"])) as Record<string, { value: string }>;
+    expect(Object.keys(configMap)).toEqual([IMAGE_KEY]);
+    expect(configMap[IMAGE_KEY]?.value).toBe(`\${{ needs.push.outputs.image }}`);
+    // The preview that the replace check reads deploys the same key.
+    const preview = (deploy?.steps ?? [])
+      .map((s) => s.run ?? "")
+      .find((run) => run.includes("pulumi preview"));
+    expect(preview).toContain(`--config "${IMAGE_KEY}=$IMAGE"`);
   });
 
   it("hold no long-lived AWS keys (OIDC only)", () => {
