@@ -7,8 +7,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readInfraConfig } from "../../infra-pulumi/config.js";
 import { createInfrastructure, type Infrastructure } from "../../infra-pulumi/program.js";
+import {
+  HANDLER_FAILURE_EXPRESSION,
+  HANDLER_FAILURE_MINUTES,
+  HANDLER_FAILURE_PERCENT,
+} from "../../infra-pulumi/service/alarms.js";
 import { maxTasks, targetBacklogPerTask } from "../../infra-pulumi/service/sizing.js";
 import { settings } from "../../src/config/settings.js";
+import { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE } from "../../src/observability/emf.js";
 import { type StackOutputs, stackOutputsSchema } from "../../src/stack/outputs.js";
 import {
   ACCOUNT,
@@ -67,6 +73,7 @@ async function settle(infra: Infrastructure): Promise<void> {
     f?.alarms?.oldestMessage,
     f?.alarms?.runningBelowDesired,
     f?.alarms?.consumerPaused,
+    f?.alarms?.handlerFailures,
   );
 }
 
@@ -118,6 +125,7 @@ describe("the consumer fleet (mocks, prod-like stack)", () => {
         "aws:cloudwatch/metricAlarm:MetricAlarm prod-age-alarm",
         "aws:cloudwatch/metricAlarm:MetricAlarm prod-running-alarm",
         "aws:cloudwatch/metricAlarm:MetricAlarm prod-paused-alarm",
+        "aws:cloudwatch/metricAlarm:MetricAlarm prod-failures-alarm",
       ].sort(),
     );
     const [repository, target, topic] = await registered(
@@ -238,6 +246,22 @@ describe("the consumer fleet (mocks, prod-like stack)", () => {
     });
     // A resource option: as the engine received it.
     expect(service.ignoreChanges).toEqual(["desiredCount"]);
+  });
+
+  it("rolls a deployment back on the dead-letter and handler-failure alarms, by the names those alarms have", () => {
+    const alarms = find("service").inputs.alarms;
+    expect(alarms).toMatchObject({ enable: true, rollback: true });
+    expect(alarms.alarmNames).toEqual([find("dlq-alarm").inputs.name, find("failures-alarm").inputs.name]);
+    expect(alarms.alarmNames).toEqual([`${s.serviceName}-dead-letters`, `${s.serviceName}-handler-failures`]);
+  });
+
+  it("has no deployment alarms when the alarms are off (only the circuit breaker)", async () => {
+    const infra = build({ ...prodLike, createAlarms: false }, "noalarms");
+    await settle(infra);
+    expect(infra.fleet?.alarms).toBeUndefined();
+    const service = of("noalarms")("service").inputs;
+    expect(service.alarms).toBeUndefined();
+    expect(service.deploymentCircuitBreaker).toEqual({ enable: true, rollback: true });
   });
 });
 
@@ -501,7 +525,7 @@ describe("the fleet's alarms (mocks)", () => {
       protocol: "email",
       endpoint: prodLike.alarmEmail,
     });
-    for (const alarm of ["dlq-alarm", "age-alarm", "running-alarm", "paused-alarm"]) {
+    for (const alarm of ["dlq-alarm", "age-alarm", "running-alarm", "paused-alarm", "failures-alarm"]) {
       expect(find(alarm).inputs.alarmActions, alarm).toEqual([topicArn]);
       expect(find(alarm).inputs.okActions, alarm).toEqual([topicArn]);
       expect(find(alarm).inputs.alarmDescription, alarm).toMatch(/Runbook: docs\/runbooks\.md#[a-z-]+$/);
@@ -533,12 +557,44 @@ describe("the fleet's alarms (mocks)", () => {
       metricName: "DesiredTaskCount",
     });
     expect(find("paused-alarm").inputs).toMatchObject({
-      namespace: "SqsMessaging/Consumer",
-      metricName: "ConsumerPaused",
-      dimensions: { QueueName: settings.queues.queueName },
+      namespace: EMF_NAMESPACE,
+      metricName: EMF_METRICS.paused,
+      dimensions: { [EMF_DIMENSION]: settings.queues.queueName },
       threshold: 1,
       comparisonOperator: "GreaterThanOrEqualToThreshold",
     });
+  });
+
+  it("fires when the handler fails a share of the messages it handles, read from the consumer's EMF metrics", () => {
+    const failures = find("failures-alarm").inputs;
+    expect(failures).toMatchObject({
+      name: `${s.serviceName}-handler-failures`,
+      threshold: HANDLER_FAILURE_PERCENT,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      evaluationPeriods: HANDLER_FAILURE_MINUTES,
+      datapointsToAlarm: HANDLER_FAILURE_MINUTES,
+      treatMissingData: "notBreaching",
+    });
+    const queries = failures.metricQueries as {
+      id: string;
+      expression?: string;
+      returnData: boolean;
+      metric?: { namespace: string; metricName: string; dimensions: Record<string, string>; stat: string };
+    }[];
+    const metric = (id: string) => queries.find((q) => q.id === id)?.metric;
+    for (const [id, name] of [
+      ["failed", EMF_METRICS.failed],
+      ["processed", EMF_METRICS.processed],
+    ] as const) {
+      expect(metric(id), id).toMatchObject({
+        namespace: EMF_NAMESPACE,
+        metricName: name,
+        dimensions: { [EMF_DIMENSION]: settings.queues.queueName },
+        stat: "Sum",
+      });
+    }
+    const returned = queries.filter((q) => q.returnData);
+    expect(returned.map((q) => q.expression)).toEqual([HANDLER_FAILURE_EXPRESSION]);
   });
 });
 
