@@ -35,3 +35,12 @@ task_cpu                      = 512
 task_memory_mib               = 1024
 log_retention_days            = 90
 alarm_email                   = "on-call@example.com"
+
+# Delivery from GitHub Actions (docs/delivery.md): the roles the pipelines assume. The push role
+# trusts main; the plan role (read-only) and the deploy role (environment "production") exist
+# because the bootstrap's state bucket and secrets key are named. Copy the ecr_push_role_arn,
+# infra_plan_role_arn and infra_deploy_role_arn outputs into the repository variables.
+github_repository  = "example-org/sqs-messaging"
+deploy_environment = "production"
+state_bucket_name  = "example-org-sqs-messaging-pulumi-state"
+secrets_key_arn    = "arn:aws:kms:eu-west-1:123456789012:key/0b0b0b0b-12ab-34cd-56ef-1234567890ab"
