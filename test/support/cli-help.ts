@@ -70,21 +70,28 @@ export function parseHelp(text: string): Help {
 }
 
 /** Every CLI's help at once, in parallel; fails loudly if one cannot print it. */
-export async function helpOfAll(): Promise<Record<string, Help>> {
+export function helpOfAll(): Promise<Record<string, Help>> {
+  return helpOf(Object.keys(HELP_ARGS));
+}
+
+/** The help of the named scripts' CLIs (those of HELP_ARGS), one child process each, in parallel. */
+export async function helpOf(scripts: readonly string[]): Promise<Record<string, Help>> {
   const entries = await Promise.all(
-    Object.entries(HELP_ARGS).map(async ([script, args]) => {
-      const cli = scriptCli(script);
-      if (!cli) throw new Error(`package.json has no script ${script} running src/cli/*.ts`);
-      // No LOG_LEVEL or other variable from the test's environment: commander prints an
-      // environment variable's value as the default.
-      const { LOG_LEVEL: _, ...env } = cleanEnv();
-      const result = await runCli(cli, args, { env });
-      if (result.code !== 0)
-        throw new Error(`${cli} ${args.join(" ")} exited ${result.code}: ${result.stderr}`);
-      const help = parseHelp(result.stdout);
-      if (help.size === 0) throw new Error(`no options found in the help of ${cli}:\n${result.stdout}`);
-      return [script, help] as const;
-    }),
+    Object.entries(HELP_ARGS)
+      .filter(([script]) => scripts.includes(script))
+      .map(async ([script, args]) => {
+        const cli = scriptCli(script);
+        if (!cli) throw new Error(`package.json has no script ${script} running src/cli/*.ts`);
+        // No LOG_LEVEL or other variable from the test's environment: commander prints an
+        // environment variable's value as the default.
+        const { LOG_LEVEL: _, ...env } = cleanEnv();
+        const result = await runCli(cli, args, { env });
+        if (result.code !== 0)
+          throw new Error(`${cli} ${args.join(" ")} exited ${result.code}: ${result.stderr}`);
+        const help = parseHelp(result.stdout);
+        if (help.size === 0) throw new Error(`no options found in the help of ${cli}:\n${result.stdout}`);
+        return [script, help] as const;
+      }),
   );
   return Object.fromEntries(entries);
 }
