@@ -3,6 +3,8 @@
  * graph and parents, the task definition, the IAM documents, the exact metric math, the wake
  * policy only with scale-to-zero, the alarms, the ignored desired count, and the outputs.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readInfraConfig } from "../../infra-pulumi/config.js";
@@ -13,6 +15,7 @@ import {
   HANDLER_FAILURE_PERCENT,
 } from "../../infra-pulumi/service/alarms.js";
 import { maxTasks, targetBacklogPerTask } from "../../infra-pulumi/service/sizing.js";
+import { projectRoot } from "../../src/config/paths.js";
 import { settings } from "../../src/config/settings.js";
 import { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE } from "../../src/observability/emf.js";
 import { type StackOutputs, stackOutputsSchema } from "../../src/stack/outputs.js";
@@ -516,6 +519,9 @@ describe("the fleet's autoscaling (mocks)", () => {
 });
 
 describe("the fleet's alarms (mocks)", () => {
+  const runbookHeadings = [
+    ...readFileSync(join(projectRoot, "docs", "runbooks.md"), "utf8").matchAll(/^## ([a-z-]+)$/gm),
+  ].map((m) => m[1]);
   const topicArn = `arn:aws:sns:${SERVICE_REGION}:${ACCOUNT}:${settings.service.serviceName}-alarms`;
 
   it("notifies one SNS topic, with the configured email subscribed", () => {
@@ -529,6 +535,9 @@ describe("the fleet's alarms (mocks)", () => {
       expect(find(alarm).inputs.alarmActions, alarm).toEqual([topicArn]);
       expect(find(alarm).inputs.okActions, alarm).toEqual([topicArn]);
       expect(find(alarm).inputs.alarmDescription, alarm).toMatch(/Runbook: docs\/runbooks\.md#[a-z-]+$/);
+      // The anchor is a section of the page (a heading of that name).
+      const anchor = /#([a-z-]+)$/.exec(find(alarm).inputs.alarmDescription)?.[1];
+      expect(runbookHeadings, alarm).toContain(anchor);
     }
   });
 
