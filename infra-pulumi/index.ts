@@ -20,6 +20,7 @@ export const {
   clusterName,
   serviceName,
   repositoryUrl,
+  serviceImage,
   alarmTopicArn,
   producerPolicyArn,
   consumerPolicyArn,

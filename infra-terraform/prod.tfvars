@@ -1,8 +1,9 @@
 # Example production stack with the consumer fleet on ECS Fargate (issue 14); Pulumi.prod.yaml is
 # the same stack for Pulumi (a test checks that the two agree and that this file plans offline).
 #   terraform -chdir=infra-terraform apply -var-file=prod.tfvars
-# Before the first apply: create the two secrets, push the image (docs/delivery.md); the image is
-# pinned by its digest. After it: publish the mail_dns_records output so SES verifies the domain.
+# Before the first apply: create the secret(s), the image repository, and push the image
+# (docs/deploy.md, in order); the image is pinned by its digest. After it: publish the
+# mail_dns_records output so SES verifies the domain.
 region                   = "eu-west-1"
 assume_role_arn          = "arn:aws:iam::123456789012:role/sqs-messaging-deployer"
 assume_role_session_name = "sqs-messaging-prod"

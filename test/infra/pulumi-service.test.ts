@@ -14,6 +14,7 @@ import {
   HANDLER_FAILURE_MINUTES,
   HANDLER_FAILURE_PERCENT,
 } from "../../infra-pulumi/service/alarms.js";
+import { IMAGE_KEY } from "../../infra-pulumi/service/config.js";
 import { maxTasks, targetBacklogPerTask } from "../../infra-pulumi/service/sizing.js";
 import { projectRoot } from "../../src/config/paths.js";
 import { settings } from "../../src/config/settings.js";
@@ -608,7 +609,7 @@ describe("the fleet's alarms (mocks)", () => {
 });
 
 describe("the fleet's outputs and the stacks without it", () => {
-  it("adds the cluster, service, repository URL and alarm topic to the shared outputs type", async () => {
+  it("adds the cluster, service, repository URL, deployed image and alarm topic to the shared outputs type", async () => {
     const values: Record<string, unknown> = {};
     for (const [name, output] of Object.entries(prod.outputs)) {
       const value = await resolvedValue<unknown>(output);
@@ -619,8 +620,12 @@ describe("the fleet's outputs and the stacks without it", () => {
       clusterName: s.clusterName,
       serviceName: s.serviceName,
       repositoryUrl: `${ACCOUNT}.dkr.ecr.${SERVICE_REGION}.amazonaws.com/${s.repositoryName}`,
+      // The image key's value, as the task definition runs it.
+      serviceImage: prodLike[IMAGE_KEY],
       alarmTopicArn: `arn:aws:sns:${SERVICE_REGION}:${ACCOUNT}:${s.serviceName}-alarms`,
     });
+    const task = JSON.parse(find("task").inputs.containerDefinitions) as { image: string }[];
+    expect(task[0]?.image).toBe(outputs.serviceImage);
   });
 
   it.each([
@@ -639,7 +644,13 @@ describe("the fleet's outputs and the stacks without it", () => {
         (r) => r.name.startsWith(`${name}-`) && /aws:(ecr|ecs|appautoscaling|cloudwatch|sns)/.test(r.type),
       ),
     ).toEqual([]);
-    for (const output of ["clusterName", "serviceName", "repositoryUrl", "alarmTopicArn"] as const) {
+    for (const output of [
+      "clusterName",
+      "serviceName",
+      "repositoryUrl",
+      "serviceImage",
+      "alarmTopicArn",
+    ] as const) {
       expect(infra.outputs[output], output).toBeUndefined();
     }
   });

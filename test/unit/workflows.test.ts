@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { IMAGE_KEY } from "../../infra-pulumi/service/config.js";
 import { projectRoot } from "../../src/config/paths.js";
+import { stackOutputNames } from "../../src/stack/outputs.js";
 
 interface Step {
   id?: string;
@@ -149,6 +150,32 @@ describe("workflows", () => {
       .map((s) => s.run ?? "")
       .find((run) => run.includes("pulumi preview"));
     expect(preview).toContain(`--config "${IMAGE_KEY}=$IMAGE"`);
+  });
+
+  it("keep the running image in the infra pipeline's preview and up (images are the app pipeline's)", () => {
+    // The stack output of the image shares the config key's name.
+    expect(stackOutputNames).toContain(IMAGE_KEY);
+    for (const key of ["infra-pipeline.yml:pulumi-preview", "infra-pipeline.yml:pulumi-up"]) {
+      const steps = jobs.find((j) => j.key === key)?.job.steps ?? [];
+      const keep = steps.findIndex(
+        (s) =>
+          (s.run ?? "").includes("pulumi stack output --json") &&
+          (s.run ?? "").includes(`.${IMAGE_KEY} // empty`) &&
+          (s.run ?? "").includes(`pulumi config set ${IMAGE_KEY} "$image"`),
+      );
+      expect(keep, `${key} sets ${IMAGE_KEY} from the stack output`).toBeGreaterThanOrEqual(0);
+      const deploys = steps
+        .map((s, i) => ({ s, i }))
+        .filter(
+          ({ s }) =>
+            (s.run ?? "").includes("pulumi preview") ||
+            s.with?.command === "up" ||
+            s.with?.command === "preview",
+        );
+      expect(deploys.length, key).toBeGreaterThan(0);
+      for (const { i } of deploys)
+        expect(i, `${key}: step ${i} runs before the image is kept`).toBeGreaterThan(keep);
+    }
   });
 
   it("hold no long-lived AWS keys (OIDC only)", () => {
