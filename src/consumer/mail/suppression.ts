@@ -68,9 +68,11 @@ export class SqliteSuppressionList implements SuppressionList {
   ) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
+    // secure_delete: a removed entry's bytes are overwritten, not left in a free page (forget).
     this.db.exec(`
       PRAGMA journal_mode = WAL;
       PRAGMA busy_timeout = 5000;
+      PRAGMA secure_delete = ON;
       CREATE TABLE IF NOT EXISTS suppressed_addresses (
         address_digest TEXT PRIMARY KEY,
         reason TEXT NOT NULL CHECK (reason IN ('bounce', 'complaint')),
@@ -95,7 +97,13 @@ export class SqliteSuppressionList implements SuppressionList {
   }
 
   async forget(addressDigest: string): Promise<number> {
-    return this.run("forget", () => Number(this.deleteStatement.run(addressDigest).changes));
+    return this.run("forget", () => {
+      const changes = Number(this.deleteStatement.run(addressDigest).changes);
+      // The WAL still holds the page as it was before: copy back and empty it (a no-op while
+      // another process reads; forget is run with the consumers stopped).
+      if (changes > 0) this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      return changes;
+    });
   }
 
   close(): void {
