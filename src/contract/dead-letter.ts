@@ -57,7 +57,15 @@ export function withDeadLetterAttributes(
   const ordered = [...trace, ...theirs.filter((name) => !trace.includes(name))];
   const room = MESSAGE_ATTRIBUTES_MAX - Object.keys(result).length;
   const kept = ordered.length <= room ? ordered : ordered.slice(0, room - 1);
-  for (const name of kept) result[name] = original[name] as MessageAttributeValue;
+  for (const name of kept) {
+    const value = original[name] as MessageAttributeValue;
+    // A received value also carries empty list fields, which SendMessage refuses: type and value only.
+    result[name] = {
+      DataType: value.DataType,
+      ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : {}),
+      ...(value.BinaryValue !== undefined ? { BinaryValue: value.BinaryValue } : {}),
+    };
+  }
   const dropped = ordered.slice(kept.length);
   if (dropped.length > 0) result[DEAD_LETTER_ATTRIBUTES.droppedAttributes] = text(dropped.join(","));
   return result;

@@ -8,7 +8,7 @@ import { type MessageAttributeValue, SendMessageCommand } from "@aws-sdk/client-
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Consumer } from "../../src/consumer/consumer.js";
 import { PoisonMessageError } from "../../src/consumer/errors.js";
-import { DEAD_LETTER_ATTRIBUTES } from "../../src/contract/dead-letter.js";
+import { DEAD_LETTER_ATTRIBUTES, withDeadLetterAttributes } from "../../src/contract/dead-letter.js";
 import { detail } from "../../src/ops/dlq.js";
 import { redriveAttributes } from "../../src/ops/redrive.js";
 import { MESSAGE_ATTRIBUTES_MAX } from "../../src/sqs/limits.js";
@@ -78,5 +78,24 @@ describe("dead-lettering a message with 10 attributes", () => {
     expect(Object.keys(redriveAttributes(attributes)).sort()).toEqual(
       ["traceparent", "tracestate", ...kept].sort(),
     );
+  });
+
+  it("adds no list of dropped names when everything fits, and sends values as SendMessage takes them", () => {
+    const received = {
+      traceparent: {
+        DataType: "String",
+        StringValue: "00-abc-def-01",
+        StringListValues: [],
+        BinaryListValues: [],
+      },
+      "app-0": { DataType: "Number", StringValue: "7", StringListValues: [], BinaryListValues: [] },
+    };
+    const attributes = withDeadLetterAttributes(
+      { reason: "not-json", error: "e", sourceMessageId: "m", sourceQueueUrl: "q" },
+      received,
+    );
+    expect(Object.keys(attributes)).not.toContain(DEAD_LETTER_ATTRIBUTES.droppedAttributes);
+    expect(attributes.traceparent).toEqual({ DataType: "String", StringValue: "00-abc-def-01" });
+    expect(attributes["app-0"]).toEqual({ DataType: "Number", StringValue: "7" });
   });
 });
