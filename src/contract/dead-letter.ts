@@ -57,18 +57,19 @@ export function withDeadLetterAttributes(
   const ordered = [...trace, ...theirs.filter((name) => !trace.includes(name))];
   const room = MESSAGE_ATTRIBUTES_MAX - Object.keys(result).length;
   const kept = ordered.length <= room ? ordered : ordered.slice(0, room - 1);
-  for (const name of kept) {
-    const value = original[name] as MessageAttributeValue;
-    // A received value also carries empty list fields, which SendMessage refuses: type and value only.
-    result[name] = {
-      DataType: value.DataType,
-      ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : {}),
-      ...(value.BinaryValue !== undefined ? { BinaryValue: value.BinaryValue } : {}),
-    };
-  }
+  for (const name of kept) result[name] = sendable(original[name] as MessageAttributeValue);
   const dropped = ordered.slice(kept.length);
   if (dropped.length > 0) result[DEAD_LETTER_ATTRIBUTES.droppedAttributes] = text(dropped.join(","));
   return result;
+}
+
+/** A received attribute value as SendMessage takes it: a received one also carries empty list fields, which it refuses. */
+export function sendable(value: MessageAttributeValue): MessageAttributeValue {
+  return {
+    DataType: value.DataType,
+    ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : {}),
+    ...(value.BinaryValue !== undefined ? { BinaryValue: value.BinaryValue } : {}),
+  };
 }
 
 /** The names a dead-lettering had to drop (empty when none, or not dead-lettered by us). */

@@ -28,7 +28,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
-import { DEAD_LETTER_ATTRIBUTE_NAMES } from "../contract/dead-letter.js";
+import { DEAD_LETTER_ATTRIBUTE_NAMES, sendable } from "../contract/dead-letter.js";
 import { clientSpan, commandSpan, createLink, sendSpan } from "../observability/tracing.js";
 import { isUnsupportedOperation } from "../sqs/errors.js";
 import { BATCH_MAX_ENTRIES, MESSAGE_ATTRIBUTES_MAX } from "../sqs/limits.js";
@@ -105,17 +105,7 @@ export function redriveAttributes(
   const kept = Object.entries(attributes).filter(([name]) => !DEAD_LETTER_ATTRIBUTE_NAMES.has(name));
   // Never drop an attribute silently (it may be a trace context): such a message fails instead.
   if (kept.length > MESSAGE_ATTRIBUTES_MAX) throw new TooManyAttributesError(kept.length);
-  return Object.fromEntries(
-    kept.map(([name, value]) => [
-      name,
-      {
-        DataType: value.DataType,
-        // A received value also carries empty list fields, which SendMessage refuses.
-        ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : {}),
-        ...(value.BinaryValue !== undefined ? { BinaryValue: value.BinaryValue } : {}),
-      },
-    ]),
-  );
+  return Object.fromEntries(kept.map(([name, value]) => [name, sendable(value)]));
 }
 
 function failure(id: string, stage: RedriveFailure["stage"], error: unknown): RedriveFailure {
