@@ -4,14 +4,20 @@
  * while room remains, and the names that did not fit are listed in one attribute. Read back from
  * the dead-letter queue itself, and through `dlq show`'s reader and the redrive's stripping.
  */
+
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type MessageAttributeValue, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Consumer } from "../../src/consumer/consumer.js";
 import { PoisonMessageError } from "../../src/consumer/errors.js";
 import { DEAD_LETTER_ATTRIBUTES, withDeadLetterAttributes } from "../../src/contract/dead-letter.js";
+import { writeOutputs } from "../../src/local/stack.js";
 import { detail } from "../../src/ops/dlq.js";
 import { redriveAttributes } from "../../src/ops/redrive.js";
 import { MESSAGE_ATTRIBUTES_MAX } from "../../src/sqs/limits.js";
+import { runCli } from "../support/cli.js";
 import { queueDepth, receiveAll, startTestSqs, type TestSqs } from "../support/local-sqs.js";
 
 let sqs: TestSqs;
@@ -50,6 +56,17 @@ describe("dead-lettering a message with 10 attributes", () => {
     expect(await consumer.finished).toMatchObject({ deadLettered: 1 });
     expect(await queueDepth(sqs.client, sqs.queueUrl)).toBe(0);
 
+    // What an operator sees: `dlq show` prints the dropped names (before this test hides the message).
+    const stateDir = await mkdtemp(join(tmpdir(), "dead-letter-attributes-"));
+    await writeOutputs(join(stateDir, "outputs.json"), sqs.stack.outputs);
+    const listed = await runCli("dlq", ["list", "--json", "--state-dir", stateDir]);
+    const [listedId] = (JSON.parse(listed.stdout) as { id: string }[]).map((m) => m.id);
+    const shownCli = await runCli("dlq", ["show", listedId ?? "?", "--state-dir", stateDir]);
+    expect(shownCli.code, shownCli.stderr).toBe(0);
+    const droppedLine = shownCli.stdout
+      .split("\n")
+      .find((line) => line.includes("dropped when dead-lettered"));
+
     const [dead, ...more] = await receiveAll(sqs.client, sqs.deadLetterQueueUrl);
     expect(more).toEqual([]);
     const attributes = dead?.MessageAttributes ?? {};
@@ -72,6 +89,7 @@ describe("dead-lettering a message with 10 attributes", () => {
     // The readers: `dlq show` lists the dropped names apart; a redrive strips every name of ours.
     const shown = detail(dead ?? {});
     expect(shown.droppedAttributes).toEqual(dropped);
+    for (const name of dropped) expect(droppedLine).toContain(name);
     expect(shown.otherAttributes.map((a) => a.name).sort()).toEqual(
       ["traceparent", "tracestate", ...kept].sort(),
     );
