@@ -306,3 +306,30 @@ describe.each([
     expect((await stat(fresh)).isFile()).toBe(true);
   });
 });
+
+describe("npm run forget on a queue given by URL (an ECS task's environment)", () => {
+  it("chooses the store as consume does: the table SENT_EMAILS_TABLE_NAME names, not a local file", async () => {
+    const sqs = await startTestSqs();
+    try {
+      const stateDir = await mkdtemp(join(tmpdir(), "forget-task-"));
+      const taskEnv = cleanEnv({
+        REGISTRATION_DIGEST_KEY: "test-digest-key-0123456789abcdef0123456789",
+        SENT_EMAILS_TABLE_NAME: "user-registrations-sent-emails",
+      });
+      const args = ["--queue-url", sqs.queueUrl, "--state-dir", stateDir, "--store", "sqlite"];
+      // A local SQLite file is not the store of a fleet whose task names a table: both refuse it,
+      // with the same sentence, rather than forget erasing from a store no consumer reads.
+      const consume = await runCli("consume", [...args, "--until-empty"], { env: taskEnv });
+      const forget = await runCli("forget", [...args, "--email", maria.email, "--wait-time", "0"], {
+        env: taskEnv,
+      });
+      expect(consume.code).toBe(2);
+      expect(forget.code).toBe(2);
+      expect(forget.stderr).toContain('shared sent-email table ("user-registrations-sent-emails")');
+      expect(forget.stderr).toBe(consume.stderr);
+      expect(await readdir(stateDir)).not.toContain("sent-emails.sqlite");
+    } finally {
+      await sqs.close();
+    }
+  }, 60_000);
+});
