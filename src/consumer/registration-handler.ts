@@ -18,7 +18,7 @@
  *   (HoldError) instead of handing it back to spend a receive.
  */
 import type { Message } from "@aws-sdk/client-sqs";
-import { addressDigest, type DigestKey, registrationDigest } from "../contract/digest.js";
+import { type DigestKey, registrationDigests } from "../contract/digest.js";
 import {
   NotJsonError,
   parseRegistration,
@@ -37,13 +37,14 @@ import {
   RetryAfterError,
 } from "./errors.js";
 import type { WelcomeSender } from "./mail/mailer.js";
-import type { SuppressionList } from "./mail/suppression.js";
+import { isAddressSuppressed, type SuppressionList } from "./mail/suppression.js";
 import {
   type AmbiguousAttempts,
   type Claim,
   type SentEmailStore,
   StaleClaimError,
 } from "./store/contract.js";
+import { claimUnderAnyDigest } from "./store/digest-transition.js";
 
 /** Backoff of a `markSent` retried while the store is down: 250 ms doubling to 5 s. */
 const MARK_SENT_BACKOFF = { firstMs: 250, maxMs: 5_000 };
@@ -201,7 +202,7 @@ export function registrationHandler(
   return async (message: Message, context: HandlerContext) => {
     const registration = parse(message);
     const id = processingIdOf(registration, digestKey);
-    if (await suppression?.isSuppressed(addressDigest(registration.email, digestKey))) {
+    if (suppression && (await isAddressSuppressed(suppression, registration.email, digestKey))) {
       counts.suppressed = (counts.suppressed ?? 0) + 1;
       logger.info({ registrationId: id }, "address suppressed (bounced or complained): no welcome email");
       return;
@@ -215,12 +216,14 @@ export function registrationHandler(
       counts.sent += 1;
       return;
     }
-    const digest = registrationDigest(registration, digestKey);
+    // Current digest first, then the legacy one of before the address fold (digest-transition.ts).
+    const digests = registrationDigests(registration, digestKey);
+    const claimAny = () => claimUnderAnyDigest(digests, (digest) => store.claim(id, digest));
     // Accepted before (by this process, or a predecessor on the same state folder) and not yet
     // recorded: write the record with that claim, and send nothing.
     let acceptedBefore = false;
     const fact = accepted.get(id);
-    if (fact !== undefined && fact.digest === digest) {
+    if (fact !== undefined && digests.includes(fact.digest)) {
       try {
         await recordSent(claimOf(fact), context);
         accepted.delete(id);
@@ -232,7 +235,7 @@ export function registrationHandler(
         acceptedBefore = true; // the record moved on; claim it again, but the email has left
       }
     }
-    let result = await store.claim(id, digest);
+    let result = await claimAny();
     let claim: Claim | undefined;
     let prior: AmbiguousAttempts | undefined;
     for (let round = 1; claim === undefined; round += 1) {
@@ -259,7 +262,7 @@ export function registrationHandler(
         );
       }
       await proveHealthy(id, context.signal);
-      result = await store.claim(id, digest);
+      result = await claimAny();
     }
     switch (result.outcome) {
       case "already-sent":

@@ -48,6 +48,12 @@ export interface WelcomeSender {
    * only after the server accepted an email: another registration's, or this check's.
    */
   checkHealth?(options?: { signal?: AbortSignal }): Promise<void>;
+
+  /**
+   * Once, when the consumer starts: leftovers older than `staleAfterMs` (the send timeout: no
+   * live send is that old) are cleaned up (the outbox's unfinished temporary files).
+   */
+  prepare?(options: { staleAfterMs: number }): Promise<void>;
 }
 
 /** A configured transport. */
