@@ -75,6 +75,29 @@ async function filesIn(dir: string): Promise<number> {
   return (await readdir(dir).catch(() => [])).length;
 }
 
+/**
+ * Each send takes a moment (its 250 comes 150 ms after the body); the store stops while the
+ * 15th body waits for its 250, so that sends are surely under way, their records not yet written.
+ */
+async function storeStopsDuringASend(
+  server: TestSmtp,
+  proxy: { freeze(mode: "hold" | "lose"): void },
+  mode: "hold" | "lose",
+): Promise<void> {
+  let bodies = 0;
+  let frozen = false;
+  server.script = (stage) => {
+    if (stage !== "data") return undefined;
+    bodies += 1;
+    if (bodies === 15) {
+      proxy.freeze(mode);
+      frozen = true;
+    }
+    return { delayMs: 150 };
+  };
+  await waitFor(() => frozen, "the store stopped during a send");
+}
+
 interface ConsumerSetup {
   readonly sqs: TestSqs;
   readonly server: TestSmtp;
@@ -217,7 +240,6 @@ describe("the store stops answering for 12 s while sends complete (S7, S9, S10)"
       const sqs = await queues();
       const server = await smtpServer();
       // Each send takes a moment, so that sends are under way when the store stops.
-      server.script = (stage) => (stage === "data" ? { delayMs: 150 } : undefined);
       const { proxy, tableName, client } = await storeBehindProxy();
       const registrations = await produce(sqs, 40);
       const stateDir = await mkdtemp(join(tmpdir(), "send-boundary-"));
@@ -229,8 +251,7 @@ describe("the store stops answering for 12 s while sends complete (S7, S9, S10)"
         store: { client: client(), tableName },
       });
       await built.consumer.start();
-      await waitFor(() => server.received.length >= 8, "the first emails accepted");
-      proxy.freeze(mode);
+      await storeStopsDuringASend(server, proxy, mode);
       const thaw = setTimeout(() => proxy.thaw(), 12_000);
       cleanups.push(() => clearTimeout(thaw));
       await allMailed(sqs, server, registrations, 90_000);
@@ -249,7 +270,6 @@ describe("the store stops answering for 12 s while sends complete (S7, S9, S10)"
     async (_name, mode) => {
       const sqs = await queues();
       const server = await smtpServer();
-      server.script = (stage) => (stage === "data" ? { delayMs: 150 } : undefined);
       const { proxy, tableName, client } = await storeBehindProxy();
       const registrations = await produce(sqs, 40);
       const stateDir = await mkdtemp(join(tmpdir(), "send-boundary-"));
@@ -262,8 +282,7 @@ describe("the store stops answering for 12 s while sends complete (S7, S9, S10)"
         shutdownTimeoutMs: 500,
       });
       await first.consumer.start();
-      await waitFor(() => server.received.length >= 8, "the first emails accepted");
-      proxy.freeze(mode);
+      await storeStopsDuringASend(server, proxy, mode);
       const frozenAt = Date.now();
       const thaw = setTimeout(() => proxy.thaw(), 12_000);
       cleanups.push(() => clearTimeout(thaw));
@@ -297,7 +316,6 @@ describe("the store stops answering for 12 s while sends complete (S7, S9, S10)"
   it("S10: the consume CLI SIGKILLed while the store is partitioned, another started on the same state folder: every one mailed once", async () => {
     const sqs = await queues();
     const server = await smtpServer();
-    server.script = (stage) => (stage === "data" ? { delayMs: 150 } : undefined);
     const { proxy, tableName } = await storeBehindProxy();
     const registrations = await produce(sqs, 40);
     const stateDir = await mkdtemp(join(tmpdir(), "send-boundary-cli-"));
@@ -322,8 +340,7 @@ describe("the store stops answering for 12 s while sends complete (S7, S9, S10)"
     killed.stderr?.on("data", (chunk: Buffer) => {
       stderr += chunk.toString("utf8");
     });
-    await waitFor(() => server.received.length >= 8, "the first emails accepted");
-    proxy.freeze("lose");
+    await storeStopsDuringASend(server, proxy, "lose");
     let thawed = false;
     const thaw = setTimeout(() => {
       thawed = true;
