@@ -80,7 +80,7 @@ describe("a fleet on the shared DynamoDB store", () => {
     expect(new Set(await journal(summary.outbox)).size).toBe(60);
   }, 150_000);
 
-  it("fencing: a consumer frozen (SIGSTOP) mid-send past its lease loses the claim; one email, its late write rejected", async () => {
+  it("S14, fencing: a consumer frozen (SIGSTOP) mid-send past its lease loses the claim; one email, its late write rejected", async () => {
     const sqs = await fleetSqs({ visibilityTimeoutSeconds: 1 });
     const stateDir = await stateFor(sqs);
     const outbox = join(stateDir, "outbox");

@@ -51,7 +51,7 @@ describe("SMTP URL", () => {
 });
 
 describe("SMTP transport against a real SMTP server", () => {
-  it("delivers the welcome email with the stable Message-ID", async () => {
+  it("S1: delivers the welcome email with the stable Message-ID", async () => {
     const server = await smtp();
     await new SmtpMailer({ url: server.url }).send(ana, "reg_1");
     expect(server.received).toEqual([
@@ -159,7 +159,7 @@ describe("SMTP transport through the consumer on fauxqs", () => {
     return { server, consumer, registrations };
   }
 
-  it("a 550 goes to the dead-letter queue with the reason; the others are delivered", async () => {
+  it("S2: a 550 goes to the dead-letter queue with the reason; the others are delivered", async () => {
     const rejected = new Set<string>();
     let rcpts = 0;
     const { server, consumer } = await setUp(6, (stage) => {
@@ -190,7 +190,7 @@ describe("SMTP transport through the consumer on fauxqs", () => {
     expect(server.received.length).toBe(4);
   });
 
-  it("421, 451 and a closed connection pause the consumer; it resumes and delivers all, nothing dead-lettered", async () => {
+  it("S3: 421, 451 and a closed connection pause the consumer; it resumes and delivers all, nothing dead-lettered", async () => {
     const { server, consumer } = await setUp(
       5,
       faultsInOrder(["connect", 421], ["data", 451], ["accept", "drop"], ["connect", 421]),

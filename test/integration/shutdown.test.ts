@@ -165,7 +165,7 @@ describe("shutdown", () => {
     expect(new Set(await drainIds(sqs, ids.length))).toEqual(new Set(ids));
   });
 
-  it("consume CLI, sends slower than the deadline: SIGTERM → exit 0 within deadline + 1 s, no email after it, nothing lost", async () => {
+  it("S6: consume CLI, sends slower than the deadline: SIGTERM → exit 0 within deadline + 1 s, no email after it, nothing lost", async () => {
     const sqs = await sqsWith({ visibilityTimeoutSeconds: 3 });
     const ids = await produce(sqs, 20, 42);
     const stateDir = await stateFor(sqs);
