@@ -333,11 +333,19 @@ export function registrationHandler(
       try {
         await store.recordAmbiguous(claim, attempts);
       } catch (recordError) {
-        if (!(recordError instanceof StaleClaimError)) ownClaims.set(id, claim);
-        logger.warn(
-          { registrationId: id, err: recordError },
-          "could not record an ambiguous send on its claim; the claim lapses at its lease end",
-        );
+        if (recordError instanceof StaleClaimError) {
+          counts.staleClaims = (counts.staleClaims ?? 0) + 1;
+          logger.warn(
+            { registrationId: id, err: recordError },
+            "claim taken over by another consumer during the send: this late write was rejected",
+          );
+        } else {
+          ownClaims.set(id, claim);
+          logger.warn(
+            { registrationId: id, err: recordError },
+            "could not record an ambiguous send on its claim; the claim lapses at its lease end",
+          );
+        }
       }
       if (context.signal.aborted || environmentFaultIn(error)) throw error;
       // The mail server's health, not the message's fault: the breaker pauses and probes.
