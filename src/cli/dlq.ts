@@ -4,8 +4,9 @@
  * configuration error (including `purge` without a terminal and without --yes).
  */
 import { createInterface } from "node:readline/promises";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { type Environment, readEnvironment } from "../config/env.js";
+import { ConfigurationError } from "../errors.js";
 import {
   type DeadLetterDetail,
   type DeadLetterSummary,
@@ -20,7 +21,15 @@ import { queueCounts, total } from "../ops/status.js";
 import { explained } from "../sqs/client.js";
 import { LONG_POLL_MAX_SECONDS } from "../sqs/limits.js";
 import { totalRequests } from "../sqs/request-counter.js";
-import { addQueueOptions, connect, type QueueFlags, runCli, wholeNumber } from "./shared.js";
+import {
+  addQueueOptions,
+  checkDefaults,
+  connect,
+  newCommand,
+  type QueueFlags,
+  runCli,
+  wholeNumber,
+} from "./shared.js";
 
 interface ReadFlags extends QueueFlags {
   max: number;
@@ -242,12 +251,13 @@ function parseRate(value: string): number {
 }
 
 function buildProgram(env: Environment, done: (code: Promise<number>) => void): Command {
-  const program = new Command("dlq")
-    .description("Inspect, redrive and purge the dead-letter queue. Message bodies are never printed.")
-    .showHelpAfterError("(run with --help for usage)");
+  const program = newCommand("dlq").description(
+    "Inspect, redrive and purge the dead-letter queue. Message bodies are never printed.",
+  );
+  // Subcommands inherit the one-line usage errors and exit code 2 (commander copies the settings).
   const sub = (name: string, description: string) =>
-    addQueueOptions(program.command(name).description(description), env).showHelpAfterError(
-      "(run with --help for usage)",
+    addQueueOptions(program.command(name).description(description), env).hook("preAction", (command) =>
+      checkDefaults(command),
     );
 
   sub("list", `Messages with their dead-letter reason and error, addresses masked (${SAMPLE_NOTE}).`)
@@ -275,8 +285,15 @@ function buildProgram(env: Environment, done: (code: Promise<number>) => void): 
   return program;
 }
 
+/** The subcommands, for the one line a bare `dlq` prints. */
+const SUBCOMMANDS = "list, show <messageId>, redrive or purge";
+
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
+  // Commander would print the whole help on stderr and exit 1.
+  if (argv.length === 0) {
+    throw new ConfigurationError(`Missing command: use one of ${SUBCOMMANDS} (run with --help for usage).`);
+  }
   let outcome: Promise<number> | undefined;
   buildProgram(env, (code) => {
     outcome = code;

@@ -5,7 +5,7 @@
  * else the SQLite file, as the consumer chooses (docs/personal-data.md). Prints counts only.
  * Exit codes: 0 done; 1 SQS failed or refused a delete (run it again); 2 usage or configuration.
  */
-import { Command, Option } from "commander";
+import { Option } from "commander";
 import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
 import { outboxDir } from "../config/paths.js";
@@ -19,7 +19,16 @@ import { maskEmail } from "../contract/registration.js";
 import { type ForgetReport, forgetPerson } from "../ops/forget.js";
 import { queuePair } from "../ops/queues.js";
 import { explained } from "../sqs/client.js";
-import { addQueueOptions, connect, type QueueFlags, runCli, wholeNumber } from "./shared.js";
+import { LONG_POLL_MAX_SECONDS } from "../sqs/limits.js";
+import {
+  addQueueOptions,
+  connect,
+  newCommand,
+  parseFlags,
+  type QueueFlags,
+  runCli,
+  wholeNumber,
+} from "./shared.js";
 import { storeChoiceFor } from "./store-flags.js";
 
 interface ForgetFlags extends QueueFlags {
@@ -56,7 +65,7 @@ export function formatForget(email: string, report: ForgetReport): string {
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
   const program = addQueueOptions(
-    new Command("forget")
+    newCommand("forget")
       .description(
         "Erase one person: their queued and dead-lettered messages, outbox emails and sent-email records.",
       )
@@ -80,15 +89,14 @@ async function main(argv: readonly string[]): Promise<number> {
       .addOption(
         new Option(
           "--wait-time <seconds>",
-          "long-poll wait of each receive, 0–20 (1 reaches all of SQS's servers)",
+          `long-poll wait of each receive, 0–${LONG_POLL_MAX_SECONDS} (1 reaches all of SQS's servers)`,
         )
-          .argParser(wholeNumber("--wait-time", 0))
+          .argParser(wholeNumber("--wait-time", 0, LONG_POLL_MAX_SECONDS))
           .default(1),
       ),
     env,
-  ).showHelpAfterError("(run with --help for usage)");
-  program.parse(argv, { from: "user" });
-  const flags = program.opts<ForgetFlags>();
+  );
+  const flags = parseFlags<ForgetFlags>(program, argv);
 
   const digestKey = await loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir });
   const { location, client } = await connect(flags);

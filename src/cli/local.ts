@@ -3,14 +3,14 @@
  * from the settings module, and the stack outputs written for the producer and consumer. Stays in
  * the foreground until Ctrl-C.
  */
-import { Command, Option } from "commander";
+import { Option } from "commander";
 import { readEnvironment } from "../config/env.js";
 import { localOutputsPath } from "../config/paths.js";
 import { ConfigurationError } from "../errors.js";
 import { dynamoDbDataDir } from "../local/dynamodb.js";
 import type { ProvisionedQueue } from "../local/provision.js";
 import { emulatorDataDir, startLocalStack } from "../local/stack.js";
-import { addStateDir, oneLineUsageErrors, runCli, wholeNumber } from "./shared.js";
+import { addStateDir, newCommand, parseFlags, portNumber, runCli } from "./shared.js";
 
 function describe(queue: ProvisionedQueue): string {
   const detail = queue.change === "updated" ? ` (set ${queue.updatedAttributes.join(", ")})` : "";
@@ -19,18 +19,15 @@ function describe(queue: ProvisionedQueue): string {
 
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
-  const program = new Command("local")
+  const program = newCommand("local")
     .description("Run the embedded SQS (fauxqs) on 127.0.0.1 with the queue pair, until Ctrl-C.")
     .addOption(
       new Option("--port <port>", "port to listen on; 0 picks a free one [env LOCAL_SQS_PORT]")
-        .argParser(wholeNumber("--port", 0))
+        .argParser(portNumber("--port"))
         .default(env.LOCAL_SQS_PORT ?? 4566),
     )
-    .addOption(addStateDir(env))
-    .configureOutput(oneLineUsageErrors)
-    .exitOverride();
-  program.parse(argv, { from: "user" });
-  const flags = program.opts<{ port: number; stateDir: string }>();
+    .addOption(addStateDir(env));
+  const flags = parseFlags<{ port: number; stateDir: string }>(program, argv);
   const outputsPath = localOutputsPath(flags.stateDir);
 
   let stack: Awaited<ReturnType<typeof startLocalStack>>;

@@ -5,9 +5,10 @@
  */
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { SingleBar } from "cli-progress";
-import { Command, Option } from "commander";
+import { Option } from "commander";
 import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
+import { PRODUCER_CONCURRENCY_MAX } from "../config/limits.js";
 import { maskEmail, type OutgoingRegistration } from "../contract/registration.js";
 import { ConfigurationError } from "../errors.js";
 import { withTracing } from "../observability/tracing.js";
@@ -27,7 +28,8 @@ import {
   addQueueOptions,
   connect,
   loggerFor,
-  oneLineUsageErrors,
+  newCommand,
+  parseFlags,
   printSummary,
   type QueueFlags,
   runCli,
@@ -107,7 +109,7 @@ async function openInput(flags: ProduceFlags): Promise<Input> {
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
   const program = addQueueOptions(
-    new Command("produce")
+    newCommand("produce")
       .description("Send user registrations to the queue (SendMessageBatch, 10 per request).")
       .option("--nome <name>", "one registration: the person's name")
       .option("--email <address>", "one registration: the person's email address")
@@ -119,14 +121,16 @@ async function main(argv: readonly string[]): Promise<number> {
       .option("--seed <n>", "seed of the generated data", wholeNumber("--seed", 0), 1)
       .option("--file <path>", "send NDJSON registrations from a file; - reads standard input")
       .option("--strict", "send nothing if any input line is invalid")
-      .option("--concurrency <n>", "requests in flight", wholeNumber("--concurrency"), 8)
+      .option(
+        "--concurrency <n>",
+        "requests in flight",
+        wholeNumber("--concurrency", 1, PRODUCER_CONCURRENCY_MAX),
+        8,
+      )
       .addOption(new Option("--no-progress", "no progress bar, even on a terminal")),
     env,
-  )
-    .configureOutput(oneLineUsageErrors)
-    .exitOverride();
-  program.parse(argv, { from: "user" });
-  const flags = program.opts<ProduceFlags>();
+  );
+  const flags = parseFlags<ProduceFlags>(program, argv);
   const started = performance.now();
 
   const input = await openInput(flags);

@@ -2,14 +2,18 @@
  * What every CLI shares: the queue options, their resolution, and one way to fail (a message
  * that names the problem and the fix, a non-zero exit code, no stack trace for user errors).
  */
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { constants } from "node:fs";
+import { access, mkdir } from "node:fs/promises";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { type Environment, type QueueSource, queueSources } from "../config/env.js";
+import { COUNT_MAX, PORT_MAX, PORT_MIN } from "../config/limits.js";
 import { defaultStateDir, projectRoot } from "../config/paths.js";
+import { ConfigurationError } from "../errors.js";
 import { createLogger, type Logger, type LogLevel, logLevels } from "../log/logger.js";
 import { createSqsClient, type SqsClientOptions } from "../sqs/client.js";
 import { countRequests } from "../sqs/request-counter.js";
 import { type QueueLocation, resolveQueue } from "../stack/resolve.js";
-import { commanderExitCode, toUserFacing } from "./user-errors.js";
+import { commanderExitCode, ExitCode, pathProblem, toUserFacing } from "./user-errors.js";
 
 export interface QueueFlags {
   queueUrl?: string;
@@ -107,20 +111,28 @@ export function loggerFor(flags: { logLevel: LogLevel }, name: string): Logger {
 
 /**
  * Commander's usage errors (unknown option, bad value) as one line that says where to look;
- * with `exitOverride()` they reach runCli, which exits 2 (README, "Exit codes").
+ * with `exitOverride()` they reach runCli, which exits 2 (docs/usage.md, "Exit codes").
  */
 export const oneLineUsageErrors = {
   outputError: (text: string, write: (text: string) => void) =>
     write(`${text.trimEnd()} (run with --help for usage)\n`),
 };
 
-/** Parses a whole number from min (to max) for commander, with a message that names the flag. */
-export function wholeNumber(flag: string, min = 1, max = Number.POSITIVE_INFINITY) {
+/**
+ * Every CLI's program: usage errors as one line and exit code 2. Subcommands made with
+ * `.command()` inherit both settings (commander copies them).
+ */
+export function newCommand(name: string): Command {
+  return new Command(name).configureOutput(oneLineUsageErrors).exitOverride();
+}
+
+/** Parses a whole number from min to max for commander, with a message that names the flag. */
+export function wholeNumber(flag: string, min = 1, max = COUNT_MAX) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) {
+    if (value.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
       throw new InvalidArgumentError(
-        max === Number.POSITIVE_INFINITY
+        max === COUNT_MAX
           ? `${flag} must be a whole number ≥ ${min}.`
           : `${flag} must be a whole number from ${min} to ${max}.`,
       );
@@ -129,15 +141,74 @@ export function wholeNumber(flag: string, min = 1, max = Number.POSITIVE_INFINIT
   };
 }
 
-/** Parses a number > 0 (fractions allowed) for commander, with a message that names the flag. */
-export function positiveNumber(flag: string) {
+/** A TCP port, 0 (a free one) to 65535. */
+export function portNumber(flag: string) {
+  return wholeNumber(flag, PORT_MIN, PORT_MAX);
+}
+
+/** Parses a number from min to max (fractions allowed) for commander, naming the flag. */
+export function numberInRange(flag: string, min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) {
-      throw new InvalidArgumentError(`${flag} must be a number > 0 (e.g. 3.5).`);
+    if (value.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${flag} must be a number from ${min} to ${max} (e.g. 3.5).`);
     }
     return n;
   };
+}
+
+/**
+ * Commander does not run an option's parser on its default, and a default that comes from an
+ * environment variable (`[env NAME]` in the option's description) is as unchecked as a flag would
+ * be. Runs each such default through the flag's own parser, so the flag and its variable have one
+ * range; a value outside it is a configuration error naming the variable.
+ */
+export function checkDefaults(program: Command): void {
+  for (const option of program.options) {
+    const key = option.attributeName();
+    const value = program.getOptionValue(key);
+    const fromDefault = program.getOptionValueSource(key) === "default";
+    if (!option.parseArg || !fromDefault || value === undefined || Array.isArray(value)) {
+      continue;
+    }
+    try {
+      option.parseArg(String(value), undefined);
+    } catch (error) {
+      if (!(error instanceof InvalidArgumentError)) throw error;
+      const variable = /\[env (\w+)/.exec(option.description)?.[1];
+      throw new ConfigurationError(
+        variable
+          ? `${variable}=${JSON.stringify(String(value))} is out of range: ${error.message} Fix or unset it.`
+          : `The default of ${option.long ?? key} is out of range: ${error.message}`,
+      );
+    }
+  }
+}
+
+/** Parses argv with `program`, then checks the defaults that came from the environment. */
+export function parseFlags<T extends object>(program: Command, argv: readonly string[]): T {
+  program.parse(argv, { from: "user" });
+  checkDefaults(program);
+  return program.opts<T>();
+}
+
+/**
+ * Checks at start that `path` is a folder this process can write (creating it), so that a bad
+ * path is one line and exit 2 before anything is received or sent, not a pause or a hang later
+ * (a consumer treats a failing outbox as its own fault and waits for it to be fixed).
+ */
+export async function checkWritableFolder(path: string, flag: string): Promise<void> {
+  try {
+    await mkdir(path, { recursive: true });
+    await access(path, constants.W_OK);
+  } catch (error) {
+    const problem = pathProblem(error);
+    if (problem === undefined) throw error;
+    throw new ConfigurationError(
+      `Cannot use ${flag} ${path}: ${problem}. Choose a folder this user can write.`,
+      { cause: error },
+    );
+  }
 }
 
 /**
@@ -160,7 +231,7 @@ export async function runCli(main: () => Promise<number>): Promise<void> {
       process.stderr.write(
         `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
       );
-      process.exitCode = 1;
+      process.exitCode = ExitCode.notDone;
     }
   }
 }

@@ -5,7 +5,6 @@
  * 2 usage or configuration error.
  */
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { Command } from "commander";
 import { readEnvironment } from "../config/env.js";
 import { isLocalEndpoint, queuePair } from "../ops/queues.js";
 import {
@@ -16,7 +15,15 @@ import {
   unknownAges,
 } from "../ops/status.js";
 import { explained } from "../sqs/client.js";
-import { addQueueOptions, connect, loggerFor, type QueueFlags, runCli } from "./shared.js";
+import {
+  addQueueOptions,
+  connect,
+  loggerFor,
+  newCommand,
+  parseFlags,
+  type QueueFlags,
+  runCli,
+} from "./shared.js";
 
 interface StatusFlags extends QueueFlags {
   emulator?: boolean;
@@ -25,7 +32,7 @@ interface StatusFlags extends QueueFlags {
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
   const program = addQueueOptions(
-    new Command("status")
+    newCommand("status")
       .description(
         `Depth of the main and dead-letter queues. Exits ${DEAD_LETTERS_PRESENT_EXIT_CODE} when the dead-letter queue holds messages.`,
       )
@@ -34,9 +41,8 @@ async function main(argv: readonly string[]): Promise<number> {
         "the endpoint is an emulator without CloudWatch (implied by a loopback endpoint): ages unknown",
       ),
     env,
-  ).showHelpAfterError("(run with --help for usage)");
-  program.parse(argv, { from: "user" });
-  const flags = program.opts<StatusFlags>();
+  );
+  const flags = parseFlags<StatusFlags>(program, argv);
   const logger = loggerFor(flags, "status");
 
   const { location, client } = await connect(flags);

@@ -4,17 +4,17 @@
  * credentials and the provider's skip flags (infra-terraform/local.tfvars). Then
  * `npm run consume -- --source terraform` reads the queue from `terraform output -json`.
  */
-import { Command, Option } from "commander";
+import { Option } from "commander";
 import { readEnvironment } from "../config/env.js";
 import { projectRoot } from "../config/paths.js";
 import { ConfigurationError, UserFacingError } from "../errors.js";
 import { Terraform } from "../local/terraform.js";
 import { DEFAULT_TERRAFORM_DIR, resolveQueue } from "../stack/resolve.js";
-import { addStateDir, oneLineUsageErrors, runCli, terraformDirOption } from "./shared.js";
+import { addStateDir, newCommand, parseFlags, runCli, terraformDirOption } from "./shared.js";
 
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
-  const program = new Command("tf:local")
+  const program = newCommand("tf:local")
     .description("Apply (or destroy) infra-terraform/ on the local SQS started by `npm run local`.")
     .argument("[action]", "apply or destroy", "apply")
     .addOption(addStateDir(env))
@@ -24,15 +24,12 @@ async function main(argv: readonly string[]): Promise<number> {
         "--plugin-mirror <dir>",
         "provider mirror for an offline init [env TF_PLUGIN_MIRROR]",
       ).default(env.TF_PLUGIN_MIRROR),
-    )
-    .configureOutput(oneLineUsageErrors)
-    .exitOverride();
-  program.parse(argv, { from: "user" });
+    );
+  const flags = parseFlags<{ stateDir: string; terraformDir?: string; pluginMirror?: string }>(program, argv);
   const [action = "apply"] = program.args;
   if (action !== "apply" && action !== "destroy") {
     throw new ConfigurationError(`Unknown action "${action}": use apply or destroy.`);
   }
-  const flags = program.opts<{ stateDir: string; terraformDir?: string; pluginMirror?: string }>();
   const location = await resolveQueue({ source: "local", stateDir: flags.stateDir, projectRoot });
   if (!location.endpoint)
     throw new ConfigurationError("The local stack outputs have no endpoint: run `npm run local` again.");

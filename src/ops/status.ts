@@ -6,6 +6,7 @@
  */
 import { GetMetricDataCommand, type GetMetricDataCommandInput } from "@aws-sdk/client-cloudwatch";
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { ExitCode } from "../errors.js";
 import { type QueueCounts, queueCounts, total } from "../sqs/queue-counts.js";
 import { type Clock, systemClock } from "./clock.js";
 import { type QueuePair, queueName } from "./queues.js";
@@ -13,7 +14,7 @@ import { type QueuePair, queueName } from "./queues.js";
 export { type QueueCounts, queueCounts, total } from "../sqs/queue-counts.js";
 
 /** `status` exits with this code when the dead-letter queue holds messages (0 when it is empty). */
-export const DEAD_LETTERS_PRESENT_EXIT_CODE = 3;
+export const DEAD_LETTERS_PRESENT_EXIT_CODE = ExitCode.deadLettersPresent;
 
 export interface QueueStatus extends QueueCounts {
   readonly url: string;
