@@ -18,7 +18,7 @@ import {
 import { type QueuePair, queuePair } from "../ops/queues.js";
 import { MAX_RATE, MOVE_VISIBILITY_SECONDS, type RedriveReport, redrive } from "../ops/redrive.js";
 import { queueCounts, total } from "../ops/status.js";
-import { explained } from "../sqs/client.js";
+import { explained, OPS_ANSWER_TIMEOUT_MS } from "../sqs/client.js";
 import { LONG_POLL_MAX_SECONDS } from "../sqs/limits.js";
 import { totalRequests } from "../sqs/request-counter.js";
 import {
@@ -66,7 +66,8 @@ async function withQueues<T>(
   action: string,
   work: (context: Awaited<ReturnType<typeof connect>> & { queues: QueuePair }) => Promise<T>,
 ): Promise<T> {
-  const connection = await connect(flags);
+  // Every request bounded by its own long poll plus a few seconds (a silent endpoint ends this).
+  const connection = await connect(flags, { answerTimeoutMs: OPS_ANSWER_TIMEOUT_MS });
   const { location, client } = connection;
   try {
     return await explained(

@@ -18,7 +18,7 @@ import {
 import { maskEmail } from "../contract/registration.js";
 import { type ForgetReport, forgetPerson } from "../ops/forget.js";
 import { queuePair } from "../ops/queues.js";
-import { explained } from "../sqs/client.js";
+import { explained, OPS_ANSWER_TIMEOUT_MS } from "../sqs/client.js";
 import { LONG_POLL_MAX_SECONDS } from "../sqs/limits.js";
 import {
   addQueueOptions,
@@ -99,7 +99,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const flags = parseFlags<ForgetFlags>(program, argv);
 
   const digestKey = await loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir });
-  const { location, client } = await connect(flags);
+  const { location, client } = await connect(flags, { answerTimeoutMs: OPS_ANSWER_TIMEOUT_MS });
   const choice = storeChoiceFor(flags, location);
   const store = await openSentEmailStore(choice, UNUSED_SEND_TIMEOUT_MS).catch((error: unknown) => {
     client.destroy();

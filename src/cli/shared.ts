@@ -115,7 +115,8 @@ export function loggerFor(flags: { logLevel: LogLevel }, name: string): Logger {
  */
 export const oneLineUsageErrors = {
   outputError: (text: string, write: (text: string) => void) =>
-    write(`${text.trimEnd()} (run with --help for usage)\n`),
+    // "unknown command 'lst'\n(Did you mean list?)" is one line too.
+    write(`${text.trim().replace(/\s*\n\s*/g, " ")} (run with --help for usage)\n`),
 };
 
 /**

@@ -14,7 +14,7 @@ import {
   queueStatus,
   unknownAges,
 } from "../ops/status.js";
-import { explained } from "../sqs/client.js";
+import { explained, OPS_ANSWER_TIMEOUT_MS } from "../sqs/client.js";
 import {
   addQueueOptions,
   connect,
@@ -45,11 +45,20 @@ async function main(argv: readonly string[]): Promise<number> {
   const flags = parseFlags<StatusFlags>(program, argv);
   const logger = loggerFor(flags, "status");
 
-  const { location, client } = await connect(flags);
+  // Every request bounded: an endpoint that accepts and never answers ends this in seconds.
+  const { location, client } = await connect(flags, { answerTimeoutMs: OPS_ANSWER_TIMEOUT_MS });
   const emulator = flags.emulator === true || isLocalEndpoint(location.endpoint);
   const cloudwatch = emulator
     ? undefined
-    : new CloudWatchClient(location.region ? { region: location.region } : {});
+    : new CloudWatchClient({
+        ...(location.region ? { region: location.region } : {}),
+        maxAttempts: 2,
+        requestHandler: {
+          requestTimeout: OPS_ANSWER_TIMEOUT_MS,
+          connectionTimeout: OPS_ANSWER_TIMEOUT_MS,
+          throwOnRequestTimeout: true,
+        },
+      });
   try {
     const report = await explained(
       async () =>

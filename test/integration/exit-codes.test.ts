@@ -3,7 +3,7 @@
  * is one line that names the problem and the fix, with the documented code, and no stack trace.
  */
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +16,10 @@ let stateDir: string;
 let scratch: string;
 let busy: Server;
 let busyPort: number;
+/** Accepts connections, reads requests, never answers. */
+let silent: Server;
+let silentPort: number;
+const silentSockets = new Set<Socket>();
 
 beforeAll(async () => {
   sqs = await startTestSqs();
@@ -27,9 +31,17 @@ beforeAll(async () => {
   busy = createServer();
   await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
   busyPort = (busy.address() as { port: number }).port;
+  silent = createServer((socket) => {
+    silentSockets.add(socket);
+    socket.resume();
+  });
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  silentPort = (silent.address() as { port: number }).port;
 });
 afterAll(async () => {
   await new Promise((resolve) => busy.close(resolve));
+  for (const socket of silentSockets) socket.destroy();
+  await new Promise((resolve) => silent.close(resolve));
   await sqs.close();
 });
 
@@ -237,6 +249,26 @@ describe("exit codes and one-line errors (docs/usage.md, Exit codes)", () => {
     expect(result.stderr.trim().split("\n"), result.stderr).toHaveLength(1);
     expect(result.code).toBe(c.code);
   });
+
+  // Before, 3 attempts × 30 s: 90 s of nothing. Now each request is bounded by its own long poll
+  // plus OPS_ANSWER_TIMEOUT_MS, with one retry (~10 s; the exact timeouts are unit-tested in
+  // sqs-client.test.ts); the margin is tsx's start on a loaded machine.
+  it.concurrent.each(["status", "dlq"])(
+    "%s against an endpoint that accepts and never answers ends with one line",
+    async (cli) => {
+      const started = performance.now();
+      const result = await runCli(cli, [
+        ...(cli === "dlq" ? ["list"] : []),
+        "--queue-url",
+        `http://127.0.0.1:${silentPort}/000000000000/q`,
+      ]);
+      const seconds = (performance.now() - started) / 1000;
+      expect(result.stderr.trim().split("\n"), result.stderr).toHaveLength(1);
+      expect(result.stderr).toMatch(/^error: Cannot reach the local SQS .*ETIMEDOUT: no answer in time/);
+      expect(result.code).toBe(1);
+      expect(seconds).toBeLessThan(25);
+    },
+  );
 
   it("--help is a success", async () => {
     const result = await runCli("produce", ["--help"]);
