@@ -10,7 +10,7 @@ import { ConfigurationError } from "../errors.js";
 import { dynamoDbDataDir } from "../local/dynamodb.js";
 import type { ProvisionedQueue } from "../local/provision.js";
 import { emulatorDataDir, startLocalStack } from "../local/stack.js";
-import { addStateDir, newCommand, parseFlags, portNumber, runCli } from "./shared.js";
+import { addStateDir, givenFlags, newCommand, npmRun, parseFlags, portNumber, runCli } from "./shared.js";
 
 function describe(queue: ProvisionedQueue): string {
   const detail = queue.change === "updated" ? ` (set ${queue.updatedAttributes.join(", ")})` : "";
@@ -47,6 +47,7 @@ async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   const { provisioned, emulator, outputs } = stack;
+  const same = givenFlags(program);
   process.stdout.write(
     [
       `Local SQS listening on ${emulator.endpoint} (127.0.0.1 only; state in ${emulatorDataDir(flags.stateDir)})`,
@@ -55,7 +56,7 @@ async function main(argv: readonly string[]): Promise<number> {
       `Local DynamoDB (dynalite) on ${outputs.dynamoDbEndpoint} (127.0.0.1 only; data in ${dynamoDbDataDir(flags.stateDir)})`,
       `  table     ${outputs.sentEmailsTableName} (the consumers' shared sent-email store)`,
       `Stack outputs written to ${outputsPath}`,
-      "Now, in another terminal: npm run produce -- --count 100   and   npm run consume -- --until-empty",
+      `Now, in another terminal: ${npmRun("produce", "--count", "100", ...same)}   and   ${npmRun("consume", "--until-empty", ...same)}`,
       "Press Ctrl-C to stop.",
       "",
     ].join("\n"),

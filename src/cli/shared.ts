@@ -193,6 +193,34 @@ export function parseFlags<T extends object>(program: Command, argv: readonly st
   return program.opts<T>();
 }
 
+/** The flags that say where the queue and the local state are: a hint must repeat them. */
+const LOCATION_FLAGS: readonly string[] = ["queueUrl", "source", "stack", "terraformDir", "stateDir"];
+
+/** `value` as one shell word. */
+export function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * The location flags the user typed (`--state-dir /tmp/s`), for a printed hint: a suggested next
+ * command must find the same queue and the same state folder (digest key, outbox) as this one.
+ */
+export function givenFlags(program: Command): string[] {
+  const words: string[] = [];
+  for (const option of program.options) {
+    const key = option.attributeName();
+    if (!LOCATION_FLAGS.includes(key) || program.getOptionValueSource(key) !== "cli" || !option.long)
+      continue;
+    words.push(option.long, shellWord(String(program.getOptionValue(key))));
+  }
+  return words;
+}
+
+/** `npm run <script> -- <args>`, as a hint prints it. */
+export function npmRun(script: string, ...args: string[]): string {
+  return args.length === 0 ? `npm run ${script}` : `npm run ${script} -- ${args.join(" ")}`;
+}
+
 /**
  * Checks at start that `path` is a folder this process can write (creating it), so that a bad
  * path is one line and exit 2 before anything is received or sent, not a pause or a hang later

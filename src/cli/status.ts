@@ -18,8 +18,10 @@ import { explained, OPS_ANSWER_TIMEOUT_MS } from "../sqs/client.js";
 import {
   addQueueOptions,
   connect,
+  givenFlags,
   loggerFor,
   newCommand,
+  npmRun,
   parseFlags,
   type QueueFlags,
   runCli,
@@ -76,7 +78,11 @@ async function main(argv: readonly string[]): Promise<number> {
       "read the queue attributes",
       location,
     );
-    process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : formatStatus(report));
+    process.stdout.write(
+      flags.json
+        ? `${JSON.stringify(report)}\n`
+        : formatStatus(report, npmRun("dlq", "list", ...givenFlags(program))),
+    );
     return report.deadLetterQueueEmpty ? 0 : DEAD_LETTERS_PRESENT_EXIT_CODE;
   } finally {
     client.destroy();

@@ -10,7 +10,15 @@ import { projectRoot } from "../config/paths.js";
 import { ConfigurationError, UserFacingError } from "../errors.js";
 import { Terraform } from "../local/terraform.js";
 import { DEFAULT_TERRAFORM_DIR, resolveQueue } from "../stack/resolve.js";
-import { addStateDir, newCommand, parseFlags, runCli, terraformDirOption } from "./shared.js";
+import {
+  addStateDir,
+  givenFlags,
+  newCommand,
+  npmRun,
+  parseFlags,
+  runCli,
+  terraformDirOption,
+} from "./shared.js";
 
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
@@ -52,11 +60,12 @@ async function main(argv: readonly string[]): Promise<number> {
       `-var=endpoint=${location.endpoint}`,
     ]);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const same = ["--source", "terraform", ...givenFlags(program)];
     if (result.code !== 0)
       throw new UserFacingError(`\`terraform ${action}\` failed after ${seconds} s (see above).`);
     process.stdout.write(
       action === "apply"
-        ? `terraform apply on ${location.endpoint} took ${seconds} s. Now: npm run produce -- --source terraform --count 10 && npm run consume -- --source terraform --until-empty\n`
+        ? `terraform apply on ${location.endpoint} took ${seconds} s. Now: ${npmRun("produce", ...same, "--count", "10")} && ${npmRun("consume", ...same, "--until-empty")}\n`
         : `terraform destroy on ${location.endpoint} took ${seconds} s.\n`,
     );
     return 0;

@@ -143,7 +143,8 @@ export function formatAge(seconds: number | null): string {
 }
 
 /** The text report: one line per queue, then what the exit code means. */
-export function formatStatus(report: StatusReport): string {
+/** `inspect` is the command the last line suggests (the CLI adds the user's location flags). */
+export function formatStatus(report: StatusReport, inspect = "npm run dlq -- list"): string {
   const rows = [
     ["queue", "visible", "in flight", "delayed", "oldest message"],
     ...[report.queue, report.deadLetterQueue].map((q) => [
@@ -165,7 +166,7 @@ export function formatStatus(report: StatusReport): string {
   lines.push(
     report.deadLetterQueueEmpty
       ? "dead-letter queue: empty"
-      : `dead-letter queue: ${dead} message${dead === 1 ? "" : "s"}; inspect with \`npm run dlq -- list\` (exit code ${DEAD_LETTERS_PRESENT_EXIT_CODE})`,
+      : `dead-letter queue: ${dead} message${dead === 1 ? "" : "s"}; inspect with \`${inspect}\` (exit code ${DEAD_LETTERS_PRESENT_EXIT_CODE})`,
   );
   return `${lines.join("\n")}\n`;
 }
