@@ -51,6 +51,7 @@ import {
   portNumber,
   type QueueFlags,
   runCli,
+  warn,
   wholeNumber,
 } from "./shared.js";
 import { storeChoiceFor } from "./store-flags.js";
@@ -186,7 +187,11 @@ async function main(argv: readonly string[]): Promise<number> {
     await checkWritableFolder(flags.stateDir, "--state-dir");
   }
   if (flags.mailer === "outbox") await checkWritableFolder(outbox, flags.outbox ? "--outbox" : "--state-dir");
-  const digestKey = await loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir });
+  const digestKey = await loadDigestKey({
+    secret: env.REGISTRATION_DIGEST_KEY,
+    stateDir: flags.stateDir,
+    warn,
+  });
 
   // Sockets sized from the pollers and batchers this concurrency runs: the pool is never the limit.
   const connected = await connect(flags, {

@@ -27,6 +27,7 @@ import {
   parseFlags,
   type QueueFlags,
   runCli,
+  warn,
   wholeNumber,
 } from "./shared.js";
 import { storeChoiceFor } from "./store-flags.js";
@@ -98,7 +99,11 @@ async function main(argv: readonly string[]): Promise<number> {
   );
   const flags = parseFlags<ForgetFlags>(program, argv);
 
-  const digestKey = await loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir });
+  const digestKey = await loadDigestKey({
+    secret: env.REGISTRATION_DIGEST_KEY,
+    stateDir: flags.stateDir,
+    warn,
+  });
   const { location, client } = await connect(flags, { answerTimeoutMs: OPS_ANSWER_TIMEOUT_MS });
   const choice = storeChoiceFor(flags, location);
   const store = await openSentEmailStore(choice, UNUSED_SEND_TIMEOUT_MS).catch((error: unknown) => {

@@ -34,6 +34,7 @@ import {
   type QueueFlags,
   runCli,
   throughput,
+  warn,
   wholeNumber,
 } from "./shared.js";
 
@@ -163,7 +164,7 @@ async function produce(
       location,
     );
     const maxMessageBytes = Number(Attributes.MaximumMessageSize ?? 262_144);
-    const digestKey = await loadDigestKey({ secret: digestSecret, stateDir: flags.stateDir });
+    const digestKey = await loadDigestKey({ secret: digestSecret, stateDir: flags.stateDir, warn });
     let invalid = 0;
     const report = (problem: InvalidInput) => {
       invalid += 1;

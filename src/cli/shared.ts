@@ -193,6 +193,11 @@ export function parseFlags<T extends object>(program: Command, argv: readonly st
   return program.opts<T>();
 }
 
+/** A warning for the person at the terminal: one line on stderr. */
+export function warn(message: string): void {
+  process.stderr.write(`warning: ${message}\n`);
+}
+
 /** The flags that say where the queue and the local state are: a hint must repeat them. */
 const LOCATION_FLAGS: readonly string[] = ["queueUrl", "source", "stack", "terraformDir", "stateDir"];
 

@@ -50,6 +50,10 @@ const envSchema = z.object({
   REGISTRATION_DIGEST_KEY: z
     .string()
     .min(MIN_DIGEST_KEY_LENGTH, `at least ${MIN_DIGEST_KEY_LENGTH} characters`)
+    // Blanks are no secret: "                                " would pass a length check.
+    .refine((key) => key.trim().length >= MIN_DIGEST_KEY_LENGTH, {
+      message: `at least ${MIN_DIGEST_KEY_LENGTH} characters that are not blanks`,
+    })
     .optional(),
   // OpenTelemetry's standard variables (the SDK is started only when these ask for it).
   OTEL_SDK_DISABLED: z.enum(["true", "false"]).optional(),

@@ -28,6 +28,8 @@ beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "exit-codes-"));
   await writeFile(join(scratch, "a-file"), "not a folder\n");
   await mkdir(join(scratch, "a-folder"));
+  await mkdir(join(scratch, "short-key"));
+  await writeFile(join(scratch, "short-key", "digest.key"), "0123456789\n", { mode: 0o600 });
   busy = createServer();
   await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
   busyPort = (busy.address() as { port: number }).port;
@@ -151,6 +153,19 @@ const cases: Record<string, Case> = {
     env: { CONSUMER_CONCURRENCY: "20000" },
     code: 2,
     says: /CONSUMER_CONCURRENCY="20000" is out of range: --concurrency must be a whole number from 1 to 10000/,
+  },
+  "a digest.key too short": {
+    cli: "consume",
+    args: () => consume("--state-dir", join(scratch, "short-key")),
+    code: 2,
+    says: /digest key in .*short-key\/digest\.key is too short/,
+  },
+  "a REGISTRATION_DIGEST_KEY of blanks": {
+    cli: "produce",
+    args: () => ["--count", "1", ...state()],
+    env: { REGISTRATION_DIGEST_KEY: " ".repeat(40) },
+    code: 2,
+    says: /REGISTRATION_DIGEST_KEY=\(hidden\) is invalid \(at least 32 characters that are not blanks\)/,
   },
   "local --port out of range": {
     cli: "local",
