@@ -6,7 +6,6 @@
  */
 import { join } from "node:path";
 import { Option } from "commander";
-import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
 import {
   MAIL_RATE_MAX_PER_SECOND,
@@ -44,6 +43,7 @@ import {
   addQueueOptions,
   checkWritableFolder,
   connect,
+  digestKeyFor,
   loggerFor,
   newCommand,
   numberInRange,
@@ -51,7 +51,6 @@ import {
   portNumber,
   type QueueFlags,
   runCli,
-  warn,
   wholeNumber,
 } from "./shared.js";
 import { storeChoiceFor } from "./store-flags.js";
@@ -187,11 +186,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await checkWritableFolder(flags.stateDir, "--state-dir");
   }
   if (flags.mailer === "outbox") await checkWritableFolder(outbox, flags.outbox ? "--outbox" : "--state-dir");
-  const digestKey = await loadDigestKey({
-    secret: env.REGISTRATION_DIGEST_KEY,
-    stateDir: flags.stateDir,
-    warn,
-  });
+  const digestKey = await digestKeyFor(env, flags.stateDir);
 
   // Sockets sized from the pollers and batchers this concurrency runs: the pool is never the limit.
   const connected = await connect(flags, {

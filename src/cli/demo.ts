@@ -11,6 +11,7 @@ import { runFleet } from "../local/fleet.js";
 import type { LogLevel } from "../log/logger.js";
 import {
   addStateDir,
+  checkWritableFolder,
   loggerFor,
   logLevelOption,
   newCommand,
@@ -41,6 +42,8 @@ async function main(argv: readonly string[]): Promise<number> {
     json?: boolean;
     consumers?: number;
   }>(program, argv);
+  // The demo's consumers would pause on an unwritable outbox (their own fault) and wait forever.
+  await checkWritableFolder(flags.stateDir, "--state-dir");
   if (flags.consumers !== undefined) {
     const fleet = await runFleet({
       count: program.getOptionValueSource("count") === "default" ? 200 : flags.count,

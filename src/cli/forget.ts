@@ -6,7 +6,6 @@
  * Exit codes: 0 done; 1 SQS failed or refused a delete (run it again); 2 usage or configuration.
  */
 import { Option } from "commander";
-import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
 import { outboxDir } from "../config/paths.js";
 import {
@@ -23,11 +22,11 @@ import { LONG_POLL_MAX_SECONDS } from "../sqs/limits.js";
 import {
   addQueueOptions,
   connect,
+  digestKeyFor,
   newCommand,
   parseFlags,
   type QueueFlags,
   runCli,
-  warn,
   wholeNumber,
 } from "./shared.js";
 import { storeChoiceFor } from "./store-flags.js";
@@ -99,11 +98,7 @@ async function main(argv: readonly string[]): Promise<number> {
   );
   const flags = parseFlags<ForgetFlags>(program, argv);
 
-  const digestKey = await loadDigestKey({
-    secret: env.REGISTRATION_DIGEST_KEY,
-    stateDir: flags.stateDir,
-    warn,
-  });
+  const digestKey = await digestKeyFor(env, flags.stateDir);
   const { location, client } = await connect(flags, { answerTimeoutMs: OPS_ANSWER_TIMEOUT_MS });
   const choice = storeChoiceFor(flags, location);
   const store = await openSentEmailStore(choice, UNUSED_SEND_TIMEOUT_MS).catch((error: unknown) => {

@@ -10,7 +10,16 @@ import { ConfigurationError } from "../errors.js";
 import { dynamoDbDataDir } from "../local/dynamodb.js";
 import type { ProvisionedQueue } from "../local/provision.js";
 import { emulatorDataDir, startLocalStack } from "../local/stack.js";
-import { addStateDir, givenFlags, newCommand, npmRun, parseFlags, portNumber, runCli } from "./shared.js";
+import {
+  addStateDir,
+  checkWritableFolder,
+  givenFlags,
+  newCommand,
+  npmRun,
+  parseFlags,
+  portNumber,
+  runCli,
+} from "./shared.js";
 
 function describe(queue: ProvisionedQueue): string {
   const detail = queue.change === "updated" ? ` (set ${queue.updatedAttributes.join(", ")})` : "";
@@ -29,6 +38,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .addOption(addStateDir(env));
   const flags = parseFlags<{ port: number; stateDir: string }>(program, argv);
   const outputsPath = localOutputsPath(flags.stateDir);
+  await checkWritableFolder(flags.stateDir, "--state-dir");
 
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
   try {

@@ -6,9 +6,9 @@
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { SingleBar } from "cli-progress";
 import { Option } from "commander";
-import { loadDigestKey } from "../config/digest-key.js";
 import { readEnvironment } from "../config/env.js";
 import { PRODUCER_CONCURRENCY_MAX } from "../config/limits.js";
+import type { DigestKey } from "../contract/digest.js";
 import { maskEmail, type OutgoingRegistration } from "../contract/registration.js";
 import { ConfigurationError } from "../errors.js";
 import { withTracing } from "../observability/tracing.js";
@@ -27,6 +27,7 @@ import { totalRequests } from "../sqs/request-counter.js";
 import {
   addQueueOptions,
   connect,
+  digestKeyFor,
   loggerFor,
   newCommand,
   parseFlags,
@@ -34,7 +35,6 @@ import {
   type QueueFlags,
   runCli,
   throughput,
-  warn,
   wholeNumber,
 } from "./shared.js";
 
@@ -136,7 +136,9 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const input = await openInput(flags);
   try {
-    return await produce(flags, input, started, env.REGISTRATION_DIGEST_KEY);
+    // Before any request: an unusable state folder (the generated key lives there) is one line now.
+    const digestKey = await digestKeyFor(env, flags.stateDir);
+    return await produce(flags, input, started, digestKey);
   } finally {
     await input.close();
   }
@@ -146,7 +148,7 @@ async function produce(
   flags: ProduceFlags,
   input: Input,
   started: number,
-  digestSecret: string | undefined,
+  digestKey: DigestKey,
 ): Promise<number> {
   const logger = loggerFor(flags, "producer");
   const { location, client, counts } = await connect(flags);
@@ -164,7 +166,6 @@ async function produce(
       location,
     );
     const maxMessageBytes = Number(Attributes.MaximumMessageSize ?? 262_144);
-    const digestKey = await loadDigestKey({ secret: digestSecret, stateDir: flags.stateDir, warn });
     let invalid = 0;
     const report = (problem: InvalidInput) => {
       invalid += 1;

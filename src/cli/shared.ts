@@ -3,11 +3,14 @@
  * that names the problem and the fix, a non-zero exit code, no stack trace for user errors).
  */
 import { constants } from "node:fs";
-import { access, mkdir } from "node:fs/promises";
+import { access, mkdir, stat } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { loadDigestKey } from "../config/digest-key.js";
 import { type Environment, type QueueSource, queueSources } from "../config/env.js";
 import { COUNT_MAX, PORT_MAX, PORT_MIN } from "../config/limits.js";
 import { defaultStateDir, projectRoot } from "../config/paths.js";
+import type { DigestKey } from "../contract/digest.js";
 import { ConfigurationError } from "../errors.js";
 import { createLogger, type Logger, type LogLevel, logLevels } from "../log/logger.js";
 import { createSqsClient, type SqsClientOptions } from "../sqs/client.js";
@@ -226,6 +229,22 @@ export function npmRun(script: string, ...args: string[]): string {
   return args.length === 0 ? `npm run ${script}` : `npm run ${script} -- ${args.join(" ")}`;
 }
 
+/** `path` or its nearest ancestor that exists. */
+async function nearestExisting(path: string): Promise<string> {
+  let current = resolve(path);
+  while (
+    !(await stat(current).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  return current;
+}
+
 /**
  * Checks at start that `path` is a folder this process can write (creating it), so that a bad
  * path is one line and exit 2 before anything is received or sent, not a pause or a hang later
@@ -233,7 +252,12 @@ export function npmRun(script: string, ...args: string[]): string {
  */
 export async function checkWritableFolder(path: string, flag: string): Promise<void> {
   try {
-    await mkdir(path, { recursive: true });
+    await mkdir(path, { recursive: true }).catch(async (error: unknown) => {
+      // A recursive mkdir under a read-only or forbidden folder says ENOENT; the nearest folder
+      // that exists says why (EROFS, EACCES).
+      await access(await nearestExisting(path), constants.W_OK);
+      throw error;
+    });
     await access(path, constants.W_OK);
   } catch (error) {
     const problem = pathProblem(error);
@@ -243,6 +267,15 @@ export async function checkWritableFolder(path: string, flag: string): Promise<v
       { cause: error },
     );
   }
+}
+
+/**
+ * The registration digest key for a CLI: REGISTRATION_DIGEST_KEY, else the state folder's file,
+ * whose folder is checked first (one line naming --state-dir); an open key file is warned about.
+ */
+export async function digestKeyFor(env: Environment, stateDir: string): Promise<DigestKey> {
+  if (env.REGISTRATION_DIGEST_KEY === undefined) await checkWritableFolder(stateDir, "--state-dir");
+  return loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir, warn });
 }
 
 /**

@@ -10,6 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeOutputs } from "../../src/local/stack.js";
 import { cleanEnv, runCli } from "../support/cli.js";
 import { startTestSqs, type TestSqs } from "../support/local-sqs.js";
+import { smallTmpfs } from "../support/tmpfs.js";
+
+/** A read-only file system (root only; the cases that need it skip themselves otherwise). */
+const readOnly = smallTmpfs("1m", { readOnly: true });
 
 let sqs: TestSqs;
 let stateDir: string;
@@ -44,6 +48,7 @@ afterAll(async () => {
   await new Promise((resolve) => busy.close(resolve));
   for (const socket of silentSockets) socket.destroy();
   await new Promise((resolve) => silent.close(resolve));
+  readOnly?.unmount();
   await sqs.close();
 });
 
@@ -254,16 +259,39 @@ const cases: Record<string, Case> = {
   },
 };
 
+async function expectOneLine(c: Case): Promise<void> {
+  const result = await runCli(c.cli, c.args(), { env: cleanEnv(c.env) });
+  const errors = result.stderr.split("\n").filter((line) => line.startsWith("error:"));
+  expect(result.stderr).not.toMatch(/^\s+at /m); // no stack trace
+  expect(errors, result.stderr).toHaveLength(1);
+  expect(errors[0]).toMatch(c.says);
+  expect(result.stderr.trim().split("\n"), result.stderr).toHaveLength(1);
+  expect(result.code).toBe(c.code);
+}
+
+/** An unwritable state folder, for each command that writes there: refused before any work. */
+const readOnlyCases: Record<string, Case> = Object.fromEntries(
+  (["local", "produce", "demo"] as const).map((cli) => [
+    `${cli}: --state-dir on a read-only file system`,
+    {
+      cli,
+      args: () => [
+        ...(cli === "produce" ? ["--count", "1", ...queue()] : cli === "local" ? ["--port", "0"] : []),
+        "--state-dir",
+        join(readOnly?.dir ?? "", "state"),
+      ],
+      code: 2,
+      says: /Cannot use --state-dir .*: the file system is read-only \(EROFS/,
+    },
+  ]),
+);
+
 describe("exit codes and one-line errors (docs/usage.md, Exit codes)", () => {
-  it.each(Object.entries(cases))("%s", async (_, c) => {
-    const result = await runCli(c.cli, c.args(), { env: cleanEnv(c.env) });
-    const errors = result.stderr.split("\n").filter((line) => line.startsWith("error:"));
-    expect(result.stderr).not.toMatch(/^\s+at /m); // no stack trace
-    expect(errors, result.stderr).toHaveLength(1);
-    expect(errors[0]).toMatch(c.says);
-    expect(result.stderr.trim().split("\n"), result.stderr).toHaveLength(1);
-    expect(result.code).toBe(c.code);
-  });
+  it.each(Object.entries(cases))("%s", async (_, c) => expectOneLine(c));
+
+  it.skipIf(readOnly === undefined).each(Object.entries(readOnlyCases))("%s", async (_, c) =>
+    expectOneLine(c),
+  );
 
   // Before, 3 attempts × 30 s: 90 s of nothing. Now each request is bounded by its own long poll
   // plus OPS_ANSWER_TIMEOUT_MS, with one retry (~10 s; the exact timeouts are unit-tested in
