@@ -239,6 +239,19 @@ const cases: Record<string, Case> = {
     code: 2,
     says: /--count must be a whole number/,
   },
+  "bench unknown group": {
+    cli: "test/bench/run.ts",
+    args: () => ["--groups", "producer,nope"],
+    code: 2,
+    says: /--groups takes producer, .*; not nope/,
+  },
+  "infra without the Pulumi CLI": {
+    cli: "infra",
+    args: () => ["preview"],
+    env: { PATH: "/nonexistent" }, // no pulumi to find
+    code: 2,
+    says: /The Pulumi CLI is not installed .*npm run local/,
+  },
   "tf:local unknown action": {
     cli: "tf-local",
     args: () => ["plan"],
