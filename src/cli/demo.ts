@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { readEnvironment } from "../config/env.js";
-import { FLEET_CONSUMERS_MAX } from "../config/limits.js";
+import { DEMO_COUNT_MAX, FLEET_CONSUMERS_MAX } from "../config/limits.js";
 import { CONCURRENCY_MAX } from "../consumer/runtime/options.js";
 import { runDemo } from "../local/demo.js";
 import { runFleet } from "../local/fleet.js";
@@ -24,7 +24,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
   const program = newCommand("demo")
     .description("Start an embedded SQS, produce registrations, consume them all, print a summary.")
-    .option("--count <n>", "registrations to produce", wholeNumber("--count"), 1000)
+    .option("--count <n>", "registrations to produce", wholeNumber("--count", 1, DEMO_COUNT_MAX), 1000)
     .option("--concurrency <n>", "consumer concurrency", wholeNumber("--concurrency", 1, CONCURRENCY_MAX), 50)
     .option(
       "--consumers <n>",

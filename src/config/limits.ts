@@ -41,5 +41,14 @@ export const MAIL_RATE_MAX_PER_SECOND = 100_000;
 /** `produce --concurrency`: requests in flight; the client's socket pool is 64, more only queue. */
 export const PRODUCER_CONCURRENCY_MAX = 1_000;
 
+/**
+ * `demo --count`: the demo generates every registration up front and holds them in memory on one
+ * machine; `produce` streams any number.
+ */
+export const DEMO_COUNT_MAX = 100_000;
+
+/** Whole seconds a timer holds (for flags in seconds that become one timer). */
+export const TIMER_MAX_SECONDS = Math.floor(TIMER_MAX_MS / 1000);
+
 /** `demo --consumers`: consume processes on this machine (each is a Node process of ~100 MB). */
 export const FLEET_CONSUMERS_MAX = 32;

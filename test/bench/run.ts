@@ -11,6 +11,7 @@ import { createInterface } from "node:readline";
 import { CreateQueueCommand, DeleteQueueCommand } from "@aws-sdk/client-sqs";
 import { InvalidArgumentError } from "commander";
 import { newCommand, parseFlags, runCli, wholeNumber } from "../../src/cli/shared.js";
+import { TIMER_MAX_SECONDS } from "../../src/config/limits.js";
 import { defaultStateDir } from "../../src/config/paths.js";
 import { Producer } from "../../src/producer/producer.js";
 import { createSqsClient } from "../../src/sqs/client.js";
@@ -30,8 +31,18 @@ function groupList(value: string): string {
 const program = newCommand("bench")
   .option("--count <n>", "messages per run", wholeNumber("--count"), 5000)
   .option("--runs <n>", "runs per variant (medians)", wholeNumber("--runs"), 3)
-  .option("--idle-seconds <n>", "how long to watch an idle consumer", wholeNumber("--idle-seconds"), 60)
-  .option("--trickle-seconds <n>", "how long each trickle row produces", wholeNumber("--trickle-seconds"), 30)
+  .option(
+    "--idle-seconds <n>",
+    "how long to watch an idle consumer",
+    wholeNumber("--idle-seconds", 1, TIMER_MAX_SECONDS),
+    60,
+  )
+  .option(
+    "--trickle-seconds <n>",
+    "how long each trickle row produces",
+    wholeNumber("--trickle-seconds", 1, TIMER_MAX_SECONDS),
+    30,
+  )
   .option("--groups <list>", `only these groups (comma-separated: ${GROUPS.join(",")})`, groupList)
   .option("--out <file>", "where to write the JSON results", join(defaultStateDir, "bench", "results.json"));
 interface BenchFlags {

@@ -6,6 +6,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  DEMO_COUNT_MAX,
   MAIL_RATE_MAX_PER_SECOND,
   MAIL_RATE_MIN_PER_SECOND,
   MAIL_SEND_TIMEOUT_MAX_MS,
@@ -62,6 +63,7 @@ describe("docs/usage.md, Exit codes", () => {
       `\`--wait-time\` 0–${LONG_POLL_MAX_SECONDS}`,
       `${MAIL_SEND_TIMEOUT_MIN_MS}–${MAIL_SEND_TIMEOUT_MAX_MS} ms`,
       `\`--mail-rate\` ${MAIL_RATE_MIN_PER_SECOND}–${MAIL_RATE_MAX_PER_SECOND}`,
+      `\`demo --count\` up to ${DEMO_COUNT_MAX}`,
       `long-poll wait plus ${OPS_ANSWER_TIMEOUT_MS / 1000} s and one retry`,
     ]) {
       expect(section.replace(/\s+/g, " "), fact).toContain(fact);
