@@ -44,6 +44,7 @@ import {
   checkWritableFolder,
   connect,
   digestKeyFor,
+  listenAddress,
   loggerFor,
   newCommand,
   numberInRange,
@@ -165,9 +166,9 @@ async function main(argv: readonly string[]): Promise<number> {
           .default(env.HEALTH_PORT),
       )
       .addOption(
-        new Option("--health-host <address>", "address of the health port [env HEALTH_HOST]").default(
-          env.HEALTH_HOST ?? "127.0.0.1",
-        ),
+        new Option("--health-host <address>", "address of the health port [env HEALTH_HOST]")
+          .argParser(listenAddress("--health-host"))
+          .default(env.HEALTH_HOST ?? "127.0.0.1"),
       )
       .addOption(
         new Option(

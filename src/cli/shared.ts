@@ -4,6 +4,7 @@
  */
 import { constants } from "node:fs";
 import { access, mkdir, stat } from "node:fs/promises";
+import { isIP } from "node:net";
 import { dirname, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { loadDigestKey } from "../config/digest-key.js";
@@ -150,6 +151,21 @@ export function portNumber(flag: string) {
   return wholeNumber(flag, PORT_MIN, PORT_MAX);
 }
 
+/**
+ * An address to listen on: an IP address or `localhost`. A host name would be looked up when the
+ * server starts, after the queue is reached, and fail there as if the network were at fault.
+ */
+export function listenAddress(flag: string) {
+  return (value: string): string => {
+    if (isIP(value) === 0 && value !== "localhost") {
+      throw new InvalidArgumentError(
+        `${flag} must be an IP address of this machine (127.0.0.1, 0.0.0.0 for every interface, ::1) or localhost.`,
+      );
+    }
+    return value;
+  };
+}
+
 /** Parses a number from min to max (fractions allowed) for commander, naming the flag. */
 export function numberInRange(flag: string, min: number, max: number) {
   return (value: string): number => {
@@ -182,8 +198,8 @@ export function checkDefaults(program: Command): void {
       const variable = /\[env (\w+)/.exec(option.description)?.[1];
       throw new ConfigurationError(
         variable
-          ? `${variable}=${JSON.stringify(String(value))} is out of range: ${error.message} Fix or unset it.`
-          : `The default of ${option.long ?? key} is out of range: ${error.message}`,
+          ? `${variable}=${JSON.stringify(String(value))} is invalid: ${error.message} Fix or unset it.`
+          : `The default of ${option.long ?? key} is invalid: ${error.message}`,
       );
     }
   }

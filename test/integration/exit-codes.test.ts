@@ -157,7 +157,7 @@ const cases: Record<string, Case> = {
     args: () => consume(),
     env: { CONSUMER_CONCURRENCY: "20000" },
     code: 2,
-    says: /CONSUMER_CONCURRENCY="20000" is out of range: --concurrency must be a whole number from 1 to 10000/,
+    says: /CONSUMER_CONCURRENCY="20000" is invalid: --concurrency must be a whole number from 1 to 10000/,
   },
   "a digest.key too short": {
     cli: "consume",
@@ -171,6 +171,12 @@ const cases: Record<string, Case> = {
     env: { REGISTRATION_DIGEST_KEY: " ".repeat(40) },
     code: 2,
     says: /REGISTRATION_DIGEST_KEY=\(hidden\) is invalid \(at least 32 characters that are not blanks\)/,
+  },
+  "--health-host not an address": {
+    cli: "consume",
+    args: () => consume("--health-port", "0", "--health-host", "nonsense.invalid"),
+    code: 2,
+    says: /--health-host must be an IP address of this machine/,
   },
   "local --port out of range": {
     cli: "local",

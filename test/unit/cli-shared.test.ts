@@ -79,7 +79,7 @@ describe("number ranges, checked at start", () => {
       new Option("--port <n>", "a port [env SOME_PORT]").argParser(portNumber("--port")).default(70_000),
     );
     expect(() => parseFlags(program, [])).toThrow(ConfigurationError);
-    expect(() => parseFlags(program, [])).toThrow(/SOME_PORT="70000" is out of range: --port must be/);
+    expect(() => parseFlags(program, [])).toThrow(/SOME_PORT="70000" is invalid: --port must be/);
     expect(parseFlags(program, ["--port", "80"])).toEqual({ port: 80 });
   });
 
