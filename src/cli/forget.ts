@@ -5,7 +5,7 @@
  * else the SQLite file, as the consumer chooses (docs/personal-data.md). Prints counts only.
  * Exit codes: 0 done; 1 SQS failed or refused a delete (run it again); 2 usage or configuration.
  */
-import { Option } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import { readEnvironment } from "../config/env.js";
 import { outboxDir } from "../config/paths.js";
 import {
@@ -43,6 +43,17 @@ interface ForgetFlags extends QueueFlags {
 /** forget neither claims nor marks: the send timeout that sets the store's lease is not used. */
 const UNUSED_SEND_TIMEOUT_MS = 1_000;
 
+/**
+ * Loose on purpose: an address the contract refuses (a non-ASCII local part) may still wait in the
+ * dead-letter queue and must be erasable; an empty or @-less value would erase nothing and say done.
+ */
+function addressFlag(value: string): string {
+  if (!/^[^@\s]+@[^@\s]+$/.test(value.trim())) {
+    throw new InvalidArgumentError("--email must be one address, local-part@domain.");
+  }
+  return value;
+}
+
 export function formatForget(email: string, report: ForgetReport): string {
   return [
     `forgot ${maskEmail(email)}:`,
@@ -69,7 +80,7 @@ async function main(argv: readonly string[]): Promise<number> {
       .description(
         "Erase one person: their queued and dead-lettered messages, outbox emails and sent-email records.",
       )
-      .requiredOption("--email <address>", "the person's email address")
+      .requiredOption("--email <address>", "the person's email address", addressFlag)
       .option(
         "--nome <name>",
         "a name they registered under (repeatable); finds store records that no message or outbox file leads to",

@@ -203,6 +203,12 @@ const cases: Record<string, Case> = {
     code: 2,
     says: /required option '--email <address>' not specified/,
   },
+  "forget with an empty --email (would erase nothing and say done)": {
+    cli: "forget",
+    args: () => ["--email", "", ...state()],
+    code: 2,
+    says: /--email must be one address/,
+  },
   "replace-check without a plan": {
     cli: "replace-check",
     args: () => [],
