@@ -1,7 +1,8 @@
 /**
  * The Pulumi program (`pulumi up`): the queue pair, least-privilege access, and the stack outputs
  * the producer and consumer read (`--source pulumi`). The configuration is checked in full before
- * any resource is declared; see Pulumi.yaml for every key and its default.
+ * any resource is declared; Pulumi.yaml declares every key, infra-terraform/settings.json holds the
+ * defaults.
  */
 import { readInfraConfig } from "./config.js";
 import { createInfrastructure } from "./program.js";
@@ -19,6 +20,7 @@ export const {
   clusterName,
   serviceName,
   repositoryUrl,
+  serviceImage,
   alarmTopicArn,
   producerPolicyArn,
   consumerPolicyArn,

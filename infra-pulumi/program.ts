@@ -160,6 +160,7 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
     clusterName: fleet?.service.cluster.name,
     serviceName: fleet?.service.service.name,
     repositoryUrl: fleet?.service.repository.repositoryUrl,
+    serviceImage: config.service ? pulumi.output(config.service.image) : undefined,
     alarmTopicArn: fleet?.alarms?.topic.arn,
     bounceQueueUrl: mail?.bounceQueues.queue.url,
     sesConfigurationSetName: mail?.configurationSet.configurationSetName,

@@ -1,8 +1,9 @@
 # Example production stack with the consumer fleet on ECS Fargate (issue 14); Pulumi.prod.yaml is
 # the same stack for Pulumi (a test checks that the two agree and that this file plans offline).
 #   terraform -chdir=infra-terraform apply -var-file=prod.tfvars
-# Before the first apply: create the two secrets, push the image (docs/delivery.md); the image is
-# pinned by its digest. After it: publish the mail_dns_records output so SES verifies the domain.
+# Before the first apply: create the secret(s), the image repository, and push the image
+# (docs/deploy.md, in order); the image is pinned by its digest. After it: publish the
+# mail_dns_records output so SES verifies the domain.
 region                   = "eu-west-1"
 assume_role_arn          = "arn:aws:iam::123456789012:role/sqs-messaging-deployer"
 assume_role_session_name = "sqs-messaging-prod"
@@ -35,3 +36,12 @@ task_cpu                      = 512
 task_memory_mib               = 1024
 log_retention_days            = 90
 alarm_email                   = "on-call@example.com"
+
+# Delivery from GitHub Actions (docs/delivery.md): the roles the pipelines assume. The push role
+# trusts main; the plan role (read-only) and the deploy role (environment "production") exist
+# because the bootstrap's state bucket and secrets key are named. Copy the ecr_push_role_arn,
+# infra_plan_role_arn and infra_deploy_role_arn outputs into the repository variables.
+github_repository  = "example-org/sqs-messaging"
+deploy_environment = "production"
+state_bucket_name  = "example-org-sqs-messaging-pulumi-state"
+secrets_key_arn    = "arn:aws:kms:eu-west-1:123456789012:key/0b0b0b0b-12ab-34cd-56ef-1234567890ab"

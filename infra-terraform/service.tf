@@ -214,6 +214,17 @@ resource "aws_ecs_service" "consumer" {
     rollback = true
   }
 
+  # A deployment whose tasks run but dead-letter or fail messages is rolled back too (with the
+  # alarms on): the circuit breaker sees only tasks that fail to start or fail their check.
+  dynamic "alarms" {
+    for_each = local.fleet_alarms == 1 ? [1] : []
+    content {
+      alarm_names = [aws_cloudwatch_metric_alarm.dead_letters[0].alarm_name, aws_cloudwatch_metric_alarm.handler_failures[0].alarm_name]
+      enable      = true
+      rollback    = true
+    }
+  }
+
   network_configuration {
     subnets          = var.service_subnet_ids
     security_groups  = var.service_security_group_ids

@@ -1,5 +1,8 @@
 # The fleet's alarms, as infra-pulumi/service/alarms.ts, each with a runbook in docs/runbooks.md,
-# all notifying one SNS topic (optionally subscribed by email).
+# all notifying one SNS topic (optionally subscribed by email). The dead-letter and handler-failure
+# alarms are also the service's deployment alarms (service.tf): a release whose tasks run but get
+# messages wrong is rolled back. The EMF names and thresholds are alarms.ts's; the parity test
+# (test/infra/parity.test.ts) compares the two.
 
 locals {
   fleet_alarms = local.service.createService && local.service.createAlarms ? 1 : 0
@@ -110,4 +113,48 @@ resource "aws_cloudwatch_metric_alarm" "consumer_paused" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.alarms[0].arn]
   ok_actions          = [aws_sns_topic.alarms[0].arn]
+}
+
+# The share of handled messages that fail (EMF MessagesFailed, MessagesProcessed), above a floor of
+# 5 failures a minute so that one poison message on a quiet queue never rolls a release back.
+resource "aws_cloudwatch_metric_alarm" "handler_failures" {
+  count               = local.fleet_alarms
+  alarm_name          = "${local.service.serviceName}-handler-failures"
+  alarm_description   = "At least 50 % of the messages handled fail (5 or more a minute) for 3 minutes; during a deployment, ECS rolls it back. Runbook: docs/runbooks.md#handler-failures"
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 50
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms[0].arn]
+  ok_actions          = [aws_sns_topic.alarms[0].arn]
+
+  metric_query {
+    id          = "failed"
+    return_data = false
+    metric {
+      namespace   = "SqsMessaging/Consumer"
+      metric_name = "MessagesFailed"
+      dimensions  = { QueueName = local.queues.queueName }
+      period      = 60
+      stat        = "Sum"
+    }
+  }
+  metric_query {
+    id          = "processed"
+    return_data = false
+    metric {
+      namespace   = "SqsMessaging/Consumer"
+      metric_name = "MessagesProcessed"
+      dimensions  = { QueueName = local.queues.queueName }
+      period      = 60
+      stat        = "Sum"
+    }
+  }
+  metric_query {
+    id          = "share"
+    label       = "Handler failures (% of handled)"
+    expression  = "IF(FILL(failed, 0) >= 5, 100 * FILL(failed, 0) / (FILL(failed, 0) + FILL(processed, 0)), 0)"
+    return_data = true
+  }
 }

@@ -15,6 +15,11 @@ output "repository_url" {
   value       = one(aws_ecr_repository.consumer[*].repository_url)
 }
 
+output "service_image" {
+  description = "The image the fleet was last deployed with, by digest (null without the service): what the infra pipeline deploys again."
+  value       = local.fleet == 1 ? var.service_image : null
+}
+
 output "alarm_topic_arn" {
   description = "SNS topic of the fleet's alarms (null without the service or its alarms)."
   value       = one(aws_sns_topic.alarms[*].arn)

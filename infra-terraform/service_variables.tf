@@ -135,7 +135,7 @@ variable "scale_in_cooldown_seconds" {
 
 variable "create_alarms" {
   type        = bool
-  description = "CloudWatch alarms of the fleet and their SNS topic."
+  description = "CloudWatch alarms of the fleet and their SNS topic; the dead-letter and handler-failure alarms are also the service's deployment alarms (a release that trips them is rolled back)."
   default     = null
 }
 

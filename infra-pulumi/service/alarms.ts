@@ -4,7 +4,10 @@
  * - dead letters: the dead-letter queue holds a message (a poison message, or retries spent);
  * - oldest message: the oldest message is older than the latency goal (the fleet falls behind);
  * - running < desired: tasks do not start or keep crashing (image, secrets, network);
- * - consumer paused: the consumer's own EMF metric; an environment fault (store, mailer) pauses it.
+ * - consumer paused: the consumer's own EMF metric; an environment fault (store, mailer) pauses it;
+ * - handler failures: the share of messages the handler fails (EMF), above a floor of failures.
+ * The dead-letter and handler-failure alarms are also the service's deployment alarms: a release
+ * that starts and passes its health check but gets messages wrong is rolled back by ECS.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -20,6 +23,29 @@ export interface ConsumerAlarmsArgs {
   readonly serviceName: pulumi.Input<string>;
 }
 
+/**
+ * The handler-failure alarm: a minute breaches when at least HANDLER_FAILURES_MIN messages failed
+ * and they were at least HANDLER_FAILURE_PERCENT of those handled. The floor keeps one poison
+ * message on a quiet queue (100 % of one) from rolling back a good release; a release that fails
+ * everything on a busy queue crosses both at once.
+ */
+export const HANDLER_FAILURE_PERCENT = 50;
+export const HANDLER_FAILURES_MIN = 5;
+/** Consecutive breaching minutes before it fires (a deploy's first minute has few tasks). */
+export const HANDLER_FAILURE_MINUTES = 3;
+
+/** Metric math of the failure share: 0 below the floor, so a quiet minute never breaches. */
+export const HANDLER_FAILURE_EXPRESSION = `IF(FILL(failed, 0) >= ${HANDLER_FAILURES_MIN}, 100 * FILL(failed, 0) / (FILL(failed, 0) + FILL(processed, 0)), 0)`;
+
+/** The alarm names, from the service's name: the deployment alarms reference the first two. */
+export const alarmNames = (serviceName: string) => ({
+  deadLetters: `${serviceName}-dead-letters`,
+  handlerFailures: `${serviceName}-handler-failures`,
+  oldestMessage: `${serviceName}-oldest-message`,
+  runningBelowDesired: `${serviceName}-running-below-desired`,
+  consumerPaused: `${serviceName}-consumer-paused`,
+});
+
 /** Minutes `running < desired` may last (a task takes 1–2 minutes to start and pass its check). */
 export const RUNNING_BELOW_DESIRED_MINUTES = 10;
 /** Minutes the consumer may stay paused before a human is called (it rides out short faults). */
@@ -34,6 +60,9 @@ export class ConsumerAlarms extends pulumi.ComponentResource {
   readonly oldestMessage: aws.cloudwatch.MetricAlarm;
   readonly runningBelowDesired: aws.cloudwatch.MetricAlarm;
   readonly consumerPaused: aws.cloudwatch.MetricAlarm;
+  readonly handlerFailures: aws.cloudwatch.MetricAlarm;
+  /** What the service's deployment alarms watch: a dead letter, a failing handler. */
+  readonly deploymentAlarmNames: pulumi.Output<string>[];
 
   constructor(name: string, args: ConsumerAlarmsArgs, options?: pulumi.ComponentResourceOptions) {
     super("sqs-messaging:index:ConsumerAlarms", name, {}, options);
@@ -49,12 +78,13 @@ export class ConsumerAlarms extends pulumi.ComponentResource {
     }
     const notify = { alarmActions: [this.topic.arn], okActions: [this.topic.arn] };
     const runbook = (anchor: string) => `Runbook: docs/runbooks.md#${anchor}`;
+    const names = alarmNames(s.serviceName);
 
     const dlq = queueMetric("ApproximateNumberOfMessagesVisible", args.deadLetterQueueName);
     this.deadLetters = new aws.cloudwatch.MetricAlarm(
       `${name}-dlq-alarm`,
       {
-        name: `${s.serviceName}-dead-letters`,
+        name: names.deadLetters,
         alarmDescription: `The dead-letter queue holds messages. ${runbook("dead-letters")}`,
         namespace: dlq.namespace,
         metricName: dlq.metricName,
@@ -74,7 +104,7 @@ export class ConsumerAlarms extends pulumi.ComponentResource {
     this.oldestMessage = new aws.cloudwatch.MetricAlarm(
       `${name}-age-alarm`,
       {
-        name: `${s.serviceName}-oldest-message`,
+        name: names.oldestMessage,
         alarmDescription: `The oldest registration waits longer than the latency goal (${s.latencyGoalSeconds} s). ${runbook("oldest-message")}`,
         namespace: age.namespace,
         metricName: age.metricName,
@@ -93,7 +123,7 @@ export class ConsumerAlarms extends pulumi.ComponentResource {
     this.runningBelowDesired = new aws.cloudwatch.MetricAlarm(
       `${name}-running-alarm`,
       {
-        name: `${s.serviceName}-running-below-desired`,
+        name: names.runningBelowDesired,
         alarmDescription: `Fewer consumer tasks run than the service wants, for ${RUNNING_BELOW_DESIRED_MINUTES} minutes. ${runbook("running-below-desired")}`,
         comparisonOperator: "GreaterThanThreshold",
         threshold: 0,
@@ -120,7 +150,7 @@ export class ConsumerAlarms extends pulumi.ComponentResource {
     this.consumerPaused = new aws.cloudwatch.MetricAlarm(
       `${name}-paused-alarm`,
       {
-        name: `${s.serviceName}-consumer-paused`,
+        name: names.consumerPaused,
         alarmDescription: `A consumer has been paused by an environment fault (store, mailer, disk) for ${PAUSED_MINUTES} minutes. ${runbook("consumer-paused")}`,
         namespace: EMF_NAMESPACE,
         metricName: EMF_METRICS.paused,
@@ -136,6 +166,42 @@ export class ConsumerAlarms extends pulumi.ComponentResource {
       },
       child,
     );
+    const emf = (id: string, metricName: string) => ({
+      id,
+      returnData: false,
+      metric: {
+        namespace: EMF_NAMESPACE,
+        metricName,
+        dimensions: { [EMF_DIMENSION]: args.queueName },
+        period: 60,
+        stat: "Sum",
+      },
+    });
+    this.handlerFailures = new aws.cloudwatch.MetricAlarm(
+      `${name}-failures-alarm`,
+      {
+        name: names.handlerFailures,
+        alarmDescription: `At least ${HANDLER_FAILURE_PERCENT} % of the messages handled fail (${HANDLER_FAILURES_MIN} or more a minute) for ${HANDLER_FAILURE_MINUTES} minutes; during a deployment, ECS rolls it back. ${runbook("handler-failures")}`,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        threshold: HANDLER_FAILURE_PERCENT,
+        evaluationPeriods: HANDLER_FAILURE_MINUTES,
+        datapointsToAlarm: HANDLER_FAILURE_MINUTES,
+        treatMissingData: "notBreaching",
+        metricQueries: [
+          emf("failed", EMF_METRICS.failed),
+          emf("processed", EMF_METRICS.processed),
+          {
+            id: "share",
+            label: "Handler failures (% of handled)",
+            expression: HANDLER_FAILURE_EXPRESSION,
+            returnData: true,
+          },
+        ],
+        ...notify,
+      },
+      child,
+    );
+    this.deploymentAlarmNames = [this.deadLetters.name, this.handlerFailures.name];
     this.registerOutputs({ alarmTopicArn: this.topic.arn });
   }
 }

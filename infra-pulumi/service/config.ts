@@ -33,9 +33,15 @@ export interface ServiceConfig extends ServiceSettings, MailSending {
   readonly alarmEmail?: string;
 }
 
+/**
+ * The config key of the consumer image (by digest): the one the app pipeline sets on each release
+ * and docs/deploy.md tells a person to set (test/unit/deploy-keys.test.ts ties them to this name).
+ */
+export const IMAGE_KEY = "serviceImage";
+
 /** The stack-only keys (no default in the data file), as declared in Pulumi.yaml. */
 export const SERVICE_STACK_KEYS = [
-  "serviceImage",
+  IMAGE_KEY,
   "serviceSubnetIds",
   "serviceSecurityGroupIds",
   "serviceDigestKeySecretArn",
@@ -121,20 +127,20 @@ export function readServiceConfig(
     );
   }
 
-  const image = config.get("serviceImage");
+  const image = config.get(IMAGE_KEY);
   if (image === undefined) {
     problems.push(
-      `${key("serviceImage")} is required with the service: <account>.dkr.ecr.${context.region}.amazonaws.com/${s.repositoryName}@sha256:<digest> (docker push prints the digest).`,
+      `${key(IMAGE_KEY)} is required with the service: <account>.dkr.ecr.${context.region}.amazonaws.com/${s.repositoryName}@sha256:<digest> (docker push prints the digest).`,
     );
   } else if (!DIGEST.test(image)) {
     problems.push(
-      `${key("serviceImage")} "${image}" has no digest: a tag can be moved, a digest cannot; use <repository>@sha256:<digest> (docker push or \`aws ecr describe-images\` prints it).`,
+      `${key(IMAGE_KEY)} "${image}" has no digest: a tag can be moved, a digest cannot; use <repository>@sha256:<digest> (docker push or \`aws ecr describe-images\` prints it).`,
     );
   } else {
     const match = ECR_IMAGE.exec(image);
     if (!match || match[2] !== context.region || match[4] !== s.repositoryName) {
       problems.push(
-        `${key("serviceImage")} "${image}" is not in this stack's repository: the execution role pulls only from <account>.dkr.ecr.${context.region}.amazonaws.com/${s.repositoryName}.`,
+        `${key(IMAGE_KEY)} "${image}" is not in this stack's repository: the execution role pulls only from <account>.dkr.ecr.${context.region}.amazonaws.com/${s.repositoryName}.`,
       );
     }
   }

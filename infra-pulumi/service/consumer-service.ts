@@ -14,7 +14,9 @@
  *   Secrets Manager / SSM, the queue and table from this stack's own resources (and, with the ses
  *   mailer and the mail part, its configuration set and bounce queue).
  * - Service: a deployment circuit breaker that rolls back a deployment whose tasks never get
- *   healthy; its desired count belongs to the autoscaling after creation (`ignoreChanges`).
+ *   healthy, and deployment alarms (with the alarms on) that roll back one whose tasks run but
+ *   dead-letter or fail messages; its desired count belongs to the autoscaling after creation
+ *   (`ignoreChanges`).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -34,6 +36,8 @@ export interface ConsumerServiceArgs {
   readonly kmsKeyArn?: string | undefined;
   /** The stack's mail part (email.ts), when the fleet sends through SES with it. */
   readonly mail?: FleetMail | undefined;
+  /** Alarms whose ALARM during a deployment rolls it back (alarms.ts); none without alarms. */
+  readonly deploymentAlarmNames?: pulumi.Input<string>[] | undefined;
 }
 
 /** What the tasks need of the stack's mail part: send through it, consume its bounce pair. */
@@ -202,6 +206,9 @@ export class ConsumerService extends pulumi.ComponentResource {
         launchType: "FARGATE",
         desiredCount: minCapacity(s),
         deploymentCircuitBreaker: { enable: true, rollback: true },
+        ...(args.deploymentAlarmNames
+          ? { alarms: { alarmNames: args.deploymentAlarmNames, enable: true, rollback: true } }
+          : {}),
         deploymentMinimumHealthyPercent: 100,
         deploymentMaximumPercent: 200,
         networkConfiguration: {

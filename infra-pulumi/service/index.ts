@@ -31,6 +31,22 @@ export interface Fleet {
 }
 
 export function createFleet(name: string, args: FleetArgs, provider: aws.Provider): Fleet {
+  // The alarms come first: the service's deployment alarms name two of them. They take the
+  // cluster's and service's names from the settings (what the service is called), not from the
+  // service, which would make each wait for the other.
+  const alarms = args.settings.createAlarms
+    ? new ConsumerAlarms(
+        name,
+        {
+          settings: args.settings,
+          queueName: args.queueName,
+          deadLetterQueueName: args.deadLetterQueueName,
+          clusterName: args.settings.clusterName,
+          serviceName: args.settings.serviceName,
+        },
+        { provider },
+      )
+    : undefined;
   const service = new ConsumerService(
     name,
     {
@@ -43,6 +59,7 @@ export function createFleet(name: string, args: FleetArgs, provider: aws.Provide
       tableArn: args.tableArn,
       kmsKeyArn: args.kmsKeyArn,
       mail: args.mail,
+      deploymentAlarmNames: alarms?.deploymentAlarmNames,
     },
     { provider },
   );
@@ -52,18 +69,6 @@ export function createFleet(name: string, args: FleetArgs, provider: aws.Provide
     { settings: args.settings, queueName: args.queueName, ...names },
     { provider },
   );
-  const alarms = args.settings.createAlarms
-    ? new ConsumerAlarms(
-        name,
-        {
-          settings: args.settings,
-          queueName: args.queueName,
-          deadLetterQueueName: args.deadLetterQueueName,
-          ...names,
-        },
-        { provider },
-      )
-    : undefined;
   return { service, autoscaling, ...(alarms ? { alarms } : {}) };
 }
 

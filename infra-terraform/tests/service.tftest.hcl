@@ -52,6 +52,25 @@ run "fleet_from_the_data_file" {
     condition     = length(aws_cloudwatch_metric_alarm.dead_letters) == 1 && length(aws_sns_topic_subscription.alarm_email) == 0
     error_message = "alarms on a topic; no email subscription without alarm_email"
   }
+  assert {
+    condition     = aws_ecs_service.consumer[0].alarms[0].enable && aws_ecs_service.consumer[0].alarms[0].rollback && aws_ecs_service.consumer[0].alarms[0].alarm_names == toset([aws_cloudwatch_metric_alarm.dead_letters[0].alarm_name, aws_cloudwatch_metric_alarm.handler_failures[0].alarm_name])
+    error_message = "a deployment that dead-letters or fails messages is rolled back (deployment alarms)"
+  }
+  assert {
+    condition     = contains([for q in aws_cloudwatch_metric_alarm.handler_failures[0].metric_query : q.metric[0].metric_name if !q.return_data], "MessagesFailed") && contains([for q in aws_cloudwatch_metric_alarm.handler_failures[0].metric_query : q.metric[0].metric_name if !q.return_data], "MessagesProcessed")
+    error_message = "the handler-failure alarm reads the consumer's EMF failed and processed counts"
+  }
+}
+
+run "no_deployment_alarms_without_the_alarms" {
+  command = plan
+  variables {
+    create_alarms = false
+  }
+  assert {
+    condition     = length(aws_ecs_service.consumer[0].alarms) == 0 && aws_ecs_service.consumer[0].deployment_circuit_breaker[0].rollback && length(aws_cloudwatch_metric_alarm.handler_failures) == 0
+    error_message = "with the alarms off, only the circuit breaker rolls a deployment back"
+  }
 }
 
 run "scale_to_zero_adds_the_wake_policy" {

@@ -112,6 +112,9 @@ function describeDetail(message: DeadLetterDetail): string {
   return [
     describe(message),
     `  other attributes: ${others || "none"}`,
+    ...(message.droppedAttributes.length > 0
+      ? [`  attributes dropped when dead-lettered (no room): ${message.droppedAttributes.join(", ")}`]
+      : []),
     `  body (summary, never printed): ${fields.join("; ")}`,
   ].join("\n");
 }

@@ -1,8 +1,10 @@
 /**
  * `npm run forget -- --email <address> [--nome <name>]…`: erases one person from the local stack
- * (or the stack the queue options name): queued and dead-lettered messages, outbox files and their
- * journal lines, and the sent-email store's records — the stack's DynamoDB table when it has one,
- * else the SQLite file, as the consumer chooses (docs/personal-data.md). Prints counts only.
+ * (or the stack the queue options name): queued and dead-lettered messages of the registrations'
+ * queue and of the bounce queue, outbox files (temporary ones too) and their journal lines, the
+ * sent-email store's records and the suppression list's entry — in the store the consumer uses:
+ * the stack's DynamoDB table when it has one (or the task's SENT_EMAILS_TABLE_NAME), else the
+ * SQLite file (docs/personal-data.md). Prints counts only.
  * Exit codes: 0 done; 1 SQS failed or refused a delete (run it again); 2 usage or configuration.
  */
 import { InvalidArgumentError, Option } from "commander";
@@ -19,6 +21,7 @@ import { type ForgetReport, forgetPerson } from "../ops/forget.js";
 import { queuePair } from "../ops/queues.js";
 import { explained, OPS_ANSWER_TIMEOUT_MS } from "../sqs/client.js";
 import { LONG_POLL_MAX_SECONDS } from "../sqs/limits.js";
+import { withTaskEnvironment } from "../stack/resolve.js";
 import {
   addQueueOptions,
   connect,
@@ -58,7 +61,12 @@ export function formatForget(email: string, report: ForgetReport): string {
   return [
     `forgot ${maskEmail(email)}:`,
     `  queue: ${report.queueMessages} message(s) deleted; dead-letter queue: ${report.deadLetterMessages}`,
-    `  outbox: ${report.outboxFiles} email file(s), ${report.journalLines} sent.log line(s)`,
+    ...(report.bounceQueueMessages === undefined
+      ? []
+      : [
+          `  bounce queue: ${report.bounceQueueMessages} message(s) deleted; its dead-letter queue: ${report.bounceDeadLetterMessages ?? 0}`,
+        ]),
+    `  outbox: ${report.outboxFiles} email file(s), ${report.outboxTemporaryFiles} unfinished temporary file(s), ${report.journalLines} sent.log line(s)`,
     `  sent-email store: ${report.storeRecords} record(s), from ${report.digests} name/address form(s)`,
     ...(report.suppressions === undefined ? [] : [`  suppression list: ${report.suppressions} entry(ies)`]),
     ...(report.digests === 0
@@ -78,7 +86,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const program = addQueueOptions(
     newCommand("forget")
       .description(
-        "Erase one person: their queued and dead-lettered messages, outbox emails and sent-email records.",
+        "Erase one person: their queued and dead-lettered messages (registrations and bounces), outbox emails, sent-email records and suppression entry.",
       )
       .requiredOption("--email <address>", "the person's email address", addressFlag)
       .option(
@@ -110,7 +118,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const flags = parseFlags<ForgetFlags>(program, argv);
 
   const digestKey = await digestKeyFor(env, flags.stateDir);
-  const { location, client } = await connect(flags, { answerTimeoutMs: OPS_ANSWER_TIMEOUT_MS });
+  const connected = await connect(flags, { answerTimeoutMs: OPS_ANSWER_TIMEOUT_MS });
+  const { client } = connected;
+  // As consume reads it: a queue given by URL (an ECS task) names its table and bounce queue in
+  // the environment, so forget erases from the store the consumer uses.
+  const location = withTaskEnvironment(connected.location, env);
   const choice = storeChoiceFor(flags, location);
   const store = await openSentEmailStore(choice, UNUSED_SEND_TIMEOUT_MS).catch((error: unknown) => {
     client.destroy();
@@ -128,7 +140,18 @@ async function main(argv: readonly string[]): Promise<number> {
           store,
           suppression,
           outboxDir: flags.outbox ?? outboxDir(flags.stateDir),
-          sqs: { client, queues: await queuePair(client, location), waitTimeSeconds: flags.waitTime },
+          sqs: {
+            client,
+            queues: await queuePair(client, location),
+            bounceQueues: location.bounceQueueUrl
+              ? await queuePair(client, {
+                  ...location,
+                  queueUrl: location.bounceQueueUrl,
+                  deadLetterQueueUrl: undefined,
+                })
+              : undefined,
+            waitTimeSeconds: flags.waitTime,
+          },
         }),
       location.queueUrl,
       "receive and delete messages",

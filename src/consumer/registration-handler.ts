@@ -8,7 +8,7 @@
  * (dead-lettered as `id-conflict`), never a duplicate.
  */
 import type { Message } from "@aws-sdk/client-sqs";
-import { addressDigest, type DigestKey, registrationDigest } from "../contract/digest.js";
+import { type DigestKey, registrationDigests } from "../contract/digest.js";
 import {
   NotJsonError,
   parseRegistration,
@@ -20,8 +20,9 @@ import { type Logger, silentLogger } from "../log/logger.js";
 import type { HandlerContext, MessageHandler } from "./consumer.js";
 import { NotSentError, PoisonMessageError, RetryAfterError } from "./errors.js";
 import type { WelcomeSender } from "./mail/mailer.js";
-import type { SuppressionList } from "./mail/suppression.js";
+import { isAddressSuppressed, type SuppressionList } from "./mail/suppression.js";
 import { type Claim, type SentEmailStore, StaleClaimError } from "./store/contract.js";
+import { claimUnderAnyDigest } from "./store/digest-transition.js";
 
 /** The claim ran out (or the consumer is stopping) before the send could start: nothing was sent. */
 export class ClaimLapsedError extends Error {
@@ -103,7 +104,7 @@ export function registrationHandler(
   return async (message: Message, context: HandlerContext) => {
     const registration = parse(message);
     const id = processingIdOf(registration, digestKey);
-    if (await suppression?.isSuppressed(addressDigest(registration.email, digestKey))) {
+    if (suppression && (await isAddressSuppressed(suppression, registration.email, digestKey))) {
       counts.suppressed = (counts.suppressed ?? 0) + 1;
       logger.info({ registrationId: id }, "address suppressed (bounced or complained): no welcome email");
       return;
@@ -117,7 +118,9 @@ export function registrationHandler(
       counts.sent += 1;
       return;
     }
-    const result = await store.claim(id, registrationDigest(registration, digestKey));
+    const result = await claimUnderAnyDigest(registrationDigests(registration, digestKey), (digest) =>
+      store.claim(id, digest),
+    );
     switch (result.outcome) {
       case "already-sent":
         counts.duplicates += 1;

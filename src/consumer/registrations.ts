@@ -164,6 +164,15 @@ export async function buildRegistrationConsumer(
     options.consumer?.visibilityTimeoutSeconds ?? Number(queueAttributes.VisibilityTimeout ?? 30);
   const digestKey =
     options.digestKey instanceof DigestKey ? options.digestKey : await loadDigestKey(options.digestKey);
+  const mailer =
+    options.mailer ??
+    new OutboxMailer({
+      outboxDir: options.outboxDir ?? "outbox",
+      logger,
+      latencyMs: options.sendLatencyMs ?? 0,
+    });
+  // No send of this consumer's (or a live one's) is older than the send timeout.
+  await mailer.prepare?.({ staleAfterMs: sendTimeoutMs });
   const given = isStore(options.store);
   const store = isStore(options.store)
     ? options.store
@@ -176,15 +185,14 @@ export async function buildRegistrationConsumer(
     deadLetterQueueUrl: options.deadLetterQueueUrl ?? options.consumer?.deadLetterQueueUrl,
     queueAttributes,
     visibilityTimeoutSeconds,
-    handler: registrationHandler(
-      options.mailer ??
-        new OutboxMailer({
-          outboxDir: options.outboxDir ?? "outbox",
-          logger,
-          latencyMs: options.sendLatencyMs ?? 0,
-        }),
-      { digestKey, store, counts: emails, logger, sendTimeoutMs, suppression: options.suppression },
-    ),
+    handler: registrationHandler(mailer, {
+      digestKey,
+      store,
+      counts: emails,
+      logger,
+      sendTimeoutMs,
+      suppression: options.suppression,
+    }),
     logger,
   });
   return {

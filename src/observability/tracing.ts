@@ -29,8 +29,9 @@ import {
   type TextMapSetter,
   trace,
 } from "@opentelemetry/api";
+import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { readEnvironment, type TracingSettings, tracingSettings } from "../config/env.js";
-import { type Logger, silentLogger } from "../log/logger.js";
+import { createLogger, type Logger, silentLogger } from "../log/logger.js";
 
 /**
  * Semantic-convention names (incubating in @opentelemetry/semantic-conventions 1.45, copied as its
@@ -219,35 +220,104 @@ export function processSpan<T>(queueUrl: string, message: Message, work: () => P
 
 /** A started SDK: flush and stop it before the process exits. */
 export interface Tracing {
+  /** Flushes and stops; never rejects (a failure is the one warning), and ends in bounded time. */
   shutdown(): Promise<void>;
 }
 
 const noTracing: Tracing = { shutdown: async () => {} };
 
 /**
+ * Longest the final flush may hold the process after the run: a collector that accepts and never
+ * answers must not turn a stopped consumer into a hung one (the exporter's own timeout,
+ * OTEL_EXPORTER_OTLP_TIMEOUT, defaults to 10 s; a stop deadline is 25 s).
+ */
+export const TRACING_SHUTDOWN_TIMEOUT_MS = 5_000;
+
+/**
+ * Tracing is observability: it never changes a run's outcome. The first failed export (or flush)
+ * is one warning line, with the error's class and text but no stack; the rest are dropped
+ * silently, spans included. Never a reason to fail or to print a stack trace.
+ */
+function oneWarning(logger: Logger): (error: unknown) => void {
+  let warned = false;
+  return (error) => {
+    if (warned) return;
+    warned = true;
+    const { name = "Error", message = String(error) } = (error ?? {}) as { name?: string; message?: string };
+    logger.warn(
+      { error: `${name}: ${message}` },
+      "traces could not be exported to the OTLP collector; spans are dropped, the run is unaffected",
+    );
+  };
+}
+
+/**
  * Starts the OpenTelemetry SDK with an OTLP/HTTP exporter when the environment asks for it
  * (`OTEL_TRACES_EXPORTER=otlp`, or an OTLP endpoint with no exporter named), else nothing is
  * loaded. The exporter reads the rest of OTEL_EXPORTER_OTLP_* itself.
  */
-export async function startTracing(settings: TracingSettings): Promise<Tracing> {
+export async function startTracing(
+  settings: TracingSettings,
+  logger: Logger = silentLogger,
+): Promise<Tracing> {
   if (!settings.enabled) return noTracing;
-  const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }] =
-    await Promise.all([
-      import("@opentelemetry/sdk-trace-node"),
-      import("@opentelemetry/exporter-trace-otlp-http"),
-      import("@opentelemetry/resources"),
-    ]);
+  const [
+    { NodeTracerProvider, BatchSpanProcessor },
+    { OTLPTraceExporter },
+    { resourceFromAttributes },
+    { ExportResultCode, setGlobalErrorHandler },
+  ] = await Promise.all([
+    import("@opentelemetry/sdk-trace-node"),
+    import("@opentelemetry/exporter-trace-otlp-http"),
+    import("@opentelemetry/resources"),
+    import("@opentelemetry/core"),
+  ]);
+  const warn = oneWarning(logger);
+  // The SDK reports its own failures (a timed-out flush, a processor's error) here.
+  setGlobalErrorHandler(warn);
+  const otlp = new OTLPTraceExporter();
+  // The exporter, seen from the processor: each failed batch reaches the one warning.
+  const exporter: SpanExporter = {
+    export: (spans, done) =>
+      otlp.export(spans, (result) => {
+        if (result.code !== ExportResultCode.SUCCESS) warn(result.error ?? new Error("export failed"));
+        done(result);
+      }),
+    shutdown: () => otlp.shutdown(),
+    forceFlush: () => otlp.forceFlush(),
+  };
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ "service.name": settings.serviceName }),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
+    spanProcessors: [new BatchSpanProcessor(exporter)],
   });
   provider.register();
-  return { shutdown: () => provider.shutdown() };
+  return {
+    shutdown: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          warn(new Error(`the final flush took longer than ${TRACING_SHUTDOWN_TIMEOUT_MS} ms`));
+          resolve();
+        }, TRACING_SHUTDOWN_TIMEOUT_MS);
+        timer.unref();
+      });
+      try {
+        await Promise.race([provider.shutdown().catch(warn), deadline]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
 }
 
-/** Runs a CLI's main function with the SDK started (when the environment asks), then flushes it. */
+/**
+ * Runs a CLI's main function with the SDK started (when the environment asks), then flushes it.
+ * The result (or the error) is the run's: the flush, in `finally`, cannot replace it.
+ */
 export async function withTracing<T>(serviceName: string, work: () => Promise<T>): Promise<T> {
-  const tracing = await startTracing(tracingSettings(readEnvironment(), serviceName));
+  const env = readEnvironment();
+  const logger = createLogger({ level: env.LOG_LEVEL ?? "info", name: "tracing" });
+  const tracing = await startTracing(tracingSettings(env, serviceName), logger);
   try {
     return await work();
   } finally {

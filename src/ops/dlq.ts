@@ -20,6 +20,11 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import {
+  DEAD_LETTER_ATTRIBUTE_NAMES,
+  DEAD_LETTER_ATTRIBUTES,
+  droppedAttributesOf,
+} from "../contract/dead-letter.js";
 import { maskEmail, registrationSchema } from "../contract/registration.js";
 import { BATCH_MAX_ENTRIES } from "../sqs/limits.js";
 import {
@@ -30,13 +35,7 @@ import {
 } from "./errors.js";
 import { changeVisibility } from "./queues.js";
 
-/** The attributes the consumer adds when it dead-letters a message (src/consumer/consumer.ts). */
-export const DEAD_LETTER_ATTRIBUTES = {
-  reason: "dead-letter-reason",
-  error: "dead-letter-error",
-  sourceMessageId: "source-message-id",
-  sourceQueueUrl: "source-queue-url",
-} as const;
+export { DEAD_LETTER_ATTRIBUTES };
 
 /**
  * The reason shown for a message SQS itself moved after maxReceiveCount failed receives: it has
@@ -67,6 +66,8 @@ export interface DeadLetterSummary {
 /** `show`: the summary, the other attributes by name and type, and the body's fields, masked. */
 export interface DeadLetterDetail extends DeadLetterSummary {
   readonly otherAttributes: { readonly name: string; readonly dataType: string }[];
+  /** The message's own attributes that did not fit beside ours when it was dead-lettered. */
+  readonly droppedAttributes: string[];
   readonly body: BodySummary;
 }
 
@@ -142,13 +143,13 @@ export function summarizeBody(body: string): BodySummary {
 }
 
 export function detail(message: Message): DeadLetterDetail {
-  const ours = new Set<string>(Object.values(DEAD_LETTER_ATTRIBUTES));
   return {
     ...summarize(message),
     otherAttributes: Object.entries(message.MessageAttributes ?? {})
-      .filter(([name]) => !ours.has(name))
+      .filter(([name]) => !DEAD_LETTER_ATTRIBUTE_NAMES.has(name))
       .map(([name, value]: [string, MessageAttributeValue]) => ({ name, dataType: value.DataType ?? "?" }))
       .sort((a, b) => a.name.localeCompare(b.name)),
+    droppedAttributes: droppedAttributesOf(message.MessageAttributes),
     body: summarizeBody(message.Body ?? ""),
   };
 }

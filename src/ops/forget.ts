@@ -1,14 +1,24 @@
 /**
- * `npm run forget -- --email … [--nome …]`: erase one person from what this system holds
- * (docs/personal-data.md): messages still queued (main and dead-letter queue), outbox `.eml`
- * files and their `sent.log` lines, the sent-email store's records, and the address's entry in the
- * suppression list (keyed by the address alone, so found without a name).
+ * `npm run forget -- --email … [--nome …]`: erase one person from every place this system keeps
+ * them (docs/personal-data.md lists each):
  *
- * The store keeps only a keyed digest of the normalised name *and* address (contract/digest.ts),
- * so an address alone finds nothing there. The names come from where the address is found: the
- * queued messages' bodies and the outbox files' `To:` headers, plus any `--nome` given. A record
- * whose registration left no message and no outbox file behind is found only with `--nome`
- * (otherwise it expires with the store's retention).
+ * - messages still queued: the registrations' queue and its dead-letter queue, and the bounce
+ *   queue and its dead-letter queue (SES events quote the address and the email's headers) —
+ *   the bounce queue before the suppression list, so that no event of theirs left behind puts
+ *   the entry back after it was removed;
+ * - the outbox: `.eml` files and their `sent.log` lines, and temporary files a writer killed
+ *   mid-write left behind (`<id>.eml.<pid>.<rand>.tmp`);
+ * - the sent-email store's records, and the address's entry in the suppression list (keyed by the
+ *   address alone, so found without a name), under the current digest and the legacy one.
+ *
+ * Addresses compare through `normaliseAddress` (contract/digest.ts), as every other part does.
+ * The store keeps only a keyed digest of the normalised name *and* address, so an address alone
+ * finds nothing there. The names come from where the address is found: the queued messages'
+ * bodies, SES events' `To:` headers and the outbox files' `To:` headers, plus any `--nome` given.
+ * A record whose registration left no message and no outbox file behind is found only with
+ * `--nome` (otherwise it expires with the store's retention). Records and suppression entries
+ * written before the case fold are keyed by the spelling they were written under: forget tries
+ * every spelling it saw (and the one given).
  *
  * Queues: SQS has no search. Every message is received (kept hidden while the sweep lasts, so
  * none is read twice), the person's are deleted, the others handed back (visibility 0). On the
@@ -26,10 +36,11 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { OUTBOX_TEMPORARY_FILE } from "../consumer/mail/outbox.js";
 import type { SuppressionList } from "../consumer/mail/suppression.js";
 import type { SentEmailStore } from "../consumer/store/contract.js";
 import { JOURNAL } from "../consumer/welcome-email.js";
-import { addressDigest, type DigestKey, normaliseForDigest, registrationDigest } from "../contract/digest.js";
+import { addressDigests, type DigestKey, normaliseAddress, registrationDigests } from "../contract/digest.js";
 import { BATCH_MAX_ENTRIES } from "../sqs/limits.js";
 import { ForgetIncompleteError } from "./errors.js";
 import { changeVisibility, type QueuePair } from "./queues.js";
@@ -49,46 +60,107 @@ export interface ForgetOptions {
   readonly sqs?: {
     readonly client: SQSClient;
     readonly queues: QueuePair;
+    /** The bounce queue and its dead-letter queue, when the stack has them. */
+    readonly bounceQueues?: QueuePair | undefined;
     readonly waitTimeSeconds?: number;
   };
 }
 
 export interface ForgetReport {
-  /** Distinct (name, address) forms the digests were computed from. */
+  /** Distinct names the store's digests were computed from (with every spelling of the address). */
   readonly digests: number;
   readonly storeRecords: number;
-  /** Suppression-list entries removed (0 or 1; absent when no list was given). */
+  /** Suppression-list entries removed (absent when no list was given). */
   readonly suppressions?: number;
   readonly outboxFiles: number;
+  /** Temporary files of interrupted writes (`<id>.eml.<pid>.<rand>.tmp`) removed. */
+  readonly outboxTemporaryFiles: number;
   readonly journalLines: number;
   readonly queueMessages: number;
   readonly deadLetterMessages: number;
+  /** Absent when the stack has no bounce queue. */
+  readonly bounceQueueMessages?: number;
+  readonly bounceDeadLetterMessages?: number;
   /** Messages of others that could not be handed back: they return after SWEEP_VISIBILITY_SECONDS. */
   readonly notRestored: number;
 }
 
-/** The address as the digest sees it, case-folded: one mailbox, whatever case it was typed in. */
+/** The address as every comparison sees it: one mailbox, whatever case it was typed in. */
 export function addressKey(email: string): string {
-  return normaliseForDigest({ nome: "", email })[1].toLowerCase();
+  return normaliseAddress(email);
 }
 
 const ADDRESS = /[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[^\s@"'<>(),;:]+/g;
 
-/** Whether a message body is this person's: its `email` field, or the address anywhere in it. */
-function bodyOf(body: string, address: string): { matches: boolean; nome?: string; email?: string } {
-  try {
-    const value = JSON.parse(body) as { nome?: unknown; email?: unknown };
-    if (value && typeof value === "object" && typeof value.email === "string") {
-      if (addressKey(value.email) === address) {
-        return typeof value.nome === "string"
-          ? { matches: true, nome: value.nome, email: value.email }
-          : { matches: true };
+/** Every string in a JSON value, and in JSON text inside it (an SNS envelope's `Message`), a few levels deep. */
+function stringsIn(value: unknown, depth = 0, out: string[] = []): string[] {
+  if (depth > 4) return out;
+  if (typeof value === "string") {
+    out.push(value);
+    const text = value.trim();
+    if (text.startsWith("{") || text.startsWith("[")) {
+      try {
+        stringsIn(JSON.parse(text), depth + 1, out);
+      } catch {
+        // Not JSON after all: the string itself was searched.
       }
     }
-  } catch {
-    // Not JSON (a poison message): it may still quote the address.
+  } else if (Array.isArray(value)) {
+    for (const item of value) stringsIn(item, depth + 1, out);
+  } else if (value && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      out.push(key);
+      stringsIn(item, depth + 1, out);
+    }
   }
-  return { matches: (body.match(ADDRESS) ?? []).some((found) => addressKey(found) === address) };
+  return out;
+}
+
+/** A `Name <address>` header value (an SES event's `commonHeaders.to`, a `To:` header). */
+function mailbox(text: string): { nome?: string; email: string } | undefined {
+  const angle = text.match(/^(?:to:\s*)?(.*)<([^<>]+)>\s*$/i);
+  if (!angle) return undefined;
+  let display = (angle[1] ?? "").trim();
+  if (display.startsWith('"') && display.endsWith('"'))
+    display = display.slice(1, -1).replace(/\\(.)/g, "$1");
+  display = decodeEncodedWords(display).trim();
+  return { ...(display ? { nome: display } : {}), email: (angle[2] ?? "").trim() };
+}
+
+/**
+ * Whether a message body is this person's: its `email` field, or the address anywhere in it (raw,
+ * or in any string of its JSON, SNS envelopes unwrapped). Reports the names and spellings found.
+ */
+function bodyOf(
+  body: string,
+  address: string,
+  found: (nome: string | undefined, email: string) => void,
+): boolean {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    value = undefined; // Not JSON (a poison message): it may still quote the address.
+  }
+  const fields = value && typeof value === "object" ? (value as { nome?: unknown; email?: unknown }) : {};
+  if (typeof fields.email === "string" && addressKey(fields.email) === address) {
+    found(typeof fields.nome === "string" ? fields.nome : undefined, fields.email);
+    return true;
+  }
+  let matches = false;
+  for (const text of [body, ...(value === undefined ? [] : stringsIn(value))]) {
+    for (const spelling of text.match(ADDRESS) ?? []) {
+      if (addressKey(spelling) !== address) continue;
+      matches = true;
+      found(undefined, spelling);
+    }
+    const named = mailbox(text);
+    if (named && addressKey(named.email) === address) {
+      matches = true;
+      found(named.nome, named.email);
+    }
+  }
+  return matches;
 }
 
 /** Decodes RFC 2047 encoded words (nodemailer writes non-ASCII names as UTF-8 Q or B words). */
@@ -123,14 +195,7 @@ export function recipientOf(eml: string): { nome?: string; email: string } | und
   const line = unfolded.split(/\r?\n/).find((l) => /^to:/i.test(l));
   if (!line) return undefined;
   const value = line.slice(3).trim();
-  const angle = value.match(/^(.*)<([^<>]+)>\s*$/);
-  if (!angle) return { email: value };
-  let display = (angle[1] ?? "").trim();
-  if (display.startsWith('"') && display.endsWith('"')) {
-    display = display.slice(1, -1).replace(/\\(.)/g, "$1");
-  }
-  display = decodeEncodedWords(display).trim();
-  return { ...(display ? { nome: display } : {}), email: (angle[2] ?? "").trim() };
+  return mailbox(value) ?? { email: value };
 }
 
 /** Receives every message it can, deletes the person's, hands the others back. */
@@ -139,7 +204,7 @@ async function sweepQueue(
   queueUrl: string,
   address: string,
   waitTimeSeconds: number,
-  found: (nome: string, email: string) => void,
+  found: (nome: string | undefined, email: string) => void,
 ): Promise<{ deleted: number; notRestored: number }> {
   const others: string[] = [];
   const seen = new Set<string>();
@@ -160,10 +225,8 @@ async function sweepQueue(
       const mine: Message[] = [];
       for (const message of fresh) {
         seen.add(message.MessageId ?? message.ReceiptHandle ?? "");
-        const match = bodyOf(message.Body ?? "", address);
-        if (match.matches) {
+        if (bodyOf(message.Body ?? "", address, found)) {
           mine.push(message);
-          if (match.nome !== undefined && match.email !== undefined) found(match.nome, match.email);
         } else if (message.ReceiptHandle) {
           others.push(message.ReceiptHandle);
         }
@@ -190,17 +253,21 @@ async function sweepQueue(
   return { deleted, notRestored };
 }
 
-/** Deletes the person's `.eml` files and their journal lines; returns the names found. */
+/**
+ * Deletes the person's `.eml` files and their journal lines, and the temporary files of writes
+ * that were cut off: theirs (the address anywhere in it), and any whose `To:` header is
+ * incomplete (cut before it: no one's email, and it could hold the start of theirs).
+ */
 async function sweepOutbox(
   outboxDir: string,
   address: string,
-  found: (nome: string, email: string) => void,
-): Promise<{ files: number; lines: number }> {
+  found: (nome: string | undefined, email: string) => void,
+): Promise<{ files: number; temporaryFiles: number; lines: number }> {
   let names: string[];
   try {
     names = await readdir(outboxDir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { files: 0, lines: 0 };
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { files: 0, temporaryFiles: 0, lines: 0 };
     throw error;
   }
   const ids = new Set<string>();
@@ -208,9 +275,23 @@ async function sweepOutbox(
     const file = join(outboxDir, name);
     const recipient = recipientOf(await readFile(file, "utf8"));
     if (!recipient || addressKey(recipient.email) !== address) continue;
-    if (recipient.nome !== undefined) found(recipient.nome, recipient.email);
+    found(recipient.nome, recipient.email);
     await rm(file, { force: true });
     ids.add(name.slice(0, -".eml".length));
+  }
+  let temporaryFiles = 0;
+  for (const name of names.filter((n) => OUTBOX_TEMPORARY_FILE.test(n))) {
+    const file = join(outboxDir, name);
+    const text = await readFile(file, "utf8").catch(() => undefined);
+    if (text === undefined) continue; // renamed or removed since the listing
+    const recipient = recipientOf(text);
+    const theirs =
+      (recipient !== undefined && addressKey(recipient.email) === address) ||
+      (text.match(ADDRESS) ?? []).some((spelling) => addressKey(spelling) === address);
+    if (recipient !== undefined && !theirs) continue;
+    if (recipient && theirs) found(recipient.nome, recipient.email);
+    await rm(file, { force: true });
+    temporaryFiles += 1;
   }
   let lines = 0;
   if (ids.size > 0) {
@@ -219,7 +300,8 @@ async function sweepOutbox(
     try {
       text = await readFile(journal, "utf8");
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { files: ids.size, lines: 0 };
+      if ((error as NodeJS.ErrnoException).code === "ENOENT")
+        return { files: ids.size, temporaryFiles, lines: 0 };
       throw error;
     }
     const kept = text.split("\n").filter((line) => {
@@ -232,55 +314,76 @@ async function sweepOutbox(
     await writeFile(temporary, kept.join("\n"));
     await rename(temporary, journal);
   }
-  return { files: ids.size, lines };
+  return { files: ids.size, temporaryFiles, lines };
 }
 
 export async function forgetPerson(options: ForgetOptions): Promise<ForgetReport> {
   const address = addressKey(options.email);
-  const forms = new Map<string, { nome: string; email: string }>();
-  const found = (nome: string, email: string) => {
-    const [n, e] = normaliseForDigest({ nome, email });
-    forms.set(JSON.stringify([n, e]), { nome: n, email: e });
+  // Names (normalised, deduplicated) and every spelling of the address seen anywhere: records
+  // written before the case fold are keyed by a spelling, and any name may go with any of them.
+  const names = new Set<string>();
+  const spellings = new Set<string>([options.email.trim()]);
+  const found = (nome: string | undefined, email: string) => {
+    spellings.add(email.trim());
+    const name = nome?.normalize("NFC").trim();
+    if (name) names.add(name);
   };
   for (const nome of options.nomes ?? []) found(nome, options.email);
 
   let queueMessages = 0;
   let deadLetterMessages = 0;
+  let bounce: { queue: number; deadLetter: number } | undefined;
   let notRestored = 0;
   if (options.sqs) {
-    const { client, queues, waitTimeSeconds = 1 } = options.sqs;
-    const main = await sweepQueue(client, queues.queueUrl, address, waitTimeSeconds, found);
-    const dead = await sweepQueue(client, queues.deadLetterQueueUrl, address, waitTimeSeconds, found);
-    queueMessages = main.deleted;
-    deadLetterMessages = dead.deleted;
-    notRestored = main.notRestored + dead.notRestored;
+    const { client, queues, bounceQueues, waitTimeSeconds = 1 } = options.sqs;
+    const sweep = async (queueUrl: string) => {
+      const result = await sweepQueue(client, queueUrl, address, waitTimeSeconds, found);
+      notRestored += result.notRestored;
+      return result.deleted;
+    };
+    queueMessages = await sweep(queues.queueUrl);
+    deadLetterMessages = await sweep(queues.deadLetterQueueUrl);
+    // Before the suppression list: a bounce event of theirs left queued would put it back.
+    if (bounceQueues) {
+      bounce = {
+        queue: await sweep(bounceQueues.queueUrl),
+        deadLetter: await sweep(bounceQueues.deadLetterQueueUrl),
+      };
+    }
   }
   const outbox = options.outboxDir
     ? await sweepOutbox(options.outboxDir, address, found)
-    : { files: 0, lines: 0 };
+    : { files: 0, temporaryFiles: 0, lines: 0 };
 
   let storeRecords = 0;
   if (options.store) {
-    for (const form of forms.values()) {
-      storeRecords += await options.store.forget(registrationDigest(form, options.digestKey));
+    // Current and legacy digests of every name with every spelling, each asked once.
+    const digests = new Set<string>();
+    for (const nome of names) {
+      for (const email of spellings) {
+        for (const digest of registrationDigests({ nome, email }, options.digestKey)) digests.add(digest);
+      }
     }
+    for (const digest of digests) storeRecords += await options.store.forget(digest);
   }
-  // The address digest keeps the local part's case, as SES reports it: every spelling seen.
   let suppressions: number | undefined;
   if (options.suppression) {
     suppressions = 0;
-    const spellings = new Set([options.email, ...[...forms.values()].map((form) => form.email)]);
-    const digests = new Set([...spellings].map((email) => addressDigest(email, options.digestKey)));
+    const digests = new Set([...spellings].flatMap((email) => addressDigests(email, options.digestKey)));
     for (const digest of digests) suppressions += await options.suppression.forget(digest);
   }
   return {
-    digests: forms.size,
+    digests: names.size,
     storeRecords,
     ...(suppressions === undefined ? {} : { suppressions }),
     outboxFiles: outbox.files,
+    outboxTemporaryFiles: outbox.temporaryFiles,
     journalLines: outbox.lines,
     queueMessages,
     deadLetterMessages,
+    ...(bounce === undefined
+      ? {}
+      : { bounceQueueMessages: bounce.queue, bounceDeadLetterMessages: bounce.deadLetter }),
     notRestored,
   };
 }

@@ -28,6 +28,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
+import { DEAD_LETTER_ATTRIBUTE_NAMES, sendable } from "../contract/dead-letter.js";
 import { clientSpan, commandSpan, createLink, sendSpan } from "../observability/tracing.js";
 import { isUnsupportedOperation } from "../sqs/errors.js";
 import { BATCH_MAX_ENTRIES, MESSAGE_ATTRIBUTES_MAX } from "../sqs/limits.js";
@@ -36,9 +37,6 @@ import { reasonOf } from "./dlq.js";
 import { TooManyAttributesError } from "./errors.js";
 import { changeVisibility, type QueuePair } from "./queues.js";
 import { TokenBucket } from "./rate-limit.js";
-
-/** Attributes the consumer adds when it dead-letters a message; removed on the way back. */
-export const STRIPPED_ATTRIBUTE_PREFIXES = ["dead-letter-", "source-"] as const;
 
 /** StartMessageMoveTask's MaxNumberOfMessagesPerSecond range; the client-side path uses it too. */
 export const MAX_RATE = 500;
@@ -102,22 +100,12 @@ export interface RedriveOptions {
 export function redriveAttributes(
   attributes: Record<string, MessageAttributeValue> = {},
 ): Record<string, MessageAttributeValue> {
-  const kept = Object.entries(attributes).filter(
-    ([name]) => !STRIPPED_ATTRIBUTE_PREFIXES.some((prefix) => name.startsWith(prefix)),
-  );
+  // The names the dead-lettering wrote (the list of dropped names among them: what it lists is
+  // gone already, and `dlq show` is where an operator reads it).
+  const kept = Object.entries(attributes).filter(([name]) => !DEAD_LETTER_ATTRIBUTE_NAMES.has(name));
   // Never drop an attribute silently (it may be a trace context): such a message fails instead.
   if (kept.length > MESSAGE_ATTRIBUTES_MAX) throw new TooManyAttributesError(kept.length);
-  return Object.fromEntries(
-    kept.map(([name, value]) => [
-      name,
-      {
-        DataType: value.DataType,
-        // A received value also carries empty list fields, which SendMessage refuses.
-        ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : {}),
-        ...(value.BinaryValue !== undefined ? { BinaryValue: value.BinaryValue } : {}),
-      },
-    ]),
-  );
+  return Object.fromEntries(kept.map(([name, value]) => [name, sendable(value)]));
 }
 
 function failure(id: string, stage: RedriveFailure["stage"], error: unknown): RedriveFailure {

@@ -27,6 +27,12 @@ export const stackOutputsSchema = z.object({
   serviceName: z.string().min(1).optional(),
   /** The fleet's image repository (`docker push <repositoryUrl>@…`). */
   repositoryUrl: z.string().min(1).optional(),
+  /**
+   * The image the fleet was last deployed with (`<repository>@sha256:…`, the config key
+   * `serviceImage`): what the infra pipeline deploys again, so that an infrastructure change
+   * never puts back the image the stack file happens to name.
+   */
+  serviceImage: z.string().min(1).optional(),
   /** SNS topic of the fleet's alarms. */
   alarmTopicArn: z.string().startsWith("arn:").optional(),
   /**
@@ -62,6 +68,7 @@ export const optionalOutputNames: ReadonlySet<keyof StackOutputs> = new Set([
   "clusterName",
   "serviceName",
   "repositoryUrl",
+  "serviceImage",
   "alarmTopicArn",
   "bounceQueueUrl",
   "sesConfigurationSetName",

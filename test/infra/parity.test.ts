@@ -217,6 +217,30 @@ const serviceMutations: { what: string; edit: (dir: string) => void; expected: s
     expected: "aws_ecs_service.consumer.deployment_circuit_breaker: Pulumi",
   },
   {
+    what: "a deployment alarm left out (the handler failures)",
+    edit: replace(
+      "service.tf",
+      "alarm_names = [aws_cloudwatch_metric_alarm.dead_letters[0].alarm_name, aws_cloudwatch_metric_alarm.handler_failures[0].alarm_name]",
+      "alarm_names = [aws_cloudwatch_metric_alarm.dead_letters[0].alarm_name]",
+    ),
+    expected:
+      'aws_ecs_service.consumer.alarms: Pulumi [{"alarm_names":["registrations-consumer-dead-letters","registrations-consumer-handler-failures"],"enable":true,"rollback":true}] ≠ Terraform [{"alarm_names":["registrations-consumer-dead-letters"],"enable":true,"rollback":true}]',
+  },
+  {
+    what: "the failure share's threshold",
+    edit: replace("service_alarms.tf", "threshold           = 50", "threshold           = 40"),
+    expected: "aws_cloudwatch_metric_alarm.handler_failures.threshold: Pulumi 50 ≠ Terraform 40",
+  },
+  {
+    what: "the EMF metric the failure share reads",
+    edit: replace(
+      "service_alarms.tf",
+      'metric_name = "MessagesFailed"',
+      'metric_name = "MessagesDeadLettered"',
+    ),
+    expected: "aws_cloudwatch_metric_alarm.handler_failures.metric_query: Pulumi",
+  },
+  {
     what: "the oldest-message alarm's threshold",
     edit: replace(
       "service_alarms.tf",
@@ -398,6 +422,17 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
     expect(task).toEqual([expect.objectContaining({ stopTimeout: settings.service.stopTimeoutSeconds })]);
     expect(terraformSide.resources["aws_ecs_service.consumer"]?.references.task_definition).toEqual([
       "aws_ecs_task_definition.consumer.arn",
+    ]);
+    // The deployment alarms are compared too (a dynamic block, read from the plan).
+    expect(terraformSide.resources["aws_ecs_service.consumer"]?.values.alarms).toEqual([
+      {
+        alarm_names: [
+          `${settings.service.serviceName}-dead-letters`,
+          `${settings.service.serviceName}-handler-failures`,
+        ],
+        enable: true,
+        rollback: true,
+      },
     ]);
   });
 

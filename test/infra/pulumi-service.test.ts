@@ -3,12 +3,22 @@
  * graph and parents, the task definition, the IAM documents, the exact metric math, the wake
  * policy only with scale-to-zero, the alarms, the ignored desired count, and the outputs.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readInfraConfig } from "../../infra-pulumi/config.js";
 import { createInfrastructure, type Infrastructure } from "../../infra-pulumi/program.js";
+import {
+  HANDLER_FAILURE_EXPRESSION,
+  HANDLER_FAILURE_MINUTES,
+  HANDLER_FAILURE_PERCENT,
+} from "../../infra-pulumi/service/alarms.js";
+import { IMAGE_KEY } from "../../infra-pulumi/service/config.js";
 import { maxTasks, targetBacklogPerTask } from "../../infra-pulumi/service/sizing.js";
+import { projectRoot } from "../../src/config/paths.js";
 import { settings } from "../../src/config/settings.js";
+import { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE } from "../../src/observability/emf.js";
 import { type StackOutputs, stackOutputsSchema } from "../../src/stack/outputs.js";
 import {
   ACCOUNT,
@@ -67,6 +77,7 @@ async function settle(infra: Infrastructure): Promise<void> {
     f?.alarms?.oldestMessage,
     f?.alarms?.runningBelowDesired,
     f?.alarms?.consumerPaused,
+    f?.alarms?.handlerFailures,
   );
 }
 
@@ -118,6 +129,7 @@ describe("the consumer fleet (mocks, prod-like stack)", () => {
         "aws:cloudwatch/metricAlarm:MetricAlarm prod-age-alarm",
         "aws:cloudwatch/metricAlarm:MetricAlarm prod-running-alarm",
         "aws:cloudwatch/metricAlarm:MetricAlarm prod-paused-alarm",
+        "aws:cloudwatch/metricAlarm:MetricAlarm prod-failures-alarm",
       ].sort(),
     );
     const [repository, target, topic] = await registered(
@@ -238,6 +250,22 @@ describe("the consumer fleet (mocks, prod-like stack)", () => {
     });
     // A resource option: as the engine received it.
     expect(service.ignoreChanges).toEqual(["desiredCount"]);
+  });
+
+  it("rolls a deployment back on the dead-letter and handler-failure alarms, by the names those alarms have", () => {
+    const alarms = find("service").inputs.alarms;
+    expect(alarms).toMatchObject({ enable: true, rollback: true });
+    expect(alarms.alarmNames).toEqual([find("dlq-alarm").inputs.name, find("failures-alarm").inputs.name]);
+    expect(alarms.alarmNames).toEqual([`${s.serviceName}-dead-letters`, `${s.serviceName}-handler-failures`]);
+  });
+
+  it("has no deployment alarms when the alarms are off (only the circuit breaker)", async () => {
+    const infra = build({ ...prodLike, createAlarms: false }, "noalarms");
+    await settle(infra);
+    expect(infra.fleet?.alarms).toBeUndefined();
+    const service = of("noalarms")("service").inputs;
+    expect(service.alarms).toBeUndefined();
+    expect(service.deploymentCircuitBreaker).toEqual({ enable: true, rollback: true });
   });
 });
 
@@ -492,6 +520,9 @@ describe("the fleet's autoscaling (mocks)", () => {
 });
 
 describe("the fleet's alarms (mocks)", () => {
+  const runbookHeadings = [
+    ...readFileSync(join(projectRoot, "docs", "runbooks.md"), "utf8").matchAll(/^## ([a-z-]+)$/gm),
+  ].map((m) => m[1]);
   const topicArn = `arn:aws:sns:${SERVICE_REGION}:${ACCOUNT}:${settings.service.serviceName}-alarms`;
 
   it("notifies one SNS topic, with the configured email subscribed", () => {
@@ -501,10 +532,13 @@ describe("the fleet's alarms (mocks)", () => {
       protocol: "email",
       endpoint: prodLike.alarmEmail,
     });
-    for (const alarm of ["dlq-alarm", "age-alarm", "running-alarm", "paused-alarm"]) {
+    for (const alarm of ["dlq-alarm", "age-alarm", "running-alarm", "paused-alarm", "failures-alarm"]) {
       expect(find(alarm).inputs.alarmActions, alarm).toEqual([topicArn]);
       expect(find(alarm).inputs.okActions, alarm).toEqual([topicArn]);
       expect(find(alarm).inputs.alarmDescription, alarm).toMatch(/Runbook: docs\/runbooks\.md#[a-z-]+$/);
+      // The anchor is a section of the page (a heading of that name).
+      const anchor = /#([a-z-]+)$/.exec(find(alarm).inputs.alarmDescription)?.[1];
+      expect(runbookHeadings, alarm).toContain(anchor);
     }
   });
 
@@ -533,17 +567,49 @@ describe("the fleet's alarms (mocks)", () => {
       metricName: "DesiredTaskCount",
     });
     expect(find("paused-alarm").inputs).toMatchObject({
-      namespace: "SqsMessaging/Consumer",
-      metricName: "ConsumerPaused",
-      dimensions: { QueueName: settings.queues.queueName },
+      namespace: EMF_NAMESPACE,
+      metricName: EMF_METRICS.paused,
+      dimensions: { [EMF_DIMENSION]: settings.queues.queueName },
       threshold: 1,
       comparisonOperator: "GreaterThanOrEqualToThreshold",
     });
   });
+
+  it("fires when the handler fails a share of the messages it handles, read from the consumer's EMF metrics", () => {
+    const failures = find("failures-alarm").inputs;
+    expect(failures).toMatchObject({
+      name: `${s.serviceName}-handler-failures`,
+      threshold: HANDLER_FAILURE_PERCENT,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      evaluationPeriods: HANDLER_FAILURE_MINUTES,
+      datapointsToAlarm: HANDLER_FAILURE_MINUTES,
+      treatMissingData: "notBreaching",
+    });
+    const queries = failures.metricQueries as {
+      id: string;
+      expression?: string;
+      returnData: boolean;
+      metric?: { namespace: string; metricName: string; dimensions: Record<string, string>; stat: string };
+    }[];
+    const metric = (id: string) => queries.find((q) => q.id === id)?.metric;
+    for (const [id, name] of [
+      ["failed", EMF_METRICS.failed],
+      ["processed", EMF_METRICS.processed],
+    ] as const) {
+      expect(metric(id), id).toMatchObject({
+        namespace: EMF_NAMESPACE,
+        metricName: name,
+        dimensions: { [EMF_DIMENSION]: settings.queues.queueName },
+        stat: "Sum",
+      });
+    }
+    const returned = queries.filter((q) => q.returnData);
+    expect(returned.map((q) => q.expression)).toEqual([HANDLER_FAILURE_EXPRESSION]);
+  });
 });
 
 describe("the fleet's outputs and the stacks without it", () => {
-  it("adds the cluster, service, repository URL and alarm topic to the shared outputs type", async () => {
+  it("adds the cluster, service, repository URL, deployed image and alarm topic to the shared outputs type", async () => {
     const values: Record<string, unknown> = {};
     for (const [name, output] of Object.entries(prod.outputs)) {
       const value = await resolvedValue<unknown>(output);
@@ -554,8 +620,12 @@ describe("the fleet's outputs and the stacks without it", () => {
       clusterName: s.clusterName,
       serviceName: s.serviceName,
       repositoryUrl: `${ACCOUNT}.dkr.ecr.${SERVICE_REGION}.amazonaws.com/${s.repositoryName}`,
+      // The image key's value, as the task definition runs it.
+      serviceImage: prodLike[IMAGE_KEY],
       alarmTopicArn: `arn:aws:sns:${SERVICE_REGION}:${ACCOUNT}:${s.serviceName}-alarms`,
     });
+    const task = JSON.parse(find("task").inputs.containerDefinitions) as { image: string }[];
+    expect(task[0]?.image).toBe(outputs.serviceImage);
   });
 
   it.each([
@@ -574,7 +644,13 @@ describe("the fleet's outputs and the stacks without it", () => {
         (r) => r.name.startsWith(`${name}-`) && /aws:(ecr|ecs|appautoscaling|cloudwatch|sns)/.test(r.type),
       ),
     ).toEqual([]);
-    for (const output of ["clusterName", "serviceName", "repositoryUrl", "alarmTopicArn"] as const) {
+    for (const output of [
+      "clusterName",
+      "serviceName",
+      "repositoryUrl",
+      "serviceImage",
+      "alarmTopicArn",
+    ] as const) {
       expect(infra.outputs[output], output).toBeUndefined();
     }
   });

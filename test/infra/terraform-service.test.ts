@@ -35,10 +35,34 @@ describe("Pulumi.prod.yaml", () => {
       infra.fleet?.service.service,
       infra.fleet?.autoscaling.target,
       infra.fleet?.alarms?.topic,
+      infra.delivery?.ecrPushRole,
+      infra.delivery?.planRole,
+      infra.delivery?.deployRole,
+      ...(infra.delivery?.rolePolicies ?? []),
     );
     expect(infra.fleet).toBeDefined();
     const target = resources.find((r) => r.name === "prodstack-scaling-target");
     expect(target?.inputs).toMatchObject({ minCapacity: 2, maxCapacity: 10 });
+    const service = resources.find((r) => r.name === "prodstack-service");
+    expect(service?.inputs.alarms).toEqual({
+      alarmNames: ["registrations-consumer-dead-letters", "registrations-consumer-handler-failures"],
+      enable: true,
+      rollback: true,
+    });
+  });
+
+  it("declares the three delivery roles the pipelines assume, trusting the example repository", () => {
+    const role = (kind: string) => resources.find((r) => r.name === `prodstack-${kind}-role`);
+    const repository = String(pulumiProd.githubRepository);
+    const subjects = Object.fromEntries(
+      ["ecr-push", "plan", "deploy"].map((kind) => [
+        kind,
+        JSON.stringify(role(kind)?.inputs.assumeRolePolicy),
+      ]),
+    );
+    expect(subjects["ecr-push"]).toContain(`repo:${repository}:ref:refs/heads/main`);
+    expect(subjects.plan).toContain(`repo:${repository}:pull_request`);
+    expect(subjects.deploy).toContain(`repo:${repository}:environment:${pulumiProd.deployEnvironment}`);
   });
 });
 
@@ -86,6 +110,12 @@ describe.skipIf(!terraform)("prod.tfvars, planned offline", () => {
       "aws_appautoscaling_policy.backlog",
       "aws_sns_topic_subscription.alarm_email",
       "aws_cloudwatch_metric_alarm.consumer_paused",
+      "aws_cloudwatch_metric_alarm.handler_failures",
+      // The delivery roles the pipelines assume (docs/delivery.md), and GitHub's OIDC provider.
+      "aws_iam_openid_connect_provider.github",
+      "aws_iam_role.ecr_push",
+      "aws_iam_role.plan",
+      "aws_iam_role.deploy",
     ]) {
       expect(planned).toContain(address);
     }
@@ -93,6 +123,19 @@ describe.skipIf(!terraform)("prod.tfvars, planned offline", () => {
       (c: { address: string }) => c.address === "aws_appautoscaling_target.consumer[0]",
     );
     expect(target.change.after).toMatchObject({ min_capacity: 2, max_capacity: 10 });
+    // The deployment alarms, by the alarms' own names.
+    const change = (address: string) =>
+      plan.resource_changes.find((c: { address: string }) => c.address === address)?.change.after;
+    expect(change("aws_ecs_service.consumer[0]").alarms).toEqual([
+      {
+        alarm_names: [
+          change("aws_cloudwatch_metric_alarm.dead_letters[0]").alarm_name,
+          change("aws_cloudwatch_metric_alarm.handler_failures[0]").alarm_name,
+        ],
+        enable: true,
+        rollback: true,
+      },
+    ]);
   });
 
   it("holds the same stack as Pulumi.prod.yaml, value for value", () => {

@@ -10,9 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { outboxDir, suppressionListPath } from "../../src/config/paths.js";
+import { outboxDir, sentStorePath, suppressionListPath } from "../../src/config/paths.js";
 import { SqliteSuppressionList } from "../../src/consumer/mail/suppression.js";
 import { DynamoDbSuppressionList } from "../../src/consumer/mail/suppression-dynamodb.js";
+import {
+  openSentEmailStore,
+  openSuppressionList,
+  type StoreChoice,
+} from "../../src/consumer/registrations.js";
 import { createDynamoDbClient } from "../../src/consumer/store/dynamodb-client.js";
 import { addressDigest } from "../../src/contract/digest.js";
 import { toOutgoing } from "../../src/contract/registration.js";
@@ -114,6 +119,63 @@ describe.each([
     expect(second.suppressed).toBe(1);
     expect(second.emailsSent).toBe(0);
     expect(await emails().catch(() => [])).not.toContain("reg_bounce_hard.eml");
+    expect(await queueDepth(sqs.client, sqs.queueUrl)).toBe(0);
+    expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
+  }, 60_000);
+
+  it("a bounce or a complaint for one capitalisation suppresses every capitalisation", async () => {
+    const complaint = (address: string) => ({
+      eventType: "Complaint",
+      complaint: { complainedRecipients: [{ emailAddress: address }], timestamp: new Date().toISOString() },
+      mail: { messageId: "ses-0002", destination: [address] },
+    });
+    for (const event of [bounce("Case.Test@Example.com", "Permanent"), complaint("complain@example.com")]) {
+      await sqs.client.send(new SendMessageCommand({ QueueUrl: bounceQueueUrl, MessageBody: viaSns(event) }));
+    }
+    const first = await consume();
+    expect(first.bounceQueue).toMatchObject({ processed: 2, addressesSuppressed: 2, deadLettered: 0 });
+    const spellings = {
+      reg_case_1: "case.test@example.com",
+      reg_case_2: "CASE.TEST@EXAMPLE.COM",
+      reg_case_3: "Complain@example.com",
+      reg_case_4: "COMPLAIN@Example.com",
+    };
+    for (const [id, email] of Object.entries(spellings)) await register(id, email);
+    const second = await consume();
+    expect(second).toMatchObject({ suppressed: 4, emailsSent: 0, deadLettered: 0 });
+    // Counted at the outbox and the queues: none of them was mailed, nothing is left.
+    const written = await emails().catch(() => []);
+    for (const id of Object.keys(spellings)) expect(written).not.toContain(`${id}.eml`);
+    expect(await queueDepth(sqs.client, sqs.queueUrl)).toBe(0);
+    expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
+  }, 60_000);
+
+  it("an entry and a sent record written before the case fold (legacy digests) still count", async () => {
+    const outputs = sqs.stack.outputs;
+    const choice: StoreChoice = dynamoDb
+      ? { kind: "dynamodb", tableName: outputs.sentEmailsTableName ?? "", endpoint: outputs.dynamoDbEndpoint }
+      : { kind: "sqlite", path: sentStorePath(stateDir) };
+    // The stored format of before the fold (the local part's case kept), written out on purpose.
+    const list = openSuppressionList(choice);
+    await list.suppress(testDigestKey.hmac(["address-digest/v1", "Legacy.Bounce@example.com"]), "bounce");
+    await list.close?.();
+    const store = await openSentEmailStore(choice, 1_000);
+    const claimed = await store.claim(
+      "reg_legacy_sent",
+      testDigestKey.hmac(["registration-digest/v1", "Bea Bounce", "Lia.Legacy@example.com"]),
+    );
+    if (claimed.outcome !== "claimed") throw new Error(`seeding the legacy record: ${claimed.outcome}`);
+    await store.markSent(claimed.claim);
+    await store.close();
+
+    await register("reg_legacy_bounce", "Legacy.Bounce@Example.com");
+    await register("reg_legacy_sent", "Lia.Legacy@example.com");
+    const run = await consume();
+    // Suppressed, and a duplicate of what was sent: no email, no id-conflict in the dead-letter queue.
+    expect(run).toMatchObject({ suppressed: 1, duplicatesSkipped: 1, idConflicts: 0, emailsSent: 0 });
+    const written = await emails().catch(() => []);
+    expect(written).not.toContain("reg_legacy_bounce.eml");
+    expect(written).not.toContain("reg_legacy_sent.eml");
     expect(await queueDepth(sqs.client, sqs.queueUrl)).toBe(0);
     expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
   }, 60_000);

@@ -94,6 +94,7 @@ export const TERRAFORM_NAMES: Record<string, string> = {
   "age-alarm": "oldest_message",
   "running-alarm": "running_below_desired",
   "paused-alarm": "consumer_paused",
+  "failures-alarm": "handler_failures",
   // infra-pulumi/email.ts ↔ infra-terraform/email.tf
   "mail-configuration-set": "mail",
   "mail-identity": "mail",
@@ -149,6 +150,7 @@ const BLOCKS = new Set([
   "runtime_platform",
   "volume",
   "deployment_circuit_breaker",
+  "alarms",
   "network_configuration",
   "target_tracking_scaling_policy_configuration",
   "step_scaling_policy_configuration",
@@ -164,6 +166,13 @@ const BLOCKS = new Set([
   "event_destination",
   "sns_destination",
 ]);
+
+/**
+ * Blocks infra-terraform writes as `dynamic` (on only with a setting): Terraform's configuration
+ * JSON leaves them out, so their value is read from the plan and their references cannot be
+ * compared (their values are known in a plan, and compared in full).
+ */
+const DYNAMIC_BLOCKS = new Set(["alarms"]);
 
 /** Maps whose keys are data, not argument names (metric dimensions: {QueueName: …}). */
 const MAPS = new Set(["dimensions"]);
@@ -336,6 +345,7 @@ export async function pulumiModel(
           infra.fleet.alarms?.oldestMessage,
           infra.fleet.alarms?.runningBelowDesired,
           infra.fleet.alarms?.consumerPaused,
+          infra.fleet.alarms?.handlerFailures,
         ]
       : []),
     infra.mail?.topicPolicy,
@@ -389,7 +399,9 @@ export async function pulumiModel(
       // service's, which name metric dimensions, a task family, a scaling resource id) identify
       // nothing: Terraform writes them from the settings, not as references.
       if (typeof value === "string" && !(output === "name" && NAMES_NOT_REFERENCES.has(r.type))) {
-        outputOwners.set(value, `${addressOf(r)}.${toSnakeCase(output)}`);
+        // As Terraform names the attribute (an alarm's `name` is its `alarm_name`).
+        const attribute = PULUMI_TYPE_ARGUMENTS[r.type]?.[output] ?? toSnakeCase(output);
+        outputOwners.set(value, `${addressOf(r)}.${attribute}`);
       }
     }
   }
@@ -408,7 +420,7 @@ export async function pulumiModel(
       const refs = leaves(value)
         .map((leaf) => outputOwners.get(leaf))
         .filter((owner): owner is string => owner !== undefined && !owner.startsWith(`${address}.`));
-      if (refs.length > 0) references[argument] = [...new Set(refs)].sort();
+      if (refs.length > 0 && !DYNAMIC_BLOCKS.has(argument)) references[argument] = [...new Set(refs)].sort();
     }
     model.resources[address] = { values, references };
     // The email resources (`count` in Terraform) are in the state too: their ARNs, and so the
@@ -703,6 +715,10 @@ export function terraformModel(plan: Plan, caseName: string): Model {
             : normalise(change.change.after[argument]);
       const refs = resourceReferences(expression);
       if (refs.length > 0) references[argument] = refs;
+    }
+    for (const argument of DYNAMIC_BLOCKS) {
+      const value = change.change.after?.[argument];
+      if (Array.isArray(value) && value.length > 0) values[argument] = terraformBlock(value);
     }
     model.resources[address] = { values, references };
     // The provider's default tags are visible in every taggable resource's tags_all.

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { DigestKey, registrationDigest, registrationIdFor } from "../../src/contract/digest.js";
+import {
+  addressDigest,
+  addressDigests,
+  DigestKey,
+  normaliseAddress,
+  registrationDigest,
+  registrationDigests,
+  registrationIdFor,
+} from "../../src/contract/digest.js";
 import {
   maskEmail,
   NotJsonError,
@@ -227,14 +235,47 @@ describe("registration contract", () => {
 describe("registration digest", () => {
   const digest = (nome: string, email: string, k = key) => registrationDigest({ nome, email }, k);
 
-  it("covers nome and email, normalised: NFC, trimmed, domain lower-cased", () => {
+  it("covers nome and email, normalised: NFC, trimmed, domain lower-cased, local part case-folded", () => {
     const base = digest("João", "joao@example.com");
     expect(base).toMatch(/^[0-9a-f]{64}$/);
     expect(digest("Joa\u0303o", " joao@EXAMPLE.com ")).toBe(base);
     expect(digest("João", "joao@xn--exmple-cua.com")).toBe(digest("João", "joao@exämple.com"));
-    expect(digest("João", "Joao@example.com")).not.toBe(base); // the local part keeps its case
+    expect(digest("João", "Joao@example.com")).toBe(base); // one mailbox, as providers treat it
+    expect(digest("João", "JOAO@Example.COM")).toBe(base);
     expect(digest("João B", "joao@example.com")).not.toBe(base);
     expect(digest("João", "joao@example.com", otherKey)).not.toBe(base);
+  });
+
+  it("keeps the digests of before the fold readable: the legacy one follows when it differs", () => {
+    // The stored format of before the fold (local part's case kept), written out on purpose:
+    // records keyed by it exist and must keep counting.
+    const legacy = key.hmac(["registration-digest/v1", "João", "Joao@example.com"]);
+    expect(registrationDigests({ nome: "João", email: "Joao@EXAMPLE.com" }, key)).toEqual([
+      digest("João", "joao@example.com"),
+      legacy,
+    ]);
+    // Written in lower case: the two are one, nothing more to read.
+    expect(registrationDigests({ nome: "João", email: "joao@example.com" }, key)).toEqual([
+      digest("João", "joao@example.com"),
+    ]);
+    expect(addressDigests("Case.Test@Example.com", key)).toEqual([
+      addressDigest("case.test@example.com", key),
+      key.hmac(["address-digest/v1", "Case.Test@example.com"]),
+    ]);
+    expect(addressDigests("case.test@example.com", key)).toEqual([
+      addressDigest("CASE.TEST@example.com", key),
+    ]);
+  });
+
+  it("normalises addresses through one function: case folded, IDN domains in ASCII", () => {
+    expect(normaliseAddress(" Maria.C@Bücher.DE ")).toBe("maria.c@xn--bcher-kva.de");
+    expect(normaliseAddress("Complain@EXAMPLE.com")).toBe(normaliseAddress("complain@example.com"));
+  });
+
+  it("keeps the local part's case in default ids, so ids of before the fold stay the same", () => {
+    expect(registrationIdFor({ nome: "Ana", email: "Ana@example.com" }, key)).toBe(
+      `reg_${key.hmac(["registration-id/v1", "Ana", "Ana@example.com"]).slice(0, 32)}`,
+    );
   });
 
   it("ignores timestamps, ids and other fields", () => {

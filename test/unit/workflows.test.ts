@@ -7,7 +7,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { IMAGE_KEY } from "../../infra-pulumi/service/config.js";
 import { projectRoot } from "../../src/config/paths.js";
+import { stackOutputNames } from "../../src/stack/outputs.js";
 
 interface Step {
   id?: string;
@@ -139,9 +141,41 @@ describe("workflows", () => {
     expect(pushed).toContain("*@sha256:*");
     expect([deploy?.needs].flat()).toContain("push");
     const up = (deploy?.steps ?? []).find((s) => s.uses?.startsWith("pulumi/") && s.with?.command === "up");
-    expect(String(up?.with?.["config-map"])).toContain(
-      `consumerImage: {value: '\${{ needs.push.outputs.image }}'`,
-    );
+    // The key the program reads for the image, and nothing else, set to the pushed digest.
+    const configMap = parse(String(up?.with?.["config-map"])) as Record<string, { value: string }>;
+    expect(Object.keys(configMap)).toEqual([IMAGE_KEY]);
+    expect(configMap[IMAGE_KEY]?.value).toBe(`\${{ needs.push.outputs.image }}`);
+    // The preview that the replace check reads deploys the same key.
+    const preview = (deploy?.steps ?? [])
+      .map((s) => s.run ?? "")
+      .find((run) => run.includes("pulumi preview"));
+    expect(preview).toContain(`--config "${IMAGE_KEY}=$IMAGE"`);
+  });
+
+  it("keep the running image in the infra pipeline's preview and up (images are the app pipeline's)", () => {
+    // The stack output of the image shares the config key's name.
+    expect(stackOutputNames).toContain(IMAGE_KEY);
+    for (const key of ["infra-pipeline.yml:pulumi-preview", "infra-pipeline.yml:pulumi-up"]) {
+      const steps = jobs.find((j) => j.key === key)?.job.steps ?? [];
+      const keep = steps.findIndex(
+        (s) =>
+          (s.run ?? "").includes("pulumi stack output --json") &&
+          (s.run ?? "").includes(`.${IMAGE_KEY} // empty`) &&
+          (s.run ?? "").includes(`pulumi config set ${IMAGE_KEY} "$image"`),
+      );
+      expect(keep, `${key} sets ${IMAGE_KEY} from the stack output`).toBeGreaterThanOrEqual(0);
+      const deploys = steps
+        .map((s, i) => ({ s, i }))
+        .filter(
+          ({ s }) =>
+            (s.run ?? "").includes("pulumi preview") ||
+            s.with?.command === "up" ||
+            s.with?.command === "preview",
+        );
+      expect(deploys.length, key).toBeGreaterThan(0);
+      for (const { i } of deploys)
+        expect(i, `${key}: step ${i} runs before the image is kept`).toBeGreaterThan(keep);
+    }
   });
 
   it("hold no long-lived AWS keys (OIDC only)", () => {

@@ -41,6 +41,11 @@ export interface WelcomeSender {
   readonly sendTimeoutMs?: number;
   /** Waits for the send rate (a token of the bucket), before the claim is taken. */
   reserve?(signal?: AbortSignal): Promise<void>;
+  /**
+   * Once, when the consumer starts: leftovers older than `staleAfterMs` (the send timeout: no
+   * live send is that old) are cleaned up (the outbox's unfinished temporary files).
+   */
+  prepare?(options: { staleAfterMs: number }): Promise<void>;
 }
 
 /** A configured transport. */

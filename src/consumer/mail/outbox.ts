@@ -22,6 +22,16 @@ import { DEFAULT_MAIL_FROM, type Mailer, welcomeMessage } from "./mailer.js";
  */
 export const JOURNAL = "sent.log";
 
+/**
+ * A write's temporary file: `<id>.eml.<pid>.<random hex>.tmp`, renamed to `<id>.eml` once whole.
+ * A writer killed in between leaves it, with the recipient's address in it.
+ */
+export const OUTBOX_TEMPORARY_FILE = /\.eml\.\d+\.[0-9a-f]+\.tmp$/;
+
+function temporaryFileFor(file: string): string {
+  return `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+}
+
 /** The third column of a journal line for a delivery that found its email already written. */
 export const ALREADY_IN_OUTBOX = "already-in-outbox";
 
@@ -139,7 +149,7 @@ export class OutboxMailer implements Mailer {
     }
     // Write then rename: a reader (or a crash) never sees half an email. A failed write or rename
     // removes its temporary file, and nothing was delivered: the claim can be given back.
-    const temporary = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    const temporary = temporaryFileFor(file);
     await this.notSentOnFailure("write an email", async () => {
       try {
         await this.fs.writeFile(temporary, info.message as Buffer);
@@ -156,6 +166,36 @@ export class OutboxMailer implements Mailer {
       { to: maskEmail(registration.email), registrationId: id },
       "welcome email written to the outbox",
     );
+  }
+
+  /**
+   * Removes temporary files older than `staleAfterMs` (by modification time): a writer killed
+   * between the write and the rename leaves one, holding the recipient's address, and nothing
+   * else ever removes it. A younger one may be another consumer's write in progress.
+   */
+  async prepare(options: { staleAfterMs: number; now?: number }): Promise<void> {
+    const now = options.now ?? Date.now();
+    let names: string[];
+    try {
+      names = await fsPromises.readdir(this.outboxDir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw outboxFault(error, "list its folder");
+    }
+    let removed = 0;
+    for (const name of names.filter((n) => OUTBOX_TEMPORARY_FILE.test(n))) {
+      const file = join(this.outboxDir, name);
+      try {
+        const { mtimeMs } = await fsPromises.stat(file);
+        if (now - mtimeMs < options.staleAfterMs) continue;
+        await fsPromises.rm(file, { force: true });
+        removed += 1;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+          throw outboxFault(error, "remove a temporary file");
+      }
+    }
+    if (removed > 0) this.logger.info({ removed }, "removed unfinished temporary files from the outbox");
   }
 
   close(): void {

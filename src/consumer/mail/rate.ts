@@ -63,6 +63,10 @@ export class RateLimitedMailer implements Mailer {
     return this.inner.send(registration, id, options);
   }
 
+  prepare(options: { staleAfterMs: number }): Promise<void> {
+    return this.inner.prepare?.(options) ?? Promise.resolve();
+  }
+
   close(): void {
     this.inner.close();
   }

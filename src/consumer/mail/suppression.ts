@@ -1,13 +1,15 @@
 /**
  * Addresses never to mail again: hard bounces and complaints (SES suspends an account whose
- * bounce or complaint rate stays high). Keyed by the keyed address digest (`addressDigest`), so the
- * list holds no address. Implementations: in memory (tests, one-shot runs), SQLite (one machine)
- * and DynamoDB (the fleet's sent-email table: suppression-dynamodb.ts). No retention: an address
+ * bounce or complaint rate stays high). Keyed by the keyed address digest (`addressDigest`, over
+ * the case-folded address), so the list holds no address; look an address up with
+ * `isAddressSuppressed`, which also finds entries written before the fold. Implementations: in
+ * memory (tests, one-shot runs), SQLite (one machine) and DynamoDB (the fleet's sent-email table: suppression-dynamodb.ts). No retention: an address
  * stays suppressed until `forget` removes it (`npm run forget`, docs/personal-data.md).
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { addressDigests, type DigestKey } from "../../contract/digest.js";
 import { EnvironmentFaultError } from "../errors.js";
 
 export const suppressionReasons = ["bounce", "complaint"] as const;
@@ -20,6 +22,21 @@ export interface SuppressionList {
   /** Removes the entry (an erasure request); how many there were, 0 or 1. */
   forget(addressDigest: string): Promise<number>;
   close?(): Promise<void> | void;
+}
+
+/**
+ * Whether the address is on the list under any of its digests: the current (case-folded) one, or
+ * an entry written before the fold under the spelling the bounce reported (contract/digest.ts).
+ */
+export async function isAddressSuppressed(
+  list: Pick<SuppressionList, "isSuppressed">,
+  email: string,
+  key: DigestKey,
+): Promise<boolean> {
+  for (const digest of addressDigests(email, key)) {
+    if (await list.isSuppressed(digest)) return true;
+  }
+  return false;
 }
 
 export class MemorySuppressionList implements SuppressionList {
@@ -51,9 +68,11 @@ export class SqliteSuppressionList implements SuppressionList {
   ) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
+    // secure_delete: a removed entry's bytes are overwritten, not left in a free page (forget).
     this.db.exec(`
       PRAGMA journal_mode = WAL;
       PRAGMA busy_timeout = 5000;
+      PRAGMA secure_delete = ON;
       CREATE TABLE IF NOT EXISTS suppressed_addresses (
         address_digest TEXT PRIMARY KEY,
         reason TEXT NOT NULL CHECK (reason IN ('bounce', 'complaint')),
@@ -78,7 +97,13 @@ export class SqliteSuppressionList implements SuppressionList {
   }
 
   async forget(addressDigest: string): Promise<number> {
-    return this.run("forget", () => Number(this.deleteStatement.run(addressDigest).changes));
+    return this.run("forget", () => {
+      const changes = Number(this.deleteStatement.run(addressDigest).changes);
+      // The WAL still holds the page as it was before: copy back and empty it (a no-op while
+      // another process reads; forget is run with the consumers stopped).
+      if (changes > 0) this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      return changes;
+    });
   }
 
   close(): void {

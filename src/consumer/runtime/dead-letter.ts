@@ -9,8 +9,8 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { withDeadLetterAttributes } from "../../contract/dead-letter.js";
 import { createLink, sendSpan } from "../../observability/tracing.js";
-import { MESSAGE_ATTRIBUTES_MAX } from "../../sqs/limits.js";
 import type { PoisonMessageError } from "../errors.js";
 
 export interface DeadLetterTarget {
@@ -49,21 +49,23 @@ export async function forwardToDeadLetter(
   );
 }
 
-/** SQS allows 10 attributes a message: ours first, then the original ones that still fit. */
+/**
+ * SQS allows 10 attributes a message: the reason, the error and the source first, then the trace
+ * context, then the message's own while room remains; the names that did not fit are listed in
+ * one attribute (contract/dead-letter.ts).
+ */
 export function deadLetterAttributes(
   message: Message,
   error: PoisonMessageError,
   queueUrl: string,
 ): Record<string, MessageAttributeValue> {
-  const ours: Record<string, MessageAttributeValue> = {
-    "dead-letter-reason": { DataType: "String", StringValue: error.reason },
-    "dead-letter-error": { DataType: "String", StringValue: error.message.slice(0, 1024) },
-    "source-message-id": { DataType: "String", StringValue: message.MessageId ?? "unknown" },
-    "source-queue-url": { DataType: "String", StringValue: queueUrl },
-  };
-  const original = Object.entries(message.MessageAttributes ?? {}).filter(([name]) => !(name in ours));
-  return {
-    ...Object.fromEntries(original.slice(0, MESSAGE_ATTRIBUTES_MAX - Object.keys(ours).length)),
-    ...ours,
-  };
+  return withDeadLetterAttributes(
+    {
+      reason: error.reason,
+      error: error.message.slice(0, 1024),
+      sourceMessageId: message.MessageId ?? "unknown",
+      sourceQueueUrl: queueUrl,
+    },
+    message.MessageAttributes,
+  );
 }

@@ -72,11 +72,13 @@ export class SqliteSentEmailStore implements SentEmailStore {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
     // WAL lets several consumer processes share the file; busy_timeout makes them wait, not fail.
+    // secure_delete: a deleted record's bytes are overwritten, not left in a free page (forget).
     // The table has a new name: records of the old one carry no digest and cannot be honoured.
     this.db.exec(`
       PRAGMA journal_mode = WAL;
       PRAGMA busy_timeout = ${Math.round(options.busyTimeoutMs ?? 5_000)};
       PRAGMA synchronous = NORMAL;
+      PRAGMA secure_delete = ON;
       CREATE TABLE IF NOT EXISTS sent_email_records (
         id TEXT PRIMARY KEY,
         digest TEXT NOT NULL,
@@ -155,8 +157,13 @@ export class SqliteSentEmailStore implements SentEmailStore {
   }
 
   async forget(digest: string): Promise<number> {
-    const { changes } = this.run("erase a person's records", () => this.forgetStatement.run(digest));
-    return Number(changes);
+    return this.run("erase a person's records", () => {
+      const changes = Number(this.forgetStatement.run(digest).changes);
+      // The WAL still holds the pages as they were before: copy back and empty it (a no-op while
+      // another process reads; forget is run with the consumers stopped).
+      if (changes > 0) this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      return changes;
+    });
   }
 
   async close(): Promise<void> {
