@@ -19,7 +19,7 @@ import { type QueuePair, queuePair } from "../ops/queues.js";
 import { MAX_RATE, MOVE_VISIBILITY_SECONDS, type RedriveReport, redrive } from "../ops/redrive.js";
 import { queueCounts, total } from "../ops/status.js";
 import { explained, OPS_ANSWER_TIMEOUT_MS } from "../sqs/client.js";
-import { LONG_POLL_MAX_SECONDS } from "../sqs/limits.js";
+import { IN_FLIGHT_MAX_MESSAGES, LONG_POLL_MAX_SECONDS } from "../sqs/limits.js";
 import { totalRequests } from "../sqs/request-counter.js";
 import {
   addQueueOptions,
@@ -265,13 +265,18 @@ function buildProgram(env: Environment, done: (code: Promise<number>) => void): 
     );
 
   sub("list", `Messages with their dead-letter reason and error, addresses masked (${SAMPLE_NOTE}).`)
-    .option("--max <n>", "list at most N messages", wholeNumber("--max"), 100)
+    .option("--max <n>", "list at most N messages", wholeNumber("--max", 1, IN_FLIGHT_MAX_MESSAGES), 100)
     .addOption(waitTimeOption())
     .action((flags: ReadFlags) => done(list(flags)));
 
   sub("show", "One message's attributes and a masked summary of its body (never the body itself).")
     .argument("<messageId>", "the message's id in the dead-letter queue (from `dlq list`)")
-    .option("--max <n>", "look through at most N messages", wholeNumber("--max"), 1000)
+    .option(
+      "--max <n>",
+      "look through at most N messages",
+      wholeNumber("--max", 1, IN_FLIGHT_MAX_MESSAGES),
+      1000,
+    )
     .addOption(waitTimeOption())
     .action((messageId: string, flags: ReadFlags) => done(show(messageId, flags)));
 

@@ -18,6 +18,9 @@ import { createSqsClient } from "../../src/sqs/client.js";
 import { benchReport } from "./report.js";
 import type { WorkerResult, WorkerTask } from "./worker.js";
 
+/** Messages per run: each run preloads them from an array held in memory. */
+const COUNT_MAX = 1_000_000;
+
 const GROUPS = ["producer", "drain", "20ms", "mixed", "c1000", "trickle-20", "trickle-200", "idle"];
 
 function groupList(value: string): string {
@@ -29,7 +32,7 @@ function groupList(value: string): string {
 }
 
 const program = newCommand("bench")
-  .option("--count <n>", "messages per run", wholeNumber("--count"), 5000)
+  .option("--count <n>", "messages per run", wholeNumber("--count", 1, COUNT_MAX), 5000)
   .option("--runs <n>", "runs per variant (medians)", wholeNumber("--runs"), 3)
   .option(
     "--idle-seconds <n>",

@@ -197,6 +197,12 @@ const cases: Record<string, Case> = {
     code: 2,
     says: /--wait-time must be a whole number from 0 to 20/,
   },
+  "dlq list --max past what SQS keeps in flight": {
+    cli: "dlq",
+    args: () => ["list", "--max", "200000"],
+    code: 2,
+    says: /--max must be a whole number from 1 to 120000/,
+  },
   "forget without --email": {
     cli: "forget",
     args: () => ["--wait-time", "1"],

@@ -17,7 +17,7 @@ import {
 import { projectRoot } from "../../src/config/paths.js";
 import { ExitCode } from "../../src/errors.js";
 import { OPS_ANSWER_TIMEOUT_MS } from "../../src/sqs/client.js";
-import { LONG_POLL_MAX_SECONDS } from "../../src/sqs/limits.js";
+import { IN_FLIGHT_MAX_MESSAGES, LONG_POLL_MAX_SECONDS } from "../../src/sqs/limits.js";
 
 async function exitCodeSection(): Promise<string> {
   const usage = await readFile(join(projectRoot, "docs", "usage.md"), "utf8");
@@ -64,6 +64,7 @@ describe("docs/usage.md, Exit codes", () => {
       `${MAIL_SEND_TIMEOUT_MIN_MS}–${MAIL_SEND_TIMEOUT_MAX_MS} ms`,
       `\`--mail-rate\` ${MAIL_RATE_MIN_PER_SECOND}–${MAIL_RATE_MAX_PER_SECOND}`,
       `\`demo --count\` up to ${DEMO_COUNT_MAX}`,
+      `\`dlq list|show --max\` up to ${IN_FLIGHT_MAX_MESSAGES}`,
       `long-poll wait plus ${OPS_ANSWER_TIMEOUT_MS / 1000} s and one retry`,
     ]) {
       expect(section.replace(/\s+/g, " "), fact).toContain(fact);
