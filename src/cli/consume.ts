@@ -35,7 +35,7 @@ import { type HealthServer, startHealthServer } from "../observability/health-se
 import { consumerMetrics } from "../observability/metrics.js";
 import { withTracing } from "../observability/tracing.js";
 import { queueName } from "../ops/queues.js";
-import { createSqsClient, explained, explainSqsError } from "../sqs/client.js";
+import { createSqsClient, explained, explainSqsError, RUN_ANSWER_TIMEOUT_MS } from "../sqs/client.js";
 import { LONG_POLL_MAX_SECONDS } from "../sqs/limits.js";
 import { totalRequests } from "../sqs/request-counter.js";
 import { withTaskEnvironment } from "../stack/resolve.js";
@@ -191,6 +191,8 @@ async function main(argv: readonly string[]): Promise<number> {
 
   // Sockets sized from the pollers and batchers this concurrency runs: the pool is never the limit.
   const connected = await connect(flags, {
+    answerTimeoutMs: RUN_ANSWER_TIMEOUT_MS,
+    maxAttempts: 3,
     maxSockets: consumerSocketPool(flags.concurrency),
   });
   const { client, counts } = connected;
@@ -256,7 +258,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const { consumer, emails } = built;
   // The bounce queue, when the stack has one: the same runtime beside the registrations, on its
   // own SQS client (the summary's request counts stay the registrations'), stopped with them.
-  const bounceClient = location.bounceQueueUrl ? createSqsClient(location) : undefined;
+  const bounceClient = location.bounceQueueUrl
+    ? createSqsClient(location, { answerTimeoutMs: RUN_ANSWER_TIMEOUT_MS, maxAttempts: 3 })
+    : undefined;
   const bounces =
     location.bounceQueueUrl && bounceClient
       ? buildBounceConsumer({

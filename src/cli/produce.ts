@@ -22,7 +22,7 @@ import {
 } from "../producer/input.js";
 import { Producer, type SendReport } from "../producer/producer.js";
 import { fileInput, spooledInput } from "../producer/sources.js";
-import { explained, explainSqsError } from "../sqs/client.js";
+import { explained, explainSqsError, RUN_ANSWER_TIMEOUT_MS } from "../sqs/client.js";
 import { totalRequests } from "../sqs/request-counter.js";
 import {
   addQueueOptions,
@@ -151,7 +151,10 @@ async function produce(
   digestKey: DigestKey,
 ): Promise<number> {
   const logger = loggerFor(flags, "producer");
-  const { location, client, counts } = await connect(flags);
+  const { location, client, counts } = await connect(flags, {
+    answerTimeoutMs: RUN_ANSWER_TIMEOUT_MS,
+    maxAttempts: 3,
+  });
   try {
     const { Attributes = {} } = await explained(
       () =>

@@ -56,6 +56,12 @@ export interface SqsClientOptions {
 /** What status, dlq and forget give a request beyond its long poll (see answerTimeoutMs). */
 export const OPS_ANSWER_TIMEOUT_MS = 5_000;
 
+/**
+ * What produce and consume give a request beyond its long poll: a 20 s receive keeps the 30 s it
+ * always had, and anything else that takes 10 s is a dead connection (SQS answers in milliseconds).
+ */
+export const RUN_ANSWER_TIMEOUT_MS = 10_000;
+
 /** Attempts of a request when answerTimeoutMs bounds it: one retry rides out a dropped connection. */
 const ANSWER_BOUND_ATTEMPTS = 2;
 

@@ -16,7 +16,7 @@ import {
 } from "../../src/config/limits.js";
 import { projectRoot } from "../../src/config/paths.js";
 import { ExitCode } from "../../src/errors.js";
-import { OPS_ANSWER_TIMEOUT_MS } from "../../src/sqs/client.js";
+import { OPS_ANSWER_TIMEOUT_MS, RUN_ANSWER_TIMEOUT_MS } from "../../src/sqs/client.js";
 import { IN_FLIGHT_MAX_MESSAGES, LONG_POLL_MAX_SECONDS } from "../../src/sqs/limits.js";
 
 async function exitCodeSection(): Promise<string> {
@@ -66,6 +66,7 @@ describe("docs/usage.md, Exit codes", () => {
       `\`demo --count\` up to ${DEMO_COUNT_MAX}`,
       `\`dlq list|show --max\` up to ${IN_FLIGHT_MAX_MESSAGES}`,
       `long-poll wait plus ${OPS_ANSWER_TIMEOUT_MS / 1000} s and one retry`,
+      `\`produce\` and \`consume\` give it ${RUN_ANSWER_TIMEOUT_MS / 1000} s`,
     ]) {
       expect(section.replace(/\s+/g, " "), fact).toContain(fact);
     }
