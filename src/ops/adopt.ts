@@ -14,7 +14,7 @@
  * tools and writes. A case it cannot adopt safely is an `AdoptRefusal`: one line, exit code 2.
  */
 import type { Adoption, LiveQueueInputs } from "../config/adoption.js";
-import { queueSettingsProblems } from "../config/queue-settings.js";
+import { type QueueSettings, queueSettingsProblems } from "../config/queue-settings.js";
 import type { Settings } from "../config/settings.js";
 import { ConfigurationError } from "../errors.js";
 import { describeChange, destructiveChanges } from "../stack/replace-check.js";
@@ -131,17 +131,15 @@ function liveQueue(resource: StateResource): LiveQueue {
   return { address: resource.address, url: String(v.url), arn: String(v.arn), name, region, fifo, inputs };
 }
 
-/** The values that keep an adopted stack's identity: the settings keys the programs read. */
-export interface Identity {
-  readonly region: string;
-  readonly queueName: string;
-  readonly deadLetterQueueName: string;
-  readonly fifo: boolean;
-  readonly contentBasedDeduplication: boolean;
+/**
+ * The values that keep an adopted stack's identity. Settings keys (infra-terraform/settings.json),
+ * so each is a Pulumi config key and, in snake_case, a Terraform variable (the parity test checks
+ * that every settings key is both).
+ */
+export type Identity = Pick<Settings["stack"], "region"> &
+  Pick<QueueSettings, "queueName" | "deadLetterQueueName" | "fifo" | "contentBasedDeduplication"> &
   /** Only for a hand-over between the project's programs: which optional parts exist. */
-  readonly createAccessPolicies?: boolean;
-  readonly createSentEmailsTable?: boolean;
-}
+  Partial<Pick<Settings["stack"], "createAccessPolicies"> & Pick<Settings["table"], "createSentEmailsTable">>;
 
 /** One resource to import: its address in Terraform, its name in Pulumi, its import id. */
 export interface Adopted {
@@ -376,7 +374,16 @@ const HEADER = [
 ];
 
 /** The settings the queue keeps from the original instead of the project's values. */
-function keptQueueValues(live: LiveQueue): Record<string, number> {
+function keptQueueValues(
+  live: LiveQueue,
+): Pick<
+  QueueSettings,
+  | "messageRetentionSeconds"
+  | "maximumMessageSizeBytes"
+  | "delaySeconds"
+  | "receiveWaitTimeSeconds"
+  | "visibilityTimeoutSeconds"
+> {
   return {
     messageRetentionSeconds: live.inputs.messageRetentionSeconds as number,
     maximumMessageSizeBytes: live.inputs.maxMessageSize as number,
