@@ -175,3 +175,16 @@ describe("this project's tf:local state handed over to its Pulumi program", () =
     });
   }, 60_000);
 });
+
+describe("a broken adoption map", () => {
+  it("is refused before any resource, with the key and the fix", () => {
+    setStackConfig({ adopt: { "registrations-queue": { id: "" } } });
+    expect(() => readInfraConfig(new pulumi.Config("sqs-messaging"))).toThrow(
+      /sqs-messaging:adopt is not an adoption map \(registrations-queue\.id: .*\): write it with `npm run infra:adopt`, or remove it/,
+    );
+    setStackConfig({ adopt: { "registrations-queue": { id: "https://q", inputs: { delaySeconds: "90" } } } });
+    expect(() => readInfraConfig(new pulumi.Config("sqs-messaging"))).toThrow(
+      /sqs-messaging:adopt is not an adoption map/,
+    );
+  });
+});
