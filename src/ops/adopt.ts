@@ -10,8 +10,8 @@
  *   pair table, src/stack/resource-pairs.ts), imported by its id.
  *
  * Everything here reads JSON documents the tools print (`terraform show -json`, a raw state,
- * `pulumi stack export`) and returns the files to write; the CLI (src/cli/adopt.ts) runs the
- * tools and writes. A case it cannot adopt safely is an `AdoptRefusal`: one line, exit code 2.
+ * `pulumi stack export`) and returns the files to write; src/ops/adopt-run.ts runs the tools and
+ * writes, and the CLI (src/cli/adopt.ts) prints. A case it cannot adopt safely is an `AdoptRefusal`: one line, exit code 2.
  */
 import type { Adoption, LiveQueueInputs } from "../config/adoption.js";
 import { type QueueSettings, queueSettingsProblems } from "../config/queue-settings.js";
@@ -21,7 +21,6 @@ import { describeChange, destructiveChanges } from "../stack/replace-check.js";
 import {
   PULUMI_COMPONENT_NAME,
   pulumiSuffix,
-  pulumiType,
   RESOURCE_PAIRS,
   resourceAddress,
   TERRAFORM_TYPES,
@@ -228,13 +227,7 @@ function fromOriginal(resources: StateResource[], options: AdoptOptions): Adopti
     );
   }
   const live = liveQueue(resource);
-  const identity: Identity = {
-    region: live.region,
-    queueName: live.name,
-    deadLetterQueueName: deadLetterName(live.name, live.fifo),
-    fifo: live.fifo,
-    contentBasedDeduplication: live.inputs.contentBasedDeduplication === true,
-  };
+  const identity = queueIdentity(live, undefined, {});
   checkIdentity(identity, options, resource.address);
   const component = options.component ?? PULUMI_COMPONENT_NAME;
   return {
@@ -361,11 +354,6 @@ export function planFromPulumiExport(exported: Json, source: string, options: Ad
   });
   checkIdentity(identity, options, main.address);
   return { from: "pulumi", identity, resources: adopted };
-}
-
-/** The Pulumi resource type of a Terraform address (for messages). */
-export function pulumiTypeOf(address: string): string | undefined {
-  return pulumiType(resourceAddress(address).split(".")[0] ?? "");
 }
 
 const HEADER = [

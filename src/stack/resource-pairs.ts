@@ -131,8 +131,3 @@ export function pulumiSuffix(address: string): string | undefined {
     (suffix) => resourceAddress(RESOURCE_PAIRS[suffix] ?? "") === wanted,
   );
 }
-
-/** The Pulumi type of a Terraform type (the table above, read backwards). */
-export function pulumiType(terraformType: string): string | undefined {
-  return Object.keys(TERRAFORM_TYPES).find((type) => TERRAFORM_TYPES[type] === terraformType);
-}
