@@ -270,6 +270,12 @@ const cases: Record<string, Case> = {
     code: 2,
     says: /The Pulumi CLI is not installed .*npm run local/,
   },
+  "infra:adopt without --to": {
+    cli: "adopt",
+    args: () => ["--state", join(scratch, "missing.json")],
+    code: 2,
+    says: /required option '--to <program>' not specified/,
+  },
   "tf:local unknown action": {
     cli: "tf-local",
     args: () => ["plan"],
