@@ -3,6 +3,7 @@
  * resource is declared. Every problem is one sentence naming the config key and the fix.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ADOPT_CONFIG_KEY, type Adoption, adoptionSchema } from "../src/config/adoption.js";
 import { type QueueSettings, queueSettingsProblems } from "../src/config/queue-settings.js";
 import {
   deliverySettingsSchema,
@@ -43,6 +44,8 @@ export interface InfraConfig {
   readonly service?: ServiceConfig;
   /** GitHub Actions' OIDC provider and roles (settings `delivery`); absent without a repository. */
   readonly delivery?: DeliveryConfig;
+  /** Resources that take over existing ones (`npm run infra:adopt`, docs/migration.md). */
+  readonly adopt?: Adoption;
 }
 
 export class InfraConfigError extends Error {
@@ -221,6 +224,21 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
   }
   const deliverySettings = deliveryParsed.success ? deliveryParsed.data : undefined;
 
+  let adopt: Adoption | undefined;
+  try {
+    const raw = config.getObject<unknown>(ADOPT_CONFIG_KEY);
+    if (raw !== undefined) {
+      const parsed = adoptionSchema.safeParse(raw);
+      if (parsed.success) adopt = parsed.data;
+      else
+        problems.push(
+          `${key(ADOPT_CONFIG_KEY)} is not an adoption map (${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}): write it with \`npm run infra:adopt\`, or remove it (docs/migration.md).`,
+        );
+    }
+  } catch (error) {
+    problems.push(`${key(ADOPT_CONFIG_KEY)}: ${(error as Error).message.split("\n")[0]}`);
+  }
+
   if (problems.length > 0) throw new InfraConfigError(problems);
   return {
     region,
@@ -246,5 +264,6 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
           },
         }
       : {}),
+    ...(adopt ? { adopt } : {}),
   };
 }

@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { perTaskRate } from "../src/consumer/mail/rate.js";
 import type { StackOutputs } from "../src/stack/outputs.js";
+import { PULUMI_COMPONENT_NAME } from "../src/stack/resource-pairs.js";
+import { adoptionOptions } from "./adoption.js";
 import type { InfraConfig } from "./config.js";
 import { Delivery } from "./delivery.js";
 import { type DnsRecord, MailDelivery } from "./email.js";
@@ -41,8 +43,10 @@ export interface Infrastructure {
 }
 
 /** Declares every resource of the stack from a checked configuration. */
-export function createInfrastructure(config: InfraConfig, name = "registrations"): Infrastructure {
+export function createInfrastructure(config: InfraConfig, name = PULUMI_COMPONENT_NAME): Infrastructure {
   const provider = createProvider(`${name}-aws`, config);
+  // Resources that take over existing ones (npm run infra:adopt) get the import option.
+  const adopted = adoptionOptions(config.adopt);
   const queues = new QueuePair(
     name,
     {
@@ -51,7 +55,7 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
       // On AWS the queues outlive the stack (their messages are data); an emulator stack does not.
       retainOnDelete: config.endpoint === undefined,
     },
-    { provider },
+    { provider, ...adopted },
   );
   const table = config.table
     ? new SentEmailsTable(
@@ -61,7 +65,7 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
           pointInTimeRecovery: config.table.pointInTimeRecovery,
           deletionProtection: config.table.deletionProtection,
         },
-        { provider },
+        { provider, ...adopted },
       )
     : undefined;
   const mail = config.email
@@ -73,7 +77,7 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
           region: queues.queue.region,
           ...(config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {}),
         },
-        { provider },
+        { provider, ...adopted },
       )
     : undefined;
   const access = config.createAccessPolicies
@@ -99,7 +103,7 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
           operatorPrincipals: config.operatorPrincipals,
           region: config.region,
         },
-        { provider },
+        { provider, ...adopted },
       )
     : undefined;
   const fleet =
@@ -132,6 +136,7 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
                 : undefined,
           },
           provider,
+          adopted,
         )
       : undefined;
   const delivery = config.delivery
@@ -144,7 +149,7 @@ export function createInfrastructure(config: InfraConfig, name = "registrations"
           ...(table ? { tableArn: table.table.arn } : {}),
           ...(config.assumeRole ? { deployerRoleArn: config.assumeRole.roleArn } : {}),
         },
-        { provider },
+        { provider, ...adopted },
       )
     : undefined;
   const stackOutputs: PulumiOutputs<StackOutputs> = {

@@ -30,7 +30,13 @@ export interface Fleet {
   readonly alarms?: ConsumerAlarms;
 }
 
-export function createFleet(name: string, args: FleetArgs, provider: aws.Provider): Fleet {
+export function createFleet(
+  name: string,
+  args: FleetArgs,
+  provider: aws.Provider,
+  /** Added to each component's options (the adoption's transformation: infra-pulumi/adoption.ts). */
+  extra: pulumi.ComponentResourceOptions = {},
+): Fleet {
   // The alarms come first: the service's deployment alarms name two of them. They take the
   // cluster's and service's names from the settings (what the service is called), not from the
   // service, which would make each wait for the other.
@@ -44,7 +50,7 @@ export function createFleet(name: string, args: FleetArgs, provider: aws.Provide
           clusterName: args.settings.clusterName,
           serviceName: args.settings.serviceName,
         },
-        { provider },
+        { provider, ...extra },
       )
     : undefined;
   const service = new ConsumerService(
@@ -61,13 +67,13 @@ export function createFleet(name: string, args: FleetArgs, provider: aws.Provide
       mail: args.mail,
       deploymentAlarmNames: alarms?.deploymentAlarmNames,
     },
-    { provider },
+    { provider, ...extra },
   );
   const names = { clusterName: service.cluster.name, serviceName: service.service.name };
   const autoscaling = new ConsumerAutoscaling(
     name,
     { settings: args.settings, queueName: args.queueName, ...names },
-    { provider },
+    { provider, ...extra },
   );
   return { service, autoscaling, ...(alarms ? { alarms } : {}) };
 }

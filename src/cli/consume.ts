@@ -5,9 +5,15 @@
  * shutdown deadline (`--shutdown-timeout`) plus about a second, whatever the handlers do.
  */
 import { join } from "node:path";
-import { Command, Option } from "commander";
-import { loadDigestKey } from "../config/digest-key.js";
+import { Option } from "commander";
 import { readEnvironment } from "../config/env.js";
+import {
+  MAIL_RATE_MAX_PER_SECOND,
+  MAIL_RATE_MIN_PER_SECOND,
+  MAIL_SEND_TIMEOUT_MAX_MS,
+  MAIL_SEND_TIMEOUT_MIN_MS,
+  TIMER_MAX_MS,
+} from "../config/limits.js";
 import { buildBounceConsumer } from "../consumer/bounce-consumer.js";
 import { type ConsumerStats, consumerSocketPool } from "../consumer/consumer.js";
 import { createMailer, defaultMailFrom, mailerKinds } from "../consumer/mail/index.js";
@@ -17,7 +23,11 @@ import {
   type StoreKind,
   storeKinds,
 } from "../consumer/registrations.js";
-import { BATCHING_WINDOW_MAX_MS } from "../consumer/runtime/options.js";
+import {
+  BATCHING_WINDOW_MAX_MS,
+  CONCURRENCY_MAX,
+  SHUTDOWN_TIMEOUT_MAX_MS,
+} from "../consumer/runtime/options.js";
 import { MAIL_SEND_TIMEOUT_MS } from "../consumer/store/timing.js";
 import { ConfigurationError } from "../errors.js";
 import { type EmfWriter, startEmfWriter } from "../observability/emf.js";
@@ -25,15 +35,21 @@ import { type HealthServer, startHealthServer } from "../observability/health-se
 import { consumerMetrics } from "../observability/metrics.js";
 import { withTracing } from "../observability/tracing.js";
 import { queueName } from "../ops/queues.js";
-import { createSqsClient, explained, explainSqsError } from "../sqs/client.js";
+import { createSqsClient, explained, explainSqsError, RUN_ANSWER_TIMEOUT_MS } from "../sqs/client.js";
+import { LONG_POLL_MAX_SECONDS } from "../sqs/limits.js";
 import { totalRequests } from "../sqs/request-counter.js";
 import { withTaskEnvironment } from "../stack/resolve.js";
 import {
   addQueueOptions,
+  checkWritableFolder,
   connect,
+  digestKeyFor,
+  listenAddress,
   loggerFor,
-  oneLineUsageErrors,
-  positiveNumber,
+  newCommand,
+  numberInRange,
+  parseFlags,
+  portNumber,
   type QueueFlags,
   runCli,
   wholeNumber,
@@ -65,20 +81,20 @@ interface ConsumeFlags extends QueueFlags {
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
   const program = addQueueOptions(
-    new Command("consume")
+    newCommand("consume")
       .description("Receive registrations and send each a welcome email (written to the outbox).")
       .option("--until-empty", "exit when a receive finds the queue empty and nothing is in flight")
       .option("--max-messages <n>", "exit after N messages", wholeNumber("--max-messages"))
       .option(
         "--concurrency <n>",
         "messages worked on at once [env CONSUMER_CONCURRENCY]",
-        wholeNumber("--concurrency"),
+        wholeNumber("--concurrency", 1, CONCURRENCY_MAX),
         env.CONSUMER_CONCURRENCY ?? 20,
       )
       .option(
         "--wait-time <seconds>",
-        "long-poll wait, 0–20 (default 20; 1 with --until-empty)",
-        wholeNumber("--wait-time", 0),
+        `long-poll wait, 0–${LONG_POLL_MAX_SECONDS} (default ${LONG_POLL_MAX_SECONDS}; 1 with --until-empty)`,
+        wholeNumber("--wait-time", 0, LONG_POLL_MAX_SECONDS),
       )
       .option(
         "--batching-window <ms>",
@@ -121,7 +137,7 @@ async function main(argv: readonly string[]): Promise<number> {
           "--send-timeout <ms>",
           "a send still running after this long is aborted; the claim lease is this plus a margin [env MAIL_SEND_TIMEOUT_MS]",
         )
-          .argParser(wholeNumber("--send-timeout", 100))
+          .argParser(wholeNumber("--send-timeout", MAIL_SEND_TIMEOUT_MIN_MS, MAIL_SEND_TIMEOUT_MAX_MS))
           .default(env.MAIL_SEND_TIMEOUT_MS ?? MAIL_SEND_TIMEOUT_MS),
       )
       .addOption(
@@ -129,30 +145,30 @@ async function main(argv: readonly string[]): Promise<number> {
           "--mail-rate <per-second>",
           "emails a second at most (account quota ÷ maximum tasks; default 3.5 with ses) [env MAIL_RATE_PER_SECOND]",
         )
-          .argParser(positiveNumber("--mail-rate"))
+          .argParser(numberInRange("--mail-rate", MAIL_RATE_MIN_PER_SECOND, MAIL_RATE_MAX_PER_SECOND))
           .default(env.MAIL_RATE_PER_SECOND),
       )
       .option(
         "--send-latency <ms>",
         "simulated mail-server latency per email",
-        wholeNumber("--send-latency", 0),
+        wholeNumber("--send-latency", 0, TIMER_MAX_MS),
         0,
       )
       .option(
         "--shutdown-timeout <seconds>",
         "on SIGTERM/SIGINT, exit within this many seconds (+1); unfinished messages reappear later",
-        wholeNumber("--shutdown-timeout", 0),
+        wholeNumber("--shutdown-timeout", 0, SHUTDOWN_TIMEOUT_MAX_MS / 1000),
         25,
       )
       .addOption(
         new Option("--health-port <port>", "serve /healthz and /metrics on this port [env HEALTH_PORT]")
-          .argParser(wholeNumber("--health-port", 0))
+          .argParser(portNumber("--health-port"))
           .default(env.HEALTH_PORT),
       )
       .addOption(
-        new Option("--health-host <address>", "address of the health port [env HEALTH_HOST]").default(
-          env.HEALTH_HOST ?? "127.0.0.1",
-        ),
+        new Option("--health-host <address>", "address of the health port [env HEALTH_HOST]")
+          .argParser(listenAddress("--health-host"))
+          .default(env.HEALTH_HOST ?? "127.0.0.1"),
       )
       .addOption(
         new Option(
@@ -161,16 +177,22 @@ async function main(argv: readonly string[]): Promise<number> {
         ).default(env.METRICS_EMF ?? false),
       ),
     env,
-  )
-    .configureOutput(oneLineUsageErrors)
-    .exitOverride();
-  program.parse(argv, { from: "user" });
-  const flags = program.opts<ConsumeFlags>();
+  );
+  const flags = parseFlags<ConsumeFlags>(program, argv);
   const logger = loggerFor(flags, "consumer");
   const started = performance.now();
+  const outbox = flags.outbox ?? join(flags.stateDir, "outbox");
+  // Paths first: a bad one is one line now, not a consumer paused on its own fault later.
+  if (env.REGISTRATION_DIGEST_KEY === undefined || (flags.mailer === "outbox" && !flags.outbox)) {
+    await checkWritableFolder(flags.stateDir, "--state-dir");
+  }
+  if (flags.mailer === "outbox") await checkWritableFolder(outbox, flags.outbox ? "--outbox" : "--state-dir");
+  const digestKey = await digestKeyFor(env, flags.stateDir);
 
   // Sockets sized from the pollers and batchers this concurrency runs: the pool is never the limit.
   const connected = await connect(flags, {
+    answerTimeoutMs: RUN_ANSWER_TIMEOUT_MS,
+    maxAttempts: 3,
     maxSockets: consumerSocketPool(flags.concurrency),
   });
   const { client, counts } = connected;
@@ -182,7 +204,6 @@ async function main(argv: readonly string[]): Promise<number> {
       "--batching-window is not for FIFO queues: a message group's next message waits for the previous one, so a window only adds latency. Drop the flag.",
     );
   }
-  const outbox = flags.outbox ?? join(flags.stateDir, "outbox");
   const mailer = createMailer({
     kind: flags.mailer,
     smtpUrl: flags.smtpUrl,
@@ -198,7 +219,6 @@ async function main(argv: readonly string[]): Promise<number> {
     logger,
   });
   const store = storeChoiceFor(flags, location);
-  const digestKey = await loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir });
   // Hard bounces and complaints: in the chosen store's place (issue 12), read before every send.
   const suppression = openSuppressionList(store);
   const runtime = {
@@ -239,7 +259,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const { consumer, emails } = built;
   // The bounce queue, when the stack has one: the same runtime beside the registrations, on its
   // own SQS client (the summary's request counts stay the registrations'), stopped with them.
-  const bounceClient = location.bounceQueueUrl ? createSqsClient(location) : undefined;
+  const bounceClient = location.bounceQueueUrl
+    ? createSqsClient(location, { answerTimeoutMs: RUN_ANSWER_TIMEOUT_MS, maxAttempts: 3 })
+    : undefined;
   const bounces =
     location.bounceQueueUrl && bounceClient
       ? buildBounceConsumer({

@@ -3,38 +3,47 @@
  * 1,000 registrations produced and consumed, a summary. Exit 0 when every one was processed.
  */
 import { join } from "node:path";
-import { Command } from "commander";
 import { readEnvironment } from "../config/env.js";
+import { DEMO_COUNT_MAX, FLEET_CONSUMERS_MAX } from "../config/limits.js";
+import { CONCURRENCY_MAX } from "../consumer/runtime/options.js";
 import { runDemo } from "../local/demo.js";
 import { runFleet } from "../local/fleet.js";
 import type { LogLevel } from "../log/logger.js";
-import { addStateDir, loggerFor, logLevelOption, oneLineUsageErrors, runCli, wholeNumber } from "./shared.js";
+import {
+  addStateDir,
+  checkWritableFolder,
+  loggerFor,
+  logLevelOption,
+  newCommand,
+  parseFlags,
+  runCli,
+  wholeNumber,
+} from "./shared.js";
 
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
-  const program = new Command("demo")
+  const program = newCommand("demo")
     .description("Start an embedded SQS, produce registrations, consume them all, print a summary.")
-    .option("--count <n>", "registrations to produce", wholeNumber("--count"), 1000)
-    .option("--concurrency <n>", "consumer concurrency", wholeNumber("--concurrency"), 50)
+    .option("--count <n>", "registrations to produce", wholeNumber("--count", 1, DEMO_COUNT_MAX), 1000)
+    .option("--concurrency <n>", "consumer concurrency", wholeNumber("--concurrency", 1, CONCURRENCY_MAX), 50)
     .option(
       "--consumers <n>",
       "run a fleet: N consume processes sharing a local DynamoDB store, every registration sent twice, consumers killed and restarted (default --count 200)",
-      wholeNumber("--consumers"),
+      wholeNumber("--consumers", 1, FLEET_CONSUMERS_MAX),
     )
     .addOption(addStateDir(env))
     .addOption(logLevelOption(env).default(env.LOG_LEVEL ?? "warn"))
-    .option("--json", "print the summary as JSON")
-    .configureOutput(oneLineUsageErrors)
-    .exitOverride();
-  program.parse(argv, { from: "user" });
-  const flags = program.opts<{
+    .option("--json", "print the summary as JSON");
+  const flags = parseFlags<{
     count: number;
     concurrency: number;
     stateDir: string;
     logLevel: LogLevel;
     json?: boolean;
     consumers?: number;
-  }>();
+  }>(program, argv);
+  // The demo's consumers would pause on an unwritable outbox (their own fault) and wait forever.
+  await checkWritableFolder(flags.stateDir, "--state-dir");
   if (flags.consumers !== undefined) {
     const fleet = await runFleet({
       count: program.getOptionValueSource("count") === "default" ? 200 : flags.count,

@@ -4,8 +4,9 @@
  * configuration error (including `purge` without a terminal and without --yes).
  */
 import { createInterface } from "node:readline/promises";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { type Environment, readEnvironment } from "../config/env.js";
+import { ConfigurationError } from "../errors.js";
 import {
   type DeadLetterDetail,
   type DeadLetterSummary,
@@ -17,10 +18,18 @@ import {
 import { type QueuePair, queuePair } from "../ops/queues.js";
 import { MAX_RATE, MOVE_VISIBILITY_SECONDS, type RedriveReport, redrive } from "../ops/redrive.js";
 import { queueCounts, total } from "../ops/status.js";
-import { explained } from "../sqs/client.js";
-import { LONG_POLL_MAX_SECONDS } from "../sqs/limits.js";
+import { explained, OPS_ANSWER_TIMEOUT_MS } from "../sqs/client.js";
+import { IN_FLIGHT_MAX_MESSAGES, LONG_POLL_MAX_SECONDS } from "../sqs/limits.js";
 import { totalRequests } from "../sqs/request-counter.js";
-import { addQueueOptions, connect, type QueueFlags, runCli, wholeNumber } from "./shared.js";
+import {
+  addQueueOptions,
+  checkDefaults,
+  connect,
+  newCommand,
+  type QueueFlags,
+  runCli,
+  wholeNumber,
+} from "./shared.js";
 
 interface ReadFlags extends QueueFlags {
   max: number;
@@ -57,7 +66,8 @@ async function withQueues<T>(
   action: string,
   work: (context: Awaited<ReturnType<typeof connect>> & { queues: QueuePair }) => Promise<T>,
 ): Promise<T> {
-  const connection = await connect(flags);
+  // Every request bounded by its own long poll plus a few seconds (a silent endpoint ends this).
+  const connection = await connect(flags, { answerTimeoutMs: OPS_ANSWER_TIMEOUT_MS });
   const { location, client } = connection;
   try {
     return await explained(
@@ -245,22 +255,28 @@ function parseRate(value: string): number {
 }
 
 function buildProgram(env: Environment, done: (code: Promise<number>) => void): Command {
-  const program = new Command("dlq")
-    .description("Inspect, redrive and purge the dead-letter queue. Message bodies are never printed.")
-    .showHelpAfterError("(run with --help for usage)");
+  const program = newCommand("dlq").description(
+    "Inspect, redrive and purge the dead-letter queue. Message bodies are never printed.",
+  );
+  // Subcommands inherit the one-line usage errors and exit code 2 (commander copies the settings).
   const sub = (name: string, description: string) =>
-    addQueueOptions(program.command(name).description(description), env).showHelpAfterError(
-      "(run with --help for usage)",
+    addQueueOptions(program.command(name).description(description), env).hook("preAction", (command) =>
+      checkDefaults(command),
     );
 
   sub("list", `Messages with their dead-letter reason and error, addresses masked (${SAMPLE_NOTE}).`)
-    .option("--max <n>", "list at most N messages", wholeNumber("--max"), 100)
+    .option("--max <n>", "list at most N messages", wholeNumber("--max", 1, IN_FLIGHT_MAX_MESSAGES), 100)
     .addOption(waitTimeOption())
     .action((flags: ReadFlags) => done(list(flags)));
 
   sub("show", "One message's attributes and a masked summary of its body (never the body itself).")
     .argument("<messageId>", "the message's id in the dead-letter queue (from `dlq list`)")
-    .option("--max <n>", "look through at most N messages", wholeNumber("--max"), 1000)
+    .option(
+      "--max <n>",
+      "look through at most N messages",
+      wholeNumber("--max", 1, IN_FLIGHT_MAX_MESSAGES),
+      1000,
+    )
     .addOption(waitTimeOption())
     .action((messageId: string, flags: ReadFlags) => done(show(messageId, flags)));
 
@@ -278,8 +294,15 @@ function buildProgram(env: Environment, done: (code: Promise<number>) => void): 
   return program;
 }
 
+/** The subcommands, for the one line a bare `dlq` prints. */
+const SUBCOMMANDS = "list, show <messageId>, redrive or purge";
+
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
+  // Commander would print the whole help on stderr and exit 1.
+  if (argv.length === 0) {
+    throw new ConfigurationError(`Missing command: use one of ${SUBCOMMANDS} (run with --help for usage).`);
+  }
   let outcome: Promise<number> | undefined;
   buildProgram(env, (code) => {
     outcome = code;

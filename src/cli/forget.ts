@@ -7,8 +7,7 @@
  * SQLite file (docs/personal-data.md). Prints counts only.
  * Exit codes: 0 done; 1 SQS failed or refused a delete (run it again); 2 usage or configuration.
  */
-import { Command, Option } from "commander";
-import { loadDigestKey } from "../config/digest-key.js";
+import { InvalidArgumentError, Option } from "commander";
 import { readEnvironment } from "../config/env.js";
 import { outboxDir } from "../config/paths.js";
 import {
@@ -20,9 +19,19 @@ import {
 import { maskEmail } from "../contract/registration.js";
 import { type ForgetReport, forgetPerson } from "../ops/forget.js";
 import { queuePair } from "../ops/queues.js";
-import { explained } from "../sqs/client.js";
+import { explained, OPS_ANSWER_TIMEOUT_MS } from "../sqs/client.js";
+import { LONG_POLL_MAX_SECONDS } from "../sqs/limits.js";
 import { withTaskEnvironment } from "../stack/resolve.js";
-import { addQueueOptions, connect, type QueueFlags, runCli, wholeNumber } from "./shared.js";
+import {
+  addQueueOptions,
+  connect,
+  digestKeyFor,
+  newCommand,
+  parseFlags,
+  type QueueFlags,
+  runCli,
+  wholeNumber,
+} from "./shared.js";
 import { storeChoiceFor } from "./store-flags.js";
 
 interface ForgetFlags extends QueueFlags {
@@ -36,6 +45,17 @@ interface ForgetFlags extends QueueFlags {
 
 /** forget neither claims nor marks: the send timeout that sets the store's lease is not used. */
 const UNUSED_SEND_TIMEOUT_MS = 1_000;
+
+/**
+ * Loose on purpose: an address the contract refuses (a non-ASCII local part) may still wait in the
+ * dead-letter queue and must be erasable; an empty or @-less value would erase nothing and say done.
+ */
+function addressFlag(value: string): string {
+  if (!/^[^@\s]+@[^@\s]+$/.test(value.trim())) {
+    throw new InvalidArgumentError("--email must be one address, local-part@domain.");
+  }
+  return value;
+}
 
 export function formatForget(email: string, report: ForgetReport): string {
   return [
@@ -64,11 +84,11 @@ export function formatForget(email: string, report: ForgetReport): string {
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
   const program = addQueueOptions(
-    new Command("forget")
+    newCommand("forget")
       .description(
         "Erase one person: their queued and dead-lettered messages (registrations and bounces), outbox emails, sent-email records and suppression entry.",
       )
-      .requiredOption("--email <address>", "the person's email address")
+      .requiredOption("--email <address>", "the person's email address", addressFlag)
       .option(
         "--nome <name>",
         "a name they registered under (repeatable); finds store records that no message or outbox file leads to",
@@ -88,18 +108,17 @@ async function main(argv: readonly string[]): Promise<number> {
       .addOption(
         new Option(
           "--wait-time <seconds>",
-          "long-poll wait of each receive, 0–20 (1 reaches all of SQS's servers)",
+          `long-poll wait of each receive, 0–${LONG_POLL_MAX_SECONDS} (1 reaches all of SQS's servers)`,
         )
-          .argParser(wholeNumber("--wait-time", 0))
+          .argParser(wholeNumber("--wait-time", 0, LONG_POLL_MAX_SECONDS))
           .default(1),
       ),
     env,
-  ).showHelpAfterError("(run with --help for usage)");
-  program.parse(argv, { from: "user" });
-  const flags = program.opts<ForgetFlags>();
+  );
+  const flags = parseFlags<ForgetFlags>(program, argv);
 
-  const digestKey = await loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir: flags.stateDir });
-  const connected = await connect(flags);
+  const digestKey = await digestKeyFor(env, flags.stateDir);
+  const connected = await connect(flags, { answerTimeoutMs: OPS_ANSWER_TIMEOUT_MS });
   const { client } = connected;
   // As consume reads it: a queue given by URL (an ECS task) names its table and bounce queue in
   // the environment, so forget erases from the store the consumer uses.

@@ -3,14 +3,23 @@
  * from the settings module, and the stack outputs written for the producer and consumer. Stays in
  * the foreground until Ctrl-C.
  */
-import { Command, Option } from "commander";
+import { Option } from "commander";
 import { readEnvironment } from "../config/env.js";
 import { localOutputsPath } from "../config/paths.js";
 import { ConfigurationError } from "../errors.js";
 import { dynamoDbDataDir } from "../local/dynamodb.js";
 import type { ProvisionedQueue } from "../local/provision.js";
 import { emulatorDataDir, startLocalStack } from "../local/stack.js";
-import { addStateDir, oneLineUsageErrors, runCli, wholeNumber } from "./shared.js";
+import {
+  addStateDir,
+  checkWritableFolder,
+  givenFlags,
+  newCommand,
+  npmRun,
+  parseFlags,
+  portNumber,
+  runCli,
+} from "./shared.js";
 
 function describe(queue: ProvisionedQueue): string {
   const detail = queue.change === "updated" ? ` (set ${queue.updatedAttributes.join(", ")})` : "";
@@ -19,19 +28,17 @@ function describe(queue: ProvisionedQueue): string {
 
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
-  const program = new Command("local")
+  const program = newCommand("local")
     .description("Run the embedded SQS (fauxqs) on 127.0.0.1 with the queue pair, until Ctrl-C.")
     .addOption(
       new Option("--port <port>", "port to listen on; 0 picks a free one [env LOCAL_SQS_PORT]")
-        .argParser(wholeNumber("--port", 0))
+        .argParser(portNumber("--port"))
         .default(env.LOCAL_SQS_PORT ?? 4566),
     )
-    .addOption(addStateDir(env))
-    .configureOutput(oneLineUsageErrors)
-    .exitOverride();
-  program.parse(argv, { from: "user" });
-  const flags = program.opts<{ port: number; stateDir: string }>();
+    .addOption(addStateDir(env));
+  const flags = parseFlags<{ port: number; stateDir: string }>(program, argv);
   const outputsPath = localOutputsPath(flags.stateDir);
+  await checkWritableFolder(flags.stateDir, "--state-dir");
 
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
   try {
@@ -50,6 +57,7 @@ async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   const { provisioned, emulator, outputs } = stack;
+  const same = givenFlags(program);
   process.stdout.write(
     [
       `Local SQS listening on ${emulator.endpoint} (127.0.0.1 only; state in ${emulatorDataDir(flags.stateDir)})`,
@@ -58,7 +66,7 @@ async function main(argv: readonly string[]): Promise<number> {
       `Local DynamoDB (dynalite) on ${outputs.dynamoDbEndpoint} (127.0.0.1 only; data in ${dynamoDbDataDir(flags.stateDir)})`,
       `  table     ${outputs.sentEmailsTableName} (the consumers' shared sent-email store)`,
       `Stack outputs written to ${outputsPath}`,
-      "Now, in another terminal: npm run produce -- --count 100   and   npm run consume -- --until-empty",
+      `Now, in another terminal: ${npmRun("produce", "--count", "100", ...same)}   and   ${npmRun("consume", "--until-empty", ...same)}`,
       "Press Ctrl-C to stop.",
       "",
     ].join("\n"),

@@ -5,9 +5,10 @@
  */
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { SingleBar } from "cli-progress";
-import { Command, Option } from "commander";
-import { loadDigestKey } from "../config/digest-key.js";
+import { Option } from "commander";
 import { readEnvironment } from "../config/env.js";
+import { PRODUCER_CONCURRENCY_MAX } from "../config/limits.js";
+import type { DigestKey } from "../contract/digest.js";
 import { maskEmail, type OutgoingRegistration } from "../contract/registration.js";
 import { ConfigurationError } from "../errors.js";
 import { withTracing } from "../observability/tracing.js";
@@ -21,13 +22,15 @@ import {
 } from "../producer/input.js";
 import { Producer, type SendReport } from "../producer/producer.js";
 import { fileInput, spooledInput } from "../producer/sources.js";
-import { explained, explainSqsError } from "../sqs/client.js";
+import { explained, explainSqsError, RUN_ANSWER_TIMEOUT_MS } from "../sqs/client.js";
 import { totalRequests } from "../sqs/request-counter.js";
 import {
   addQueueOptions,
   connect,
+  digestKeyFor,
   loggerFor,
-  oneLineUsageErrors,
+  newCommand,
+  parseFlags,
   printSummary,
   type QueueFlags,
   runCli,
@@ -107,7 +110,7 @@ async function openInput(flags: ProduceFlags): Promise<Input> {
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
   const program = addQueueOptions(
-    new Command("produce")
+    newCommand("produce")
       .description("Send user registrations to the queue (SendMessageBatch, 10 per request).")
       .option("--nome <name>", "one registration: the person's name")
       .option("--email <address>", "one registration: the person's email address")
@@ -119,19 +122,23 @@ async function main(argv: readonly string[]): Promise<number> {
       .option("--seed <n>", "seed of the generated data", wholeNumber("--seed", 0), 1)
       .option("--file <path>", "send NDJSON registrations from a file; - reads standard input")
       .option("--strict", "send nothing if any input line is invalid")
-      .option("--concurrency <n>", "requests in flight", wholeNumber("--concurrency"), 8)
+      .option(
+        "--concurrency <n>",
+        "requests in flight",
+        wholeNumber("--concurrency", 1, PRODUCER_CONCURRENCY_MAX),
+        8,
+      )
       .addOption(new Option("--no-progress", "no progress bar, even on a terminal")),
     env,
-  )
-    .configureOutput(oneLineUsageErrors)
-    .exitOverride();
-  program.parse(argv, { from: "user" });
-  const flags = program.opts<ProduceFlags>();
+  );
+  const flags = parseFlags<ProduceFlags>(program, argv);
   const started = performance.now();
 
   const input = await openInput(flags);
   try {
-    return await produce(flags, input, started, env.REGISTRATION_DIGEST_KEY);
+    // Before any request: an unusable state folder (the generated key lives there) is one line now.
+    const digestKey = await digestKeyFor(env, flags.stateDir);
+    return await produce(flags, input, started, digestKey);
   } finally {
     await input.close();
   }
@@ -141,10 +148,13 @@ async function produce(
   flags: ProduceFlags,
   input: Input,
   started: number,
-  digestSecret: string | undefined,
+  digestKey: DigestKey,
 ): Promise<number> {
   const logger = loggerFor(flags, "producer");
-  const { location, client, counts } = await connect(flags);
+  const { location, client, counts } = await connect(flags, {
+    answerTimeoutMs: RUN_ANSWER_TIMEOUT_MS,
+    maxAttempts: 3,
+  });
   try {
     const { Attributes = {} } = await explained(
       () =>
@@ -159,7 +169,6 @@ async function produce(
       location,
     );
     const maxMessageBytes = Number(Attributes.MaximumMessageSize ?? 262_144);
-    const digestKey = await loadDigestKey({ secret: digestSecret, stateDir: flags.stateDir });
     let invalid = 0;
     const report = (problem: InvalidInput) => {
       invalid += 1;

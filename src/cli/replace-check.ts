@@ -7,22 +7,30 @@
  * line per resource on stderr, naming it); 2 usage: no file, unreadable, not JSON, not a plan.
  */
 import { readFileSync } from "node:fs";
+import { ConfigurationError } from "../errors.js";
 import { checkPlanText, REPLACE_CHECK_EXIT } from "../stack/replace-check.js";
+import { runCli } from "./shared.js";
+import { pathProblem } from "./user-errors.js";
 
-function main(argv: readonly string[]): number {
+const USAGE = "replace-check <plan.json | ->  (terraform show -json, or pulumi preview --json)";
+
+async function main(argv: readonly string[]): Promise<number> {
   const [file] = argv;
-  if (!file || argv.length > 1 || file === "--help") {
-    process.stderr.write(
-      "usage: replace-check <plan.json | ->  (terraform show -json, or pulumi preview --json)\n",
-    );
-    return file === "--help" ? REPLACE_CHECK_EXIT.ok : REPLACE_CHECK_EXIT.usage;
+  if (file === "--help" || file === "-h") {
+    process.stdout.write(`usage: ${USAGE}\n`);
+    return REPLACE_CHECK_EXIT.ok;
+  }
+  if (!file || argv.length > 1) {
+    throw new ConfigurationError(`Give one plan file (or - for standard input): ${USAGE}.`);
   }
   let text: string;
   try {
     text = readFileSync(file === "-" ? 0 : file, "utf8");
   } catch (error) {
-    process.stderr.write(`replace-check: cannot read ${file}: ${(error as Error).message}\n`);
-    return REPLACE_CHECK_EXIT.usage;
+    throw new ConfigurationError(
+      `Cannot read the plan ${file}: ${pathProblem(error) ?? (error as Error).message}. Pass the file \`terraform show -json\` or \`pulumi preview --json\` wrote.`,
+      { cause: error },
+    );
   }
   const { code, lines } = checkPlanText(text);
   for (const line of lines) process.stderr.write(`${line}\n`);
@@ -31,4 +39,4 @@ function main(argv: readonly string[]): number {
   return code;
 }
 
-process.exitCode = main(process.argv.slice(2));
+await runCli(() => main(process.argv.slice(2)));

@@ -2,14 +2,22 @@
  * What every CLI shares: the queue options, their resolution, and one way to fail (a message
  * that names the problem and the fix, a non-zero exit code, no stack trace for user errors).
  */
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { constants } from "node:fs";
+import { access, mkdir, stat } from "node:fs/promises";
+import { isIP } from "node:net";
+import { dirname, resolve } from "node:path";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { loadDigestKey } from "../config/digest-key.js";
 import { type Environment, type QueueSource, queueSources } from "../config/env.js";
+import { COUNT_MAX, PORT_MAX, PORT_MIN } from "../config/limits.js";
 import { defaultStateDir, projectRoot } from "../config/paths.js";
+import type { DigestKey } from "../contract/digest.js";
+import { ConfigurationError } from "../errors.js";
 import { createLogger, type Logger, type LogLevel, logLevels } from "../log/logger.js";
 import { createSqsClient, type SqsClientOptions } from "../sqs/client.js";
 import { countRequests } from "../sqs/request-counter.js";
 import { type QueueLocation, resolveQueue } from "../stack/resolve.js";
-import { commanderExitCode, toUserFacing } from "./user-errors.js";
+import { commanderExitCode, ExitCode, pathProblem, toUserFacing } from "./user-errors.js";
 
 export interface QueueFlags {
   queueUrl?: string;
@@ -107,20 +115,29 @@ export function loggerFor(flags: { logLevel: LogLevel }, name: string): Logger {
 
 /**
  * Commander's usage errors (unknown option, bad value) as one line that says where to look;
- * with `exitOverride()` they reach runCli, which exits 2 (README, "Exit codes").
+ * with `exitOverride()` they reach runCli, which exits 2 (docs/usage.md, "Exit codes").
  */
 export const oneLineUsageErrors = {
   outputError: (text: string, write: (text: string) => void) =>
-    write(`${text.trimEnd()} (run with --help for usage)\n`),
+    // "unknown command 'lst'\n(Did you mean list?)" is one line too.
+    write(`${text.trim().replace(/\s*\n\s*/g, " ")} (run with --help for usage)\n`),
 };
 
-/** Parses a whole number from min (to max) for commander, with a message that names the flag. */
-export function wholeNumber(flag: string, min = 1, max = Number.POSITIVE_INFINITY) {
+/**
+ * Every CLI's program: usage errors as one line and exit code 2. Subcommands made with
+ * `.command()` inherit both settings (commander copies them).
+ */
+export function newCommand(name: string): Command {
+  return new Command(name).configureOutput(oneLineUsageErrors).exitOverride();
+}
+
+/** Parses a whole number from min to max for commander, with a message that names the flag. */
+export function wholeNumber(flag: string, min = 1, max = COUNT_MAX) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) {
+    if (value.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
       throw new InvalidArgumentError(
-        max === Number.POSITIVE_INFINITY
+        max === COUNT_MAX
           ? `${flag} must be a whole number ≥ ${min}.`
           : `${flag} must be a whole number from ${min} to ${max}.`,
       );
@@ -129,15 +146,152 @@ export function wholeNumber(flag: string, min = 1, max = Number.POSITIVE_INFINIT
   };
 }
 
-/** Parses a number > 0 (fractions allowed) for commander, with a message that names the flag. */
-export function positiveNumber(flag: string) {
+/** A TCP port, 0 (a free one) to 65535. */
+export function portNumber(flag: string) {
+  return wholeNumber(flag, PORT_MIN, PORT_MAX);
+}
+
+/**
+ * An address to listen on: an IP address or `localhost`. A host name would be looked up when the
+ * server starts, after the queue is reached, and fail there as if the network were at fault.
+ */
+export function listenAddress(flag: string) {
+  return (value: string): string => {
+    if (isIP(value) === 0 && value !== "localhost") {
+      throw new InvalidArgumentError(
+        `${flag} must be an IP address of this machine (127.0.0.1, 0.0.0.0 for every interface, ::1) or localhost.`,
+      );
+    }
+    return value;
+  };
+}
+
+/** Parses a number from min to max (fractions allowed) for commander, naming the flag. */
+export function numberInRange(flag: string, min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) {
-      throw new InvalidArgumentError(`${flag} must be a number > 0 (e.g. 3.5).`);
+    if (value.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${flag} must be a number from ${min} to ${max} (e.g. 3.5).`);
     }
     return n;
   };
+}
+
+/**
+ * Commander does not run an option's parser on its default, and a default that comes from an
+ * environment variable (`[env NAME]` in the option's description) is as unchecked as a flag would
+ * be. Runs each such default through the flag's own parser, so the flag and its variable have one
+ * range; a value outside it is a configuration error naming the variable.
+ */
+export function checkDefaults(program: Command): void {
+  for (const option of program.options) {
+    const key = option.attributeName();
+    const value = program.getOptionValue(key);
+    const fromDefault = program.getOptionValueSource(key) === "default";
+    if (!option.parseArg || !fromDefault || value === undefined || Array.isArray(value)) {
+      continue;
+    }
+    try {
+      option.parseArg(String(value), undefined);
+    } catch (error) {
+      if (!(error instanceof InvalidArgumentError)) throw error;
+      const variable = /\[env (\w+)/.exec(option.description)?.[1];
+      throw new ConfigurationError(
+        variable
+          ? `${variable}=${JSON.stringify(String(value))} is invalid: ${error.message} Fix or unset it.`
+          : `The default of ${option.long ?? key} is invalid: ${error.message}`,
+      );
+    }
+  }
+}
+
+/** Parses argv with `program`, then checks the defaults that came from the environment. */
+export function parseFlags<T extends object>(program: Command, argv: readonly string[]): T {
+  program.parse(argv, { from: "user" });
+  checkDefaults(program);
+  return program.opts<T>();
+}
+
+/** A warning for the person at the terminal: one line on stderr. */
+export function warn(message: string): void {
+  process.stderr.write(`warning: ${message}\n`);
+}
+
+/** The flags that say where the queue and the local state are: a hint must repeat them. */
+const LOCATION_FLAGS: readonly string[] = ["queueUrl", "source", "stack", "terraformDir", "stateDir"];
+
+/** `value` as one shell word. */
+export function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * The location flags the user typed (`--state-dir /tmp/s`), for a printed hint: a suggested next
+ * command must find the same queue and the same state folder (digest key, outbox) as this one.
+ */
+export function givenFlags(program: Command): string[] {
+  const words: string[] = [];
+  for (const option of program.options) {
+    const key = option.attributeName();
+    if (!LOCATION_FLAGS.includes(key) || program.getOptionValueSource(key) !== "cli" || !option.long)
+      continue;
+    words.push(option.long, shellWord(String(program.getOptionValue(key))));
+  }
+  return words;
+}
+
+/** `npm run <script> -- <args>`, as a hint prints it. */
+export function npmRun(script: string, ...args: string[]): string {
+  return args.length === 0 ? `npm run ${script}` : `npm run ${script} -- ${args.join(" ")}`;
+}
+
+/** `path` or its nearest ancestor that exists. */
+async function nearestExisting(path: string): Promise<string> {
+  let current = resolve(path);
+  while (
+    !(await stat(current).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  return current;
+}
+
+/**
+ * Checks at start that `path` is a folder this process can write (creating it), so that a bad
+ * path is one line and exit 2 before anything is received or sent, not a pause or a hang later
+ * (a consumer treats a failing outbox as its own fault and waits for it to be fixed).
+ */
+export async function checkWritableFolder(path: string, flag: string): Promise<void> {
+  try {
+    await mkdir(path, { recursive: true }).catch(async (error: unknown) => {
+      // A recursive mkdir under a read-only or forbidden folder says ENOENT; the nearest folder
+      // that exists says why (EROFS, EACCES).
+      await access(await nearestExisting(path), constants.W_OK);
+      throw error;
+    });
+    await access(path, constants.W_OK);
+  } catch (error) {
+    const problem = pathProblem(error);
+    if (problem === undefined) throw error;
+    throw new ConfigurationError(
+      `Cannot use ${flag} ${path}: ${problem}. Choose a folder this user can write.`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * The registration digest key for a CLI: REGISTRATION_DIGEST_KEY, else the state folder's file,
+ * whose folder is checked first (one line naming --state-dir); an open key file is warned about.
+ */
+export async function digestKeyFor(env: Environment, stateDir: string): Promise<DigestKey> {
+  if (env.REGISTRATION_DIGEST_KEY === undefined) await checkWritableFolder(stateDir, "--state-dir");
+  return loadDigestKey({ secret: env.REGISTRATION_DIGEST_KEY, stateDir, warn });
 }
 
 /**
@@ -160,7 +314,7 @@ export async function runCli(main: () => Promise<number>): Promise<void> {
       process.stderr.write(
         `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
       );
-      process.exitCode = 1;
+      process.exitCode = ExitCode.notDone;
     }
   }
 }

@@ -5,7 +5,6 @@
  * 2 usage or configuration error.
  */
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { Command } from "commander";
 import { readEnvironment } from "../config/env.js";
 import { isLocalEndpoint, queuePair } from "../ops/queues.js";
 import {
@@ -15,8 +14,18 @@ import {
   queueStatus,
   unknownAges,
 } from "../ops/status.js";
-import { explained } from "../sqs/client.js";
-import { addQueueOptions, connect, loggerFor, type QueueFlags, runCli } from "./shared.js";
+import { explained, OPS_ANSWER_TIMEOUT_MS } from "../sqs/client.js";
+import {
+  addQueueOptions,
+  connect,
+  givenFlags,
+  loggerFor,
+  newCommand,
+  npmRun,
+  parseFlags,
+  type QueueFlags,
+  runCli,
+} from "./shared.js";
 
 interface StatusFlags extends QueueFlags {
   emulator?: boolean;
@@ -25,7 +34,7 @@ interface StatusFlags extends QueueFlags {
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
   const program = addQueueOptions(
-    new Command("status")
+    newCommand("status")
       .description(
         `Depth of the main and dead-letter queues. Exits ${DEAD_LETTERS_PRESENT_EXIT_CODE} when the dead-letter queue holds messages.`,
       )
@@ -34,16 +43,24 @@ async function main(argv: readonly string[]): Promise<number> {
         "the endpoint is an emulator without CloudWatch (implied by a loopback endpoint): ages unknown",
       ),
     env,
-  ).showHelpAfterError("(run with --help for usage)");
-  program.parse(argv, { from: "user" });
-  const flags = program.opts<StatusFlags>();
+  );
+  const flags = parseFlags<StatusFlags>(program, argv);
   const logger = loggerFor(flags, "status");
 
-  const { location, client } = await connect(flags);
+  // Every request bounded: an endpoint that accepts and never answers ends this in seconds.
+  const { location, client } = await connect(flags, { answerTimeoutMs: OPS_ANSWER_TIMEOUT_MS });
   const emulator = flags.emulator === true || isLocalEndpoint(location.endpoint);
   const cloudwatch = emulator
     ? undefined
-    : new CloudWatchClient(location.region ? { region: location.region } : {});
+    : new CloudWatchClient({
+        ...(location.region ? { region: location.region } : {}),
+        maxAttempts: 2,
+        requestHandler: {
+          requestTimeout: OPS_ANSWER_TIMEOUT_MS,
+          connectionTimeout: OPS_ANSWER_TIMEOUT_MS,
+          throwOnRequestTimeout: true,
+        },
+      });
   try {
     const report = await explained(
       async () =>
@@ -61,7 +78,11 @@ async function main(argv: readonly string[]): Promise<number> {
       "read the queue attributes",
       location,
     );
-    process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : formatStatus(report));
+    process.stdout.write(
+      flags.json
+        ? `${JSON.stringify(report)}\n`
+        : formatStatus(report, npmRun("dlq", "list", ...givenFlags(program))),
+    );
     return report.deadLetterQueueEmpty ? 0 : DEAD_LETTERS_PRESENT_EXIT_CODE;
   } finally {
     client.destroy();

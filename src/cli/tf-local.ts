@@ -4,17 +4,25 @@
  * credentials and the provider's skip flags (infra-terraform/local.tfvars). Then
  * `npm run consume -- --source terraform` reads the queue from `terraform output -json`.
  */
-import { Command, Option } from "commander";
+import { Option } from "commander";
 import { readEnvironment } from "../config/env.js";
 import { projectRoot } from "../config/paths.js";
 import { ConfigurationError, UserFacingError } from "../errors.js";
 import { Terraform } from "../local/terraform.js";
 import { DEFAULT_TERRAFORM_DIR, resolveQueue } from "../stack/resolve.js";
-import { addStateDir, oneLineUsageErrors, runCli, terraformDirOption } from "./shared.js";
+import {
+  addStateDir,
+  givenFlags,
+  newCommand,
+  npmRun,
+  parseFlags,
+  runCli,
+  terraformDirOption,
+} from "./shared.js";
 
 async function main(argv: readonly string[]): Promise<number> {
   const env = readEnvironment();
-  const program = new Command("tf:local")
+  const program = newCommand("tf:local")
     .description("Apply (or destroy) infra-terraform/ on the local SQS started by `npm run local`.")
     .argument("[action]", "apply or destroy", "apply")
     .addOption(addStateDir(env))
@@ -24,15 +32,12 @@ async function main(argv: readonly string[]): Promise<number> {
         "--plugin-mirror <dir>",
         "provider mirror for an offline init [env TF_PLUGIN_MIRROR]",
       ).default(env.TF_PLUGIN_MIRROR),
-    )
-    .configureOutput(oneLineUsageErrors)
-    .exitOverride();
-  program.parse(argv, { from: "user" });
+    );
+  const flags = parseFlags<{ stateDir: string; terraformDir?: string; pluginMirror?: string }>(program, argv);
   const [action = "apply"] = program.args;
   if (action !== "apply" && action !== "destroy") {
     throw new ConfigurationError(`Unknown action "${action}": use apply or destroy.`);
   }
-  const flags = program.opts<{ stateDir: string; terraformDir?: string; pluginMirror?: string }>();
   const location = await resolveQueue({ source: "local", stateDir: flags.stateDir, projectRoot });
   if (!location.endpoint)
     throw new ConfigurationError("The local stack outputs have no endpoint: run `npm run local` again.");
@@ -55,11 +60,12 @@ async function main(argv: readonly string[]): Promise<number> {
       `-var=endpoint=${location.endpoint}`,
     ]);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const same = ["--source", "terraform", ...givenFlags(program)];
     if (result.code !== 0)
       throw new UserFacingError(`\`terraform ${action}\` failed after ${seconds} s (see above).`);
     process.stdout.write(
       action === "apply"
-        ? `terraform apply on ${location.endpoint} took ${seconds} s. Now: npm run produce -- --source terraform --count 10 && npm run consume -- --source terraform --until-empty\n`
+        ? `terraform apply on ${location.endpoint} took ${seconds} s. Now: ${npmRun("produce", ...same, "--count", "10")} && ${npmRun("consume", ...same, "--until-empty")}\n`
         : `terraform destroy on ${location.endpoint} took ${seconds} s.\n`,
     );
     return 0;

@@ -4,16 +4,9 @@
  * so the mapping keeps working when the store or the runtime moves.
  */
 import { CommanderError } from "commander";
-import { ConfigurationError, UserFacingError } from "../errors.js";
+import { ConfigurationError, ExitCode, UserFacingError } from "../errors.js";
 
-/** The exit codes every CLI documents (README, "Exit codes"). */
-export const ExitCode = {
-  ok: 0,
-  /** Something was not done: invalid input lines, SQS refused or failed, an unexpected error. */
-  notDone: 1,
-  /** Usage or configuration: a flag, an environment variable, a path, a port, no stack found. */
-  usage: 2,
-} as const;
+export { ExitCode } from "../errors.js";
 
 /** What the operating system said, in words a user acts on. */
 const PATH_PROBLEMS: Record<string, string> = {
@@ -50,6 +43,17 @@ function chain(error: unknown): SystemErrorLike[] {
     current = (current as SystemErrorLike).cause;
   }
   return errors;
+}
+
+/** What went wrong with a path, in words (`it does not exist (ENOENT on open)`), or undefined. */
+export function pathProblem(error: unknown): string | undefined {
+  for (const e of chain(error)) {
+    const code = typeof e.code === "string" ? e.code : undefined;
+    if (code && code in PATH_PROBLEMS) {
+      return `${PATH_PROBLEMS[code]} (${code}${typeof e.syscall === "string" ? ` on ${e.syscall}` : ""})`;
+    }
+  }
+  return undefined;
 }
 
 /** A user-facing error for `error`, or undefined when it is a bug (printed with its stack). */
@@ -90,6 +94,7 @@ export function toUserFacing(error: unknown): UserFacingError | undefined {
 export function commanderExitCode(error: unknown): number | undefined {
   if (!(error instanceof CommanderError)) return undefined;
   if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return ExitCode.ok;
-  if (error.code === "commander.help") return ExitCode.ok;
+  // `program.help()` exits 0; help shown because a command was missing exits 1 in commander.
+  if (error.code === "commander.help") return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   return ExitCode.usage;
 }

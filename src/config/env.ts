@@ -7,6 +7,14 @@ import { z } from "zod";
 import { MIN_DIGEST_KEY_LENGTH } from "../contract/digest.js";
 import { ConfigurationError } from "../errors.js";
 import { logLevels } from "../log/logger.js";
+import {
+  MAIL_RATE_MAX_PER_SECOND,
+  MAIL_RATE_MIN_PER_SECOND,
+  MAIL_SEND_TIMEOUT_MAX_MS,
+  MAIL_SEND_TIMEOUT_MIN_MS,
+  PORT_MAX,
+  PORT_MIN,
+} from "./limits.js";
 
 /**
  * Where a command finds the queue (QUEUE_SOURCE, --source): the local stack's outputs file, a
@@ -18,7 +26,7 @@ export type QueueSource = (typeof queueSources)[number];
 /** How welcome emails leave (src/consumer/mail/). */
 export const mailerKinds = ["outbox", "smtp", "ses"] as const;
 
-const port = z.coerce.number().int().min(0).max(65_535);
+const port = z.coerce.number().int().min(PORT_MIN).max(PORT_MAX);
 const positive = z.coerce.number().int().min(1);
 
 const envSchema = z.object({
@@ -42,6 +50,10 @@ const envSchema = z.object({
   REGISTRATION_DIGEST_KEY: z
     .string()
     .min(MIN_DIGEST_KEY_LENGTH, `at least ${MIN_DIGEST_KEY_LENGTH} characters`)
+    // Blanks are no secret: "                                " would pass a length check.
+    .refine((key) => key.trim().length >= MIN_DIGEST_KEY_LENGTH, {
+      message: `at least ${MIN_DIGEST_KEY_LENGTH} characters that are not blanks`,
+    })
     .optional(),
   // OpenTelemetry's standard variables (the SDK is started only when these ask for it).
   OTEL_SDK_DISABLED: z.enum(["true", "false"]).optional(),
@@ -53,8 +65,17 @@ const envSchema = z.object({
   SMTP_URL: z.string().min(1).optional(),
   SES_CONFIGURATION_SET: z.string().min(1).optional(),
   MAIL_FROM: z.string().min(3).optional(),
-  MAIL_SEND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).optional(),
-  MAIL_RATE_PER_SECOND: z.coerce.number().positive().finite().optional(),
+  MAIL_SEND_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(MAIL_SEND_TIMEOUT_MIN_MS)
+    .max(MAIL_SEND_TIMEOUT_MAX_MS)
+    .optional(),
+  MAIL_RATE_PER_SECOND: z.coerce
+    .number()
+    .min(MAIL_RATE_MIN_PER_SECOND)
+    .max(MAIL_RATE_MAX_PER_SECOND)
+    .optional(),
   METRICS_EMF: z
     .enum(["0", "1"])
     .transform((value) => value === "1")
@@ -98,10 +119,8 @@ export const environmentHelp: Record<keyof Environment, string> = {
     "smtp://user:password@host:587 (STARTTLS) or smtps://…:465; plain only to loopback; a secret, never shown (--smtp-url)",
   SES_CONFIGURATION_SET: "SES configuration set whose events feed the bounce queue (--ses-config-set)",
   MAIL_FROM: 'sender of the welcome emails, e.g. "Cadastro <no-reply@example.com>" (--mail-from)',
-  MAIL_SEND_TIMEOUT_MS:
-    "longest one send may take, 100–120000 ms; the claim lease outlasts it (--send-timeout)",
-  MAIL_RATE_PER_SECOND:
-    "emails a second this consumer sends at most: account quota ÷ maximum tasks (--mail-rate)",
+  MAIL_SEND_TIMEOUT_MS: `longest one send may take, ${MAIL_SEND_TIMEOUT_MIN_MS}–${MAIL_SEND_TIMEOUT_MAX_MS} ms; the claim lease outlasts it (--send-timeout)`,
+  MAIL_RATE_PER_SECOND: `emails a second this consumer sends at most, ${MAIL_RATE_MIN_PER_SECOND}–${MAIL_RATE_MAX_PER_SECOND}: account quota ÷ maximum tasks (--mail-rate)`,
   METRICS_EMF:
     "1: write the consumer's CloudWatch metrics as EMF lines on stderr once a minute; 0 or unset: off (--metrics-emf)",
 };

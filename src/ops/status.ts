@@ -6,6 +6,7 @@
  */
 import { GetMetricDataCommand, type GetMetricDataCommandInput } from "@aws-sdk/client-cloudwatch";
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { ExitCode } from "../errors.js";
 import { type QueueCounts, queueCounts, total } from "../sqs/queue-counts.js";
 import { type Clock, systemClock } from "./clock.js";
 import { type QueuePair, queueName } from "./queues.js";
@@ -13,7 +14,7 @@ import { type QueuePair, queueName } from "./queues.js";
 export { type QueueCounts, queueCounts, total } from "../sqs/queue-counts.js";
 
 /** `status` exits with this code when the dead-letter queue holds messages (0 when it is empty). */
-export const DEAD_LETTERS_PRESENT_EXIT_CODE = 3;
+export const DEAD_LETTERS_PRESENT_EXIT_CODE = ExitCode.deadLettersPresent;
 
 export interface QueueStatus extends QueueCounts {
   readonly url: string;
@@ -142,7 +143,8 @@ export function formatAge(seconds: number | null): string {
 }
 
 /** The text report: one line per queue, then what the exit code means. */
-export function formatStatus(report: StatusReport): string {
+/** `inspect` is the command the last line suggests (the CLI adds the user's location flags). */
+export function formatStatus(report: StatusReport, inspect = "npm run dlq -- list"): string {
   const rows = [
     ["queue", "visible", "in flight", "delayed", "oldest message"],
     ...[report.queue, report.deadLetterQueue].map((q) => [
@@ -164,7 +166,7 @@ export function formatStatus(report: StatusReport): string {
   lines.push(
     report.deadLetterQueueEmpty
       ? "dead-letter queue: empty"
-      : `dead-letter queue: ${dead} message${dead === 1 ? "" : "s"}; inspect with \`npm run dlq -- list\` (exit code ${DEAD_LETTERS_PRESENT_EXIT_CODE})`,
+      : `dead-letter queue: ${dead} message${dead === 1 ? "" : "s"}; inspect with \`${inspect}\` (exit code ${DEAD_LETTERS_PRESENT_EXIT_CODE})`,
   );
   return `${lines.join("\n")}\n`;
 }

@@ -43,9 +43,66 @@ export interface SqsClientOptions {
    * 10 s; anything well past that is a dead connection.
    */
   readonly requestTimeoutMs?: number;
+  /**
+   * For commands a person waits on (status, dlq, forget): milliseconds any request may take beyond
+   * its own long-poll wait (a receive's WaitTimeSeconds; the queue's, up to 20 s, when the request
+   * names none), with one retry. An endpoint that accepts connections and never answers then ends
+   * such a command within two of these (plus the wait), instead of three flat 30 s timeouts.
+   * Unset (the consumer, the producer): requestTimeoutMs applies to every request.
+   */
+  readonly answerTimeoutMs?: number;
+}
+
+/** What status, dlq and forget give a request beyond its long poll (see answerTimeoutMs). */
+export const OPS_ANSWER_TIMEOUT_MS = 5_000;
+
+/**
+ * What produce and consume give a request beyond its long poll: a 20 s receive keeps the 30 s it
+ * always had, and anything else that takes 10 s is a dead connection (SQS answers in milliseconds).
+ */
+export const RUN_ANSWER_TIMEOUT_MS = 10_000;
+
+/** Attempts of a request when answerTimeoutMs bounds it: one retry rides out a dropped connection. */
+const ANSWER_BOUND_ATTEMPTS = 2;
+
+type HandlerArguments = Parameters<NodeHttpHandler["handle"]>;
+
+/** The long-poll wait a request asks SQS for, in ms (0 for anything but a receive). */
+export function longPollWaitMs(request: HandlerArguments[0]): number {
+  const target = request.headers["x-amz-target"] ?? request.headers["X-Amz-Target"];
+  if (target !== "AmazonSQS.ReceiveMessage") return 0;
+  try {
+    const body: unknown = request.body;
+    // The SDK's JSON body is bytes that also answer string methods (with a deprecation warning).
+    const text = body instanceof Uint8Array ? new TextDecoder().decode(body) : String(body);
+    const wait = (JSON.parse(text) as { WaitTimeSeconds?: unknown }).WaitTimeSeconds;
+    return (typeof wait === "number" ? Math.min(wait, LONG_POLL_MAX_SECONDS) : LONG_POLL_MAX_SECONDS) * 1000;
+  } catch {
+    return LONG_POLL_MAX_SECONDS * 1000;
+  }
+}
+
+/** A handler whose every request times out after its own long poll plus `answerMs`. */
+class AnswerBoundHandler extends NodeHttpHandler {
+  constructor(
+    options: ConstructorParameters<typeof NodeHttpHandler>[0],
+    private readonly answerMs: number,
+  ) {
+    super(options);
+  }
+
+  override handle(request: HandlerArguments[0], options: HandlerArguments[1] = {}) {
+    return super.handle(request, {
+      ...options,
+      requestTimeout: options.requestTimeout ?? this.answerMs + longPollWaitMs(request),
+    });
+  }
 }
 
 const REQUEST_TIMEOUT_MS = (LONG_POLL_MAX_SECONDS + 10) * 1_000;
+
+/** A TCP connection not made within this is an endpoint that is not there. */
+const CONNECTION_TIMEOUT_MS = 5_000;
 
 /** Sockets for a client that runs no pollers (the producer: 8 requests in flight; ops commands). */
 export const DEFAULT_MAX_SOCKETS = 64;
@@ -83,17 +140,21 @@ export function sqsClientConfig(
   // Plain HTTP only to loopback (issue 9): checked here too, for callers that skip resolveQueue.
   if (location.endpoint) requireSecureTransport(location.endpoint);
   const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
+  const handlerOptions = {
+    httpAgent: new Agent({ keepAlive: true, maxSockets }),
+    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+    requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    // Without this, @smithy/node-http-handler 4 only logs a warning when requestTimeout passes
+    // and the request waits forever on a server that accepted it and never answers.
+    throwOnRequestTimeout: true,
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
+  };
+  const bounded = options.answerTimeoutMs !== undefined;
   const config: SQSClientConfig = {
-    maxAttempts: options.maxAttempts ?? 3,
-    requestHandler: new NodeHttpHandler({
-      httpAgent: new Agent({ keepAlive: true, maxSockets }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
-      requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
-      // Without this, @smithy/node-http-handler 4 only logs a warning when requestTimeout passes
-      // and the request waits forever on a server that accepted it and never answers.
-      throwOnRequestTimeout: true,
-      connectionTimeout: 5_000,
-    }),
+    maxAttempts: options.maxAttempts ?? (bounded ? ANSWER_BOUND_ATTEMPTS : 3),
+    requestHandler: bounded
+      ? new AnswerBoundHandler(handlerOptions, options.answerTimeoutMs ?? OPS_ANSWER_TIMEOUT_MS)
+      : new NodeHttpHandler(handlerOptions),
   };
   if (!(options.verifyMd5 ?? md5Needed(location.endpoint))) config.md5 = false;
   if (location.region) config.region = location.region;
@@ -131,10 +192,11 @@ export function explainSqsError(
 
   if (code && isUnreachable(error)) {
     const where = location.endpoint ?? new URL(queueUrl).host;
+    const why = code === "ETIMEDOUT" ? "ETIMEDOUT: no answer in time" : code;
     return make(
       local
-        ? `Cannot reach the local SQS at ${where} (${code}). Start it with \`npm run local\` in another terminal, or run \`npm run demo\`.`
-        : `Cannot reach SQS at ${where} (${code}). Check the network and the queue URL's region.`,
+        ? `Cannot reach the local SQS at ${where} (${why}). Start it with \`npm run local\` in another terminal, or run \`npm run demo\`.`
+        : `Cannot reach SQS at ${where} (${why}). Check the network and the queue URL's region.`,
     );
   }
   if (isMissingCredentials(error)) {

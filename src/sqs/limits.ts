@@ -20,6 +20,12 @@ export const LONG_POLL_MAX_SECONDS = 20;
 /** Visibility timeout of a queue or of one message (ChangeMessageVisibility): 0–43200 s (12 h). */
 export const VISIBILITY_MAX_SECONDS = 43_200;
 
+/**
+ * Messages received and not yet deleted (in flight) per queue: about 120,000, after which a
+ * receive returns an OverLimit error. A command that holds what it receives stops there.
+ */
+export const IN_FLIGHT_MAX_MESSAGES = 120_000;
+
 /** Message attributes per message. */
 export const MESSAGE_ATTRIBUTES_MAX = 10;
 

@@ -10,6 +10,7 @@
  * carry it (the local emulator path and `terraform test` apply and destroy them), so this check
  * is their guard in CI (docs/delivery.md).
  */
+import { ExitCode } from "../errors.js";
 
 /** The resource types that hold state nobody can rebuild from code. */
 export const STATEFUL_TYPES = {
@@ -99,7 +100,11 @@ export function describeChange(change: DestructiveChange): string {
 }
 
 /** Exit codes of `npm run infra:replace-check` (src/cli/replace-check.ts). */
-export const REPLACE_CHECK_EXIT = { ok: 0, destructive: 1, usage: 2 } as const;
+export const REPLACE_CHECK_EXIT = {
+  ok: ExitCode.ok,
+  destructive: ExitCode.notDone,
+  usage: ExitCode.usage,
+} as const;
 
 /** Runs the check on a plan's text; returns the exit code and the lines to print. */
 export function checkPlanText(text: string): { code: number; lines: string[] } {

@@ -70,8 +70,17 @@ export interface CommandResult {
  */
 export type RunCommand = (tool: Tool, args: readonly string[], cwd: string) => Promise<CommandResult>;
 
+/** `pulumi stack output` may ask a backend over the network; a read never waits longer than this. */
+export const STACK_OUTPUTS_TIMEOUT_MS = 60_000;
+
 export const runCommand: RunCommand = async (tool, args, cwd) => {
-  const result = await runTool(tool, args, { cwd });
+  const result = await runTool(tool, args, { cwd, timeoutMs: STACK_OUTPUTS_TIMEOUT_MS });
+  if (result.timedOut) {
+    throw Object.assign(
+      new Error(`\`${tool}\` did not finish within ${STACK_OUTPUTS_TIMEOUT_MS / 1000} s and was stopped`),
+      { stderr: "" },
+    );
+  }
   if (result.code !== 0) {
     throw Object.assign(new Error(`\`${tool}\` exited with code ${result.code}`), { stderr: result.stderr });
   }

@@ -31,6 +31,11 @@ export interface ToolRunOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** "inherit" shows the tool's output; "pipe" (the default) captures it. */
   readonly output?: "inherit" | "pipe";
+  /**
+   * Stop the tool (SIGTERM) after this many ms: a read that talks to a backend over the network
+   * must end in bounded time. Unset: no limit (an apply takes as long as it takes).
+   */
+  readonly timeoutMs?: number;
 }
 
 export interface ToolResult {
@@ -38,6 +43,8 @@ export interface ToolResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
+  /** It was stopped at timeoutMs. */
+  readonly timedOut: boolean;
 }
 
 /** Runs `tool`; resolves with its exit code and what it printed, rejects ToolNotInstalledError. */
@@ -55,6 +62,14 @@ export function runTool(
     });
     let stdout = "";
     let stderr = "";
+    let timedOut = false;
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill("SIGTERM");
+          }, options.timeoutMs);
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
       stdout += chunk;
     });
@@ -62,8 +77,12 @@ export function runTool(
       stderr += chunk;
     });
     child.once("error", (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
       reject(error.code === "ENOENT" ? new ToolNotInstalledError(tool, { cause: error }) : error);
     });
-    child.once("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr, timedOut });
+    });
   });
 }

@@ -9,31 +9,61 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { CreateQueueCommand, DeleteQueueCommand } from "@aws-sdk/client-sqs";
-import { Command } from "commander";
+import { InvalidArgumentError } from "commander";
+import { newCommand, parseFlags, runCli, wholeNumber } from "../../src/cli/shared.js";
+import { TIMER_MAX_SECONDS } from "../../src/config/limits.js";
 import { defaultStateDir } from "../../src/config/paths.js";
 import { Producer } from "../../src/producer/producer.js";
 import { createSqsClient } from "../../src/sqs/client.js";
+import { benchReport } from "./report.js";
 import type { WorkerResult, WorkerTask } from "./worker.js";
 
-const program = new Command("bench")
-  .option("--count <n>", "messages per run", (v) => Number.parseInt(v, 10), 5000)
-  .option("--runs <n>", "runs per variant (medians)", (v) => Number.parseInt(v, 10), 3)
-  .option("--idle-seconds <n>", "how long to watch an idle consumer", (v) => Number.parseInt(v, 10), 60)
-  .option("--trickle-seconds <n>", "how long each trickle row produces", (v) => Number.parseInt(v, 10), 30)
+/** Messages per run: each run preloads them from an array held in memory. */
+const COUNT_MAX = 1_000_000;
+
+const GROUPS = ["producer", "drain", "20ms", "mixed", "c1000", "trickle-20", "trickle-200", "idle"];
+
+function groupList(value: string): string {
+  const unknown = value.split(",").filter((group) => !GROUPS.includes(group));
+  if (unknown.length > 0) {
+    throw new InvalidArgumentError(`--groups takes ${GROUPS.join(", ")}; not ${unknown.join(", ")}.`);
+  }
+  return value;
+}
+
+const program = newCommand("bench")
+  .option("--count <n>", "messages per run", wholeNumber("--count", 1, COUNT_MAX), 5000)
+  .option("--runs <n>", "runs per variant (medians)", wholeNumber("--runs"), 3)
   .option(
-    "--groups <list>",
-    "only these groups (comma-separated: producer,drain,20ms,mixed,c1000,trickle-20,trickle-200,idle)",
+    "--idle-seconds <n>",
+    "how long to watch an idle consumer",
+    wholeNumber("--idle-seconds", 1, TIMER_MAX_SECONDS),
+    60,
   )
+  .option(
+    "--trickle-seconds <n>",
+    "how long each trickle row produces",
+    wholeNumber("--trickle-seconds", 1, TIMER_MAX_SECONDS),
+    30,
+  )
+  .option("--groups <list>", `only these groups (comma-separated: ${GROUPS.join(",")})`, groupList)
   .option("--out <file>", "where to write the JSON results", join(defaultStateDir, "bench", "results.json"));
-program.parse();
-const options = program.opts<{
+interface BenchFlags {
   count: number;
   runs: number;
   idleSeconds: number;
   trickleSeconds: number;
   groups?: string;
   out: string;
-}>();
+}
+let parsed: BenchFlags | undefined;
+// Usage errors as for every command: one line, exit 2 (and --help exits 0).
+await runCli(async () => {
+  parsed = parseFlags<BenchFlags>(program, process.argv.slice(2));
+  return 0;
+});
+if (parsed === undefined) process.exit();
+const options = parsed;
 const only = options.groups ? new Set(options.groups.split(",")) : undefined;
 const wanted = (group: string) => only === undefined || only.has(group);
 
@@ -232,8 +262,10 @@ try {
       })
     : undefined;
 
-  const summary = rows.map((row) => {
+  // Only what ran: a row whose every run failed (said on stderr above) has no medians.
+  const summary = rows.flatMap((row) => {
     const runs = results.get(row) ?? [];
+    if (runs.length === 0) return [];
     const rate = median(runs.map((r) => r.messages / r.seconds));
     const requestsPerMessage = median(
       runs.map((r) => Object.values(r.requests).reduce((a, b) => a + b, 0) / Math.max(1, r.messages)),
@@ -247,125 +279,42 @@ try {
           Math.max(1, r.messages),
       ),
     );
-    return {
-      group: row.group,
-      label: row.label,
-      variant: row.variant,
-      messagesPerSecond: Math.round(rate),
-      requestsPerMessage: Number(requestsPerMessage.toFixed(3)),
-      receiveDeletePerMessage: Number(receiveDeletePerMessage.toFixed(3)),
-      cpuSecondsPer1000: Number(
-        median(runs.map((r) => (r.cpuSeconds / Math.max(1, r.messages)) * 1000)).toFixed(3),
-      ),
-      peakRssMb: Math.round(median(runs.map((r) => r.peakRssMb))),
-      timeBoxed: runs.some((r) => r.timeBoxed),
-      ...(row.rate
-        ? {
-            p50Ms: Math.round(median(runs.map((r) => r.latencyMs?.p50 ?? Number.NaN))),
-            p99Ms: Math.round(median(runs.map((r) => r.latencyMs?.p99 ?? Number.NaN))),
-          }
-        : {}),
-    };
+    return [
+      {
+        group: row.group,
+        label: row.label,
+        variant: row.variant,
+        messagesPerSecond: Math.round(rate),
+        requestsPerMessage: Number(requestsPerMessage.toFixed(3)),
+        receiveDeletePerMessage: Number(receiveDeletePerMessage.toFixed(3)),
+        cpuSecondsPer1000: Number(
+          median(runs.map((r) => (r.cpuSeconds / Math.max(1, r.messages)) * 1000)).toFixed(3),
+        ),
+        peakRssMb: Math.round(median(runs.map((r) => r.peakRssMb))),
+        timeBoxed: runs.some((r) => r.timeBoxed),
+        ...(row.rate
+          ? {
+              p50Ms: Math.round(median(runs.map((r) => r.latencyMs?.p50 ?? Number.NaN))),
+              p99Ms: Math.round(median(runs.map((r) => r.latencyMs?.p99 ?? Number.NaN))),
+            }
+          : {}),
+      },
+    ];
   });
-  const find = (group: string, variant: string, label?: string) =>
-    summary.find(
-      (s) => s.group === group && s.variant === variant && (label === undefined || s.label === label),
-    );
-  const rate = (group: string, variant: string) => find(group, variant)?.messagesPerSecond ?? Number.NaN;
-  const idleReceivesPerMinute = idle ? (idle.requests.ReceiveMessage ?? 0) * (60 / idle.seconds) : Number.NaN;
-  const trickle = (rate: number, label: string, variant = "consumer:ours") =>
-    find(`trickle-${rate}`, variant, label);
-  const oursTrickle = trickle(20, "ours, defaults");
-  const windowTrickle = trickle(20, "ours, --batching-window 1000");
-  const squissTrickle = trickle(20, "squiss-ts 5.6, defaults", "consumer:squiss-ts");
-  const drainCeiling = rate("drain", "consumer:ours");
-  const bound = Math.min(100 / 0.02, drainCeiling);
-  // Mixed handler: 9 of 10 messages take 20 ms, 1 takes 200 ms, so 38 ms on average.
-  const mixedBound = Math.min(100 / 0.038, drainCeiling);
-  const ratios = {
-    "consumer 20ms: ours / bound": rate("20ms", "consumer:ours") / bound,
-    "consumer 20ms: ours / squiss-ts": rate("20ms", "consumer:ours") / rate("20ms", "consumer:squiss-ts"),
-    "consumer 20ms: ours / sqs-consumer":
-      rate("20ms", "consumer:ours") / rate("20ms", "consumer:sqs-consumer"),
-    "consumer 20ms: ours / naive": rate("20ms", "consumer:ours") / rate("20ms", "consumer:naive"),
-    "consumer mixed: ours / bound": rate("mixed", "consumer:ours") / mixedBound,
-    "consumer mixed: squiss-ts / bound": rate("mixed", "consumer:squiss-ts") / mixedBound,
-    "consumer mixed: ours / squiss-ts": rate("mixed", "consumer:ours") / rate("mixed", "consumer:squiss-ts"),
-    "consumer mixed: ours / sqs-consumer":
-      rate("mixed", "consumer:ours") / rate("mixed", "consumer:sqs-consumer"),
-    "producer: ours / one-per-request":
-      rate("producer", "producer:ours") / rate("producer", "producer:one-per-request"),
-    "producer: ours / sqs-producer":
-      rate("producer", "producer:ours") / rate("producer", "producer:sqs-producer"),
-    "backlog no-op: ours / bare SDK": rate("drain", "consumer:ours") / rate("drain", "consumer:bare-sdk"),
-    "concurrency 1000, 5 ms: ours / squiss-ts":
-      rate("c1000", "consumer:ours") / rate("c1000", "consumer:squiss-ts"),
-    "trickle 20/s req/msg: ours / squiss-ts":
-      (oursTrickle?.requestsPerMessage ?? Number.NaN) / (squissTrickle?.requestsPerMessage ?? Number.NaN),
-  };
-  const targets = [
-    ["consumer 20ms ≥ 0.9 × bound", ratios["consumer 20ms: ours / bound"] >= 0.9],
-    ["consumer 20ms ≥ 1.1 × squiss-ts", ratios["consumer 20ms: ours / squiss-ts"] >= 1.1],
-    ["consumer mixed ≥ 1.2 × squiss-ts", ratios["consumer mixed: ours / squiss-ts"] >= 1.2],
-    [
-      "≤ 0.21 receive+delete requests per message",
-      Math.max(
-        find("20ms", "consumer:ours")?.receiveDeletePerMessage ?? 1,
-        find("mixed", "consumer:ours")?.receiveDeletePerMessage ?? 1,
-      ) <= 0.21,
-    ],
-    ["idle: ≤ 3 receives a minute per consumer", idleReceivesPerMinute <= 3],
-    ["backlog no-op ≥ 0.95 × bare SDK", ratios["backlog no-op: ours / bare SDK"] >= 0.95],
-    [
-      "trickle 20/s, defaults: ≤ 1.05 × squiss-ts requests/msg",
-      ratios["trickle 20/s req/msg: ours / squiss-ts"] <= 1.05,
-    ],
-    ["trickle 20/s, defaults: ≤ 1.15 requests/msg", (oursTrickle?.requestsPerMessage ?? 9) <= 1.15],
-    [
-      "trickle 20/s, defaults: p99 ≤ squiss-ts p99",
-      (oursTrickle?.p99Ms ?? Number.POSITIVE_INFINITY) <= (squissTrickle?.p99Ms ?? Number.NaN),
-    ],
-    ["trickle 20/s, 1 s window: ≤ 0.3 requests/msg", (windowTrickle?.requestsPerMessage ?? 9) <= 0.3],
-    [
-      "trickle 20/s, 1 s window: p99 ≤ window + 100 ms",
-      (windowTrickle?.p99Ms ?? Number.POSITIVE_INFINITY) <= 1_100,
-    ],
-    ["producer ≥ 9 × one-per-request", ratios["producer: ours / one-per-request"] >= 9],
-    ["producer ≥ 1.5 × sqs-producer", ratios["producer: ours / sqs-producer"] >= 1.5],
-    [
-      "producer at ≤ 0.1 requests per message",
-      (find("producer", "producer:ours")?.requestsPerMessage ?? 1) <= 0.1,
-    ],
-  ] as const;
-
-  const lines = [
-    `Benchmark: ${options.count} messages, median of ${options.runs} runs, fauxqs in a child process, ${new Date().toISOString()}`,
-    "",
-    "Every variant uses the same SQS client settings (createSqsClient's: keep-alive, MD5 off on loopback, 3 SDK attempts, sockets for concurrency 1000).",
-    `Trickle rows: a producer sends one message at a time at the rate for ${options.trickleSeconds} s; consumers long-poll 20 s; latency is send → handler start.`,
-    "",
-    "| group | variant | msg/s | SQS req/msg | recv+del req/msg | p50 ms | p99 ms | CPU s/1000 msg | peak RSS MB |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
-    ...summary.map(
-      (s) =>
-        `| ${s.group} | ${s.label}${s.timeBoxed ? " (time-boxed)" : ""} | ${s.messagesPerSecond} | ${s.requestsPerMessage} | ${s.receiveDeletePerMessage} | ${s.p50Ms ?? ""} | ${s.p99Ms ?? ""} | ${s.cpuSecondsPer1000} | ${s.peakRssMb} |`,
-    ),
-    `| bound | 20ms: concurrency / handler time (100 / 20 ms), capped by the drain ceiling | ${Math.round(bound)} | | | | |`,
-    `| bound | mixed: concurrency / mean handler time (100 / 38 ms), capped by the drain ceiling | ${Math.round(mixedBound)} | | | | |`,
-    "",
-    idle
-      ? `idle (ours, concurrency 100, empty queue, after a 5 s warm-up): ${idle.requests.ReceiveMessage ?? 0} ReceiveMessage in ${idle.seconds.toFixed(0)} s = ${idleReceivesPerMinute.toFixed(2)} receives/minute`
-      : "idle: not run",
-    "",
-    ...Object.entries(ratios).map(([name, value]) => `${name.padEnd(40)} ${value.toFixed(2)}×`),
-    "",
-    ...targets.map(([name, met]) => `${met ? "MET   " : "MISSED"} ${name}`),
-  ];
+  const report = benchReport({
+    summary,
+    idle: idle ? { receives: idle.requests.ReceiveMessage ?? 0, seconds: idle.seconds } : undefined,
+    count: options.count,
+    runs: options.runs,
+    trickleSeconds: options.trickleSeconds,
+    date: new Date().toISOString(),
+  });
+  const { lines, ratios, targets, bound, mixedBound, idleReceivesPerMinute } = report;
   process.stdout.write(`${lines.join("\n")}\n`);
   await mkdir(join(options.out, ".."), { recursive: true });
   await writeFile(
     options.out,
-    `${JSON.stringify({ options, summary, bound, mixedBound, idle: idle ? { ...idle, receivesPerMinute: idleReceivesPerMinute } : null, ratios, targets: Object.fromEntries(targets) }, null, 2)}\n`,
+    `${JSON.stringify({ options, summary, bound, mixedBound, idle: idle ? { ...idle, receivesPerMinute: idleReceivesPerMinute } : null, ratios, targets }, null, 2)}\n`,
   );
   process.stdout.write(`\nwritten to ${options.out}\n`);
 } finally {

@@ -157,7 +157,7 @@ describe("produce", () => {
 describe("consume refuses bad input", () => {
   it.each([
     [["--bogus"], "unknown option '--bogus'", 2],
-    [["--concurrency", "0"], "--concurrency must be a whole number ≥ 1", 2],
+    [["--concurrency", "0"], "--concurrency must be a whole number from 1 to 10000", 2],
     [
       ["--queue-url", "http://127.0.0.1:9/000000000000/q"],
       "Cannot reach the local SQS at http://127.0.0.1:9",

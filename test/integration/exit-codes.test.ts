@@ -3,19 +3,27 @@
  * is one line that names the problem and the fix, with the documented code, and no stack trace.
  */
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeOutputs } from "../../src/local/stack.js";
 import { cleanEnv, runCli } from "../support/cli.js";
 import { startTestSqs, type TestSqs } from "../support/local-sqs.js";
+import { smallTmpfs } from "../support/tmpfs.js";
+
+/** A read-only file system (root only; the cases that need it skip themselves otherwise). */
+const readOnly = smallTmpfs("1m", { readOnly: true });
 
 let sqs: TestSqs;
 let stateDir: string;
 let scratch: string;
 let busy: Server;
 let busyPort: number;
+/** Accepts connections, reads requests, never answers. */
+let silent: Server;
+let silentPort: number;
+const silentSockets = new Set<Socket>();
 
 beforeAll(async () => {
   sqs = await startTestSqs();
@@ -24,12 +32,23 @@ beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "exit-codes-"));
   await writeFile(join(scratch, "a-file"), "not a folder\n");
   await mkdir(join(scratch, "a-folder"));
+  await mkdir(join(scratch, "short-key"));
+  await writeFile(join(scratch, "short-key", "digest.key"), "0123456789\n", { mode: 0o600 });
   busy = createServer();
   await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
   busyPort = (busy.address() as { port: number }).port;
+  silent = createServer((socket) => {
+    silentSockets.add(socket);
+    socket.resume();
+  });
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  silentPort = (silent.address() as { port: number }).port;
 });
 afterAll(async () => {
   await new Promise((resolve) => busy.close(resolve));
+  for (const socket of silentSockets) socket.destroy();
+  await new Promise((resolve) => silent.close(resolve));
+  readOnly?.unmount();
   await sqs.close();
 });
 
@@ -113,7 +132,100 @@ const cases: Record<string, Case> = {
     cli: "consume",
     args: () => consume("--state-dir", join(scratch, "a-file", "state")),
     code: 2,
-    says: /Cannot use .*a-file.*a part of the path is a file.*--state-dir/,
+    says: /Cannot use --state-dir .*a-file.*a part of the path is a file/,
+  },
+  "--outbox under a regular file (would hang --until-empty)": {
+    cli: "consume",
+    args: () => consume("--state-dir", join(scratch, "s4"), "--outbox", join(scratch, "a-file", "out")),
+    code: 2,
+    says: /Cannot use --outbox .*a-file.*a part of the path is a file/,
+  },
+  "--send-timeout past a timer": {
+    cli: "consume",
+    args: () => consume("--send-timeout", "3000000000"),
+    code: 2,
+    says: /--send-timeout must be a whole number from 100 to 120000/,
+  },
+  "--health-port out of range": {
+    cli: "consume",
+    args: () => consume("--health-port", "70000"),
+    code: 2,
+    says: /--health-port must be a whole number from 0 to 65535/,
+  },
+  "a variable out of its flag's range": {
+    cli: "consume",
+    args: () => consume(),
+    env: { CONSUMER_CONCURRENCY: "20000" },
+    code: 2,
+    says: /CONSUMER_CONCURRENCY="20000" is invalid: --concurrency must be a whole number from 1 to 10000/,
+  },
+  "a digest.key too short": {
+    cli: "consume",
+    args: () => consume("--state-dir", join(scratch, "short-key")),
+    code: 2,
+    says: /digest key in .*short-key\/digest\.key is too short/,
+  },
+  "a REGISTRATION_DIGEST_KEY of blanks": {
+    cli: "produce",
+    args: () => ["--count", "1", ...state()],
+    env: { REGISTRATION_DIGEST_KEY: " ".repeat(40) },
+    code: 2,
+    says: /REGISTRATION_DIGEST_KEY=\(hidden\) is invalid \(at least 32 characters that are not blanks\)/,
+  },
+  "--health-host not an address": {
+    cli: "consume",
+    args: () => consume("--health-port", "0", "--health-host", "nonsense.invalid"),
+    code: 2,
+    says: /--health-host must be an IP address of this machine/,
+  },
+  "local --port out of range": {
+    cli: "local",
+    args: () => ["--port", "99999", "--state-dir", join(scratch, "s5")],
+    code: 2,
+    says: /--port must be a whole number from 0 to 65535/,
+  },
+  "status unknown flag": {
+    cli: "status",
+    args: () => ["--bogus"],
+    code: 2,
+    says: /unknown option '--bogus'.*--help/,
+  },
+  "dlq without a command": { cli: "dlq", args: () => [], code: 2, says: /Missing command: use one of list/ },
+  "dlq list bad --wait-time": {
+    cli: "dlq",
+    args: () => ["list", "--wait-time", "50"],
+    code: 2,
+    says: /--wait-time must be a whole number from 0 to 20/,
+  },
+  "dlq list --max past what SQS keeps in flight": {
+    cli: "dlq",
+    args: () => ["list", "--max", "200000"],
+    code: 2,
+    says: /--max must be a whole number from 1 to 120000/,
+  },
+  "forget without --email": {
+    cli: "forget",
+    args: () => ["--wait-time", "1"],
+    code: 2,
+    says: /required option '--email <address>' not specified/,
+  },
+  "forget with an empty --email (would erase nothing and say done)": {
+    cli: "forget",
+    args: () => ["--email", "", ...state()],
+    code: 2,
+    says: /--email must be one address/,
+  },
+  "replace-check without a plan": {
+    cli: "replace-check",
+    args: () => [],
+    code: 2,
+    says: /Give one plan file/,
+  },
+  "demo --consumers past the fleet limit": {
+    cli: "demo",
+    args: () => ["--consumers", "1000"],
+    code: 2,
+    says: /--consumers must be a whole number from 1 to 32/,
   },
   "--sent-store is a folder": {
     cli: "consume",
@@ -145,6 +257,25 @@ const cases: Record<string, Case> = {
     code: 2,
     says: /--count must be a whole number/,
   },
+  "bench unknown group": {
+    cli: "test/bench/run.ts",
+    args: () => ["--groups", "producer,nope"],
+    code: 2,
+    says: /--groups takes producer, .*; not nope/,
+  },
+  "infra without the Pulumi CLI": {
+    cli: "infra",
+    args: () => ["preview"],
+    env: { PATH: "/nonexistent" }, // no pulumi to find
+    code: 2,
+    says: /The Pulumi CLI is not installed .*npm run local/,
+  },
+  "infra:adopt without --to": {
+    cli: "adopt",
+    args: () => ["--state", join(scratch, "missing.json")],
+    code: 2,
+    says: /required option '--to <program>' not specified/,
+  },
   "tf:local unknown action": {
     cli: "tf-local",
     args: () => ["plan"],
@@ -165,16 +296,59 @@ const cases: Record<string, Case> = {
   },
 };
 
+async function expectOneLine(c: Case): Promise<void> {
+  const result = await runCli(c.cli, c.args(), { env: cleanEnv(c.env) });
+  const errors = result.stderr.split("\n").filter((line) => line.startsWith("error:"));
+  expect(result.stderr).not.toMatch(/^\s+at /m); // no stack trace
+  expect(errors, result.stderr).toHaveLength(1);
+  expect(errors[0]).toMatch(c.says);
+  expect(result.stderr.trim().split("\n"), result.stderr).toHaveLength(1);
+  expect(result.code).toBe(c.code);
+}
+
+/** An unwritable state folder, for each command that writes there: refused before any work. */
+const readOnlyCases: Record<string, Case> = Object.fromEntries(
+  (["local", "produce", "demo"] as const).map((cli) => [
+    `${cli}: --state-dir on a read-only file system`,
+    {
+      cli,
+      args: () => [
+        ...(cli === "produce" ? ["--count", "1", ...queue()] : cli === "local" ? ["--port", "0"] : []),
+        "--state-dir",
+        join(readOnly?.dir ?? "", "state"),
+      ],
+      code: 2,
+      says: /Cannot use --state-dir .*: the file system is read-only \(EROFS/,
+    },
+  ]),
+);
+
 describe("exit codes and one-line errors (docs/usage.md, Exit codes)", () => {
-  it.each(Object.entries(cases))("%s", async (_, c) => {
-    const result = await runCli(c.cli, c.args(), { env: cleanEnv(c.env) });
-    const errors = result.stderr.split("\n").filter((line) => line.startsWith("error:"));
-    expect(result.stderr).not.toMatch(/^\s+at /m); // no stack trace
-    expect(errors, result.stderr).toHaveLength(1);
-    expect(errors[0]).toMatch(c.says);
-    expect(result.stderr.trim().split("\n"), result.stderr).toHaveLength(1);
-    expect(result.code).toBe(c.code);
-  });
+  it.each(Object.entries(cases))("%s", async (_, c) => expectOneLine(c));
+
+  it.skipIf(readOnly === undefined).each(Object.entries(readOnlyCases))("%s", async (_, c) =>
+    expectOneLine(c),
+  );
+
+  // Before, 3 attempts × 30 s: 90 s of nothing. Now each request is bounded by its own long poll
+  // plus OPS_ANSWER_TIMEOUT_MS, with one retry (~10 s; the exact timeouts are unit-tested in
+  // sqs-client.test.ts); the margin is tsx's start on a loaded machine.
+  it.concurrent.each(["status", "dlq"])(
+    "%s against an endpoint that accepts and never answers ends with one line",
+    async (cli) => {
+      const started = performance.now();
+      const result = await runCli(cli, [
+        ...(cli === "dlq" ? ["list"] : []),
+        "--queue-url",
+        `http://127.0.0.1:${silentPort}/000000000000/q`,
+      ]);
+      const seconds = (performance.now() - started) / 1000;
+      expect(result.stderr.trim().split("\n"), result.stderr).toHaveLength(1);
+      expect(result.stderr).toMatch(/^error: Cannot reach the local SQS .*ETIMEDOUT: no answer in time/);
+      expect(result.code).toBe(1);
+      expect(seconds).toBeLessThan(25);
+    },
+  );
 
   it("--help is a success", async () => {
     const result = await runCli("produce", ["--help"]);

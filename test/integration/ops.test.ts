@@ -230,7 +230,8 @@ describe("dlq and status refuse bad input", () => {
 
   it.each([
     [["show", "no-such-id"], "No message no-such-id among the 0 messages", 1],
-    [["redrive", "--rate", "0"], "--rate must be a whole number from 1 to 500", 1],
+    // A usage error: exit 2, as for every command (docs/usage.md, "Exit codes").
+    [["redrive", "--rate", "0"], "--rate must be a whole number from 1 to 500", 2],
   ])("dlq %j", async (args, message, code) => {
     const result = await runCli("dlq", withState(...args));
     expect(result.stderr).toContain(message);

@@ -33,6 +33,10 @@ describe.skipIf(!terraform)("npm run tf:local on the embedded SQS", () => {
     const seconds = Number(/took ([\d.]+) s/.exec(applied.stdout)?.[1]);
     console.info(`terraform apply on the emulator took ${seconds} s`);
     expect(seconds).toBeGreaterThan(0);
+    // The next steps it prints carry the folders given here, so they find this stack.
+    expect(applied.stdout).toContain(
+      `npm run produce -- --source terraform --state-dir ${stateDir} --terraform-dir ${module} --count 10`,
+    );
 
     const source = ["--source", "terraform", "--terraform-dir", module, "--json"];
     const produced = await runCli("produce", ["--count", "25", ...source], { env });

@@ -12,8 +12,9 @@ export interface CliResult {
 
 const TSX = ["--import", "tsx"];
 
+/** A CLI of src/cli/ by name (`produce`), or another entry point by its path (`test/bench/run.ts`). */
 export function cliPath(name: string): string {
-  return join(projectRoot, "src", "cli", `${name}.ts`);
+  return name.includes("/") ? join(projectRoot, name) : join(projectRoot, "src", "cli", `${name}.ts`);
 }
 
 /** Environment for children: no inherited queue settings, no AWS credentials from this machine. */

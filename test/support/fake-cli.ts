@@ -16,7 +16,7 @@ export interface FakeCli {
 
 export async function fakeCli(
   name: string,
-  behaviour: { stdout?: string; stderr?: string; exitCode?: number },
+  behaviour: { stdout?: string; stderr?: string; exitCode?: number; hang?: boolean },
 ): Promise<FakeCli> {
   const dir = await mkdtemp(join(tmpdir(), `fake-${name}-`));
   const log = join(dir, "calls.jsonl");
@@ -29,6 +29,8 @@ export async function fakeCli(
     `process.stdout.write(fs.readFileSync(${JSON.stringify(join(dir, "stdout"))}));`,
     `process.stderr.write(fs.readFileSync(${JSON.stringify(join(dir, "stderr"))}));`,
     `process.exitCode = ${behaviour.exitCode ?? 0};`,
+    // A backend that never answers: the tool waits until it is stopped.
+    ...(behaviour.hang ? ["setInterval(() => {}, 1000);"] : []),
     "",
   ].join("\n");
   const file = join(dir, name);

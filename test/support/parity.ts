@@ -21,102 +21,8 @@ import { projectRoot } from "../../src/config/paths.js";
 import type { Settings } from "../../src/config/settings.js";
 import { Terraform } from "../../src/local/terraform.js";
 import { toSnakeCase } from "../../src/stack/outputs.js";
+import { RESOURCE_PAIRS, TERRAFORM_TYPES, terraformPart } from "../../src/stack/resource-pairs.js";
 import { decoded, type RecordedResource, registered, setStackConfig } from "./pulumi-mocks.js";
-
-/** Pulumi resource types ↔ Terraform resource types (components and the provider aside). */
-export const TERRAFORM_TYPES: Record<string, string> = {
-  "aws:sqs/queue:Queue": "aws_sqs_queue",
-  "aws:sqs/redrivePolicy:RedrivePolicy": "aws_sqs_queue_redrive_policy",
-  "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": "aws_sqs_queue_redrive_allow_policy",
-  "aws:sqs/queuePolicy:QueuePolicy": "aws_sqs_queue_policy",
-  "aws:iam/policy:Policy": "aws_iam_policy",
-  "aws:iam/role:Role": "aws_iam_role",
-  "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "aws_iam_role_policy_attachment",
-  "aws:dynamodb/table:Table": "aws_dynamodb_table",
-  // The consumer fleet (issue 14).
-  "aws:ecr/repository:Repository": "aws_ecr_repository",
-  "aws:ecr/lifecyclePolicy:LifecyclePolicy": "aws_ecr_lifecycle_policy",
-  "aws:ecs/cluster:Cluster": "aws_ecs_cluster",
-  "aws:cloudwatch/logGroup:LogGroup": "aws_cloudwatch_log_group",
-  "aws:iam/rolePolicy:RolePolicy": "aws_iam_role_policy",
-  "aws:ecs/taskDefinition:TaskDefinition": "aws_ecs_task_definition",
-  "aws:ecs/service:Service": "aws_ecs_service",
-  "aws:appautoscaling/target:Target": "aws_appautoscaling_target",
-  "aws:appautoscaling/policy:Policy": "aws_appautoscaling_policy",
-  "aws:cloudwatch/metricAlarm:MetricAlarm": "aws_cloudwatch_metric_alarm",
-  "aws:sns/topic:Topic": "aws_sns_topic",
-  "aws:sesv2/configurationSet:ConfigurationSet": "aws_sesv2_configuration_set",
-  "aws:sesv2/emailIdentity:EmailIdentity": "aws_sesv2_email_identity",
-  "aws:sesv2/emailIdentityMailFromAttributes:EmailIdentityMailFromAttributes":
-    "aws_sesv2_email_identity_mail_from_attributes",
-  "aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination":
-    "aws_sesv2_configuration_set_event_destination",
-  "aws:sns/topicPolicy:TopicPolicy": "aws_sns_topic_policy",
-  "aws:sns/topicSubscription:TopicSubscription": "aws_sns_topic_subscription",
-  "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "aws_iam_openid_connect_provider",
-};
-
-/** Each Pulumi child, by its name after the component's, ↔ its Terraform resource name. */
-export const TERRAFORM_NAMES: Record<string, string> = {
-  queue: "main",
-  dlq: "dead_letter",
-  redrive: "main",
-  "redrive-allow": "dead_letter",
-  "queue-policy": "main",
-  "dlq-policy": "dead_letter",
-  producer: "producer",
-  consumer: "consumer",
-  "producer-role": "producer",
-  "consumer-role": "consumer",
-  "producer-role-policy": "producer",
-  "consumer-role-policy": "consumer",
-  operator: "operator",
-  "operator-role": "operator",
-  "operator-role-policy": "operator",
-  table: "sent_emails",
-  repository: "consumer",
-  "repository-lifecycle": "consumer",
-  cluster: "consumer",
-  logs: "consumer",
-  "task-role": "task",
-  "task-policy": "task",
-  "execution-role": "execution",
-  "execution-policy": "execution",
-  task: "consumer",
-  service: "consumer",
-  "scaling-target": "consumer",
-  "backlog-scaling": "backlog",
-  "wake-scaling": "wake",
-  "wake-alarm": "wake",
-  "alarm-topic": "alarms",
-  "alarm-email": "alarm_email",
-  "dlq-alarm": "dead_letters",
-  "age-alarm": "oldest_message",
-  "running-alarm": "running_below_desired",
-  "paused-alarm": "consumer_paused",
-  "failures-alarm": "handler_failures",
-  // infra-pulumi/email.ts ↔ infra-terraform/email.tf
-  "mail-configuration-set": "mail",
-  "mail-identity": "mail",
-  "mail-mail-from": "mail",
-  "mail-topic": "ses_events",
-  "mail-topic-policy": "ses_events",
-  "mail-event-destination": "bounces",
-  "mail-subscription": "bounces",
-  "mail-bounces-queue": "bounces",
-  "mail-bounces-dlq": "bounces_dead_letter",
-  "mail-bounces-redrive": "bounces",
-  "mail-bounces-redrive-allow": "bounces_dead_letter",
-  "mail-bounces-queue-policy": "bounces",
-  "mail-bounces-dlq-policy": "bounces_dead_letter",
-  "github-oidc": "github",
-  "ecr-push-role": "ecr_push",
-  "ecr-push-policy": "ecr_push",
-  "plan-role": "plan",
-  "plan-policy": "plan",
-  "deploy-role": "deploy",
-  "deploy-policy": "deploy",
-};
 
 /** Pulumi argument names that differ from Terraform's beyond snake_case (a block's list name). */
 const PULUMI_ARGUMENTS: Record<string, string> = {
@@ -378,13 +284,19 @@ export async function pulumiModel(
 
   const addressOf = (r: RecordedResource): string => {
     const type = TERRAFORM_TYPES[r.type];
-    const resource = TERRAFORM_NAMES[r.name.slice(name.length + 1)];
-    if (!type || !resource) {
+    const pair = terraformPart(r.name.slice(name.length + 1));
+    if (!type || !pair) {
       throw new Error(
-        `no Terraform counterpart for Pulumi resource ${r.type} ${r.name}: add it to TERRAFORM_TYPES / TERRAFORM_NAMES in test/support/parity.ts`,
+        `no Terraform counterpart for Pulumi resource ${r.type} ${r.name}: add it to TERRAFORM_TYPES / RESOURCE_PAIRS in src/stack/resource-pairs.ts`,
       );
     }
-    return `${type}.${resource}`;
+    // The pair table is what `infra:adopt` hands a stack over with: its type must be this one.
+    if (pair.type !== type) {
+      throw new Error(
+        `RESOURCE_PAIRS pairs ${r.name} (${r.type}) with ${RESOURCE_PAIRS[r.name.slice(name.length + 1)]}, a ${pair.type}: it must be a ${type} (src/stack/resource-pairs.ts)`,
+      );
+    }
+    return `${type}.${pair.name}`;
   };
   // Components (the project's own types) have no Terraform counterpart: only their children do.
   const declared = mine().filter(

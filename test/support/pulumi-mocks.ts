@@ -17,6 +17,8 @@ export interface RecordedResource {
   readonly provider?: string;
   /** The `ignoreChanges` resource option, as the engine received it. */
   readonly ignoreChanges?: readonly string[];
+  /** The `import` resource option's id (the engine passes it to the mock as `id`). */
+  readonly importId?: string;
 }
 
 function state(type: string, name: string, inputs: Record<string, unknown>, region: string) {
@@ -170,6 +172,7 @@ export function installMocks(config: Record<string, unknown>, project = "sqs-mes
           outputs: answer.state,
           provider: args.provider,
           ignoreChanges: ignoreChanges.get(`${args.type}::${args.name}`) ?? [],
+          ...(args.id ? { importId: args.id } : {}),
         });
         return answer;
       },

@@ -12,10 +12,11 @@ export interface SmallTmpfs {
   unmount(): void;
 }
 
-export function smallTmpfs(size: string): SmallTmpfs | undefined {
+export function smallTmpfs(size: string, options: { readOnly?: boolean } = {}): SmallTmpfs | undefined {
   const dir = mkdtempSync(join(tmpdir(), "tmpfs-"));
+  const mode = options.readOnly ? "ro," : "";
   try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "ignore" });
+    execFileSync("mount", ["-t", "tmpfs", "-o", `${mode}size=${size}`, "tmpfs", dir], { stdio: "ignore" });
   } catch {
     rmSync(dir, { recursive: true, force: true });
     return undefined;

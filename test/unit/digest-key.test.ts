@@ -1,10 +1,11 @@
-import { mkdtemp, readFile, stat } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { digestKeyPath, loadDigestKey } from "../../src/config/digest-key.js";
 import { readEnvironment } from "../../src/config/env.js";
 import { registrationDigest } from "../../src/contract/digest.js";
+import { ConfigurationError } from "../../src/errors.js";
 
 const ana = { nome: "Ana", email: "ana@example.com" };
 
@@ -28,5 +29,41 @@ describe("registration digest key", () => {
       /REGISTRATION_DIGEST_KEY=\(hidden\) is invalid \(at least 32 characters\)/,
     );
     expect(() => readEnvironment({ REGISTRATION_DIGEST_KEY: "short-secret" })).not.toThrow(/short-secret/);
+  });
+});
+
+describe("a bad digest key is refused in one line; an open key file is warned about", () => {
+  it("refuses a REGISTRATION_DIGEST_KEY of blanks", () => {
+    expect(() => readEnvironment({ REGISTRATION_DIGEST_KEY: " ".repeat(40) })).toThrow(
+      /REGISTRATION_DIGEST_KEY=\(hidden\) is invalid \(at least 32 characters that are not blanks\)/,
+    );
+    expect(readEnvironment({ REGISTRATION_DIGEST_KEY: "k".repeat(32) }).REGISTRATION_DIGEST_KEY).toHaveLength(
+      32,
+    );
+  });
+
+  it.each([
+    ["too short", "0123456789\n"],
+    ["blank", "   \n"],
+  ])("refuses a %s digest.key, naming the file and the fix", async (_, content) => {
+    const stateDir = await mkdtemp(join(tmpdir(), "key-"));
+    await writeFile(digestKeyPath(stateDir), content, { mode: 0o600 });
+    const loading = loadDigestKey({ stateDir });
+    await expect(loading).rejects.toBeInstanceOf(ConfigurationError);
+    await expect(loading).rejects.toThrow(/digest key in .*digest\.key is too short .*openssl rand -hex 32/);
+    await expect(loading).rejects.not.toThrow(/\n/);
+  });
+
+  it("warns once, in one line, when the key file is readable by group or others", async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), "key-"));
+    const warnings: string[] = [];
+    const warn = (message: string) => warnings.push(message);
+    await loadDigestKey({ stateDir, warn });
+    expect(warnings).toEqual([]); // generated 0600
+    await chmod(digestKeyPath(stateDir), 0o644);
+    await loadDigestKey({ stateDir, warn });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/digest\.key is readable by others \(mode 644\): `chmod 600 .*digest\.key`/);
+    expect(warnings[0]).not.toMatch(/\n/);
   });
 });

@@ -33,12 +33,29 @@ describe("require-node.mjs", () => {
     expect(await runAs(v)).toEqual({ code: 0, stderr: "" });
   });
 
-  it("guards every npm script that starts a CLI or the tests, and npm ci refuses old Node (engine-strict)", async () => {
+  it("guards every npm script that starts a CLI, the bench or the tests, and npm ci refuses old Node (engine-strict)", async () => {
     const manifest = JSON.parse(await readFile(join(projectRoot, "package.json"), "utf8"));
     expect(manifest.engines.node).toBe(">=22.12");
-    for (const name of ["local", "produce", "demo", "test", "tf:local", "infra:preview"]) {
-      expect(manifest.scripts[name], name).toMatch(/^node src\/cli\/require-node\.mjs && /);
+    const scripts = Object.entries(manifest.scripts as Record<string, string>);
+    const running = scripts.filter(([, command]) => /src\/cli\/\w|test\/bench\/|vitest/.test(command));
+    expect(running.map(([name]) => name)).toEqual(
+      expect.arrayContaining(["local", "produce", "consume", "status", "dlq", "forget", "bench", "test"]),
+    );
+    for (const [name, command] of running) {
+      expect(command, name).toMatch(/^node src\/cli\/require-node\.mjs && /);
     }
     expect(await readFile(join(projectRoot, ".npmrc"), "utf8")).toMatch(/^engine-strict=true$/m);
+  });
+
+  // npm passes SIGTERM to its direct child only: a shell left between them dies and orphans the
+  // process (test/integration/npm-signals.test.ts shows it for `npm run local`).
+  it("every npm script that runs one program execs it, so the program is npm's child", async () => {
+    const manifest = JSON.parse(await readFile(join(projectRoot, "package.json"), "utf8"));
+    for (const [name, command] of Object.entries(manifest.scripts as Record<string, string>)) {
+      // A chain of checks (lint, check) runs several short programs in turn: nothing to signal.
+      if (name === "lint" || name === "check") continue;
+      const last = command.split("&&").at(-1)?.trim() ?? "";
+      expect(last, name).toMatch(/^exec /);
+    }
   });
 });

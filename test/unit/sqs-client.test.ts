@@ -1,8 +1,9 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
-import { describe, expect, it } from "vitest";
-import { createSqsClient, md5Needed } from "../../src/sqs/client.js";
+import { GetQueueUrlCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { describe, expect, it, vi } from "vitest";
+import { createSqsClient, longPollWaitMs, md5Needed } from "../../src/sqs/client.js";
 
 describe("SQS client factory", () => {
   it("checks MD5 digests only where nothing else guards the bytes", () => {
@@ -46,5 +47,40 @@ describe("SQS client request timeout", () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe("SQS client bounded for commands a person waits on (answerTimeoutMs)", () => {
+  it("gives each request its own long poll plus the answer time, and retries once", async () => {
+    const server = createServer(() => {});
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = createSqsClient({ endpoint: `http://127.0.0.1:${port}` }, { answerTimeoutMs: 150 });
+    const spy = vi.spyOn(NodeHttpHandler.prototype, "handle");
+    try {
+      const queueUrl = `http://127.0.0.1:${port}/000000000000/q`;
+      await expect(client.send(new GetQueueUrlCommand({ QueueName: "silent" }))).rejects.toMatchObject({
+        code: "ETIMEDOUT",
+      });
+      await expect(
+        client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 })),
+      ).rejects.toMatchObject({ code: "ETIMEDOUT" });
+      const seen = spy.mock.calls.map(([, options]) => options?.requestTimeout);
+      // Two attempts each: 150 ms for GetQueueUrl, 1 s of long poll + 150 ms for the receive.
+      expect(seen).toEqual([150, 150, 1_150, 1_150]);
+    } finally {
+      spy.mockRestore();
+      client.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("reads a receive's wait from its body; a receive naming none may wait the queue's 20 s", () => {
+    const request = (target: string, body: unknown) =>
+      ({ headers: { "x-amz-target": target }, body: JSON.stringify(body) }) as never;
+    expect(longPollWaitMs(request("AmazonSQS.ReceiveMessage", { WaitTimeSeconds: 7 }))).toBe(7_000);
+    expect(longPollWaitMs(request("AmazonSQS.ReceiveMessage", {}))).toBe(20_000);
+    expect(longPollWaitMs(request("AmazonSQS.SendMessage", { WaitTimeSeconds: 7 }))).toBe(0);
   });
 });

@@ -11,8 +11,18 @@ describe("runTool", () => {
     const result = await runTool("terraform", ["plan"], {
       env: { ...process.env, PATH: `${terraform.dir}${delimiter}${process.env.PATH}` },
     });
-    expect(result).toEqual({ code: 3, stdout: "plan", stderr: "warn" });
+    expect(result).toEqual({ code: 3, stdout: "plan", stderr: "warn", timedOut: false });
     expect((await terraform.calls())[0]?.args).toEqual(["plan"]);
+  });
+
+  it("stops a tool that does not finish within timeoutMs, and says so", async () => {
+    const pulumi = await fakeCli("pulumi", { stdout: "{", hang: true });
+    const result = await runTool("pulumi", ["stack", "output"], {
+      env: { ...process.env, PATH: `${pulumi.dir}${delimiter}${process.env.PATH}` },
+      timeoutMs: 300,
+    });
+    expect(result.timedOut).toBe(true);
+    expect(result.code).not.toBe(0);
   });
 
   it("names the missing tool and where to install it", async () => {

@@ -18,6 +18,9 @@ export const CONCURRENCY_MAX = 10_000;
 /** Longest batching window, as Lambda's MaximumBatchingWindowInSeconds (300 s). */
 export const BATCHING_WINDOW_MAX_MS = 300_000;
 
+/** Longest shutdown deadline: an hour (ECS gives a task at most 120 s; a laptop run may want more). */
+export const SHUTDOWN_TIMEOUT_MAX_MS = 3_600_000;
+
 /** A delete never waits for company longer than this fraction of its message's remaining visibility. */
 export const DELETE_WAIT_VISIBILITY_FRACTION = 0.1;
 
@@ -69,7 +72,7 @@ export function settle(options: ConsumerOptions): Settings {
   checkRange("retryBaseDelaySeconds", options.retryBaseDelaySeconds, 0, VISIBILITY_MAX_SECONDS);
   checkRange("maxRetryDelaySeconds", options.maxRetryDelaySeconds, 0, VISIBILITY_MAX_SECONDS);
   checkRange("maxMessages", options.maxMessages, 1, Number.MAX_SAFE_INTEGER);
-  checkRange("shutdownTimeoutMs", options.shutdownTimeoutMs, 0, 3_600_000);
+  checkRange("shutdownTimeoutMs", options.shutdownTimeoutMs, 0, SHUTDOWN_TIMEOUT_MAX_MS);
   checkRange("deleteBatchWaitMs", options.deleteBatchWaitMs, 0, 60_000);
   checkRange("batchingWindowMs", options.batchingWindowMs, 0, BATCHING_WINDOW_MAX_MS);
   if (options.concurrency !== undefined && !Number.isInteger(options.concurrency)) {

@@ -1,0 +1,54 @@
+/**
+ * The ranges every command checks its numbers against at start, once. The flag parsers
+ * (src/cli/shared.ts) and the environment schema (env.ts) both read them, so a flag and its
+ * variable accept the same values. SQS's own limits are in src/sqs/limits.ts; the consumer
+ * runtime's (concurrency, batching window, shutdown deadline) in src/consumer/runtime/options.ts.
+ */
+import { VISIBILITY_MAX_SECONDS } from "../sqs/limits.js";
+
+/**
+ * The longest delay a Node timer holds: setTimeout clamps anything above 2^31−1 ms to 1 ms with
+ * only a warning, so an unchecked "long" timeout fires at once. Every timeout stays below it.
+ */
+export const TIMER_MAX_MS = 2 ** 31 - 1;
+
+/** TCP ports; 0 asks the system for a free one. */
+export const PORT_MIN = 0;
+export const PORT_MAX = 65_535;
+
+/** Counts (messages, runs): the largest whole number a double holds exactly. */
+export const COUNT_MAX = Number.MAX_SAFE_INTEGER;
+
+/**
+ * One welcome email's send timeout (`--send-timeout`, MAIL_SEND_TIMEOUT_MS). Below 100 ms no mail
+ * server answers; above two minutes a server is not slow but gone. The claim lease is this plus a
+ * margin (src/consumer/store/timing.ts), and both must fit in a timer and in the longest
+ * visibility a message can be given (12 h): test/unit/limits.test.ts checks that they do.
+ */
+export const MAIL_SEND_TIMEOUT_MIN_MS = 100;
+export const MAIL_SEND_TIMEOUT_MAX_MS = 120_000;
+
+/** The longest a send may be held by the heartbeat: SQS's visibility limit. */
+export const VISIBILITY_MAX_MS = VISIBILITY_MAX_SECONDS * 1000;
+
+/**
+ * Emails a second per consumer (`--mail-rate`, MAIL_RATE_PER_SECOND). The lowest keeps the wait
+ * between two sends (1/rate) far inside a timer (1,000 s); the highest is above any SES quota.
+ */
+export const MAIL_RATE_MIN_PER_SECOND = 0.001;
+export const MAIL_RATE_MAX_PER_SECOND = 100_000;
+
+/** `produce --concurrency`: requests in flight; the client's socket pool is 64, more only queue. */
+export const PRODUCER_CONCURRENCY_MAX = 1_000;
+
+/**
+ * `demo --count`: the demo generates every registration up front and holds them in memory on one
+ * machine; `produce` streams any number.
+ */
+export const DEMO_COUNT_MAX = 100_000;
+
+/** Whole seconds a timer holds (for flags in seconds that become one timer). */
+export const TIMER_MAX_SECONDS = Math.floor(TIMER_MAX_MS / 1000);
+
+/** `demo --consumers`: consume processes on this machine (each is a Node process of ~100 MB). */
+export const FLEET_CONSUMERS_MAX = 32;
