@@ -14,6 +14,7 @@ import {
   MAIL_SEND_TIMEOUT_MIN_MS,
   TIMER_MAX_MS,
 } from "../config/limits.js";
+import { acceptedDir } from "../config/paths.js";
 import { buildBounceConsumer } from "../consumer/bounce-consumer.js";
 import { type ConsumerStats, consumerSocketPool } from "../consumer/consumer.js";
 import { createMailer, defaultMailFrom, mailerKinds } from "../consumer/mail/index.js";
@@ -238,7 +239,7 @@ async function main(argv: readonly string[]): Promise<number> {
         mailer,
         digestKey,
         sendTimeoutMs: flags.sendTimeout,
-        acceptedDir: join(flags.stateDir, "accepted"),
+        acceptedDir: acceptedDir(flags.stateDir),
         logger,
         consumer: {
           concurrency: flags.concurrency,

@@ -9,7 +9,7 @@
  */
 import { InvalidArgumentError, Option } from "commander";
 import { readEnvironment } from "../config/env.js";
-import { outboxDir } from "../config/paths.js";
+import { acceptedDir, outboxDir } from "../config/paths.js";
 import {
   openSentEmailStore,
   openSuppressionList,
@@ -67,7 +67,7 @@ export function formatForget(email: string, report: ForgetReport): string {
           `  bounce queue: ${report.bounceQueueMessages} message(s) deleted; its dead-letter queue: ${report.bounceDeadLetterMessages ?? 0}`,
         ]),
     `  outbox: ${report.outboxFiles} email file(s), ${report.outboxTemporaryFiles} unfinished temporary file(s), ${report.journalLines} sent.log line(s)`,
-    `  sent-email store: ${report.storeRecords} record(s), from ${report.digests} name/address form(s)`,
+    `  sent-email store: ${report.storeRecords} record(s), from ${report.digests} name/address form(s); accepted sends waiting for their record: ${report.acceptedSends}`,
     ...(report.suppressions === undefined ? [] : [`  suppression list: ${report.suppressions} entry(ies)`]),
     ...(report.digests === 0
       ? [
@@ -140,6 +140,7 @@ async function main(argv: readonly string[]): Promise<number> {
           store,
           suppression,
           outboxDir: flags.outbox ?? outboxDir(flags.stateDir),
+          acceptedDir: acceptedDir(flags.stateDir),
           sqs: {
             client,
             queues: await queuePair(client, location),

@@ -26,6 +26,11 @@ export function outboxDir(stateDir: string): string {
   return join(stateDir, "outbox");
 }
 
+/** Sends the mail server accepted, waiting for their record (`consume` writes, `forget` sweeps). */
+export function acceptedDir(stateDir: string): string {
+  return join(stateDir, "accepted");
+}
+
 /** The local consumer's SQLite sent-email store (`consume --sent-store` overrides). */
 export function sentStorePath(stateDir: string): string {
   return join(stateDir, "sent-emails.sqlite");

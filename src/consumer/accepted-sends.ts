@@ -9,12 +9,19 @@
  *
  * Files are written with a rename (a reader never sees half of one); not fsynced: they guard
  * against a process killed or restarted, not a machine losing power.
+ *
+ * A fact whose message never comes back (deleted by hand, purged, expired) would wait forever: a
+ * consumer starting on the folder removes facts older than the store's record retention — by then
+ * the message has outlived both queues' retention and the redrive margin, so no delivery can need
+ * the fact — and temporary files as old. `forget` removes the person's facts (`forgetAcceptedSends`).
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { REGISTRATION_ID_PATTERN } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
 import type { Claim } from "./store/contract.js";
+import { recordRetentionMs } from "./store/timing.js";
 
 /** One accepted send whose record is pending: the claim that `markSent` is fenced on. */
 export interface AcceptedSend {
@@ -27,6 +34,15 @@ export interface AcceptedSend {
 }
 
 const SUFFIX = ".json";
+/** `<id>.json.<pid>.tmp`: a fact written by a process killed before its rename. */
+const TEMPORARY = /^[^/]+\.json\.\d+\.tmp$/;
+
+export interface AcceptedSendsOptions {
+  /** Facts (and temporary files) older than this are removed at start; default: the record retention. */
+  readonly maxAgeMs?: number;
+  /** Epoch ms; `Date.now` by default. */
+  readonly now?: () => number;
+}
 
 export class AcceptedSends {
   private readonly byId = new Map<string, AcceptedSend>();
@@ -34,7 +50,7 @@ export class AcceptedSends {
   private readonly dir: string | undefined;
 
   /** `dir`: where the facts outlive the process (the state folder's `accepted/`); none: memory only. */
-  constructor(dir?: string, logger?: Logger) {
+  constructor(dir?: string, logger?: Logger, options: AcceptedSendsOptions = {}) {
     this.logger = logger ?? silentLogger;
     this.dir = dir;
     if (dir === undefined) return;
@@ -48,15 +64,36 @@ export class AcceptedSends {
       this.dir = undefined;
       return;
     }
+    const oldest = (options.now ?? Date.now)() - (options.maxAgeMs ?? recordRetentionMs());
+    let expired = 0;
+    const remove = (name: string) => {
+      try {
+        rmSync(join(dir, name), { force: true });
+        expired += 1;
+      } catch (error) {
+        this.logger.warn({ err: error }, "could not remove an expired accepted send");
+      }
+    };
     for (const name of names) {
+      if (TEMPORARY.test(name)) {
+        try {
+          if (statSync(join(dir, name)).mtimeMs < oldest) remove(name);
+        } catch {
+          // Renamed or removed since the listing.
+        }
+        continue;
+      }
       if (!name.endsWith(SUFFIX)) continue;
       try {
         const fact = parseFact(JSON.parse(readFileSync(join(dir, name), "utf8")));
-        if (fact && `${fact.id}${SUFFIX}` === name) this.byId.set(fact.id, fact);
+        if (!fact || `${fact.id}${SUFFIX}` !== name) continue;
+        if (fact.acceptedAt < oldest) remove(name);
+        else this.byId.set(fact.id, fact);
       } catch {
         // A file that is not one of ours (or cut short by a crash before its rename): skipped.
       }
     }
+    if (expired > 0) this.logger.info({ expired }, "removed accepted sends older than the record retention");
   }
 
   /** Accepted sends waiting for their record. */
@@ -107,6 +144,38 @@ export class AcceptedSends {
     if (this.dir === undefined || !REGISTRATION_ID_PATTERN.test(id)) return undefined;
     return join(this.dir, `${id}${SUFFIX}`);
   }
+}
+
+/**
+ * Removes the facts (and temporary files of interrupted writes) whose digest is one of `digests`:
+ * `forget`'s sweep of the folder. Returns how many files it removed; a missing folder is none.
+ */
+export async function forgetAcceptedSends(dir: string, digests: ReadonlySet<string>): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw error;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!name.endsWith(SUFFIX) && !TEMPORARY.test(name)) continue;
+    const text = await readFile(join(dir, name), "utf8").catch(() => undefined);
+    if (text === undefined) continue; // renamed or removed since the listing
+    let digest: unknown;
+    try {
+      digest = (JSON.parse(text) as { digest?: unknown } | null)?.digest;
+    } catch {
+      // Cut short before its rename: theirs if a digest of theirs is anywhere in it.
+    }
+    const theirs =
+      typeof digest === "string" ? digests.has(digest) : [...digests].some((d) => text.includes(d));
+    if (!theirs) continue;
+    await rm(join(dir, name), { force: true });
+    removed += 1;
+  }
+  return removed;
 }
 
 /** The claim a fact stands for: `markSent` with it succeeds while nobody has taken the record over. */

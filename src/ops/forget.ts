@@ -8,6 +8,8 @@
  *   the entry back after it was removed;
  * - the outbox: `.eml` files and their `sent.log` lines, and temporary files a writer killed
  *   mid-write left behind (`<id>.eml.<pid>.<rand>.tmp`);
+ * - accepted sends waiting for their record (`<state-dir>/accepted/<id>.json`), by the same
+ *   digests as the store's records;
  * - the sent-email store's records, and the address's entry in the suppression list (keyed by the
  *   address alone, so found without a name), under the current digest and the legacy one.
  *
@@ -36,6 +38,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { forgetAcceptedSends } from "../consumer/accepted-sends.js";
 import { OUTBOX_TEMPORARY_FILE } from "../consumer/mail/outbox.js";
 import type { SuppressionList } from "../consumer/mail/suppression.js";
 import type { SentEmailStore } from "../consumer/store/contract.js";
@@ -57,6 +60,8 @@ export interface ForgetOptions {
   /** The suppression list (hard bounces, complaints): its entry for the address is removed. */
   readonly suppression?: Pick<SuppressionList, "forget">;
   readonly outboxDir?: string;
+  /** Accepted sends waiting for their record (`<state-dir>/accepted`): facts keyed by the same digests. */
+  readonly acceptedDir?: string;
   readonly sqs?: {
     readonly client: SQSClient;
     readonly queues: QueuePair;
@@ -76,6 +81,8 @@ export interface ForgetReport {
   /** Temporary files of interrupted writes (`<id>.eml.<pid>.<rand>.tmp`) removed. */
   readonly outboxTemporaryFiles: number;
   readonly journalLines: number;
+  /** Accepted-send facts (`<state-dir>/accepted/<id>.json`, temporary files too) removed. */
+  readonly acceptedSends: number;
   readonly queueMessages: number;
   readonly deadLetterMessages: number;
   /** Absent when the stack has no bounce queue. */
@@ -355,17 +362,18 @@ export async function forgetPerson(options: ForgetOptions): Promise<ForgetReport
     ? await sweepOutbox(options.outboxDir, address, found)
     : { files: 0, temporaryFiles: 0, lines: 0 };
 
+  // Current and legacy digests of every name with every spelling, each asked once.
+  const digests = new Set<string>();
+  for (const nome of names) {
+    for (const email of spellings) {
+      for (const digest of registrationDigests({ nome, email }, options.digestKey)) digests.add(digest);
+    }
+  }
   let storeRecords = 0;
   if (options.store) {
-    // Current and legacy digests of every name with every spelling, each asked once.
-    const digests = new Set<string>();
-    for (const nome of names) {
-      for (const email of spellings) {
-        for (const digest of registrationDigests({ nome, email }, options.digestKey)) digests.add(digest);
-      }
-    }
     for (const digest of digests) storeRecords += await options.store.forget(digest);
   }
+  const acceptedSends = options.acceptedDir ? await forgetAcceptedSends(options.acceptedDir, digests) : 0;
   let suppressions: number | undefined;
   if (options.suppression) {
     suppressions = 0;
@@ -379,6 +387,7 @@ export async function forgetPerson(options: ForgetOptions): Promise<ForgetReport
     outboxFiles: outbox.files,
     outboxTemporaryFiles: outbox.temporaryFiles,
     journalLines: outbox.lines,
+    acceptedSends,
     queueMessages,
     deadLetterMessages,
     ...(bounce === undefined

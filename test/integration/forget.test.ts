@@ -17,7 +17,8 @@ import { join } from "node:path";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { outboxDir, sentStorePath } from "../../src/config/paths.js";
+import { acceptedDir, outboxDir, sentStorePath } from "../../src/config/paths.js";
+import { AcceptedSends } from "../../src/consumer/accepted-sends.js";
 import { isAddressSuppressed } from "../../src/consumer/mail/suppression.js";
 import {
   buildRegistrationConsumer,
@@ -179,12 +180,42 @@ describe.each([
       `From: Cadastro <no-reply@example.com>\nTo: ${ana.nome} <${ana.email}>\nSubject: Bem-vindo(a)\n\nOlá\n`,
     );
 
+    // Accepted sends whose record a store outage kept unwritten (row S9): hers under today's
+    // digest and the legacy one, a write of hers cut before its rename, and Ana's.
+    const accepted = new AcceptedSends(acceptedDir(stateDir));
+    const fact = { owner: "owner-of-a-claim", leaseUntil: Date.now() + 35_000 };
+    accepted.add(
+      { ...fact, id: "reg_forget_maria_4", digest: registrationDigest(maria, testDigestKey) },
+      Date.now(),
+    );
+    accepted.add(
+      { ...fact, id: "reg_forget_maria_5", digest: legacyRegistrationDigest(maria.nome, legacySpelling) },
+      Date.now(),
+    );
+    accepted.add(
+      { ...fact, id: "reg_forget_ana_5", digest: registrationDigest(ana, testDigestKey) },
+      Date.now(),
+    );
+    await writeFile(
+      join(acceptedDir(stateDir), "reg_forget_maria_6.json.4242.tmp"),
+      `{"id":"reg_forget_maria_6","digest":"${registrationDigest(maria, testDigestKey)}","own`,
+    );
+
     const spellings = [legacySpelling, "Maria.C@Example.com", maria.email.toUpperCase()];
     const mine = tracesOf(maria, spellings);
     const anas = tracesOf(ana, []);
     // Before: the traces are where this test looks for them (the search can find them).
     const before = await filesUnder(stateDir);
     expect(found(before.map((f) => f.bytes.toString("latin1")).join("\n"), mine)).toContain(maria.email);
+    // The file search would catch a fact left behind: each holds one of her digests.
+    for (const name of [
+      "reg_forget_maria_4.json",
+      "reg_forget_maria_5.json",
+      "reg_forget_maria_6.json.4242.tmp",
+    ]) {
+      const file = before.find((f) => f.path === join(acceptedDir(stateDir), name));
+      expect(found(file?.bytes.toString("latin1") ?? "", mine), name).not.toEqual([]);
+    }
 
     const result = await runCli(
       "forget",
@@ -200,6 +231,7 @@ describe.each([
       outboxFiles: 1,
       outboxTemporaryFiles: 2,
       journalLines: 1,
+      acceptedSends: 3, // two facts (today's digest and the legacy one) and a cut-off write
       queueMessages: 1,
       deadLetterMessages: 1,
       bounceQueueMessages: 1,
@@ -232,6 +264,7 @@ describe.each([
     const names = await readdir(outbox);
     expect(names.sort()).toEqual([anaTemporary, `${ana.id}.eml`, "sent.log"].sort());
     expect(await readFile(join(outbox, "sent.log"), "utf8")).toContain(ana.id);
+    expect(await readdir(acceptedDir(stateDir))).toEqual(["reg_forget_ana_5.json"]);
     // Ana's traces are still where they were (her email, her store record and entry).
     const everything = files.map((f) => f.bytes.toString("latin1")).join("\n");
     expect(found(everything, anas)).toContain(ana.email);

@@ -288,7 +288,8 @@ describe("registration handler with a sent-email store", () => {
     await expect(first.handle(ana, stop.signal)).rejects.toBeInstanceOf(EnvironmentFaultError);
     expect(first.sent).toEqual(["reg-1"]);
     // The next consumer: the same store (the record is still "sending"), a fresh handler.
-    const second = setup({ accepted: new AcceptedSends(dir) });
+    // Read back on the handlers' clock: a fact is kept until the record retention has passed.
+    const second = setup({ accepted: new AcceptedSends(dir, undefined, { now: () => first.clock.now }) });
     const digest = registrationDigest(parseRegistration(JSON.stringify(ana)), testDigestKey);
     const lapsed = await first.sqlite.claim("reg-1", digest);
     expect(lapsed.outcome).toBe("in-progress");
