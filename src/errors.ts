@@ -57,7 +57,7 @@ export class StoreUnavailableError extends UserFacingError {
   constructor(
     message: string,
     readonly tableName: string,
-    readonly reason: "missing-table" | "access-denied",
+    readonly reason: "missing-table" | "access-denied" | "unreachable",
     options?: ErrorOptions,
   ) {
     super(message, options);

@@ -7,7 +7,7 @@ import { Agent as HttpsAgent } from "node:https";
 import { SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { isLoopbackHost, requireSecureTransport } from "../config/endpoint.js";
-import { SqsAccessError } from "../errors.js";
+import { SqsAccessError, UserFacingError } from "../errors.js";
 import type { QueueLocation } from "../stack/resolve.js";
 import {
   isAccessDenied,
@@ -184,6 +184,8 @@ export function explainSqsError(
   location: Pick<QueueLocation, "endpoint" | "source">,
 ): SqsAccessError | undefined {
   if (error instanceof SqsAccessError) return error;
+  // Already one line that names its own problem and fix (the store, a path): not the queue's.
+  if (error instanceof UserFacingError) return undefined;
   const name = sqsErrorName(error);
   const message = (error as { message?: string } | undefined)?.message ?? String(error);
   const code = networkErrorCode(error);

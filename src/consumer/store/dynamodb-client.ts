@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { isServerError, isThrottlingError, isTransientError } from "@smithy/service-error-classification";
+import { isLoopbackHost } from "../../config/endpoint.js";
 import { StoreUnavailableError } from "../../errors.js";
 import { EnvironmentFaultError } from "../errors.js";
 
@@ -123,4 +124,34 @@ export function classifyStoreError(error: unknown, tableName: string, action: st
     );
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * The table check at start met the environment's fault (nothing answers, timeouts, 5xx,
+ * throttling): a running consumer would pause and wait it out, but one that has not started has
+ * nothing to wait for — it stops with one line that names the store (not the queue: the SQS
+ * endpoint may be fine) and the fix. A supervisor restarting it succeeds once the store answers.
+ */
+export async function unreachableStoreError(
+  fault: EnvironmentFaultError,
+  tableName: string,
+  client: DynamoDBClient,
+): Promise<StoreUnavailableError> {
+  const endpoint = await client.config.endpoint?.().catch(() => undefined);
+  const region = await client.config.region().catch(() => undefined);
+  const cause = fault.cause as { code?: string; name?: string } | undefined;
+  const why = cause?.code ?? cause?.name ?? "no answer";
+  const local = endpoint !== undefined && isLoopbackHost(endpoint.hostname);
+  const where = endpoint
+    ? `${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ""}`
+    : `DynamoDB in ${region ?? "the configured region"}`;
+  const fix = local
+    ? "start the local stack's DynamoDB with `npm run local` in another terminal (or name the store consume should use: --store, the stack outputs), then start consume again"
+    : "check the network, the region (AWS_REGION) and the table's endpoint, then start consume again once DynamoDB answers";
+  return new StoreUnavailableError(
+    `Cannot reach the sent-email table "${tableName}" at ${where} (${why}): ${fix}.`,
+    tableName,
+    "unreachable",
+    { cause: fault },
+  );
 }

@@ -56,6 +56,7 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { settings } from "../../config/settings.js";
+import { EnvironmentFaultError } from "../errors.js";
 import {
   type AmbiguousAttempts,
   type Claim,
@@ -65,7 +66,7 @@ import {
   StaleClaimError,
   type StoreTiming,
 } from "./contract.js";
-import { classifyStoreError } from "./dynamodb-client.js";
+import { classifyStoreError, unreachableStoreError } from "./dynamodb-client.js";
 
 /** The table the store uses, and what `ensureTable` creates. */
 export interface SentEmailsTableSettings {
@@ -375,16 +376,21 @@ export class DynamoDbSentEmailStore implements SentEmailStore {
   }
 
   /**
-   * Fails fast with StoreUnavailableError (missing table, access denied) before any message is
-   * received: one eventually consistent GetItem of a key no registration uses, an action the
-   * consumer policy already grants (DescribeTable would need one more).
+   * Fails fast with StoreUnavailableError (missing table, access denied, nothing answering)
+   * before any message is received: one eventually consistent GetItem of a key no registration
+   * uses, an action the consumer policy already grants (DescribeTable would need one more).
    */
   async check(): Promise<void> {
-    await this.send("GetItem", "check the table", () =>
-      this.client.send(
-        new GetItemCommand({ TableName: this.tableName, Key: { [KEY_ATTRIBUTE]: { S: "-" } } }),
-      ),
-    );
+    try {
+      await this.send("GetItem", "check the table", () =>
+        this.client.send(
+          new GetItemCommand({ TableName: this.tableName, Key: { [KEY_ATTRIBUTE]: { S: "-" } } }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof EnvironmentFaultError)) throw error;
+      throw await unreachableStoreError(error, this.tableName, this.client);
+    }
   }
 
   async close(): Promise<void> {
