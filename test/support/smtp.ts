@@ -31,7 +31,10 @@ export function faultsInOrder(...faults: [Stage, number | "drop"][]): Script {
 export interface Received {
   readonly messageId: string;
   readonly to: string[];
+  /** When the body arrived (epoch ms, the server's clock). */
   readonly at: number;
+  /** When the server took the connection that carried it (each send opens its own). */
+  readonly connectedAt: number;
 }
 
 export interface TestSmtp {
@@ -64,6 +67,7 @@ export async function startTestSmtp(script: Script = () => undefined): Promise<T
   const bodies: Received[] = [];
   const sockets = new Map<number, Socket>();
   const refusals = new Map<number, number>();
+  const connectedAt = new Map<string, number>();
   const state = { script };
   const refusal = (code: Answer) => {
     if (typeof code !== "number") return null;
@@ -75,8 +79,13 @@ export async function startTestSmtp(script: Script = () => undefined): Promise<T
     authOptional: true,
     disabledCommands: ["STARTTLS", "AUTH"],
     logger: false,
-    onConnect(_session, callback) {
+    onConnect(session, callback) {
+      connectedAt.set(session.id, Date.now());
       callback(answer("connect") ?? undefined);
+    },
+    onClose(session, callback) {
+      connectedAt.delete(session.id);
+      callback();
     },
     onRcptTo(_address, _session, callback) {
       callback(answer("rcpt") ?? undefined);
@@ -87,7 +96,13 @@ export async function startTestSmtp(script: Script = () => undefined): Promise<T
       stream.on("end", () => {
         const text = Buffer.concat(chunks).toString("utf8");
         const messageId = /^Message-ID:\s*(<[^>]+>)/im.exec(text)?.[1] ?? "";
-        const mail = { messageId, to: session.envelope.rcptTo.map((r) => r.address), at: Date.now() };
+        const at = Date.now();
+        const mail = {
+          messageId,
+          to: session.envelope.rcptTo.map((r) => r.address),
+          at,
+          connectedAt: connectedAt.get(session.id) ?? at,
+        };
         const next = state.script("data");
         if (next === "drop") {
           bodies.push(mail);

@@ -8,3 +8,21 @@ export function busiestWindow(times: readonly number[], windowMs: number): numbe
   }
   return most;
 }
+
+/**
+ * The smallest burst with which `times` conform to a token bucket refilled at `ratePerSecond`:
+ * the most, over every span [t_i, t_j] of events, of (events in it) − rate × (its length). A
+ * bucket of rate r and capacity b lets through at most r × T + b events in any span of T
+ * seconds, so events it paced give at most b; events it did not pace give about their count.
+ */
+export function smallestBurst(times: readonly number[], ratePerSecond: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    for (let j = i; j < sorted.length; j++) {
+      const seconds = ((sorted[j] as number) - (sorted[i] as number)) / 1000;
+      most = Math.max(most, j - i + 1 - ratePerSecond * seconds);
+    }
+  }
+  return most;
+}
