@@ -127,10 +127,11 @@ export function classifyStoreError(error: unknown, tableName: string, action: st
 }
 
 /**
- * The table check at start met the environment's fault (nothing answers, timeouts, 5xx,
- * throttling): a running consumer would pause and wait it out, but one that has not started has
- * nothing to wait for — it stops with one line that names the store (not the queue: the SQS
- * endpoint may be fine) and the fix. A supervisor restarting it succeeds once the store answers.
+ * The table check at start (consume, forget) met the environment's fault (nothing answers,
+ * timeouts, 5xx, throttling): a running consumer would pause and wait it out, but one that has not
+ * started has nothing to wait for — it stops with one line that names the store (not the queue:
+ * the SQS endpoint may be fine) and the fix. A supervisor restarting it succeeds once the store
+ * answers.
  */
 export async function unreachableStoreError(
   fault: EnvironmentFaultError,
@@ -146,8 +147,8 @@ export async function unreachableStoreError(
     ? `${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ""}`
     : `DynamoDB in ${region ?? "the configured region"}`;
   const fix = local
-    ? "start the local stack's DynamoDB with `npm run local` in another terminal (or name the store consume should use: --store, the stack outputs), then start consume again"
-    : "check the network, the region (AWS_REGION) and the table's endpoint, then start consume again once DynamoDB answers";
+    ? "start the local stack's DynamoDB with `npm run local` in another terminal (or name the right store: --store, the stack outputs), then run the command again"
+    : "check the network, the region (AWS_REGION) and the table's endpoint, then run the command again once DynamoDB answers";
   return new StoreUnavailableError(
     `Cannot reach the sent-email table "${tableName}" at ${where} (${why}): ${fix}.`,
     tableName,
