@@ -220,7 +220,7 @@ async function main(argv: readonly string[]): Promise<number> {
     logger,
   });
   const store = storeChoiceFor(flags, location);
-  // Hard bounces and complaints: in the chosen store's place (issue 12), read before every send.
+  // Hard bounces and complaints: in the chosen store's place, read before every send.
   const suppression = openSuppressionList(store);
   const runtime = {
     // With --until-empty a short poll ends the run soon after the queue drains.
@@ -386,6 +386,6 @@ async function main(argv: readonly string[]): Promise<number> {
 
 await runCli(() => withTracing("sqs-messaging-consumer", () => main(process.argv.slice(2))));
 // Handlers abandoned at the shutdown deadline may still hold timers or sockets; the consumer has
-// settled everything it will settle, so exit now rather than when they finish (issue 9, item 6:
+// settled everything it will settle, so exit now rather than when they finish (
 // the deadline is an exit, not a log line). stdout and the logger write synchronously.
 process.exit();

@@ -1,5 +1,5 @@
 /**
- * The bounce queue pair (SES bounce and complaint events, issue 12): its names from the `email`
+ * The bounce queue pair (SES bounce and complaint events): its names from the `email`
  * settings, everything else from the registrations' queue settings, so it holds no number of its
  * own. The Pulumi program, the Terraform module (email.tf, the same rules) and the local stack
  * build it from here.

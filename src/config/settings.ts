@@ -81,7 +81,7 @@ export const stackSettingsSchema = z
   .readonly();
 
 /**
- * The sent-email table shared by every consumer (issue 11). Key `id` (S), on-demand billing,
+ * The sent-email table shared by every consumer. Key `id` (S), on-demand billing,
  * TTL on `expiresAt`, encryption at rest: fixed in both programs, not settings.
  */
 export const tableSettingsSchema = z
@@ -98,7 +98,7 @@ export const tableSettingsSchema = z
   .readonly();
 
 /**
- * The consumer as a fleet on ECS Fargate (issue 14), off unless `createService`. Its most tasks
+ * The consumer as a fleet on ECS Fargate, off unless `createService`. Its most tasks
  * and each task's send cap come from the email section (`maxConsumerTasks`, and
  * `accountSendRatePerSecond ÷ maxConsumerTasks` as MAIL_RATE_PER_SECOND), so the whole fleet never
  * exceeds the mail account's quota. Sizing and cost: docs/fleet-sizing.md.
@@ -143,7 +143,7 @@ export const serviceSettingsSchema = z
 export const MAIL_DOMAIN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 /**
- * Email through Amazon SES (issue 12), opt-in: with `mailDomain` empty no SES resource exists
+ * Email through Amazon SES, opt-in: with `mailDomain` empty no SES resource exists
  * (the queue-only stack). With a domain: an SES domain identity with Easy DKIM and a custom MAIL
  * FROM subdomain, a configuration set whose bounce and complaint events go to an SNS topic, and
  * an SQS bounce queue (with its own dead-letter queue) subscribed to it. The send-rate numbers
@@ -168,7 +168,7 @@ export const emailSettingsSchema = z
   .readonly();
 
 /**
- * Delivery from GitHub Actions (issue 15): the OIDC provider and the roles the pipelines assume.
+ * Delivery from GitHub Actions: the OIDC provider and the roles the pipelines assume.
  * Off while `githubRepository` is null; the roles and their trust: infra-pulumi/delivery-policies.ts.
  */
 export const deliverySettingsSchema = z

@@ -1,5 +1,5 @@
 /**
- * The bounce queue's consumer (issue 12): the same runtime as the registrations', with the bounce
+ * The bounce queue's consumer: the same runtime as the registrations', with the bounce
  * handler (mail/bounces.ts) writing the shared suppression list. Its poison messages go to the
  * bounce queue's own dead-letter queue, found from its redrive policy as the runtime always does.
  */

@@ -1,5 +1,5 @@
 /**
- * The consumer's circuit breaker for faults of its own environment (issue 9, item 8).
+ * The consumer's circuit breaker for faults of its own environment.
  *
  * A handler error that is an EnvironmentFaultError (a full or read-only disk, the sent-email store
  * or the mail transport down or throttling) says nothing about the message: retrying the message
@@ -36,7 +36,7 @@ export interface CircuitBreakerOptions {
   readonly firstProbeMs?: number;
   /**
    * Longest wait between probes. Default 15 s, so that the consumer resumes within 15 s (plus one
-   * handler run) after the fault clears: issue 9 asks for ≤ 30 s.
+   * handler run) after the fault clears: the goal is ≤ 30 s.
    */
   readonly maxProbeMs?: number;
   /** Growth of the wait after each failed probe. Default 2. */

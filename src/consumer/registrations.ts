@@ -1,5 +1,5 @@
 /**
- * The one factory of the registration consumer (issue 10, goal 3; issue 11, item 3): the consume
+ * The one factory of the registration consumer: the consume
  * CLI, the demo and the tests build it here, so the policy decisions live here and not in CLIs:
  *
  * - the queue is described once, and its attributes are handed to the runtime;
@@ -60,7 +60,7 @@ export function defaultSqlitePath(stateDir: string): string {
  * The store for this consumer. When the stack outputs name a table, every consumer of the queue
  * must share it: the table is the default, and SQLite needs an explicit `--sent-store` path (the
  * default file lives in the state folder, under /tmp in the container: one store per replica and
- * per restart, which is how 2,730 of 5,000 registrations got two emails in issue 11).
+ * per restart, which is how 2,730 of 5,000 registrations got two emails in an earlier load test).
  */
 export function chooseStore(input: StoreChoiceInput): StoreChoice {
   const table = input.sentEmailsTableName;
@@ -82,7 +82,7 @@ export function chooseStore(input: StoreChoiceInput): StoreChoice {
 }
 
 /**
- * The suppression list beside the chosen store (issue 12): in the DynamoDB table every consumer
+ * The suppression list beside the chosen store: in the DynamoDB table every consumer
  * shares (under `suppress#<digest>` keys), or, with SQLite, a file beside the store's (the state
  * folder by default) that the bounce handler of the same machine writes and `npm run forget` erases.
  */

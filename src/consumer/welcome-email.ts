@@ -1,5 +1,5 @@
 /**
- * Moved to `./mail/` (issue 12: one Mailer interface, three transports). Kept so that imports of
+ * Moved to `./mail/` (one Mailer interface, three transports). Kept so that imports of
  * the old path keep working while other branches still use it.
  */
 export * from "./mail/mailer.js";

@@ -1,5 +1,5 @@
 /**
- * `npm run demo -- --consumers N`: a fleet on one machine (issue 11, item 5). N consumer processes
+ * `npm run demo -- --consumers N`: a fleet on one machine. N consumer processes
  * (the real consume CLI) share the DynamoDB store on a local dynalite; every registration is sent
  * twice, as a producer retrying after a lost answer would; consumers are killed (SIGKILL) mid-drain
  * and restarted. The result is counted from the outbox and the queues, never from the consumers'

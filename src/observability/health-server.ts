@@ -15,7 +15,7 @@ export interface HealthServerOptions {
   /** How long a pause for the task's own disk may last before liveness fails. Default 5 min. */
   readonly outboxFaultLivenessMs?: number;
   /**
-   * Consumers of the same process beside the main one (the bounce queue's, issue 12): the process
+   * Consumers of the same process beside the main one (the bounce queue's): the process
    * is live and ready only while each of them is. Their state is reported under `others`.
    */
   readonly others?: readonly Consumer[];

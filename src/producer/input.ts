@@ -1,7 +1,7 @@
 /**
  * Where registrations come from: flags, generated fake data, or NDJSON from a file or standard
  * input. Everything is streamed: a line is read, validated and handed to the producer only when
- * the producer asks for more, so memory stays flat whatever the input's size (issue 9, item 10).
+ * the producer asks for more, so memory stays flat whatever the input's size.
  * Invalid lines are reported by number as they are met.
  */
 import { StringDecoder } from "node:string_decoder";

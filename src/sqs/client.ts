@@ -137,7 +137,7 @@ export function sqsClientConfig(
   location: Pick<QueueLocation, "region" | "endpoint">,
   options: SqsClientOptions = {},
 ): SQSClientConfig {
-  // Plain HTTP only to loopback (issue 9): checked here too, for callers that skip resolveQueue.
+  // Plain HTTP only to loopback: checked here too, for callers that skip resolveQueue.
   if (location.endpoint) requireSecureTransport(location.endpoint);
   const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
   const handlerOptions = {

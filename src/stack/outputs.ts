@@ -16,13 +16,13 @@ export const stackOutputsSchema = z.object({
   /** SQS endpoint to use instead of AWS's; set only by stacks that target a local emulator. */
   endpoint: z.url().optional(),
   /**
-   * DynamoDB table of the sent-email store, shared by every consumer (issue 11). Absent from
+   * DynamoDB table of the sent-email store, shared by every consumer. Absent from
    * stacks deployed before the table existed: consumers then default to SQLite.
    */
   sentEmailsTableName: z.string().min(1).optional(),
   /** DynamoDB endpoint to use instead of AWS's; set only by the local stack (dynalite). */
   dynamoDbEndpoint: z.url().optional(),
-  /** The consumer fleet on ECS (issue 14): its cluster and service, set when the stack has one. */
+  /** The consumer fleet on ECS: its cluster and service, set when the stack has one. */
   clusterName: z.string().min(1).optional(),
   serviceName: z.string().min(1).optional(),
   /** The fleet's image repository (`docker push <repositoryUrl>@…`). */
@@ -36,7 +36,7 @@ export const stackOutputsSchema = z.object({
   /** SNS topic of the fleet's alarms. */
   alarmTopicArn: z.string().startsWith("arn:").optional(),
   /**
-   * The queue of SES bounce and complaint events (issue 12): present when the stack sends through
+   * The queue of SES bounce and complaint events: present when the stack sends through
    * SES (settings `email.mailDomain`), and in the local stack. The consumer then runs the bounce
    * handler on it beside the registrations.
    */

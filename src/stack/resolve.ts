@@ -34,7 +34,7 @@ export interface QueueLocation {
   readonly sentEmailsTableName?: string;
   /** A non-AWS DynamoDB endpoint (the local dynalite). */
   readonly dynamoDbEndpoint?: string;
-  /** The queue of SES bounce and complaint events, when the stack has one (issue 12). */
+  /** The queue of SES bounce and complaint events, when the stack has one. */
   readonly bounceQueueUrl?: string;
   /** The SES configuration set to send with, when the stack declares one. */
   readonly sesConfigurationSetName?: string;

@@ -1,5 +1,5 @@
 /**
- * The suppression list on DynamoDB, in the fleet's sent-email table (issue 12): every consumer task
+ * The suppression list on DynamoDB, in the fleet's sent-email table: every consumer task
  * and the bounce handler share it, and the stack needs no second table, no second policy (the
  * consumer's GetItem/PutItem/DeleteItem on that table cover it) and no second thing to back up.
  *

@@ -36,7 +36,7 @@ export interface DynamoDbClientOptions {
   /**
    * One item request. DynamoDB answers in milliseconds, so anything past this is a dead path;
    * with 3 attempts a black-holed endpoint surfaces as a fault in about 7 s, inside the 10 s the
-   * breaker has to pause in (issue 9).
+   * breaker has to pause in.
    */
   readonly requestTimeoutMs?: number;
 }

@@ -1,5 +1,5 @@
 /**
- * The store's two durations, decided once from the settings data (issue 11, item 1):
+ * The store's two durations, decided once from the settings data:
  *
  * - the **lease** of a claim is the mail transport's send timeout plus a margin: the handler aborts
  *   a send at the timeout, so a live holder never sends after its lease; no renewal, no heartbeat.
