@@ -12,21 +12,11 @@
  * Pure state and timers, no SQS: the clock is injected so tests drive it.
  */
 import { EventEmitter } from "node:events";
+import { type Clock, systemClock } from "../time/clock.js";
 import type { EnvironmentComponent, EnvironmentFaultError } from "./errors.js";
 
-/** The time source and timer of the breaker; tests pass a fake one. */
-export interface Clock {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): { cancel(): void };
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout(callback, ms) {
-    const timer = setTimeout(callback, ms);
-    return { cancel: () => clearTimeout(timer) };
-  },
-};
+/** The part of the clock the breaker uses (time and timers, no sleep); tests pass a fake one. */
+export type BreakerClock = Pick<Clock, "now" | "setTimeout">;
 
 export interface CircuitBreakerOptions {
   /**
@@ -41,7 +31,7 @@ export interface CircuitBreakerOptions {
   readonly maxProbeMs?: number;
   /** Growth of the wait after each failed probe. Default 2. */
   readonly probeGrowth?: number;
-  readonly clock?: Clock;
+  readonly clock?: BreakerClock;
 }
 
 export type BreakerState = "closed" | "open" | "probing";
@@ -59,7 +49,7 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
   private readonly firstProbeMs: number;
   private readonly maxProbeMs: number;
   private readonly probeGrowth: number;
-  private readonly clock: Clock;
+  private readonly clock: BreakerClock;
   private current: BreakerState = "closed";
   private currentReason: EnvironmentComponent | undefined;
   private openedAt = 0;

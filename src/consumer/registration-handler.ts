@@ -27,6 +27,7 @@ import {
   WrongShapeError,
 } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
+import { sleepUnlessAborted, systemClock } from "../time/clock.js";
 import { AcceptedSends, claimOf } from "./accepted-sends.js";
 import type { HandlerContext, MessageHandler } from "./consumer.js";
 import {
@@ -180,7 +181,7 @@ export function registrationHandler(
         // The runtime pauses receiving (the store is down for every message) and keeps this one.
         context.environmentFault?.(fault);
         const wait = Math.min(MARK_SENT_BACKOFF.maxMs, MARK_SENT_BACKOFF.firstMs * 2 ** (attempt - 1));
-        if (!(await sleep(wait, context.signal))) throw error;
+        if (!(await sleepUnlessAborted(systemClock, wait, context.signal))) throw error;
       }
     }
   }
@@ -393,20 +394,4 @@ function environmentFaultIn(error: unknown): EnvironmentFaultError | undefined {
     if (e instanceof EnvironmentFaultError) return e;
   }
   return undefined;
-}
-
-/** Resolves true after `ms`, false as soon as `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }

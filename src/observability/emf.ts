@@ -11,7 +11,7 @@
  */
 import type { EventEmitter } from "node:events";
 import type { ConsumerEvents } from "../consumer/consumer.js";
-import { type Clock, systemClock, type Timer } from "../sqs/clock.js";
+import { type Clock, systemClock, type Timer } from "../time/clock.js";
 
 /**
  * CloudWatch namespace of the consumer's EMF metrics; every one carries the QueueName dimension.

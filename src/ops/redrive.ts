@@ -32,11 +32,11 @@ import { DEAD_LETTER_ATTRIBUTE_NAMES, sendable } from "../contract/dead-letter.j
 import { clientSpan, commandSpan, createLink, sendSpan } from "../observability/tracing.js";
 import { isUnsupportedOperation } from "../sqs/errors.js";
 import { BATCH_MAX_ENTRIES, MESSAGE_ATTRIBUTES_MAX } from "../sqs/limits.js";
-import { type Clock, systemClock } from "./clock.js";
+import { type Clock, systemClock } from "../time/clock.js";
+import { TokenBucket } from "../time/token-bucket.js";
 import { reasonOf } from "./dlq.js";
 import { TooManyAttributesError } from "./errors.js";
 import { changeVisibility, type QueuePair } from "./queues.js";
-import { TokenBucket } from "./rate-limit.js";
 
 /** StartMessageMoveTask's MaxNumberOfMessagesPerSecond range; the client-side path uses it too. */
 export const MAX_RATE = 500;

@@ -8,7 +8,7 @@ import { GetMetricDataCommand, type GetMetricDataCommandInput } from "@aws-sdk/c
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { ExitCode } from "../errors.js";
 import { type QueueCounts, queueCounts, total } from "../sqs/queue-counts.js";
-import { type Clock, systemClock } from "./clock.js";
+import { type Clock, systemClock } from "../time/clock.js";
 import { type QueuePair, queueName } from "./queues.js";
 
 export { type QueueCounts, queueCounts, total } from "../sqs/queue-counts.js";

@@ -13,9 +13,9 @@ import {
 import type { OutgoingRegistration } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
 import { attributeBytes, createContextAttributes, sendSpan } from "../observability/tracing.js";
-import { type Clock, systemClock } from "../sqs/clock.js";
 import { BATCH_MAX_BYTES, BATCH_MAX_ENTRIES, MESSAGE_SIZE_MAX_BYTES } from "../sqs/limits.js";
 import { DEFAULT_RETRY_POLICY, type EntryFailure, type RetryPolicy, sendWithRetries } from "../sqs/retry.js";
+import { type Clock, systemClock } from "../time/clock.js";
 
 export interface ProducerOptions {
   readonly client: SQSClient;

@@ -7,7 +7,7 @@
  * The wait is per entry, so a caller can let one entry wait long for company (a delete at a
  * trickle) and another go almost at once (a hand-back): the batch leaves at the earliest wait.
  */
-import { type Clock, systemClock, type Timer } from "./clock.js";
+import { type Clock, systemClock, type Timer } from "../time/clock.js";
 import { BATCH_MAX_ENTRIES } from "./limits.js";
 import { DEFAULT_RETRY_POLICY, type EntryFailure, type RetryPolicy, sendWithRetries } from "./retry.js";
 

@@ -9,7 +9,7 @@
  * a body SQS will never take) fail at once. A whole request that failed (the SDK has already
  * retried it with its own backoff) is retried only when the error says another try may help.
  */
-import { type Clock, systemClock } from "./clock.js";
+import { type Clock, systemClock } from "../time/clock.js";
 import { isRetryable } from "./errors.js";
 
 export interface RetryPolicy {

@@ -27,13 +27,14 @@ export function stubSqs(handlers: Record<string, StubHandler>): StubSqs {
   return { client, calls, named: (name) => calls.filter((c) => c.name === name).map((c) => c.input) };
 }
 
-/** A clock whose sleep advances time at once and records each wait. */
+/** A clock whose sleep advances time at once and records each wait; its timers never fire. */
 export function fakeClock(start = 1_000_000) {
   let now = start;
   const sleeps: number[] = [];
   return {
     sleeps,
     now: () => now,
+    setTimeout: () => ({ cancel() {} }),
     sleep: async (ms: number) => {
       sleeps.push(ms);
       now += ms;

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { CircuitBreaker, type Clock } from "../../src/consumer/circuit-breaker.js";
+import { type BreakerClock, CircuitBreaker } from "../../src/consumer/circuit-breaker.js";
 import { EnvironmentFaultError } from "../../src/consumer/errors.js";
 
 /** A clock whose time moves only when the test says so. */
 function manualClock() {
   let now = 0;
   const timers: { at: number; callback: () => void; cancelled: boolean }[] = [];
-  const clock: Clock = {
+  const clock: BreakerClock = {
     now: () => now,
     setTimeout(callback, ms) {
       const timer = { at: now + ms, callback, cancelled: false };

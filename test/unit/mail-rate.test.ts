@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Mailer } from "../../src/consumer/mail/mailer.js";
 import { MAIL_SENDING, perTaskRate, RateLimitedMailer } from "../../src/consumer/mail/rate.js";
-import type { Clock } from "../../src/ops/clock.js";
+import type { Clock } from "../../src/time/clock.js";
 import { busiestWindow } from "../support/windows.js";
 
 /** A discrete-event clock: sleeps wake in time order, each at its own instant. */
@@ -11,6 +11,15 @@ function eventClock(): Clock & { runUntil(done: Promise<unknown>): Promise<void>
   const settle = () => new Promise((resolve) => setImmediate(resolve));
   return {
     now: () => now,
+    setTimeout(callback, ms) {
+      const timer = { at: now + ms, wake: callback };
+      timers.push(timer);
+      return {
+        cancel: () => {
+          if (timers.includes(timer)) timers.splice(timers.indexOf(timer), 1);
+        },
+      };
+    },
     sleep: (ms) => new Promise<void>((wake) => timers.push({ at: now + ms, wake })),
     async runUntil(done) {
       let finished = false;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { OutgoingRegistration } from "../../src/contract/registration.js";
 import { Producer } from "../../src/producer/producer.js";
-import { systemClock } from "../../src/sqs/clock.js";
+import { systemClock } from "../../src/time/clock.js";
 import { stubSqs } from "../support/stub-sqs.js";
 
 /** A clock whose sleeps end at once, recording each backoff. */
@@ -10,7 +10,6 @@ function instantClock() {
   const sleeps: number[] = [];
   const sleep = async (ms: number) => {
     sleeps.push(ms);
-    return true;
   };
   return { sleeps, clock: { ...systemClock, sleep } };
 }

@@ -1,9 +1,9 @@
 import type { Message, MessageAttributeValue } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { TooManyAttributesError } from "../../src/ops/errors.js";
-import { TokenBucket } from "../../src/ops/rate-limit.js";
 import { MOVE_TASK_POLL_MS, redrive, redriveAttributes } from "../../src/ops/redrive.js";
 import { isUnsupportedOperation } from "../../src/sqs/errors.js";
+import { TokenBucket } from "../../src/time/token-bucket.js";
 import { fakeClock, stubSqs } from "../support/stub-sqs.js";
 
 const queues = {

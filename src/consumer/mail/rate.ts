@@ -10,8 +10,8 @@
 
 import { settings } from "../../config/settings.js";
 import type { Registration } from "../../contract/registration.js";
-import { type Clock, systemClock } from "../../ops/clock.js";
-import { TokenBucket } from "../../ops/rate-limit.js";
+import { type Clock, systemClock } from "../../time/clock.js";
+import { TokenBucket } from "../../time/token-bucket.js";
 import type { Mailer } from "./mailer.js";
 
 export const MAIL_SENDING = {

@@ -33,6 +33,7 @@ import type { Batcher } from "../../sqs/batcher.js";
 import { isFatal } from "../../sqs/errors.js";
 import { RECEIVE_MAX_MESSAGES, VISIBILITY_MAX_SECONDS } from "../../sqs/limits.js";
 import { backoffMs } from "../../sqs/retry.js";
+import { sleepUnlessAborted, type Timer } from "../../time/clock.js";
 import { CircuitBreaker } from "../circuit-breaker.js";
 import {
   type EnvironmentComponent,
@@ -42,7 +43,6 @@ import {
   PoisonMessageError,
   RetryAfterError,
 } from "../errors.js";
-import type { Timer } from "./clock.js";
 import { forwardToDeadLetter } from "./dead-letter.js";
 import { Heartbeat } from "./heartbeat.js";
 import { DELETE_WAIT_VISIBILITY_FRACTION, fifoWindowError, type Settings, settle } from "./options.js";
@@ -351,7 +351,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const got = await this.receive(batch);
     if (got !== undefined && got < batch && batchingWindowMs > 0 && this.state === "running") {
       const rest = batchingWindowMs - (clock.now() - started);
-      if (rest > 0) await clock.sleep(rest, this.receiveAbort.signal);
+      if (rest > 0) await sleepUnlessAborted(clock, rest, this.receiveAbort.signal);
     }
   }
 
@@ -412,7 +412,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.receiveErrors += 1;
     const delayMs = Math.max(250, backoffMs(this.receiveErrors, RECEIVE_BACKOFF));
     this.logger.warn({ err: error, retryInMs: Math.round(delayMs) }, "receive failed; retrying");
-    await this.settings.clock.sleep(delayMs, this.receiveAbort.signal);
+    await sleepUnlessAborted(this.settings.clock, delayMs, this.receiveAbort.signal);
   }
 
   private track(message: Message, counted: boolean): Tracked {

@@ -5,7 +5,7 @@
  */
 import type { Logger } from "../../log/logger.js";
 import type { Batcher } from "../../sqs/batcher.js";
-import type { Clock, Timer } from "./clock.js";
+import type { Clock, Timer } from "../../time/clock.js";
 import type { VisibilityChange } from "./requests.js";
 import type { Tracked } from "./types.js";
 

@@ -5,7 +5,7 @@
 import { type Logger, silentLogger } from "../../log/logger.js";
 import { socketPoolSize } from "../../sqs/client.js";
 import { BATCH_MAX_ENTRIES, LONG_POLL_MAX_SECONDS, VISIBILITY_MAX_SECONDS } from "../../sqs/limits.js";
-import { type Clock, systemClock } from "./clock.js";
+import { type Clock, systemClock } from "../../time/clock.js";
 import type { ConsumerOptions } from "./types.js";
 
 export class ConsumerOptionsError extends RangeError {

@@ -13,7 +13,7 @@ import { clientSpan } from "../../observability/tracing.js";
 import { type BatchEntryFailure, Batcher } from "../../sqs/batcher.js";
 import { isFatal } from "../../sqs/errors.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../../sqs/retry.js";
-import type { Clock } from "./clock.js";
+import type { Clock } from "../../time/clock.js";
 
 export interface VisibilityChange {
   readonly receiptHandle: string;

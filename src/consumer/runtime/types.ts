@@ -1,6 +1,7 @@
 /** The consumer runtime's public types: its options, its stats and its events. */
 import type { Message, SQSClient } from "@aws-sdk/client-sqs";
 import type { Logger } from "../../log/logger.js";
+import type { Clock } from "../../time/clock.js";
 import type { CircuitBreakerOptions } from "../circuit-breaker.js";
 import type {
   EnvironmentComponent,
@@ -8,7 +9,6 @@ import type {
   HandlerError,
   PoisonMessageError,
 } from "../errors.js";
-import type { Clock } from "./clock.js";
 
 export interface HandlerContext {
   /** Aborted when the consumer stops and its shutdown deadline has passed. */
