@@ -1,9 +1,10 @@
 /**
- * The attributes a consumer adds when it dead-letters a message, defined once: the runtime writes
- * them (consumer/runtime/dead-letter.ts), `dlq list|show` reads them and `dlq redrive` removes them
- * on the way back (ops/). Also the order in which the 10 attribute slots are given out.
+ * The attributes a consumer adds when it dead-letters a message, and their reader, defined once: the
+ * runtime writes them (consumer/runtime/dead-letter.ts), `dlq list|show` reads them and `dlq
+ * redrive` filters on the reason and removes them on the way back (ops/). Also the order in which
+ * the 10 attribute slots are given out.
  */
-import type { MessageAttributeValue } from "@aws-sdk/client-sqs";
+import type { Message, MessageAttributeValue } from "@aws-sdk/client-sqs";
 import { MESSAGE_ATTRIBUTES_MAX } from "../sqs/limits.js";
 
 export const DEAD_LETTER_ATTRIBUTES = {
@@ -78,4 +79,37 @@ export function droppedAttributesOf(
 ): string[] {
   const value = attributes[DEAD_LETTER_ATTRIBUTES.droppedAttributes]?.StringValue;
   return value ? value.split(",").filter(Boolean) : [];
+}
+
+/**
+ * The reason shown for a message SQS itself moved after maxReceiveCount failed receives: it has
+ * none of our attributes, only the system attribute DeadLetterQueueSourceArn.
+ */
+export const MAX_RECEIVES_REASON = "max-receive-count";
+/** The reason shown for a message in the dead-letter queue that neither we nor SQS moved there. */
+export const UNKNOWN_REASON = "unknown";
+
+/** What a dead-lettering wrote on a message, as received back from the dead-letter queue. */
+export interface DeadLetterAttributes {
+  /** Ours, or MAX_RECEIVES_REASON / UNKNOWN_REASON when the message carries none. */
+  readonly reason: string;
+  readonly error: string | null;
+  readonly sourceMessageId: string | null;
+  readonly sourceQueueUrl: string | null;
+  readonly droppedAttributes: string[];
+}
+
+/** Reads the dead-letter attributes of a received message (asked for with MessageAttributeNames). */
+export function readDeadLetterAttributes(
+  message: Pick<Message, "MessageAttributes" | "Attributes">,
+): DeadLetterAttributes {
+  const value = (name: string): string | null => message.MessageAttributes?.[name]?.StringValue ?? null;
+  const reason = value(DEAD_LETTER_ATTRIBUTES.reason);
+  return {
+    reason: reason ?? (message.Attributes?.DeadLetterQueueSourceArn ? MAX_RECEIVES_REASON : UNKNOWN_REASON),
+    error: value(DEAD_LETTER_ATTRIBUTES.error),
+    sourceMessageId: value(DEAD_LETTER_ATTRIBUTES.sourceMessageId),
+    sourceQueueUrl: value(DEAD_LETTER_ATTRIBUTES.sourceQueueUrl),
+    droppedAttributes: droppedAttributesOf(message.MessageAttributes),
+  };
 }

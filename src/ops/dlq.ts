@@ -20,11 +20,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import {
-  DEAD_LETTER_ATTRIBUTE_NAMES,
-  DEAD_LETTER_ATTRIBUTES,
-  droppedAttributesOf,
-} from "../contract/dead-letter.js";
+import { DEAD_LETTER_ATTRIBUTE_NAMES, readDeadLetterAttributes } from "../contract/dead-letter.js";
 import { maskEmail, registrationSchema } from "../contract/registration.js";
 import { BATCH_MAX_ENTRIES } from "../sqs/limits.js";
 import {
@@ -34,15 +30,6 @@ import {
   PurgeNotConfirmedError,
 } from "./errors.js";
 import { changeVisibility } from "./queues.js";
-
-export { DEAD_LETTER_ATTRIBUTES };
-
-/**
- * The reason shown for a message SQS itself moved after maxReceiveCount failed receives: it has
- * none of our attributes, only the system attribute DeadLetterQueueSourceArn.
- */
-export const MAX_RECEIVES_REASON = "max-receive-count";
-export const UNKNOWN_REASON = "unknown";
 
 /** Seconds a listed message stays hidden if the listing dies before handing it back. */
 export const PEEK_VISIBILITY_SECONDS = 30;
@@ -93,26 +80,16 @@ export function redact(text: string, maxLength = 300): string {
   return redacted.length > maxLength ? `${redacted.slice(0, maxLength)}…` : redacted;
 }
 
-function attribute(message: Message, name: string): string | null {
-  return message.MessageAttributes?.[name]?.StringValue ?? null;
-}
-
-export function reasonOf(message: Message): string {
-  const reason = attribute(message, DEAD_LETTER_ATTRIBUTES.reason);
-  if (reason !== null) return reason;
-  return message.Attributes?.DeadLetterQueueSourceArn ? MAX_RECEIVES_REASON : UNKNOWN_REASON;
-}
-
 export function summarize(message: Message): DeadLetterSummary {
-  const error = attribute(message, DEAD_LETTER_ATTRIBUTES.error);
+  const { reason, error, sourceMessageId, sourceQueueUrl } = readDeadLetterAttributes(message);
   const sent = Number(message.Attributes?.SentTimestamp);
   const receives = Number(message.Attributes?.ApproximateReceiveCount);
   return {
     id: message.MessageId ?? "?",
-    reason: redact(reasonOf(message), 100),
+    reason: redact(reason, 100),
     error: error === null ? null : redact(error),
-    sourceMessageId: attribute(message, DEAD_LETTER_ATTRIBUTES.sourceMessageId),
-    sourceQueueUrl: attribute(message, DEAD_LETTER_ATTRIBUTES.sourceQueueUrl),
+    sourceMessageId,
+    sourceQueueUrl,
     sentAt: Number.isFinite(sent) && sent > 0 ? new Date(sent).toISOString() : null,
     receiveCount: Number.isFinite(receives) ? receives : null,
     bodyBytes: Buffer.byteLength(message.Body ?? "", "utf8"),
@@ -149,7 +126,7 @@ export function detail(message: Message): DeadLetterDetail {
       .filter(([name]) => !DEAD_LETTER_ATTRIBUTE_NAMES.has(name))
       .map(([name, value]: [string, MessageAttributeValue]) => ({ name, dataType: value.DataType ?? "?" }))
       .sort((a, b) => a.name.localeCompare(b.name)),
-    droppedAttributes: droppedAttributesOf(message.MessageAttributes),
+    droppedAttributes: readDeadLetterAttributes(message).droppedAttributes,
     body: summarizeBody(message.Body ?? ""),
   };
 }

@@ -28,13 +28,12 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
-import { DEAD_LETTER_ATTRIBUTE_NAMES, sendable } from "../contract/dead-letter.js";
+import { DEAD_LETTER_ATTRIBUTE_NAMES, readDeadLetterAttributes, sendable } from "../contract/dead-letter.js";
 import { clientSpan, commandSpan, createLink, sendSpan } from "../observability/tracing.js";
 import { isUnsupportedOperation } from "../sqs/errors.js";
 import { BATCH_MAX_ENTRIES, MESSAGE_ATTRIBUTES_MAX } from "../sqs/limits.js";
 import { type Clock, systemClock } from "../time/clock.js";
 import { TokenBucket } from "../time/token-bucket.js";
-import { reasonOf } from "./dlq.js";
 import { TooManyAttributesError } from "./errors.js";
 import { changeVisibility, type QueuePair } from "./queues.js";
 
@@ -275,7 +274,7 @@ async function moveClientSide(
         }
         seen.add(id);
         fresh += 1;
-        if (options.reason !== undefined && reasonOf(message) !== options.reason) {
+        if (options.reason !== undefined && readDeadLetterAttributes(message).reason !== options.reason) {
           report.skipped += 1;
           handBack.push(receiptHandle);
         } else if (dryRun) {

@@ -12,6 +12,7 @@ import { Consumer, type ConsumerOptions } from "../../src/consumer/consumer.js";
 import { RetryAfterError } from "../../src/consumer/errors.js";
 import { registrationHandler } from "../../src/consumer/registration-handler.js";
 import { JOURNAL, OutboxMailer } from "../../src/consumer/welcome-email.js";
+import { DEAD_LETTER_ATTRIBUTES } from "../../src/contract/dead-letter.js";
 import { toOutgoing } from "../../src/contract/registration.js";
 import { SqsAccessError } from "../../src/errors.js";
 import { generateRegistrations } from "../../src/producer/input.js";
@@ -125,10 +126,10 @@ describe("consumer against a real fauxqs", () => {
     expect(await queueDepth(sqs.client, sqs.queueUrl)).toBe(0);
     const dead = await receiveAll(sqs.client, sqs.deadLetterQueueUrl);
     const byBody = Object.fromEntries(dead.map((m) => [m.Body, m.MessageAttributes]));
-    expect(byBody["this is not json"]?.["dead-letter-reason"]?.StringValue).toBe("not-json");
+    expect(byBody["this is not json"]?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue).toBe("not-json");
     const wrongShape = byBody[JSON.stringify({ nome: "Sem Email" })];
-    expect(wrongShape?.["dead-letter-reason"]?.StringValue).toBe("wrong-shape");
-    expect(wrongShape?.["dead-letter-error"]?.StringValue).toContain("email");
+    expect(wrongShape?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue).toBe("wrong-shape");
+    expect(wrongShape?.[DEAD_LETTER_ATTRIBUTES.error]?.StringValue).toContain("email");
   });
 
   it("retries a failing message with backoff until SQS moves it to the dead-letter queue", async () => {

@@ -8,6 +8,7 @@ import { Consumer } from "../../src/consumer/consumer.js";
 import { EnvironmentFaultError, NotSentError, PoisonMessageError } from "../../src/consumer/errors.js";
 import { maskSmtpUrl, parseSmtpUrl, SmtpMailer } from "../../src/consumer/mail/smtp.js";
 import { registrationHandler } from "../../src/consumer/registration-handler.js";
+import { DEAD_LETTER_ATTRIBUTES } from "../../src/contract/dead-letter.js";
 import { type Registration, toOutgoing } from "../../src/contract/registration.js";
 import { generateRegistrations } from "../../src/producer/input.js";
 import { Producer } from "../../src/producer/producer.js";
@@ -183,8 +184,8 @@ describe("SMTP transport through the consumer on fauxqs", () => {
     const dead = await receiveAll(sqs.client, sqs.deadLetterQueueUrl);
     expect(dead.length).toBe(2);
     for (const message of dead) {
-      expect(message.MessageAttributes?.["dead-letter-reason"]?.StringValue).toBe("mail-rejected");
-      expect(message.MessageAttributes?.["dead-letter-error"]?.StringValue).not.toContain("@");
+      expect(message.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue).toBe("mail-rejected");
+      expect(message.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.error]?.StringValue).not.toContain("@");
     }
     expect([...rejected]).toEqual(["mail-rejected"]);
     expect(server.received.length).toBe(4);

@@ -15,6 +15,7 @@ import { Consumer } from "../../src/consumer/consumer.js";
 import { registrationHandler } from "../../src/consumer/registration-handler.js";
 import { SqliteSentEmailStore } from "../../src/consumer/store/sqlite.js";
 import { OutboxMailer } from "../../src/consumer/welcome-email.js";
+import { DEAD_LETTER_ATTRIBUTES } from "../../src/contract/dead-letter.js";
 import { testDigestKey } from "../support/digest-key.js";
 import { receiveAll, startTestSqs, type TestSqs, waitFor } from "../support/local-sqs.js";
 
@@ -110,7 +111,7 @@ describe("failure paths leak no personal data", () => {
     const dead = await receiveAll(s.client, s.deadLetterQueueUrl);
     expect(dead).toHaveLength(total);
     const reasons = Object.fromEntries(
-      dead.map((m) => [m.Body ?? "", m.MessageAttributes?.["dead-letter-reason"]?.StringValue]),
+      dead.map((m) => [m.Body ?? "", m.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue]),
     );
     for (const [reason, body] of poison) expect(reasons[body], body).toBe(reason);
     expect(reasons[JSON.stringify(conflicting)]).toBe("id-conflict");

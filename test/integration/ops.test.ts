@@ -16,6 +16,7 @@ import { PoisonMessageError } from "../../src/consumer/errors.js";
 import { registrationHandler } from "../../src/consumer/registration-handler.js";
 import { SqliteSentEmailStore } from "../../src/consumer/store/sqlite.js";
 import { OutboxMailer } from "../../src/consumer/welcome-email.js";
+import { DEAD_LETTER_ATTRIBUTES } from "../../src/contract/dead-letter.js";
 import { writeOutputs } from "../../src/local/stack.js";
 import { redrive } from "../../src/ops/redrive.js";
 import { createSqsClient } from "../../src/sqs/client.js";
@@ -144,7 +145,7 @@ describe("dlq redrive on the emulator", () => {
           QueueUrl: sqs.deadLetterQueueUrl,
           MessageBody: JSON.stringify({ ...registration, id: `reg_${i}` }),
           MessageAttributes: {
-            "dead-letter-reason": { DataType: "String", StringValue: "bad-deploy" },
+            [DEAD_LETTER_ATTRIBUTES.reason]: { DataType: "String", StringValue: "bad-deploy" },
             traceparent: {
               DataType: "String",
               StringValue: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
@@ -176,7 +177,9 @@ describe("dlq redrive on the emulator", () => {
       new SendMessageCommand({
         QueueUrl: sqs.deadLetterQueueUrl,
         MessageBody: JSON.stringify(registration),
-        MessageAttributes: { "dead-letter-reason": { DataType: "String", StringValue: "bad-deploy" } },
+        MessageAttributes: {
+          [DEAD_LETTER_ATTRIBUTES.reason]: { DataType: "String", StringValue: "bad-deploy" },
+        },
       }),
     );
     // A client whose DeleteMessageBatch never reaches SQS: the crash after the send.

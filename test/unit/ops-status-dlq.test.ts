@@ -1,7 +1,8 @@
 import { GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { describe, expect, it } from "vitest";
+import { DEAD_LETTER_ATTRIBUTES } from "../../src/contract/dead-letter.js";
 import { ConfigurationError } from "../../src/errors.js";
-import { purgeDeadLetters, reasonOf, redact, summarize, summarizeBody } from "../../src/ops/dlq.js";
+import { purgeDeadLetters, redact, summarize, summarizeBody } from "../../src/ops/dlq.js";
 import { PurgeCancelledError, PurgeNotConfirmedError } from "../../src/ops/errors.js";
 import { isLocalEndpoint } from "../../src/ops/queues.js";
 import {
@@ -175,18 +176,15 @@ describe("dlq: what is printed about a message", () => {
     ).toBe("42");
   });
 
-  it("names the reason: ours, SQS's own move after maxReceiveCount, or unknown", () => {
+  it("summarizes a message without its body or the addresses in its error", () => {
     const text = (v: string) => ({ DataType: "String", StringValue: v });
-    expect(reasonOf({ MessageAttributes: { "dead-letter-reason": text("not-json") } })).toBe("not-json");
-    expect(reasonOf({ Attributes: { DeadLetterQueueSourceArn: "arn:aws:sqs:x:1:q" } })).toBe(
-      "max-receive-count",
-    );
-    expect(reasonOf({})).toBe("unknown");
     const summary = summarize({
       MessageId: "m1",
       Body: "hello maria@example.com",
       Attributes: { SentTimestamp: "1796007482531", ApproximateReceiveCount: "2" },
-      MessageAttributes: { "dead-letter-error": text(`"hello maria@example.com" is not valid JSON`) },
+      MessageAttributes: {
+        [DEAD_LETTER_ATTRIBUTES.error]: text(`"hello maria@example.com" is not valid JSON`),
+      },
     });
     expect(summary).toMatchObject({ id: "m1", reason: "unknown", receiveCount: 2, bodyBytes: 23 });
     expect(JSON.stringify(summary)).not.toContain("maria@");

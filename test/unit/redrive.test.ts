@@ -1,5 +1,6 @@
 import type { Message, MessageAttributeValue } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
+import { DEAD_LETTER_ATTRIBUTES } from "../../src/contract/dead-letter.js";
 import { TooManyAttributesError } from "../../src/ops/errors.js";
 import { MOVE_TASK_POLL_MS, redrive, redriveAttributes } from "../../src/ops/redrive.js";
 import { isUnsupportedOperation } from "../../src/sqs/errors.js";
@@ -23,10 +24,10 @@ const text = (value: string): MessageAttributeValue => ({
 function deadLetterAttributes(extra: Record<string, MessageAttributeValue> = {}) {
   return {
     ...extra,
-    "dead-letter-reason": text("not-json"),
-    "dead-letter-error": text("body is not JSON"),
-    "source-message-id": text("m-1"),
-    "source-queue-url": text(queues.queueUrl),
+    [DEAD_LETTER_ATTRIBUTES.reason]: text("not-json"),
+    [DEAD_LETTER_ATTRIBUTES.error]: text("body is not JSON"),
+    [DEAD_LETTER_ATTRIBUTES.sourceMessageId]: text("m-1"),
+    [DEAD_LETTER_ATTRIBUTES.sourceQueueUrl]: text(queues.queueUrl),
   };
 }
 
