@@ -35,9 +35,9 @@ import { type EmfWriter, startEmfWriter } from "../observability/emf.js";
 import { type HealthServer, startHealthServer } from "../observability/health-server.js";
 import { consumerMetrics } from "../observability/metrics.js";
 import { withTracing } from "../observability/tracing.js";
-import { queueName } from "../ops/queues.js";
 import { createSqsClient, explained, explainSqsError, RUN_ANSWER_TIMEOUT_MS } from "../sqs/client.js";
 import { LONG_POLL_MAX_SECONDS } from "../sqs/limits.js";
+import { queueName } from "../sqs/queue-pair.js";
 import { totalRequests } from "../sqs/request-counter.js";
 import { withTaskEnvironment } from "../stack/resolve.js";
 import {

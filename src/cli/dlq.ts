@@ -15,11 +15,12 @@ import {
   purgeDeadLetters,
   showDeadLetter,
 } from "../ops/dlq.js";
-import { type QueuePair, queuePair } from "../ops/queues.js";
+import { OPERATOR_DEAD_LETTER_HINT } from "../ops/queues.js";
 import { MAX_RATE, MOVE_VISIBILITY_SECONDS, type RedriveReport, redrive } from "../ops/redrive.js";
 import { queueCounts, total } from "../ops/status.js";
 import { explained, OPS_ANSWER_TIMEOUT_MS } from "../sqs/client.js";
 import { IN_FLIGHT_MAX_MESSAGES, LONG_POLL_MAX_SECONDS } from "../sqs/limits.js";
+import { type QueuePairUrls, queuePair } from "../sqs/queue-pair.js";
 import { totalRequests } from "../sqs/request-counter.js";
 import {
   addQueueOptions,
@@ -64,14 +65,15 @@ function waitTimeOption(): Option {
 async function withQueues<T>(
   flags: QueueFlags,
   action: string,
-  work: (context: Awaited<ReturnType<typeof connect>> & { queues: QueuePair }) => Promise<T>,
+  work: (context: Awaited<ReturnType<typeof connect>> & { queues: QueuePairUrls }) => Promise<T>,
 ): Promise<T> {
   // Every request bounded by its own long poll plus a few seconds (a silent endpoint ends this).
   const connection = await connect(flags, { answerTimeoutMs: OPS_ANSWER_TIMEOUT_MS });
   const { location, client } = connection;
   try {
     return await explained(
-      async () => work({ ...connection, queues: await queuePair(client, location) }),
+      async () =>
+        work({ ...connection, queues: await queuePair(client, location, OPERATOR_DEAD_LETTER_HINT) }),
       location.queueUrl,
       action,
       location,

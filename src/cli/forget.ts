@@ -18,9 +18,10 @@ import {
 } from "../consumer/registrations.js";
 import { maskEmail } from "../contract/registration.js";
 import { type ForgetReport, forgetPerson } from "../ops/forget.js";
-import { queuePair } from "../ops/queues.js";
+import { OPERATOR_DEAD_LETTER_HINT } from "../ops/queues.js";
 import { explained, OPS_ANSWER_TIMEOUT_MS } from "../sqs/client.js";
 import { LONG_POLL_MAX_SECONDS } from "../sqs/limits.js";
+import { queuePair } from "../sqs/queue-pair.js";
 import { withTaskEnvironment } from "../stack/resolve.js";
 import {
   addQueueOptions,
@@ -143,13 +144,17 @@ async function main(argv: readonly string[]): Promise<number> {
           acceptedDir: acceptedDir(flags.stateDir),
           sqs: {
             client,
-            queues: await queuePair(client, location),
+            queues: await queuePair(client, location, OPERATOR_DEAD_LETTER_HINT),
             bounceQueues: location.bounceQueueUrl
-              ? await queuePair(client, {
-                  ...location,
-                  queueUrl: location.bounceQueueUrl,
-                  deadLetterQueueUrl: undefined,
-                })
+              ? await queuePair(
+                  client,
+                  {
+                    ...location,
+                    queueUrl: location.bounceQueueUrl,
+                    deadLetterQueueUrl: undefined,
+                  },
+                  OPERATOR_DEAD_LETTER_HINT,
+                )
               : undefined,
             waitTimeSeconds: flags.waitTime,
           },

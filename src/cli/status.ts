@@ -5,8 +5,9 @@
  * 2 usage or configuration error.
  */
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { isLocalEndpoint } from "../config/endpoint.js";
 import { readEnvironment } from "../config/env.js";
-import { isLocalEndpoint, queuePair } from "../ops/queues.js";
+import { OPERATOR_DEAD_LETTER_HINT } from "../ops/queues.js";
 import {
   CloudWatchAges,
   DEAD_LETTERS_PRESENT_EXIT_CODE,
@@ -15,6 +16,7 @@ import {
   unknownAges,
 } from "../ops/status.js";
 import { explained, OPS_ANSWER_TIMEOUT_MS } from "../sqs/client.js";
+import { queuePair } from "../sqs/queue-pair.js";
 import {
   addQueueOptions,
   connect,
@@ -66,7 +68,7 @@ async function main(argv: readonly string[]): Promise<number> {
       async () =>
         queueStatus({
           client,
-          queues: await queuePair(client, location),
+          queues: await queuePair(client, location, OPERATOR_DEAD_LETTER_HINT),
           ages: cloudwatch ? new CloudWatchAges(cloudwatch) : unknownAges,
           onAgeError: (error) =>
             logger.warn(

@@ -24,6 +24,23 @@ export function isLoopbackHost(hostname: string): boolean {
   return family === 4 ? loopback.check(host, "ipv4") : family === 6 ? loopback.check(host, "ipv6") : false;
 }
 
+/**
+ * Whether `endpoint` is an emulator on this machine: loopback, or a `.localhost` name (RFC 6761;
+ * fauxqs's default queue host is `sqs.<region>.localhost`). AWS itself is never given an endpoint.
+ * Wider than isLoopbackHost on purpose: it only picks what `status` can show (an emulator has no
+ * CloudWatch), while plain HTTP stays allowed only to an address that is loopback by itself.
+ */
+export function isLocalEndpoint(endpoint: string | undefined): boolean {
+  if (endpoint === undefined) return false;
+  let host: string;
+  try {
+    host = new URL(endpoint).hostname;
+  } catch {
+    return false;
+  }
+  return isLoopbackHost(host) || host.endsWith(".localhost");
+}
+
 /** Plain HTTP to anywhere but loopback: credentials and bodies would cross the network in clear. */
 export class InsecureEndpointError extends ConfigurationError {
   override name = "InsecureEndpointError";

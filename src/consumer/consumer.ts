@@ -5,7 +5,6 @@
  */
 export { Consumer } from "./runtime/consumer.js";
 export { ConsumerOptionsError, consumerSocketPool, maxPollersFor } from "./runtime/options.js";
-export { describeQueueAttributes } from "./runtime/queue.js";
 export type {
   ConsumerEvents,
   ConsumerOptions,

@@ -45,8 +45,9 @@ import type { SentEmailStore } from "../consumer/store/contract.js";
 import { JOURNAL } from "../consumer/welcome-email.js";
 import { addressDigests, type DigestKey, normaliseAddress, registrationDigests } from "../contract/digest.js";
 import { BATCH_MAX_ENTRIES } from "../sqs/limits.js";
+import type { QueuePairUrls } from "../sqs/queue-pair.js";
 import { ForgetIncompleteError } from "./errors.js";
-import { changeVisibility, type QueuePair } from "./queues.js";
+import { changeVisibility } from "./queues.js";
 
 /** Seconds a swept message stays hidden if the sweep dies before handing it back. */
 export const SWEEP_VISIBILITY_SECONDS = 60;
@@ -64,9 +65,9 @@ export interface ForgetOptions {
   readonly acceptedDir?: string;
   readonly sqs?: {
     readonly client: SQSClient;
-    readonly queues: QueuePair;
+    readonly queues: QueuePairUrls;
     /** The bounce queue and its dead-letter queue, when the stack has them. */
-    readonly bounceQueues?: QueuePair | undefined;
+    readonly bounceQueues?: QueuePairUrls | undefined;
     readonly waitTimeSeconds?: number;
   };
 }

@@ -32,10 +32,11 @@ import { DEAD_LETTER_ATTRIBUTE_NAMES, readDeadLetterAttributes, sendable } from 
 import { clientSpan, commandSpan, createLink, sendSpan } from "../observability/tracing.js";
 import { isUnsupportedOperation } from "../sqs/errors.js";
 import { BATCH_MAX_ENTRIES, MESSAGE_ATTRIBUTES_MAX } from "../sqs/limits.js";
+import type { QueuePairUrls } from "../sqs/queue-pair.js";
 import { type Clock, systemClock } from "../time/clock.js";
 import { TokenBucket } from "../time/token-bucket.js";
 import { TooManyAttributesError } from "./errors.js";
-import { changeVisibility, type QueuePair } from "./queues.js";
+import { changeVisibility } from "./queues.js";
 
 /** StartMessageMoveTask's MaxNumberOfMessagesPerSecond range; the client-side path uses it too. */
 export const MAX_RATE = 500;
@@ -82,7 +83,7 @@ export interface RedriveReport {
 
 export interface RedriveOptions {
   readonly client: SQSClient;
-  readonly queues: QueuePair;
+  readonly queues: QueuePairUrls;
   /** Messages a second, 1–500. */
   readonly ratePerSecond: number;
   /** Move at most this many (client-side path). */
@@ -298,7 +299,7 @@ async function moveClientSide(
 
 async function moveBatch(
   client: SQSClient,
-  queues: QueuePair,
+  queues: QueuePairUrls,
   fifo: boolean,
   batch: readonly Received[],
   bucket: TokenBucket,

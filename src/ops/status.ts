@@ -8,8 +8,8 @@ import { GetMetricDataCommand, type GetMetricDataCommandInput } from "@aws-sdk/c
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { ExitCode } from "../errors.js";
 import { type QueueCounts, queueCounts, total } from "../sqs/queue-counts.js";
+import { type QueuePairUrls, queueName } from "../sqs/queue-pair.js";
 import { type Clock, systemClock } from "../time/clock.js";
-import { type QueuePair, queueName } from "./queues.js";
 
 export { type QueueCounts, queueCounts, total } from "../sqs/queue-counts.js";
 
@@ -102,7 +102,7 @@ export class CloudWatchAges implements MessageAgeSource {
 
 export interface StatusOptions {
   readonly client: SQSClient;
-  readonly queues: QueuePair;
+  readonly queues: QueuePairUrls;
   readonly ages: MessageAgeSource;
   /** Told when the age source fails: the counts are still reported, the ages become null. */
   readonly onAgeError?: (error: unknown) => void;

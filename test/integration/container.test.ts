@@ -14,9 +14,9 @@ import dockerignore from "@balena/dockerignore";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { projectRoot } from "../../src/config/paths.js";
 import { toOutgoing } from "../../src/contract/registration.js";
-import { queueName } from "../../src/ops/queues.js";
 import { generateRegistrations } from "../../src/producer/input.js";
 import { Producer } from "../../src/producer/producer.js";
+import { queueName } from "../../src/sqs/queue-pair.js";
 import { testDigestKey } from "../support/digest-key.js";
 import { queueDepth, startTestSqs, type TestSqs, waitFor } from "../support/local-sqs.js";
 

@@ -10,7 +10,7 @@ import * as infraMetrics from "../../infra-pulumi/service/metrics.js";
 import type { ConsumerEvents } from "../../src/consumer/consumer.js";
 import { EnvironmentFaultError, HandlerError, PoisonMessageError } from "../../src/consumer/errors.js";
 import { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE, startEmfWriter } from "../../src/observability/emf.js";
-import { queueName } from "../../src/ops/queues.js";
+import { queueName } from "../../src/sqs/queue-pair.js";
 
 /** Stands in for the Consumer: the same events, and `paused` as the breaker would set it. */
 class FakeConsumer extends EventEmitter<ConsumerEvents> {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { InsecureEndpointError, isLoopbackHost, requireSecureTransport } from "../../src/config/endpoint.js";
+import {
+  InsecureEndpointError,
+  isLocalEndpoint,
+  isLoopbackHost,
+  requireSecureTransport,
+} from "../../src/config/endpoint.js";
 import { ConfigurationError } from "../../src/errors.js";
 import { createSqsClient } from "../../src/sqs/client.js";
 import { fromQueueUrl, resolveQueue } from "../../src/stack/resolve.js";
@@ -81,5 +86,16 @@ describe("loopback, decided by address (issue 9, item 4)", () => {
   it("never builds a client for plain HTTP off loopback", () => {
     expect(() => createSqsClient({ endpoint: "http://10.0.0.5:4566" })).toThrow(InsecureEndpointError);
     createSqsClient({ endpoint: "http://[::1]:4566" }).destroy();
+  });
+});
+
+describe("an emulator endpoint (what `status` shows without CloudWatch)", () => {
+  it("is a loopback endpoint or a .localhost name", () => {
+    expect(isLocalEndpoint("http://127.0.0.1:4566")).toBe(true);
+    expect(isLocalEndpoint("http://localhost:4566")).toBe(true);
+    expect(isLocalEndpoint("http://[::1]:4566")).toBe(true);
+    expect(isLocalEndpoint("http://sqs.us-east-1.localhost:4566")).toBe(true);
+    expect(isLocalEndpoint(undefined)).toBe(false);
+    expect(isLocalEndpoint("https://sqs.eu-west-1.amazonaws.com")).toBe(false);
   });
 });

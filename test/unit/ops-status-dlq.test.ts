@@ -4,7 +4,6 @@ import { DEAD_LETTER_ATTRIBUTES } from "../../src/contract/dead-letter.js";
 import { ConfigurationError } from "../../src/errors.js";
 import { purgeDeadLetters, redact, summarize, summarizeBody } from "../../src/ops/dlq.js";
 import { PurgeCancelledError, PurgeNotConfirmedError } from "../../src/ops/errors.js";
-import { isLocalEndpoint } from "../../src/ops/queues.js";
 import {
   CloudWatchAges,
   formatStatus,
@@ -121,15 +120,6 @@ describe("status", () => {
       ages: unknownAges,
     });
     expect(formatStatus(empty)).toContain("dead-letter queue: empty");
-  });
-
-  it("decides 'emulator' by a loopback endpoint", () => {
-    expect(isLocalEndpoint("http://127.0.0.1:4566")).toBe(true);
-    expect(isLocalEndpoint("http://localhost:4566")).toBe(true);
-    expect(isLocalEndpoint("http://[::1]:4566")).toBe(true);
-    expect(isLocalEndpoint("http://sqs.us-east-1.localhost:4566")).toBe(true);
-    expect(isLocalEndpoint(undefined)).toBe(false);
-    expect(isLocalEndpoint("https://sqs.eu-west-1.amazonaws.com")).toBe(false);
   });
 });
 

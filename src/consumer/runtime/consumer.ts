@@ -32,6 +32,7 @@ import { clientSpan, processSpan } from "../../observability/tracing.js";
 import type { Batcher } from "../../sqs/batcher.js";
 import { isFatal } from "../../sqs/errors.js";
 import { RECEIVE_MAX_MESSAGES, VISIBILITY_MAX_SECONDS } from "../../sqs/limits.js";
+import { describeQueueAttributes, findDeadLetterQueue } from "../../sqs/queue-pair.js";
 import { backoffMs } from "../../sqs/retry.js";
 import { sleepUnlessAborted, type Timer } from "../../time/clock.js";
 import { CircuitBreaker } from "../circuit-breaker.js";
@@ -47,7 +48,6 @@ import { forwardToDeadLetter } from "./dead-letter.js";
 import { Heartbeat } from "./heartbeat.js";
 import { DELETE_WAIT_VISIBILITY_FRACTION, fifoWindowError, type Settings, settle } from "./options.js";
 import { GROW_AFTER_WINDOW, PollerCount } from "./pollers.js";
-import { describeQueueAttributes, findDeadLetterQueue } from "./queue.js";
 import { deleteBatcher, type VisibilityChange, visibilityBatcher } from "./requests.js";
 import type { ConsumerEvents, ConsumerOptions, ConsumerStats, MessageHandler, Tracked } from "./types.js";
 
@@ -59,6 +59,12 @@ const DELETE_BUSY_WAIT_MS = 20;
 
 /** How long stop() waits for the last deletes and hand-backs after the deadline. */
 const FLUSH_GRACE_MS = 500;
+
+/** A queue without a dead-letter queue is refused at start, with why and how to provision one. */
+const RUNTIME_DEAD_LETTER_HINT = {
+  why: "so a failing message would loop forever",
+  fix: "Provision it with its dead-letter queue (npm run local, pulumi up or terraform apply).",
+};
 
 /** Backoff between failed receives (the SDK has retried each already): 0.5 s doubling to 20 s. */
 const RECEIVE_BACKOFF = { baseDelayMs: 500, maxDelayMs: 20_000 };
@@ -219,7 +225,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.deadLetterQueueUrl ??= await findDeadLetterQueue(
       this.client,
       this.queueUrl,
-      attributes.RedrivePolicy,
+      RUNTIME_DEAD_LETTER_HINT,
+      attributes.RedrivePolicy ?? null,
     );
     this.state = "running";
     this.heartbeat = new Heartbeat(
