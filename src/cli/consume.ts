@@ -16,7 +16,6 @@ import {
 } from "../config/limits.js";
 import { acceptedDir } from "../config/paths.js";
 import { buildBounceConsumer } from "../consumer/bounce-consumer.js";
-import { type ConsumerStats, consumerSocketPool } from "../consumer/consumer.js";
 import { createMailer, defaultMailFrom, mailerKinds } from "../consumer/mail/index.js";
 import {
   buildRegistrationConsumer,
@@ -27,8 +26,10 @@ import {
 import {
   BATCHING_WINDOW_MAX_MS,
   CONCURRENCY_MAX,
+  consumerSocketPool,
   SHUTDOWN_TIMEOUT_MAX_MS,
 } from "../consumer/runtime/options.js";
+import type { ConsumerStats } from "../consumer/runtime/types.js";
 import { MAIL_SEND_TIMEOUT_MS } from "../consumer/store/timing.js";
 import { ConfigurationError } from "../errors.js";
 import { type EmfWriter, startEmfWriter } from "../observability/emf.js";

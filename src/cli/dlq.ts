@@ -17,9 +17,9 @@ import {
 } from "../ops/dlq.js";
 import { OPERATOR_DEAD_LETTER_HINT } from "../ops/queues.js";
 import { MAX_RATE, MOVE_VISIBILITY_SECONDS, type RedriveReport, redrive } from "../ops/redrive.js";
-import { queueCounts, total } from "../ops/status.js";
 import { explained, OPS_ANSWER_TIMEOUT_MS } from "../sqs/client.js";
 import { IN_FLIGHT_MAX_MESSAGES, LONG_POLL_MAX_SECONDS } from "../sqs/limits.js";
+import { queueCounts, total } from "../sqs/queue-counts.js";
 import { type QueuePairUrls, queuePair } from "../sqs/queue-pair.js";
 import { totalRequests } from "../sqs/request-counter.js";
 import {

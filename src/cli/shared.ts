@@ -12,12 +12,12 @@ import { type Environment, type QueueSource, queueSources } from "../config/env.
 import { COUNT_MAX, PORT_MAX, PORT_MIN } from "../config/limits.js";
 import { defaultStateDir, projectRoot } from "../config/paths.js";
 import type { DigestKey } from "../contract/digest.js";
-import { ConfigurationError } from "../errors.js";
+import { ConfigurationError, ExitCode } from "../errors.js";
 import { createLogger, type Logger, type LogLevel, logLevels } from "../log/logger.js";
 import { createSqsClient, type SqsClientOptions } from "../sqs/client.js";
 import { countRequests } from "../sqs/request-counter.js";
 import { type QueueLocation, resolveQueue } from "../stack/resolve.js";
-import { commanderExitCode, ExitCode, pathProblem, toUserFacing } from "./user-errors.js";
+import { commanderExitCode, pathProblem, toUserFacing } from "./user-errors.js";
 
 export interface QueueFlags {
   queueUrl?: string;

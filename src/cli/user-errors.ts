@@ -6,8 +6,6 @@
 import { CommanderError } from "commander";
 import { ConfigurationError, ExitCode, UserFacingError } from "../errors.js";
 
-export { ExitCode } from "../errors.js";
-
 /** What the operating system said, in words a user acts on. */
 const PATH_PROBLEMS: Record<string, string> = {
   ENOTDIR: "a part of the path is a file, not a folder",

@@ -6,9 +6,10 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { DigestKey } from "../contract/digest.js";
 import { type Logger, silentLogger } from "../log/logger.js";
-import { Consumer, type ConsumerOptions } from "./consumer.js";
 import { type BounceCounts, bounceHandler } from "./mail/bounces.js";
 import type { SuppressionList } from "./mail/suppression.js";
+import { Consumer } from "./runtime/state-machine.js";
+import type { ConsumerOptions } from "./runtime/types.js";
 
 export interface BounceConsumerOptions {
   readonly client: SQSClient;

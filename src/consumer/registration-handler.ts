@@ -29,7 +29,6 @@ import {
 import { type Logger, silentLogger } from "../log/logger.js";
 import { sleepUnlessAborted, systemClock } from "../time/clock.js";
 import { AcceptedSends, claimOf } from "./accepted-sends.js";
-import type { HandlerContext, MessageHandler } from "./consumer.js";
 import {
   EnvironmentFaultError,
   HoldError,
@@ -39,6 +38,7 @@ import {
 } from "./errors.js";
 import type { WelcomeSender } from "./mail/mailer.js";
 import { isAddressSuppressed, type SuppressionList } from "./mail/suppression.js";
+import type { HandlerContext, MessageHandler } from "./runtime/types.js";
 import {
   type AmbiguousAttempts,
   type Claim,

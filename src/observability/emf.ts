@@ -10,7 +10,7 @@
  * and this needs four numbers and one dimension.
  */
 import type { EventEmitter } from "node:events";
-import type { ConsumerEvents } from "../consumer/consumer.js";
+import type { ConsumerEvents } from "../consumer/runtime/types.js";
 import { type Clock, systemClock, type Timer } from "../time/clock.js";
 
 /**

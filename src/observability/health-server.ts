@@ -5,7 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
-import type { Consumer } from "../consumer/consumer.js";
+import type { Consumer } from "../consumer/runtime/state-machine.js";
 
 export interface HealthServerOptions {
   readonly port: number;

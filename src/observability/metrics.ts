@@ -4,8 +4,8 @@
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { Consumer } from "../consumer/consumer.js";
 import type { RegistrationCounts } from "../consumer/registration-handler.js";
+import type { Consumer } from "../consumer/runtime/state-machine.js";
 import { onRequest } from "../sqs/request-counter.js";
 
 export interface ConsumerMetrics {

@@ -39,10 +39,9 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { forgetAcceptedSends } from "../consumer/accepted-sends.js";
-import { OUTBOX_TEMPORARY_FILE } from "../consumer/mail/outbox.js";
+import { JOURNAL, OUTBOX_TEMPORARY_FILE } from "../consumer/mail/outbox.js";
 import type { SuppressionList } from "../consumer/mail/suppression.js";
 import type { SentEmailStore } from "../consumer/store/contract.js";
-import { JOURNAL } from "../consumer/welcome-email.js";
 import { addressDigests, type DigestKey, normaliseAddress, registrationDigests } from "../contract/digest.js";
 import { BATCH_MAX_ENTRIES } from "../sqs/limits.js";
 import type { QueuePairUrls } from "../sqs/queue-pair.js";

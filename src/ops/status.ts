@@ -11,8 +11,6 @@ import { type QueueCounts, queueCounts, total } from "../sqs/queue-counts.js";
 import { type QueuePairUrls, queueName } from "../sqs/queue-pair.js";
 import { type Clock, systemClock } from "../time/clock.js";
 
-export { type QueueCounts, queueCounts, total } from "../sqs/queue-counts.js";
-
 /** `status` exits with this code when the dead-letter queue holds messages (0 when it is empty). */
 export const DEAD_LETTERS_PRESENT_EXIT_CODE = ExitCode.deadLettersPresent;
 

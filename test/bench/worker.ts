@@ -15,7 +15,8 @@ import {
 import { Consumer as SqsConsumer } from "sqs-consumer";
 import { Producer as SqsProducer } from "sqs-producer";
 import { Squiss } from "squiss-ts";
-import { Consumer, consumerSocketPool } from "../../src/consumer/consumer.js";
+import { consumerSocketPool } from "../../src/consumer/runtime/options.js";
+import { Consumer } from "../../src/consumer/runtime/state-machine.js";
 import { Producer } from "../../src/producer/producer.js";
 import { createSqsClient, sqsClientConfig } from "../../src/sqs/client.js";
 import { countRequests } from "../../src/sqs/request-counter.js";

@@ -8,10 +8,11 @@ import {
   SendMessageCommand,
 } from "@aws-sdk/client-sqs";
 import { afterEach, describe, expect, it } from "vitest";
-import { Consumer, type ConsumerOptions } from "../../src/consumer/consumer.js";
 import { RetryAfterError } from "../../src/consumer/errors.js";
+import { JOURNAL, OutboxMailer } from "../../src/consumer/mail/outbox.js";
 import { registrationHandler } from "../../src/consumer/registration-handler.js";
-import { JOURNAL, OutboxMailer } from "../../src/consumer/welcome-email.js";
+import { Consumer } from "../../src/consumer/runtime/state-machine.js";
+import type { ConsumerOptions } from "../../src/consumer/runtime/types.js";
 import { DEAD_LETTER_ATTRIBUTES } from "../../src/contract/dead-letter.js";
 import { toOutgoing } from "../../src/contract/registration.js";
 import { SqsAccessError } from "../../src/errors.js";

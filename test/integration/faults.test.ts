@@ -11,7 +11,8 @@ import { join } from "node:path";
 import type { Message } from "@aws-sdk/client-sqs";
 import { afterEach, describe, expect, it } from "vitest";
 import { localOutputsPath, outboxDir } from "../../src/config/paths.js";
-import { Consumer, type ConsumerOptions } from "../../src/consumer/consumer.js";
+import { Consumer } from "../../src/consumer/runtime/state-machine.js";
+import type { ConsumerOptions } from "../../src/consumer/runtime/types.js";
 import { toOutgoing } from "../../src/contract/registration.js";
 import { writeOutputs } from "../../src/local/stack.js";
 import { generateRegistrations } from "../../src/producer/input.js";
@@ -99,7 +100,7 @@ describe("fault tolerance", () => {
     expect(Date.now() - signalled).toBeLessThan(25_000);
     const summary = JSON.parse(stdout);
     const sent = await journal(outboxDir(stateDir));
-    // Handed back with a visibility of 1 s (HAND_BACK_SECONDS in consumer.ts): wait for them.
+    // Handed back with a visibility of 1 s (HAND_BACK_SECONDS in runtime/state-machine.ts): wait for them.
     const remaining: string[] = [];
     await waitFor(async () => {
       remaining.push(...(await receiveAll(sqs.client, sqs.queueUrl)).map(idOf));

@@ -4,10 +4,10 @@
  * through the consumer runtime on fauxqs.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { Consumer } from "../../src/consumer/consumer.js";
 import { EnvironmentFaultError, NotSentError, PoisonMessageError } from "../../src/consumer/errors.js";
 import { maskSmtpUrl, parseSmtpUrl, SmtpMailer } from "../../src/consumer/mail/smtp.js";
 import { registrationHandler } from "../../src/consumer/registration-handler.js";
+import { Consumer } from "../../src/consumer/runtime/state-machine.js";
 import { DEAD_LETTER_ATTRIBUTES } from "../../src/contract/dead-letter.js";
 import { type Registration, toOutgoing } from "../../src/contract/registration.js";
 import { generateRegistrations } from "../../src/producer/input.js";

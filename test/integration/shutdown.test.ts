@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Message } from "@aws-sdk/client-sqs";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { localOutputsPath, outboxDir, projectRoot } from "../../src/config/paths.js";
-import { Consumer } from "../../src/consumer/consumer.js";
+import { Consumer } from "../../src/consumer/runtime/state-machine.js";
 import { toOutgoing } from "../../src/contract/registration.js";
 import { writeOutputs } from "../../src/local/stack.js";
 import { generateRegistrations } from "../../src/producer/input.js";

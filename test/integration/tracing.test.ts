@@ -16,8 +16,8 @@ import {
   MESSAGING_SYSTEM_VALUE_AWS_SQS,
 } from "@opentelemetry/semantic-conventions/incubating";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Consumer } from "../../src/consumer/consumer.js";
 import { PoisonMessageError } from "../../src/consumer/errors.js";
+import { Consumer } from "../../src/consumer/runtime/state-machine.js";
 import { toOutgoing } from "../../src/contract/registration.js";
 import { createContextAttributes, MAX_MESSAGE_ATTRIBUTES, SEMCONV } from "../../src/observability/tracing.js";
 import { redrive } from "../../src/ops/redrive.js";

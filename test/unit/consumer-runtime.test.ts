@@ -4,7 +4,8 @@
  * waits: minutes of queue time run in milliseconds.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Consumer, type ConsumerOptions } from "../../src/consumer/consumer.js";
+import { Consumer } from "../../src/consumer/runtime/state-machine.js";
+import type { ConsumerOptions } from "../../src/consumer/runtime/types.js";
 import { fakeQueue } from "../support/fake-queue.js";
 
 beforeEach(() => {

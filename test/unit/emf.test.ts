@@ -7,8 +7,8 @@ import { EventEmitter } from "node:events";
 import type { Message } from "@aws-sdk/client-sqs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import * as infraMetrics from "../../infra-pulumi/service/metrics.js";
-import type { ConsumerEvents } from "../../src/consumer/consumer.js";
 import { EnvironmentFaultError, HandlerError, PoisonMessageError } from "../../src/consumer/errors.js";
+import type { ConsumerEvents } from "../../src/consumer/runtime/types.js";
 import { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE, startEmfWriter } from "../../src/observability/emf.js";
 import { queueName } from "../../src/sqs/queue-pair.js";
 

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Consumer } from "../../src/consumer/consumer.js";
+import type { Consumer } from "../../src/consumer/runtime/state-machine.js";
 import {
   type HealthServer,
   livenessOf,

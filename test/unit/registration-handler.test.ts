@@ -5,7 +5,6 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { AcceptedSends } from "../../src/consumer/accepted-sends.js";
-import type { HandlerContext } from "../../src/consumer/consumer.js";
 import {
   EnvironmentFaultError,
   HoldError,
@@ -18,6 +17,7 @@ import {
   type RegistrationCounts,
   registrationHandler,
 } from "../../src/consumer/registration-handler.js";
+import type { HandlerContext } from "../../src/consumer/runtime/types.js";
 import type { SentEmailStore } from "../../src/consumer/store/contract.js";
 import { SqliteSentEmailStore } from "../../src/consumer/store/sqlite.js";
 import { registrationDigest, registrationIdFor } from "../../src/contract/digest.js";

@@ -1,7 +1,6 @@
 /** The SQS client's socket pool follows the consumer's work: never the limit, even at 10,000. */
 import { describe, expect, it } from "vitest";
-import { consumerSocketPool, maxPollersFor } from "../../src/consumer/consumer.js";
-import { BATCHERS } from "../../src/consumer/runtime/options.js";
+import { BATCHERS, consumerSocketPool, maxPollersFor } from "../../src/consumer/runtime/options.js";
 import { createSqsClient, SOCKETS_PER_BATCHER, socketPoolSize } from "../../src/sqs/client.js";
 
 describe("socket pool", () => {

@@ -12,8 +12,8 @@ import type { Message } from "@aws-sdk/client-sqs";
 import { z } from "zod";
 import { addressDigest, type DigestKey } from "../../contract/digest.js";
 import { type Logger, silentLogger } from "../../log/logger.js";
-import type { MessageHandler } from "../consumer.js";
 import { PoisonMessageError } from "../errors.js";
+import type { MessageHandler } from "../runtime/types.js";
 import type { SuppressionList, SuppressionReason } from "./suppression.js";
 
 const recipients = z.array(z.object({ emailAddress: z.string().min(3) })).min(1);

@@ -40,7 +40,8 @@ export function consumerSocketPool(concurrency: number): number {
   return socketPoolSize({ pollers: maxPollersFor(concurrency), batchers: BATCHERS });
 }
 
-export interface Settings {
+/** The options of a consumer once checked, with every default filled in. */
+export interface RuntimeOptions {
   readonly concurrency: number;
   readonly prefetch: number;
   readonly maxPollers: number;
@@ -64,7 +65,7 @@ function checkRange(name: string, value: number | undefined, min: number, max: n
 }
 
 /** Checks every option (throws ConsumerOptionsError naming it) and fills in the defaults. */
-export function settle(options: ConsumerOptions): Settings {
+export function settle(options: ConsumerOptions): RuntimeOptions {
   checkRange("concurrency", options.concurrency, 1, CONCURRENCY_MAX);
   checkRange("prefetch", options.prefetch, 0, CONCURRENCY_MAX);
   checkRange("waitTimeSeconds", options.waitTimeSeconds, 0, LONG_POLL_MAX_SECONDS);

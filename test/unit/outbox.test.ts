@@ -11,7 +11,7 @@ import {
   OutboxMailer,
   outboxFile,
   UnsafeOutboxPathError,
-} from "../../src/consumer/welcome-email.js";
+} from "../../src/consumer/mail/outbox.js";
 import { smallTmpfs } from "../support/tmpfs.js";
 
 describe("outbox mailer", () => {

@@ -46,7 +46,7 @@ import {
 } from "../errors.js";
 import { forwardToDeadLetter } from "./dead-letter.js";
 import { Heartbeat } from "./heartbeat.js";
-import { DELETE_WAIT_VISIBILITY_FRACTION, fifoWindowError, type Settings, settle } from "./options.js";
+import { DELETE_WAIT_VISIBILITY_FRACTION, fifoWindowError, type RuntimeOptions, settle } from "./options.js";
 import { GROW_AFTER_WINDOW, PollerCount } from "./pollers.js";
 import { deleteBatcher, type VisibilityChange, visibilityBatcher } from "./requests.js";
 import type { ConsumerEvents, ConsumerOptions, ConsumerStats, MessageHandler, Tracked } from "./types.js";
@@ -98,7 +98,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   private readonly client: SQSClient;
   private readonly queueUrl: string;
   private readonly handler: MessageHandler;
-  private readonly settings: Settings;
+  private readonly options: RuntimeOptions;
   private readonly logger: Logger;
   private readonly deletes: Batcher<string>;
   private readonly visibility: Batcher<VisibilityChange>;
@@ -144,20 +144,20 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   constructor(options: ConsumerOptions) {
     super();
-    this.settings = settle(options);
+    this.options = settle(options);
     this.client = options.client;
     this.queueUrl = options.queueUrl;
     this.handler = options.handler;
     this.deadLetterQueueUrl = options.deadLetterQueueUrl;
     this.visibilityTimeoutSeconds = options.visibilityTimeoutSeconds;
     this.queueAttributes = options.queueAttributes;
-    this.logger = this.settings.logger;
-    const { clock } = this.settings;
-    this.deletes = deleteBatcher(this.client, this.queueUrl, clock, this.settings.deleteBatchWaitMs);
+    this.logger = this.options.logger;
+    const { clock } = this.options;
+    this.deletes = deleteBatcher(this.client, this.queueUrl, clock, this.options.deleteBatchWaitMs);
     this.visibility = visibilityBatcher(this.client, this.queueUrl, clock);
     this.pollerCount = new PollerCount(
-      this.settings.maxPollers,
-      this.settings.batchingWindowMs > 0 ? GROW_AFTER_WINDOW : 1,
+      this.options.maxPollers,
+      this.options.batchingWindowMs > 0 ? GROW_AFTER_WINDOW : 1,
     );
     this.breaker = new CircuitBreaker({ clock, ...options.breaker });
     this.breaker.on("open", (reason, error) => this.onPause(reason, error));
@@ -202,7 +202,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   /** The long-poll wait of each receive, in seconds. */
   get pollSeconds(): number {
-    return this.settings.waitTimeSeconds;
+    return this.options.waitTimeSeconds;
   }
 
   /** Pollers the adaptive count wants now (1 … concurrency / 10). */
@@ -221,7 +221,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const attributes = this.queueAttributes ?? (await describeQueueAttributes(this.client, this.queueUrl));
     this.visibilityTimeoutSeconds ??= Number(attributes.VisibilityTimeout ?? 30);
     this.fifo = attributes.FifoQueue === "true";
-    if (this.fifo && this.settings.batchingWindowMs > 0) throw fifoWindowError();
+    if (this.fifo && this.options.batchingWindowMs > 0) throw fifoWindowError();
     this.deadLetterQueueUrl ??= await findDeadLetterQueue(
       this.client,
       this.queueUrl,
@@ -230,7 +230,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     );
     this.state = "running";
     this.heartbeat = new Heartbeat(
-      this.settings.clock,
+      this.options.clock,
       this.visibilityTimeoutSeconds,
       () => this.tracked.values(),
       this.visibility,
@@ -240,8 +240,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.logger.info(
       {
         queueUrl: this.queueUrl,
-        concurrency: this.settings.concurrency,
-        maxPollers: this.settings.maxPollers,
+        concurrency: this.options.concurrency,
+        maxPollers: this.options.maxPollers,
       },
       "consumer started",
     );
@@ -269,8 +269,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       return this.stats;
     }
     this.state = "stopping";
-    const { clock } = this.settings;
-    const deadline = clock.now() + this.settings.shutdownTimeoutMs;
+    const { clock } = this.options;
+    const deadline = clock.now() + this.options.shutdownTimeoutMs;
     this.breaker.cancel();
     // Hand back first, while the heartbeat still keeps the handles valid: messages not started
     // (and the breaker's held probe) go back to the queue before anything else can delay them.
@@ -287,7 +287,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     // A receive that has messages answers within milliseconds; one still waiting after a moment
     // is a long poll on an empty queue and can be cut off without stranding anything. Cutting off
     // the first kind would leave its messages invisible until their visibility timeout.
-    await this.settleOrTimeout([...this.polls], Math.min(RECEIVE_GRACE_MS, this.settings.shutdownTimeoutMs));
+    await this.settleOrTimeout([...this.polls], Math.min(RECEIVE_GRACE_MS, this.options.shutdownTimeoutMs));
     this.receiveAbort.abort();
     await Promise.allSettled([...this.polls]);
     // Deletes waiting for company leave now (and later ones at once: see deleteWaitMs).
@@ -317,7 +317,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   private async settleOrTimeout(work: readonly Promise<unknown>[], ms: number): Promise<"done" | "timeout"> {
     let timer: { cancel(): void } | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
-      timer = this.settings.clock.setTimeout(() => resolve("timeout"), ms);
+      timer = this.options.clock.setTimeout(() => resolve("timeout"), ms);
     });
     const outcome = await Promise.race([Promise.allSettled(work).then(() => "done" as const), timeout]);
     timer?.cancel();
@@ -334,7 +334,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       !this.draining &&
       this.polls.size < this.pollerCount.target
     ) {
-      const { concurrency, prefetch, maxMessages } = this.settings;
+      const { concurrency, prefetch, maxMessages } = this.options;
       const free = concurrency + prefetch - this.tracked.size - this.reserved;
       const left = maxMessages - this.stats.received - this.reserved;
       const batch = Math.min(RECEIVE_MAX_MESSAGES, left);
@@ -353,7 +353,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
    * (counted from the receive's start, so a message that just missed it waits at most the window).
    */
   private async poll(batch: number): Promise<void> {
-    const { clock, batchingWindowMs } = this.settings;
+    const { clock, batchingWindowMs } = this.options;
     const started = clock.now();
     const got = await this.receive(batch);
     if (got !== undefined && got < batch && batchingWindowMs > 0 && this.state === "running") {
@@ -374,7 +374,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
           new ReceiveMessageCommand({
             QueueUrl: this.queueUrl,
             MaxNumberOfMessages: batch,
-            WaitTimeSeconds: this.settings.waitTimeSeconds,
+            WaitTimeSeconds: this.options.waitTimeSeconds,
             // Asked for explicitly: SQS returns no attributes otherwise.
             MessageAttributeNames: ["All"],
             MessageSystemAttributeNames: ["All"],
@@ -401,7 +401,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.pollerCount.received(messages.length, batch);
     this.stats.received += messages.length;
     if (messages.length === 0) this.stats.emptyReceives += 1;
-    if (this.settings.stopWhenEmpty) this.draining = messages.length === 0 && this.tracked.size === 0;
+    if (this.options.stopWhenEmpty) this.draining = messages.length === 0 && this.tracked.size === 0;
     for (const message of messages) this.buffer.push(this.track(message, true));
     this.pump();
     if (messages.length === 0) this.checkDone();
@@ -419,7 +419,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.receiveErrors += 1;
     const delayMs = Math.max(250, backoffMs(this.receiveErrors, RECEIVE_BACKOFF));
     this.logger.warn({ err: error, retryInMs: Math.round(delayMs) }, "receive failed; retrying");
-    await sleepUnlessAborted(this.settings.clock, delayMs, this.receiveAbort.signal);
+    await sleepUnlessAborted(this.options.clock, delayMs, this.receiveAbort.signal);
   }
 
   private track(message: Message, counted: boolean): Tracked {
@@ -428,7 +428,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       message,
       receiptHandle,
       receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
-      deadline: this.settings.clock.now() + (this.visibilityTimeoutSeconds ?? 30) * 1000,
+      deadline: this.options.clock.now() + (this.visibilityTimeoutSeconds ?? 30) * 1000,
       extending: false,
     };
     if (counted) this.tracked.set(receiptHandle, tracked);
@@ -440,7 +440,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   /** Starts buffered messages while handlers are free (FIFO: one at a time per group). */
   private pump(): void {
     if (this.state !== "running" || this.breaker.paused) return;
-    for (let i = 0; i < this.buffer.length && this.activeHandlers < this.settings.concurrency; ) {
+    for (let i = 0; i < this.buffer.length && this.activeHandlers < this.options.concurrency; ) {
       const tracked = this.buffer[i] as Tracked;
       const group = this.groupOf(tracked);
       if (group !== undefined && this.busyGroups.has(group)) {
@@ -536,8 +536,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     if (this.fifo || this.state !== "running") return 0;
     // Busy (batches fill, so more than one poller): company comes within milliseconds, and a long
     // wait would only hold back the last few deletes of a backlog.
-    const wanted = this.pollerCount.target > 1 ? DELETE_BUSY_WAIT_MS : this.settings.deleteBatchWaitMs;
-    const remaining = tracked.deadline - this.settings.clock.now();
+    const wanted = this.pollerCount.target > 1 ? DELETE_BUSY_WAIT_MS : this.options.deleteBatchWaitMs;
+    const remaining = tracked.deadline - this.options.clock.now();
     return Math.max(0, Math.min(wanted, remaining * DELETE_WAIT_VISIBILITY_FRACTION));
   }
 
@@ -579,8 +579,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       cause instanceof RetryAfterError
         ? Math.min(VISIBILITY_MAX_SECONDS, Math.max(0, Math.ceil(cause.delaySeconds)))
         : Math.min(
-            this.settings.maxRetryDelaySeconds,
-            Math.round(this.settings.retryBaseDelaySeconds * 2 ** (receiveCount - 1)),
+            this.options.maxRetryDelaySeconds,
+            Math.round(this.options.retryBaseDelaySeconds * 2 ** (receiveCount - 1)),
           );
     this.stats.failed += 1;
     this.logger.warn(
@@ -642,7 +642,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   private checkDone(): void {
     if (this.state !== "running" || this.tracked.size > 0 || this.activeReceives > 0) return;
-    const reachedMax = this.stats.received >= this.settings.maxMessages;
+    const reachedMax = this.stats.received >= this.options.maxMessages;
     if (reachedMax || this.draining) void this.stop();
   }
 
@@ -707,7 +707,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   }
 
   private waitThenRun(tracked: Tracked, ms: number): void {
-    const timer = this.settings.clock.setTimeout(() => {
+    const timer = this.options.clock.setTimeout(() => {
       this.waiting.delete(tracked.receiptHandle);
       if (this.state !== "running") return; // shutdown hands it back
       if (this.breaker.paused) {
