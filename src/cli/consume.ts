@@ -10,6 +10,7 @@ import { readEnvironment } from "../config/env.js";
 import {
   MAIL_RATE_MAX_PER_SECOND,
   MAIL_RATE_MIN_PER_SECOND,
+  MAIL_SEND_TIMEOUT_DEFAULT_MS,
   MAIL_SEND_TIMEOUT_MAX_MS,
   MAIL_SEND_TIMEOUT_MIN_MS,
   TIMER_MAX_MS,
@@ -30,7 +31,6 @@ import {
   SHUTDOWN_TIMEOUT_MAX_MS,
 } from "../consumer/runtime/options.js";
 import type { ConsumerStats } from "../consumer/runtime/types.js";
-import { MAIL_SEND_TIMEOUT_MS } from "../consumer/store/timing.js";
 import { ConfigurationError } from "../errors.js";
 import { type EmfWriter, startEmfWriter } from "../observability/emf.js";
 import { type HealthServer, startHealthServer } from "../observability/health-server.js";
@@ -140,7 +140,7 @@ async function main(argv: readonly string[]): Promise<number> {
           "a send still running after this long is aborted; the claim lease is this plus a margin [env MAIL_SEND_TIMEOUT_MS]",
         )
           .argParser(wholeNumber("--send-timeout", MAIL_SEND_TIMEOUT_MIN_MS, MAIL_SEND_TIMEOUT_MAX_MS))
-          .default(env.MAIL_SEND_TIMEOUT_MS ?? MAIL_SEND_TIMEOUT_MS),
+          .default(env.MAIL_SEND_TIMEOUT_MS ?? MAIL_SEND_TIMEOUT_DEFAULT_MS),
       )
       .addOption(
         new Option(

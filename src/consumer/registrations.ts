@@ -8,9 +8,11 @@
  * - the claim lease and the record retention come from store/timing.ts (settings data + the
  *   mail send timeout), and the handler aborts a send at that timeout.
  */
+
 import { dirname, join } from "node:path";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { loadDigestKey } from "../config/digest-key.js";
+import { MAIL_SEND_TIMEOUT_DEFAULT_MS } from "../config/limits.js";
 import { suppressionListPath } from "../config/paths.js";
 import { DigestKey } from "../contract/digest.js";
 import { ConfigurationError } from "../errors.js";
@@ -28,7 +30,7 @@ import type { SentEmailStore } from "./store/contract.js";
 import { DynamoDbSentEmailStore } from "./store/dynamodb.js";
 import { createDynamoDbClient } from "./store/dynamodb-client.js";
 import { SqliteSentEmailStore } from "./store/sqlite.js";
-import { MAIL_SEND_TIMEOUT_MS, storeTiming } from "./store/timing.js";
+import { storeTiming } from "./store/timing.js";
 
 export const storeKinds = ["sqlite", "dynamodb"] as const;
 export type StoreKind = (typeof storeKinds)[number];
@@ -167,7 +169,7 @@ export async function buildRegistrationConsumer(
   options: RegistrationConsumerOptions,
 ): Promise<RegistrationConsumer> {
   const logger = options.logger ?? silentLogger;
-  const sendTimeoutMs = options.sendTimeoutMs ?? MAIL_SEND_TIMEOUT_MS;
+  const sendTimeoutMs = options.sendTimeoutMs ?? MAIL_SEND_TIMEOUT_DEFAULT_MS;
   const queueAttributes = await describeQueueAttributes(options.client, options.queueUrl);
   const visibilityTimeoutSeconds =
     options.consumer?.visibilityTimeoutSeconds ?? Number(queueAttributes.VisibilityTimeout ?? 30);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { readEnvironment } from "../../src/config/env.js";
+import { MAIL_SEND_TIMEOUT_DEFAULT_MS } from "../../src/config/limits.js";
 import { settings } from "../../src/config/settings.js";
 import { chooseStore, defaultSqlitePath } from "../../src/consumer/registrations.js";
 import {
   claimLeaseMs,
-  MAIL_SEND_TIMEOUT_MS,
   REDRIVE_MARGIN_MS,
   recordRetentionMs,
   storeTiming,
@@ -53,8 +53,8 @@ describe("choosing the sent-email store", () => {
 
 describe("lease and retention from the settings", () => {
   it("the lease is the send timeout plus a margin, never less", () => {
-    expect(claimLeaseMs()).toBeGreaterThan(MAIL_SEND_TIMEOUT_MS);
-    expect(claimLeaseMs()).toBeLessThanOrEqual(MAIL_SEND_TIMEOUT_MS + 5_000);
+    expect(claimLeaseMs()).toBeGreaterThan(MAIL_SEND_TIMEOUT_DEFAULT_MS);
+    expect(claimLeaseMs()).toBeLessThanOrEqual(MAIL_SEND_TIMEOUT_DEFAULT_MS + 5_000);
     expect(claimLeaseMs(1_000)).toBe(1_500);
   });
 
@@ -67,7 +67,7 @@ describe("lease and retention from the settings", () => {
     // Drift: a longer retention in the data file lengthens the records' life with it.
     const longer = { ...settings.queues, messageRetentionSeconds: 14 * 86_400 };
     expect(recordRetentionMs(longer)).toBeGreaterThan(28 * DAY_MS);
-    expect(storeTiming(MAIL_SEND_TIMEOUT_MS).retentionMs).toBe(recordRetentionMs());
+    expect(storeTiming(MAIL_SEND_TIMEOUT_DEFAULT_MS).retentionMs).toBe(recordRetentionMs());
   });
 
   it("the lease is shorter than the queue's visibility timeout: a killed holder's claim lapses before its message returns", () => {

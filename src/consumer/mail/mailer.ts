@@ -29,9 +29,6 @@ export function defaultMailFrom(mailDomain?: string): string {
   return mailDomain ? `Cadastro <no-reply@${mailDomain}>` : DEFAULT_MAIL_FROM;
 }
 
-/** How long one send may take, by default (connection, greeting, DATA, the final reply). */
-export const DEFAULT_SEND_TIMEOUT_MS = 10_000;
-
 /**
  * Sends one welcome email. `id` is stable for a registration: a resend reuses it.
  */

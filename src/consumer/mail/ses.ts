@@ -7,6 +7,7 @@
  * Any answer from SES is an answer: an email it refused was not sent (the claim is given back).
  * Only a request that got no answer (timeout, connection reset) is ambiguous.
  */
+
 import { Agent as HttpsAgent } from "node:https";
 import {
   BadRequestException,
@@ -17,16 +18,11 @@ import {
 } from "@aws-sdk/client-sesv2";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import nodemailer from "nodemailer";
+import { MAIL_SEND_TIMEOUT_DEFAULT_MS } from "../../config/limits.js";
 import { maskEmail, type Registration } from "../../contract/registration.js";
 import { type Logger, silentLogger } from "../../log/logger.js";
 import { EnvironmentFaultError, NotSentError, PoisonMessageError } from "../errors.js";
-import {
-  DEFAULT_MAIL_FROM,
-  DEFAULT_SEND_TIMEOUT_MS,
-  type Mailer,
-  welcomeMessage,
-  withTimeout,
-} from "./mailer.js";
+import { DEFAULT_MAIL_FROM, type Mailer, welcomeMessage, withTimeout } from "./mailer.js";
 
 export interface SesOptions {
   /** Names the configuration set whose event destination feeds the bounce queue. */
@@ -96,7 +92,7 @@ export class SesMailer implements Mailer {
   private readonly logger: Logger;
 
   constructor(options: SesOptions = {}) {
-    this.sendTimeoutMs = options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
+    this.sendTimeoutMs = options.sendTimeoutMs ?? MAIL_SEND_TIMEOUT_DEFAULT_MS;
     this.client = new SESv2Client({
       // Throttling is the breaker's to wait out (it pauses the fleet's share of the quota), not
       // the SDK's to retry inside one send's timeout.

@@ -9,13 +9,15 @@
  * is surely-not-sent (the claim is given back). A connection lost or a timeout after 354 is
  * ambiguous: the claim lapses, and the stable Message-ID lets mailboxes drop a second copy.
  */
+
 import nodemailer from "nodemailer";
 import { isLoopbackHost } from "../../config/endpoint.js";
+import { MAIL_SEND_TIMEOUT_DEFAULT_MS } from "../../config/limits.js";
 import { maskEmail, type Registration } from "../../contract/registration.js";
 import { ConfigurationError } from "../../errors.js";
 import { type Logger, silentLogger } from "../../log/logger.js";
 import { EnvironmentFaultError, NotSentError, PoisonMessageError } from "../errors.js";
-import { DEFAULT_MAIL_FROM, DEFAULT_SEND_TIMEOUT_MS, type Mailer, welcomeMessage } from "./mailer.js";
+import { DEFAULT_MAIL_FROM, type Mailer, welcomeMessage } from "./mailer.js";
 
 export interface SmtpOptions {
   /** `smtp://[user:password@]host[:port]` or `smtps://…`; credentials percent-encoded. */
@@ -131,7 +133,7 @@ export class SmtpMailer implements Mailer {
     this.target = parseSmtpUrl(options.url);
     this.shownUrl = maskSmtpUrl(options.url);
     this.from = options.from ?? DEFAULT_MAIL_FROM;
-    this.sendTimeoutMs = options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
+    this.sendTimeoutMs = options.sendTimeoutMs ?? MAIL_SEND_TIMEOUT_DEFAULT_MS;
     this.logger = options.logger ?? silentLogger;
   }
 
