@@ -4,9 +4,9 @@
  * to stderr, where the awslogs driver already ships them (docs/runbooks.md, "Telemetry").
  */
 
-// The consumer's own metrics are defined once, beside the code that writes them (src/ is what the
-// image builds; this folder is not in it).
-export { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE } from "../../src/observability/emf.js";
+// The consumer's own metrics are defined once, in the contract the consumer writes them by (src/ is
+// what the image builds; this folder is not in it).
+export { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE } from "../../src/contract/metrics.js";
 
 export const SQS_NAMESPACE = "AWS/SQS";
 export const CONTAINER_INSIGHTS_NAMESPACE = "ECS/ContainerInsights";

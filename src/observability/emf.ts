@@ -9,27 +9,11 @@
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html)
  * and this needs four numbers and one dimension.
  */
+
 import type { EventEmitter } from "node:events";
 import type { ConsumerEvents } from "../consumer/runtime/types.js";
+import { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE } from "../contract/metrics.js";
 import { type Clock, systemClock, type Timer } from "../time/clock.js";
-
-/**
- * CloudWatch namespace of the consumer's EMF metrics; every one carries the QueueName dimension.
- * The fleet's alarms read these (infra-pulumi/service/metrics.ts re-exports them).
- */
-export const EMF_NAMESPACE = "SqsMessaging/Consumer";
-
-/** The EMF metrics the consumer writes: the contract with the fleet's alarms. */
-export const EMF_METRICS = {
-  /** 1 while an environment fault (store, mailer, disk) pauses the consumer, else 0. */
-  paused: "ConsumerPaused",
-  processed: "MessagesProcessed",
-  failed: "MessagesFailed",
-  deadLettered: "MessagesDeadLettered",
-} as const;
-
-/** The one dimension of every EMF metric: the queue's name (the last segment of its URL). */
-export const EMF_DIMENSION = "QueueName";
 
 /** CloudWatch's finest standard resolution: one line a minute gives every period a datapoint. */
 export const EMF_FLUSH_INTERVAL_MS = 60_000;

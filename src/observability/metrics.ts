@@ -6,6 +6,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { RegistrationCounts } from "../consumer/registration-handler.js";
 import type { Consumer } from "../consumer/runtime/state-machine.js";
+import { PROMETHEUS_METRICS } from "../contract/metrics.js";
 import { onRequest } from "../sqs/request-counter.js";
 
 export interface ConsumerMetrics {
@@ -20,7 +21,7 @@ export function consumerMetrics(
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
-    name: "sqs_requests_total",
+    name: PROMETHEUS_METRICS.sqsRequests,
     help: "SQS requests (attempts) by operation and outcome.",
     labelNames: ["operation", "outcome"] as const,
     registers: [registry],
@@ -28,13 +29,13 @@ export function consumerMetrics(
   // Every SQS request attempt by operation and outcome (ok / the error's name).
   onRequest(client, (operation, outcome) => requests.inc({ operation, outcome }));
   const messages = new Counter({
-    name: "consumer_messages_total",
+    name: PROMETHEUS_METRICS.messages,
     help: "Messages by what happened to them: received, processed (deleted), failed (back to the queue), dead_lettered.",
     labelNames: ["event"] as const,
     registers: [registry],
   });
   new Gauge({
-    name: "consumer_messages_in_flight",
+    name: PROMETHEUS_METRICS.messagesInFlight,
     help: "Messages received and not yet settled (running or buffered).",
     registers: [registry],
     collect() {
@@ -42,21 +43,21 @@ export function consumerMetrics(
     },
   });
   const duration = new Histogram({
-    name: "consumer_handler_duration_seconds",
+    name: PROMETHEUS_METRICS.handlerDuration,
     help: "Time the handler took per message.",
     labelNames: ["outcome"] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
   const age = new Histogram({
-    name: "consumer_message_age_seconds",
+    name: PROMETHEUS_METRICS.messageAge,
     help: "From the message's arrival in SQS (SentTimestamp) to its processing.",
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600],
     registers: [registry],
   });
   const reasons = ["outbox", "store", "mailer"] as const;
   new Gauge({
-    name: "consumer_paused",
+    name: PROMETHEUS_METRICS.paused,
     help: "1 while an environment fault of this component (outbox, store, mailer) pauses the consumer.",
     labelNames: ["reason"] as const,
     registers: [registry],
@@ -66,7 +67,7 @@ export function consumerMetrics(
     },
   });
   new Gauge({
-    name: "consumer_ready",
+    name: PROMETHEUS_METRICS.ready,
     help: "1 while the consumer takes work (running and not paused), as /readyz says.",
     registers: [registry],
     collect() {
@@ -74,7 +75,7 @@ export function consumerMetrics(
     },
   });
   const pauses = new Counter({
-    name: "consumer_pauses_total",
+    name: PROMETHEUS_METRICS.pauses,
     help: "Pauses caused by environment faults, by component.",
     labelNames: ["reason"] as const,
     registers: [registry],
@@ -82,7 +83,7 @@ export function consumerMetrics(
   consumer.on("paused", (reason) => pauses.inc({ reason }));
   if (emails) {
     new Counter({
-      name: "consumer_second_sends_total",
+      name: PROMETHEUS_METRICS.secondSends,
       help: "Second copies of a welcome email: sends of a registration whose earlier send ended without an answer (timeout, connection lost after DATA), made once the mail server was seen healthy.",
       registers: [registry],
       collect() {

@@ -13,7 +13,7 @@ import {
 } from "../../infra-pulumi/service/alarms.js";
 import { projectRoot } from "../../src/config/paths.js";
 import { settings } from "../../src/config/settings.js";
-import { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE } from "../../src/observability/emf.js";
+import { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE } from "../../src/contract/metrics.js";
 import { ACCOUNT, installMocks } from "../support/pulumi-mocks.js";
 import { prodLikeConfig, SERVICE_REGION } from "../support/service-config.js";
 import { build, recordedOf, settle } from "../support/service-fleet.js";

@@ -9,7 +9,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import * as infraMetrics from "../../infra-pulumi/service/metrics.js";
 import { EnvironmentFaultError, HandlerError, PoisonMessageError } from "../../src/consumer/errors.js";
 import type { ConsumerEvents } from "../../src/consumer/runtime/types.js";
-import { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE, startEmfWriter } from "../../src/observability/emf.js";
+import { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE } from "../../src/contract/metrics.js";
+import { startEmfWriter } from "../../src/observability/emf.js";
 import { queueName } from "../../src/sqs/queue-pair.js";
 
 /** Stands in for the Consumer: the same events, and `paused` as the breaker would set it. */
