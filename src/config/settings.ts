@@ -4,10 +4,10 @@
  * the Pulumi program uses it as the defaults of its config keys, and the local stack provisions
  * from it. Change a value there and all three change; nothing else holds a copy.
  *
- * One section per part of the infrastructure (`stack`, `queues`, `table`, `email`; `service`…
- * later). Every
- * key of a section is also a Pulumi config key (Pulumi.yaml, same camelCase name) and a Terraform
- * variable (variables.tf, its snake_case name, default null): test/infra/parity.test.ts checks it.
+ * One section per part of the infrastructure (`stack`, `queues`, `table`, `service`, `email`,
+ * `delivery`). Every key of a section is also a Pulumi config key (Pulumi.yaml, same camelCase
+ * name) and a Terraform variable (variables.tf, its snake_case name, default null):
+ * test/infra/parity.test.ts checks it.
  *
  * Why the queue defaults are what they are (welcome emails):
  * - visibility 60 s: sending one email takes well under a second, an SMTP server that hangs is cut

@@ -35,7 +35,8 @@ import { createLogger, type Logger, silentLogger } from "../log/logger.js";
 
 /**
  * Semantic-convention names (incubating in @opentelemetry/semantic-conventions 1.45, copied as its
- * README advises for incubating names; test/unit/tracing.test.ts compares them with the package).
+ * README advises for incubating names; test/integration/tracing.test.ts compares them with the
+ * package).
  */
 export const SEMCONV = {
   system: "messaging.system",

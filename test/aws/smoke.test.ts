@@ -1,5 +1,5 @@
 /**
- * The AWS smoke suite (issue 15): `AWS_E2E=1 npm run test:aws`, against a deployed stack, with
+ * The AWS smoke suite: `AWS_E2E=1 npm run test:aws`, against a deployed stack, with
  * the AWS default credential chain. Skipped (and said so) without AWS_E2E=1, so `npm test` never
  * touches an account. Run it on a dev or smoke stack, never production: it drains the queue.
  *

@@ -1,5 +1,5 @@
 /**
- * Bounces end to end through the consume CLI on the local stack (issue 12, item 3): the stack's
+ * Bounces end to end through the consume CLI on the local stack: the stack's
  * bounce queue, SES events in SNS's envelope put on it, the bounce consumer beside the
  * registrations in the same process, the suppression list in the chosen store (SQLite, and the
  * DynamoDB table). Counted from the outbox and the queues, not from the code's counters.

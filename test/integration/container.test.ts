@@ -107,7 +107,7 @@ describe("the production build, laid out as in the image", () => {
   }, 180_000);
   afterAll(() => sqs?.close());
 
-  // 40 MB until issue 16's tracing: the OpenTelemetry SDK and OTLP/HTTP exporter (loaded only when
+  // 40 MB before tracing: the OpenTelemetry SDK and OTLP/HTTP exporter (loaded only when
   // OTEL_* ask) add ~16 MB, much of it sdk-logs/sdk-metrics that otlp-transformer depends on.
   it("holds production dependencies only, under 48 MB", async () => {
     const modules = join(app, "node_modules");

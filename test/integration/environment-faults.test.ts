@@ -1,5 +1,5 @@
 /**
- * Issue 9, item 8: a fault of the consumer's own environment (its outbox disk full) pauses the
+ * A fault of the consumer's own environment (its outbox disk full) pauses the
  * consumer instead of spending the messages' retries; it resumes by itself when the fault ends.
  * Counted against a real emulator: nothing dead-lettered, nothing lost, no message received more
  * than once past the delivery that met the fault.

@@ -1,5 +1,5 @@
 /**
- * The exit-code table (docs/usage.md), walked through the real CLIs (issue 9, item 9): every user error
+ * The exit-code table (docs/usage.md), walked through the real CLIs: every user error
  * is one line that names the problem and the fix, with the documented code, and no stack trace.
  */
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";

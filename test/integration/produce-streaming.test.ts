@@ -1,6 +1,6 @@
 /**
- * The producer CLI streams its input (issue 9, item 10) and reads what other tools write (item
- * 11, producer half), against a real fauxqs: sending starts before stdin ends, a BOM is not "not
+ * The producer CLI streams its input and reads what other tools write (the producer's half of
+ * input compatibility), against a real fauxqs: sending starts before stdin ends, a BOM is not "not
  * JSON", an emoji name arrives intact, --strict on stdin validates everything before sending.
  */
 import { spawn } from "node:child_process";

@@ -1,5 +1,5 @@
 /**
- * Issue 9, items 6 and 7: a stop ends within its deadline whatever the handlers do, acts on
+ * A stop ends within its deadline whatever the handlers do, acts on
  * nothing after it, hands prefetched messages back first, and loses nothing; the signal reaches
  * the consumer however the README tells people to run it.
  */

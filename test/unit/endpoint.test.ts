@@ -11,7 +11,7 @@ import { fromQueueUrl, resolveQueue } from "../../src/stack/resolve.js";
 
 const hostOf = (url: string) => new URL(url).hostname;
 
-describe("loopback, decided by address (issue 9, item 4)", () => {
+describe("loopback, decided by address", () => {
   it.each([
     "http://127.0.0.1:4566",
     "http://127.1.2.3:4566",

@@ -1,5 +1,5 @@
 /**
- * Streaming input (issue 9, item 10) and input compatibility (item 11, producer half): lines are
+ * Streaming input and input compatibility (the producer's half): lines are
  * read as they are needed, a BOM is not "not JSON", the producer holds a bounded number of
  * registrations whatever the input's size.
  */

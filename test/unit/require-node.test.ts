@@ -1,4 +1,4 @@
-/** The one-line refusal of an old Node (issue 9, item 12), with a faked `process.versions.node`. */
+/** The one-line refusal of an old Node, with a faked `process.versions.node`. */
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";

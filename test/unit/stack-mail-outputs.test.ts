@@ -1,4 +1,4 @@
-/** The SES outputs (issue 12) reach the consumer: resolved from the stack, and the default sender. */
+/** The SES outputs reach the consumer: resolved from the stack, and the default sender. */
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

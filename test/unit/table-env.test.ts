@@ -1,5 +1,5 @@
 /**
- * An ECS task of the fleet (issue 14) finds its queue by SQS_QUEUE_URL, so it has no stack outputs
+ * An ECS task of the fleet finds its queue by SQS_QUEUE_URL, so it has no stack outputs
  * to name the shared sent-email table or the bounce queue: the task definition sets
  * SENT_EMAILS_TABLE_NAME (and BOUNCE_QUEUE_URL with the mail part).
  */
