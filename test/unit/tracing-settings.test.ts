@@ -1,4 +1,5 @@
 /** When the CLIs start the tracing SDK: only when OpenTelemetry's standard variables ask. */
+import { TraceFlags, trace } from "@opentelemetry/api";
 import { describe, expect, it } from "vitest";
 import { readEnvironment, tracingSettings } from "../../src/config/env.js";
 import { startTracing } from "../../src/observability/tracing.js";
@@ -29,8 +30,12 @@ describe("tracing settings", () => {
     );
   });
 
-  it("loads no SDK when not asked", async () => {
+  it("loads no SDK when not asked: no tracer provider is registered, spans record nothing", async () => {
     const tracing = await startTracing({ enabled: false, serviceName: "svc" });
-    await tracing.shutdown();
+    const span = trace.getTracer("svc").startSpan("probe");
+    expect(span.isRecording()).toBe(false);
+    expect(span.spanContext().traceFlags & TraceFlags.SAMPLED).toBe(0);
+    span.end();
+    await expect(tracing.shutdown()).resolves.toBeUndefined();
   });
 });
