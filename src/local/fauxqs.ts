@@ -23,7 +23,7 @@
  * silently missing exactly where the tests run, and the emulator would behave differently there.
  * A diff against dist/ files is as tied to fauxqs's internals as this module, so it gains no
  * safety, and it adds a dependency. Here the fixes apply however the package was installed, and
- * `fauxqsInternalsProblems()` (run by test/unit/fauxqs-adapter.test.ts) names what an upgrade
+ * `fauxqsInternalsProblems()` (run by test/unit/fauxqs.test.ts) names what an upgrade
  * moved. fauxqs is pinned to an exact version in package.json for this reason.
  */
 import { readFileSync } from "node:fs";
