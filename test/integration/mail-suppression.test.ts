@@ -14,6 +14,7 @@ import { SmtpMailer } from "../../src/consumer/mail/smtp.js";
 import { MemorySuppressionList, SqliteSuppressionList } from "../../src/consumer/mail/suppression.js";
 import { type RegistrationCounts, registrationHandler } from "../../src/consumer/registration-handler.js";
 import { Consumer } from "../../src/consumer/runtime/state-machine.js";
+import { claimLeaseMs } from "../../src/consumer/store/timing.js";
 import { addressDigest } from "../../src/contract/digest.js";
 import { toOutgoing } from "../../src/contract/registration.js";
 import { testDigestKey } from "../support/digest-key.js";
@@ -138,15 +139,20 @@ describe("suppression end to end on fauxqs", () => {
       );
     }
     const counts: RegistrationCounts = { sent: 0, duplicates: 0, conflicts: 0, suppressed: 0 };
+    // The lease that goes with the mailer's send timeout, as the consumer derives it.
+    const mailer = new SmtpMailer({ url: server.url });
     const welcome = new Consumer({
       client: sqs.client,
       queueUrl: sqs.queueUrl,
       deadLetterQueueUrl: sqs.deadLetterQueueUrl,
       waitTimeSeconds: 1,
       stopWhenEmpty: true,
-      handler: registrationHandler(new SmtpMailer({ url: server.url }), {
+      handler: registrationHandler(mailer, {
         digestKey: testDigestKey,
-        store: memoryBackend().makeStore({ leaseMs: 15_000, retentionMs: 60_000 }),
+        store: memoryBackend().makeStore({
+          leaseMs: claimLeaseMs(mailer.sendTimeoutMs),
+          retentionMs: 60_000,
+        }),
         suppression,
         counts,
       }),
