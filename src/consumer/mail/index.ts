@@ -5,7 +5,6 @@
 import { isLoopbackHost } from "../../config/endpoint.js";
 import { ConfigurationError } from "../../errors.js";
 import type { Logger } from "../../log/logger.js";
-import type { QueueLocation } from "../../stack/resolve.js";
 import type { Mailer, MailerKind } from "./mailer.js";
 import { OutboxMailer } from "./outbox.js";
 import { DEFAULT_SES_RATE_PER_SECOND, RateLimitedMailer } from "./rate.js";
@@ -17,6 +16,12 @@ export { OutboxMailer } from "./outbox.js";
 export { RateLimitedMailer } from "./rate.js";
 export { SesMailer } from "./ses.js";
 export { SmtpMailer } from "./smtp.js";
+
+/** The queue a consumer reads, as far as the choice of mailer cares. */
+export interface ConsumedQueue {
+  readonly queueUrl: string;
+  readonly endpoint?: string | undefined;
+}
 
 export interface MailerConfig {
   readonly kind: MailerKind;
@@ -32,7 +37,7 @@ export interface MailerConfig {
   /** Simulated latency of the outbox (demos and fault tests). */
   readonly outboxLatencyMs?: number | undefined;
   /** The queue this consumer reads: a production one refuses the outbox. */
-  readonly queue: Pick<QueueLocation, "queueUrl" | "endpoint">;
+  readonly queue: ConsumedQueue;
   readonly logger?: Logger | undefined;
 }
 
@@ -42,7 +47,7 @@ export interface MailerConfig {
  * counts as delivered. The local stack, the emulator and a Pulumi or Terraform stack applied to
  * the emulator all talk to loopback.
  */
-export function isProductionQueue(queue: Pick<QueueLocation, "queueUrl" | "endpoint">): boolean {
+export function isProductionQueue(queue: ConsumedQueue): boolean {
   return !isLoopbackHost(new URL(queue.endpoint ?? queue.queueUrl).hostname);
 }
 
