@@ -112,8 +112,9 @@ export function printSummary<T>(
   flags: { json?: boolean | undefined },
   summary: T,
   line: (summary: T) => string,
+  write: (text: string) => void = (text) => process.stdout.write(text),
 ): void {
-  process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${line(summary)}\n`);
+  write(flags.json ? `${JSON.stringify(summary)}\n` : `${line(summary)}\n`);
 }
 
 export function loggerFor(flags: { logLevel: LogLevel }, name: string): Logger {
@@ -270,18 +271,23 @@ export async function runCli(main: () => Promise<number>): Promise<void> {
   try {
     process.exitCode = await main();
   } catch (error) {
-    const usage = commanderExitCode(error);
-    const user = usage === undefined ? toUserFacing(error) : undefined;
-    if (usage !== undefined) {
-      process.exitCode = usage; // commander printed its own one-line message
-    } else if (user) {
-      process.stderr.write(`error: ${user.message}\n`);
-      process.exitCode = user.exitCode;
-    } else {
-      process.stderr.write(
-        `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-      process.exitCode = ExitCode.notDone;
-    }
+    const failure = failureOf(error);
+    if (failure.message !== undefined) process.stderr.write(failure.message);
+    process.exitCode = failure.code;
   }
+}
+
+/**
+ * How a failed run ends: its exit code and the text for stderr (none for a usage error: commander
+ * printed its own one-line message). A user's error is one line; a bug keeps its stack.
+ */
+export function failureOf(error: unknown): { readonly code: number; readonly message?: string } {
+  const usage = commanderExitCode(error);
+  if (usage !== undefined) return { code: usage };
+  const user = toUserFacing(error);
+  if (user) return { code: user.exitCode, message: `error: ${user.message}\n` };
+  return {
+    code: ExitCode.notDone,
+    message: `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  };
 }
