@@ -2,7 +2,7 @@
  * The consumer's configuration, resolved once. Every value comes from the first of four sources
  * that has it:
  *
- *     flags (typed on the command line) > environment > stack outputs > settings (defaults)
+ *     flags > environment > stack outputs > settings   (CONSUMER_CONFIG_PRECEDENCE)
  *
  * The stack outputs are read only when no queue URL is given (`--queue-url` / SQS_QUEUE_URL): a
  * queue named by URL, like an ECS task's, has no outputs, and its task definition names the table
@@ -23,6 +23,9 @@ import {
   type RunCommand,
   resolveStack,
 } from "./resolve.js";
+
+/** The order, as docs/usage.md states it (a test reads both). */
+export const CONSUMER_CONFIG_PRECEDENCE = "flags > environment > stack outputs > settings";
 
 export type MailerKind = (typeof mailerKinds)[number];
 export type StoreKind = NonNullable<Environment["SENT_EMAIL_STORE"]>;
