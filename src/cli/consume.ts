@@ -19,19 +19,21 @@ async function main(argv: readonly string[]): Promise<number> {
   const { flags, json } = parseConsumeFlags(argv, env);
   const config = await loadConsumerConfig(flags, env, CONSUMER_SETTINGS, projectRoot);
   const logger = createLogger({ level: config.observability.logLevel, name: "consumer" });
-  const app = await startConsumerApp(config, { logger, warn });
   // `on`, not `once`: Ctrl-C under `npm run` delivers SIGINT twice (the terminal signals the
   // group, and npm 11 forwards its own copy to the child); a second signal must not kill the
   // graceful stop, which is bounded by the shutdown deadline anyway.
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "stopping: finishing messages in flight");
-    app.stop();
+  const onStoppable = (stop: () => void) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, "stopping: finishing messages in flight");
+      stop();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const app = await startConsumerApp(config, { logger, warn, onStoppable });
   printSummary({ json }, await app.finished, summaryLine);
   return 0;
 }

@@ -25,6 +25,11 @@ export interface ConsumerAppDeps {
   readonly logger: Logger;
   /** A warning for the person running it (a generated digest key): one line. */
   readonly warn: (message: string) => void;
+  /**
+   * Called with the app's stop once both consumers exist, before anything starts: where a CLI
+   * installs its signal handlers (a signal from then on stops the run gracefully).
+   */
+  readonly onStoppable?: (stop: () => void) => void;
   /** Where EMF lines go (the task's log driver ships stderr). */
   readonly emfStream?: NodeJS.WritableStream;
 }
@@ -179,6 +184,12 @@ export async function startConsumerApp(config: ConsumerConfig, deps: ConsumerApp
         })
       : undefined;
 
+  const stop = () => {
+    void consumer.stop();
+    void bounces?.consumer.stop();
+  };
+  deps.onStoppable?.(stop);
+
   let health: HealthServer | undefined;
   let emf: EmfWriter | undefined;
   const close = async () => {
@@ -279,10 +290,7 @@ export async function startConsumerApp(config: ConsumerConfig, deps: ConsumerApp
   };
   return {
     healthUrl: health?.url,
-    stop() {
-      void consumer.stop();
-      void bounces?.consumer.stop();
-    },
+    stop,
     finished: run(),
   };
 }
