@@ -1,13 +1,14 @@
 /**
  * The one place a mail transport is chosen and built (`--mailer outbox|smtp|ses`), wrapped in the
- * send rate when one is set.
+ * send rate when one is set (the consumer's configuration gives ses its share of the account's
+ * rate: src/stack/consumer-config.ts).
  */
 import { isLoopbackHost } from "../../config/endpoint.js";
 import { ConfigurationError } from "../../errors.js";
 import type { Logger } from "../../log/logger.js";
 import type { Mailer, MailerKind } from "./mailer.js";
 import { OutboxMailer } from "./outbox.js";
-import { DEFAULT_SES_RATE_PER_SECOND, RateLimitedMailer } from "./rate.js";
+import { RateLimitedMailer } from "./rate.js";
 import { SesMailer } from "./ses.js";
 import { SmtpMailer } from "./smtp.js";
 
@@ -30,7 +31,7 @@ export interface MailerConfig {
   readonly sesConfigurationSet?: string | undefined;
   readonly from?: string | undefined;
   readonly sendTimeoutMs?: number | undefined;
-  /** Emails a second at most; default: SES's share of the account quota, none for the others. */
+  /** Emails a second at most; absent: unpaced. */
   readonly ratePerSecond?: number | undefined;
   /** The outbox folder, with `outbox`. */
   readonly outboxDir: string;
@@ -83,6 +84,5 @@ export function createMailer(config: MailerConfig): Mailer {
       mailer = new SesMailer({ configurationSet: config.sesConfigurationSet, ...common });
       break;
   }
-  const rate = config.ratePerSecond ?? (config.kind === "ses" ? DEFAULT_SES_RATE_PER_SECOND : undefined);
-  return rate === undefined ? mailer : new RateLimitedMailer(mailer, rate);
+  return config.ratePerSecond === undefined ? mailer : new RateLimitedMailer(mailer, config.ratePerSecond);
 }
