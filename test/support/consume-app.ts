@@ -9,7 +9,7 @@ import { CONSUMER_SETTINGS, parseConsumeFlags } from "../../src/cli/consume-flag
 import { failureOf, oneLineUsageErrors, printSummary } from "../../src/cli/shared.js";
 import { readEnvironment } from "../../src/config/env.js";
 import { projectRoot } from "../../src/config/paths.js";
-import { type ConsumerApp, startConsumerApp, summaryLine } from "../../src/consumer/app.js";
+import { startConsumerApp, summaryLine } from "../../src/consumer/app.js";
 import { createLogger } from "../../src/log/logger.js";
 import { loadConsumerConfig } from "../../src/stack/consumer-config.js";
 import { type CliResult, cleanEnv } from "./cli.js";
@@ -17,8 +17,6 @@ import { type CliResult, cleanEnv } from "./cli.js";
 export interface ConsumeAppOptions {
   /** The variables the CLI would see (default: cleanEnv(), LOG_LEVEL=warn). */
   readonly env?: NodeJS.ProcessEnv;
-  /** Called once the app receives (to stop it, as a signal would). */
-  readonly onStarted?: (app: ConsumerApp) => void;
 }
 
 /** Runs `consume <args>` in process and returns what the CLI would have printed and exited with. */
@@ -58,7 +56,6 @@ export async function runConsumeApp(
       warn: (message) => writeErr(`warning: ${message}\n`),
       emfStream: toStderr,
     });
-    options.onStarted?.(app);
     const summary = await app.finished;
     printSummary({ json }, summary, summaryLine, writeOut);
     return { code: 0, stdout, stderr };
