@@ -2,8 +2,10 @@
  * `npm run demo`: the whole job with no AWS account and nothing running — embedded SQS,
  * 1,000 registrations produced and consumed, a summary. Exit 0 when every one was processed.
  */
+
 import { join } from "node:path";
 import { readEnvironment } from "../config/env.js";
+import { checkWritableFolder } from "../config/folders.js";
 import { DEMO_COUNT_MAX, FLEET_CONSUMERS_MAX } from "../config/limits.js";
 import { CONCURRENCY_MAX } from "../consumer/runtime/options.js";
 import { runDemo } from "../local/demo.js";
@@ -11,7 +13,6 @@ import { runFleet } from "../local/fleet.js";
 import type { LogLevel } from "../log/logger.js";
 import {
   addStateDir,
-  checkWritableFolder,
   loggerFor,
   logLevelOption,
   newCommand,

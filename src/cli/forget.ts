@@ -22,7 +22,7 @@ import { OPERATOR_DEAD_LETTER_HINT } from "../ops/queues.js";
 import { explained, OPS_ANSWER_TIMEOUT_MS } from "../sqs/client.js";
 import { LONG_POLL_MAX_SECONDS } from "../sqs/limits.js";
 import { queuePair } from "../sqs/queue-pair.js";
-import { withTaskEnvironment } from "../stack/resolve.js";
+import { stackParts } from "../stack/consumer-config.js";
 import {
   addQueueOptions,
   connect,
@@ -123,8 +123,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const { client } = connected;
   // As consume reads it: a queue given by URL (an ECS task) names its table and bounce queue in
   // the environment, so forget erases from the store the consumer uses.
-  const location = withTaskEnvironment(connected.location, env);
-  const choice = storeChoiceFor(flags, location);
+  const { location } = connected;
+  const parts = stackParts(env, connected.outputs);
+  const choice = storeChoiceFor(flags, { ...parts, region: location.region });
   const store = await openSentEmailStore(choice, UNUSED_SEND_TIMEOUT_MS).catch((error: unknown) => {
     client.destroy();
     throw error;
@@ -145,12 +146,12 @@ async function main(argv: readonly string[]): Promise<number> {
           sqs: {
             client,
             queues: await queuePair(client, location, OPERATOR_DEAD_LETTER_HINT),
-            bounceQueues: location.bounceQueueUrl
+            bounceQueues: parts.bounceQueueUrl
               ? await queuePair(
                   client,
                   {
                     ...location,
-                    queueUrl: location.bounceQueueUrl,
+                    queueUrl: parts.bounceQueueUrl,
                     deadLetterQueueUrl: undefined,
                   },
                   OPERATOR_DEAD_LETTER_HINT,

@@ -3,23 +3,16 @@
  * from the settings module, and the stack outputs written for the producer and consumer. Stays in
  * the foreground until Ctrl-C.
  */
+
 import { Option } from "commander";
 import { readEnvironment } from "../config/env.js";
+import { checkWritableFolder } from "../config/folders.js";
 import { localOutputsPath } from "../config/paths.js";
 import { ConfigurationError } from "../errors.js";
 import { dynamoDbDataDir } from "../local/dynamodb.js";
 import type { ProvisionedQueue } from "../local/provision.js";
 import { emulatorDataDir, startLocalStack } from "../local/stack.js";
-import {
-  addStateDir,
-  checkWritableFolder,
-  givenFlags,
-  newCommand,
-  npmRun,
-  parseFlags,
-  portNumber,
-  runCli,
-} from "./shared.js";
+import { addStateDir, givenFlags, newCommand, npmRun, parseFlags, portNumber, runCli } from "./shared.js";
 
 function describe(queue: ProvisionedQueue): string {
   const detail = queue.change === "updated" ? ` (set ${queue.updatedAttributes.join(", ")})` : "";

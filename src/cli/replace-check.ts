@@ -7,10 +7,10 @@
  * line per resource on stderr, naming it); 2 usage: no file, unreadable, not JSON, not a plan.
  */
 import { readFileSync } from "node:fs";
+import { pathProblem } from "../config/folders.js";
 import { ConfigurationError } from "../errors.js";
 import { checkPlanText, REPLACE_CHECK_EXIT } from "../stack/replace-check.js";
 import { runCli } from "./shared.js";
-import { pathProblem } from "./user-errors.js";
 
 const USAGE = "replace-check <plan.json | ->  (terraform show -json, or pulumi preview --json)";
 

@@ -2,13 +2,11 @@
  * What every CLI shares: the queue options, their resolution, and one way to fail (a message
  * that names the problem and the fix, a non-zero exit code, no stack trace for user errors).
  */
-import { constants } from "node:fs";
-import { access, mkdir, stat } from "node:fs/promises";
 import { isIP } from "node:net";
-import { dirname, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { loadDigestKey } from "../config/digest-key.js";
 import { type Environment, type QueueSource, queueSources } from "../config/env.js";
+import { checkWritableFolder } from "../config/folders.js";
 import { COUNT_MAX, PORT_MAX, PORT_MIN } from "../config/limits.js";
 import { defaultStateDir, projectRoot } from "../config/paths.js";
 import type { DigestKey } from "../contract/digest.js";
@@ -16,8 +14,8 @@ import { ConfigurationError, ExitCode } from "../errors.js";
 import { createLogger, type Logger, type LogLevel, logLevels } from "../log/logger.js";
 import { createSqsClient, type SqsClientOptions } from "../sqs/client.js";
 import { countRequests } from "../sqs/request-counter.js";
-import { type QueueLocation, resolveQueue } from "../stack/resolve.js";
-import { commanderExitCode, pathProblem, toUserFacing } from "./user-errors.js";
+import { type QueueLocation, resolveQueue, resolveStack } from "../stack/resolve.js";
+import { commanderExitCode, toUserFacing } from "./user-errors.js";
 
 export interface QueueFlags {
   queueUrl?: string;
@@ -73,22 +71,29 @@ export function logLevelOption(env: Environment): Option {
     .default(env.LOG_LEVEL ?? "info");
 }
 
-export function resolveFromFlags(flags: QueueFlags): Promise<QueueLocation> {
-  return resolveQueue({
+function stackOptionsFrom(flags: QueueFlags) {
+  return {
     queueUrl: flags.queueUrl,
     source: flags.source,
     stack: flags.stack,
     terraformDir: flags.terraformDir,
     stateDir: flags.stateDir,
     projectRoot,
-  });
+  };
 }
 
-/** Finds the queue and builds a client for it that counts its requests. */
+export function resolveFromFlags(flags: QueueFlags): Promise<QueueLocation> {
+  return resolveQueue(stackOptionsFrom(flags));
+}
+
+/**
+ * Finds the queue and builds a client for it that counts its requests; `outputs` are the stack
+ * outputs that named the queue (none when it was given by URL).
+ */
 export async function connect(flags: QueueFlags, clientOptions: SqsClientOptions = {}) {
-  const location = await resolveFromFlags(flags);
+  const { location, outputs } = await resolveStack(stackOptionsFrom(flags));
   const client = createSqsClient(location, clientOptions);
-  return { location, client, counts: countRequests(client) };
+  return { location, outputs, client, counts: countRequests(client) };
 }
 
 /** Seconds since `started` (a performance.now()) and the rate of `messages`, as summaries print them. */
@@ -105,8 +110,9 @@ export function printSummary<T>(
   flags: { json?: boolean | undefined },
   summary: T,
   line: (summary: T) => string,
+  write: (text: string) => void = (text) => process.stdout.write(text),
 ): void {
-  process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${line(summary)}\n`);
+  write(flags.json ? `${JSON.stringify(summary)}\n` : `${line(summary)}\n`);
 }
 
 export function loggerFor(flags: { logLevel: LogLevel }, name: string): Logger {
@@ -245,46 +251,6 @@ export function npmRun(script: string, ...args: string[]): string {
   return args.length === 0 ? `npm run ${script}` : `npm run ${script} -- ${args.join(" ")}`;
 }
 
-/** `path` or its nearest ancestor that exists. */
-async function nearestExisting(path: string): Promise<string> {
-  let current = resolve(path);
-  while (
-    !(await stat(current).then(
-      () => true,
-      () => false,
-    ))
-  ) {
-    const parent = dirname(current);
-    if (parent === current) break;
-    current = parent;
-  }
-  return current;
-}
-
-/**
- * Checks at start that `path` is a folder this process can write (creating it), so that a bad
- * path is one line and exit 2 before anything is received or sent, not a pause or a hang later
- * (a consumer treats a failing outbox as its own fault and waits for it to be fixed).
- */
-export async function checkWritableFolder(path: string, flag: string): Promise<void> {
-  try {
-    await mkdir(path, { recursive: true }).catch(async (error: unknown) => {
-      // A recursive mkdir under a read-only or forbidden folder says ENOENT; the nearest folder
-      // that exists says why (EROFS, EACCES).
-      await access(await nearestExisting(path), constants.W_OK);
-      throw error;
-    });
-    await access(path, constants.W_OK);
-  } catch (error) {
-    const problem = pathProblem(error);
-    if (problem === undefined) throw error;
-    throw new ConfigurationError(
-      `Cannot use ${flag} ${path}: ${problem}. Choose a folder this user can write.`,
-      { cause: error },
-    );
-  }
-}
-
 /**
  * The registration digest key for a CLI: REGISTRATION_DIGEST_KEY, else the state folder's file,
  * whose folder is checked first (one line naming --state-dir); an open key file is warned about.
@@ -303,18 +269,23 @@ export async function runCli(main: () => Promise<number>): Promise<void> {
   try {
     process.exitCode = await main();
   } catch (error) {
-    const usage = commanderExitCode(error);
-    const user = usage === undefined ? toUserFacing(error) : undefined;
-    if (usage !== undefined) {
-      process.exitCode = usage; // commander printed its own one-line message
-    } else if (user) {
-      process.stderr.write(`error: ${user.message}\n`);
-      process.exitCode = user.exitCode;
-    } else {
-      process.stderr.write(
-        `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-      process.exitCode = ExitCode.notDone;
-    }
+    const failure = failureOf(error);
+    if (failure.message !== undefined) process.stderr.write(failure.message);
+    process.exitCode = failure.code;
   }
+}
+
+/**
+ * How a failed run ends: its exit code and the text for stderr (none for a usage error: commander
+ * printed its own one-line message). A user's error is one line; a bug keeps its stack.
+ */
+export function failureOf(error: unknown): { readonly code: number; readonly message?: string } {
+  const usage = commanderExitCode(error);
+  if (usage !== undefined) return { code: usage };
+  const user = toUserFacing(error);
+  if (user) return { code: user.exitCode, message: `error: ${user.message}\n` };
+  return {
+    code: ExitCode.notDone,
+    message: `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  };
 }

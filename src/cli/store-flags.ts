@@ -3,7 +3,6 @@
  * the producer loads too: choosing a store loads the store modules).
  */
 import { chooseStore, type StoreChoice, type StoreKind } from "../consumer/registrations.js";
-import type { QueueLocation } from "../stack/resolve.js";
 
 /** `--store` and `--sent-store`, as consume and forget take them. */
 export interface StoreFlags {
@@ -12,14 +11,21 @@ export interface StoreFlags {
   stateDir: string;
 }
 
-/** The sent-email store the flags and the stack's outputs choose (the same for consume and forget). */
-export function storeChoiceFor(flags: StoreFlags, location: QueueLocation): StoreChoice {
+/** Where the stack keeps the table (consumer-config.ts `stackParts`), and its region. */
+export interface StackTable {
+  readonly tableName?: string | undefined;
+  readonly dynamoDbEndpoint?: string | undefined;
+  readonly region?: string | undefined;
+}
+
+/** The sent-email store the flags and the stack choose (the same for consume and forget). */
+export function storeChoiceFor(flags: StoreFlags, table: StackTable): StoreChoice {
   return chooseStore({
     kind: flags.store,
     sqlitePath: flags.sentStore,
     stateDir: flags.stateDir,
-    sentEmailsTableName: location.sentEmailsTableName,
-    dynamoDbEndpoint: location.dynamoDbEndpoint,
-    region: location.region,
+    sentEmailsTableName: table.tableName,
+    dynamoDbEndpoint: table.dynamoDbEndpoint,
+    region: table.region,
   });
 }

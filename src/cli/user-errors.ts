@@ -4,55 +4,8 @@
  * so the mapping keeps working when the store or the runtime moves.
  */
 import { CommanderError } from "commander";
+import { errorChain as chain, PATH_PROBLEMS } from "../config/folders.js";
 import { ConfigurationError, ExitCode, UserFacingError } from "../errors.js";
-
-/** What the operating system said, in words a user acts on. */
-const PATH_PROBLEMS: Record<string, string> = {
-  ENOTDIR: "a part of the path is a file, not a folder",
-  EISDIR: "it is a folder where a file is needed",
-  ENAMETOOLONG: "the path is too long",
-  EACCES: "permission denied",
-  EPERM: "operation not permitted",
-  EROFS: "the file system is read-only",
-  ENOSPC: "the disk is full",
-  EEXIST: "a file with that name already exists where a folder is needed",
-  ENOENT: "it does not exist",
-  ELOOP: "too many symbolic links",
-};
-
-interface SystemErrorLike {
-  code?: unknown;
-  path?: unknown;
-  dest?: unknown;
-  syscall?: unknown;
-  address?: unknown;
-  port?: unknown;
-  errstr?: unknown;
-  message?: unknown;
-  cause?: unknown;
-}
-
-/** The error and its causes, outermost first. */
-function chain(error: unknown): SystemErrorLike[] {
-  const errors: SystemErrorLike[] = [];
-  let current = error;
-  while (current && typeof current === "object" && errors.length < 8) {
-    errors.push(current as SystemErrorLike);
-    current = (current as SystemErrorLike).cause;
-  }
-  return errors;
-}
-
-/** What went wrong with a path, in words (`it does not exist (ENOENT on open)`), or undefined. */
-export function pathProblem(error: unknown): string | undefined {
-  for (const e of chain(error)) {
-    const code = typeof e.code === "string" ? e.code : undefined;
-    if (code && code in PATH_PROBLEMS) {
-      return `${PATH_PROBLEMS[code]} (${code}${typeof e.syscall === "string" ? ` on ${e.syscall}` : ""})`;
-    }
-  }
-  return undefined;
-}
 
 /** A user-facing error for `error`, or undefined when it is a bug (printed with its stack). */
 export function toUserFacing(error: unknown): UserFacingError | undefined {

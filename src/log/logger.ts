@@ -15,11 +15,14 @@ export interface LoggerOptions {
   /** Readable output; defaults to whether stderr is a terminal. */
   readonly pretty?: boolean;
   readonly name?: string;
+  /** Where JSON lines go instead of stderr (an application run in process, a test). */
+  readonly destination?: pino.DestinationStream;
 }
 
 /** Logs go to stderr so that stdout stays free for `--json` summaries. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const base = { level: options.level ?? "info", ...(options.name ? { name: options.name } : {}) };
+  if (options.destination) return pino(base, options.destination);
   const readable = options.pretty ?? process.stderr.isTTY === true;
   if (readable) {
     return pino(base, pretty({ destination: 2, sync: true, ignore: "pid,hostname" }));

@@ -7,8 +7,8 @@ import { Agent as HttpsAgent } from "node:https";
 import { SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { isLoopbackHost, requireSecureTransport } from "../config/endpoint.js";
+import type { QueueSource } from "../config/env.js";
 import { SqsAccessError, UserFacingError } from "../errors.js";
-import type { QueueLocation } from "../stack/resolve.js";
 import {
   isAccessDenied,
   isMissingCredentials,
@@ -19,6 +19,18 @@ import {
   sqsErrorName,
 } from "./errors.js";
 import { LONG_POLL_MAX_SECONDS } from "./limits.js";
+
+/** Where SQS answers: AWS in a region, or another endpoint (the local emulator). All a client needs. */
+export interface SqsEndpoint {
+  readonly region?: string | undefined;
+  readonly endpoint?: string | undefined;
+}
+
+/** Where a queue was found, for an error's fix: stack outputs of a kind, or a URL given by hand. */
+export interface QueueOrigin {
+  readonly endpoint?: string | undefined;
+  readonly source?: QueueSource | "queue-url" | undefined;
+}
 
 /** The emulator accepts any credentials; real SQS never sees these. */
 const EMULATOR_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
@@ -133,10 +145,7 @@ export function md5Needed(endpoint: string | undefined): boolean {
 }
 
 /** The client settings of createSqsClient, for code that must build its own client class. */
-export function sqsClientConfig(
-  location: Pick<QueueLocation, "region" | "endpoint">,
-  options: SqsClientOptions = {},
-): SQSClientConfig {
+export function sqsClientConfig(location: SqsEndpoint, options: SqsClientOptions = {}): SQSClientConfig {
   // Plain HTTP only to loopback: checked here too, for callers that skip resolveQueue.
   if (location.endpoint) requireSecureTransport(location.endpoint);
   const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
@@ -166,10 +175,7 @@ export function sqsClientConfig(
   return config;
 }
 
-export function createSqsClient(
-  location: Pick<QueueLocation, "region" | "endpoint">,
-  options: SqsClientOptions = {},
-): SQSClient {
+export function createSqsClient(location: SqsEndpoint, options: SqsClientOptions = {}): SQSClient {
   return new SQSClient(sqsClientConfig(location, options));
 }
 
@@ -181,7 +187,7 @@ export function explainSqsError(
   error: unknown,
   queueUrl: string,
   action: string,
-  location: Pick<QueueLocation, "endpoint" | "source">,
+  location: QueueOrigin,
 ): SqsAccessError | undefined {
   if (error instanceof SqsAccessError) return error;
   // Already one line that names its own problem and fix (the store, a path): not the queue's.
@@ -233,7 +239,7 @@ export async function explained<T>(
   call: () => Promise<T>,
   queueUrl: string,
   action: string,
-  location: Pick<QueueLocation, "endpoint" | "source">,
+  location: QueueOrigin,
 ): Promise<T> {
   try {
     return await call();

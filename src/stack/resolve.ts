@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve as resolvePath } from "node:path";
 import { isLoopbackHost, requireSecureTransport } from "../config/endpoint.js";
-import type { Environment, QueueSource } from "../config/env.js";
+import type { QueueSource } from "../config/env.js";
 import { localOutputsPath } from "../config/paths.js";
 import { QueueResolutionError } from "../errors.js";
 import {
@@ -22,7 +22,11 @@ import { runTool, type Tool, ToolNotInstalledError } from "./tools.js";
 /** Relative to the project root, as users type it. */
 export const DEFAULT_TERRAFORM_DIR = "infra-terraform";
 
-/** Where the queue is, and how to reach it. */
+/**
+ * Where the queue is, and how to reach it: nothing else. What the stack outputs say about the
+ * rest of the deployment (table, bounce queue, mail) is the consumer's configuration
+ * (consumer-config.ts), resolved from the same outputs.
+ */
 export interface QueueLocation {
   readonly queueUrl: string;
   /** Known when read from stack outputs; otherwise the consumer asks SQS (RedrivePolicy). */
@@ -30,19 +34,13 @@ export interface QueueLocation {
   readonly region?: string;
   /** A non-AWS endpoint (the local emulator). */
   readonly endpoint?: string;
-  /** The sent-email table, when the stack has one. */
-  readonly sentEmailsTableName?: string;
-  /** A non-AWS DynamoDB endpoint (the local dynalite). */
-  readonly dynamoDbEndpoint?: string;
-  /** The queue of SES bounce and complaint events, when the stack has one. */
-  readonly bounceQueueUrl?: string;
-  /** The SES configuration set to send with, when the stack declares one. */
-  readonly sesConfigurationSetName?: string;
-  /** The SES domain identity, when the stack sends through SES: the default sender's domain. */
-  readonly mailDomain?: string;
-  /** Each task's share of the account's SES send rate, when the stack sends through SES. */
-  readonly mailRatePerSecond?: number;
   readonly source: QueueSource | "queue-url";
+}
+
+/** The queue, and the outputs it was read from (none when the queue was given by URL). */
+export interface ResolvedStack {
+  readonly location: QueueLocation;
+  readonly outputs?: StackOutputs;
 }
 
 export interface ResolveOptions {
@@ -91,42 +89,31 @@ export async function resolveQueue(
   options: ResolveOptions,
   run: RunCommand = runCommand,
 ): Promise<QueueLocation> {
-  if (options.queueUrl) return fromQueueUrl(options.queueUrl);
+  return (await resolveStack(options, run)).location;
+}
+
+/** The queue and, when it was not given by URL, the stack outputs that named it (checked for plain HTTP). */
+export async function resolveStack(
+  options: ResolveOptions,
+  run: RunCommand = runCommand,
+): Promise<ResolvedStack> {
+  if (options.queueUrl) return { location: fromQueueUrl(options.queueUrl) };
   const outputs = await readStackOutputs(options, run);
   requireSecureTransport(outputs.queueUrl);
   if (outputs.endpoint) requireSecureTransport(outputs.endpoint);
   if (outputs.dynamoDbEndpoint) requireSecureTransport(outputs.dynamoDbEndpoint);
   if (outputs.bounceQueueUrl) requireSecureTransport(outputs.bounceQueueUrl);
+  return { location: locationFromOutputs(outputs, options.source), outputs };
+}
+
+/** The queue part of stack outputs. */
+export function locationFromOutputs(outputs: StackOutputs, source: QueueSource): QueueLocation {
   return {
     queueUrl: outputs.queueUrl,
     deadLetterQueueUrl: outputs.deadLetterQueueUrl,
     region: outputs.region,
     ...(outputs.endpoint ? { endpoint: outputs.endpoint } : {}),
-    ...(outputs.sentEmailsTableName ? { sentEmailsTableName: outputs.sentEmailsTableName } : {}),
-    ...(outputs.dynamoDbEndpoint ? { dynamoDbEndpoint: outputs.dynamoDbEndpoint } : {}),
-    ...(outputs.bounceQueueUrl ? { bounceQueueUrl: outputs.bounceQueueUrl } : {}),
-    ...(outputs.sesConfigurationSetName ? { sesConfigurationSetName: outputs.sesConfigurationSetName } : {}),
-    ...(outputs.mailRatePerSecond ? { mailRatePerSecond: outputs.mailRatePerSecond } : {}),
-    ...(outputs.mailDomain ? { mailDomain: outputs.mailDomain } : {}),
-    source: options.source,
-  };
-}
-
-/**
- * A queue given by URL (an ECS task of the fleet) has no stack outputs: the task definition names
- * the sent-email table and the bounce queue in its environment. Stack outputs win when present.
- */
-export function withTaskEnvironment(
-  location: QueueLocation,
-  env: Pick<Environment, "SENT_EMAILS_TABLE_NAME" | "BOUNCE_QUEUE_URL">,
-): QueueLocation {
-  const sentEmailsTableName = location.sentEmailsTableName ?? env.SENT_EMAILS_TABLE_NAME;
-  const bounceQueueUrl = location.bounceQueueUrl ?? env.BOUNCE_QUEUE_URL;
-  if (bounceQueueUrl) requireSecureTransport(bounceQueueUrl);
-  return {
-    ...location,
-    ...(sentEmailsTableName ? { sentEmailsTableName } : {}),
-    ...(bounceQueueUrl ? { bounceQueueUrl } : {}),
+    source,
   };
 }
 

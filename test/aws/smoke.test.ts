@@ -31,7 +31,8 @@ import {
 import { beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../src/config/paths.js";
 import { settings } from "../../src/config/settings.js";
-import { type QueueLocation, resolveQueue } from "../../src/stack/resolve.js";
+import type { StackOutputs } from "../../src/stack/outputs.js";
+import { type QueueLocation, resolveStack } from "../../src/stack/resolve.js";
 import { runCli } from "../support/cli.js";
 
 const enabled = process.env.AWS_E2E === "1";
@@ -51,15 +52,16 @@ const queueArgs = () => [
 
 describe.skipIf(!enabled)(`the deployed stack on AWS (outputs from ${source})`, () => {
   let location: QueueLocation;
+  let outputs: StackOutputs | undefined;
   let sqs: SQSClient;
 
   beforeAll(async () => {
-    location = await resolveQueue({
+    ({ location, outputs } = await resolveStack({
       source,
       stack: process.env.PULUMI_STACK,
       stateDir: mkdtempSync(join(tmpdir(), "aws-smoke-")),
       projectRoot,
-    });
+    }));
     expect(location.endpoint, "a smoke test of AWS, not of an emulator").toBeUndefined();
     sqs = new SQSClient({ region: location.region });
   }, 120_000);
@@ -100,9 +102,9 @@ describe.skipIf(!enabled)(`the deployed stack on AWS (outputs from ${source})`, 
   });
 
   it("protects the sent-email table: deletion protection, point-in-time recovery, TTL", async (context) => {
-    if (!location.sentEmailsTableName) context.skip();
+    if (!outputs?.sentEmailsTableName) context.skip();
     const dynamodb = new DynamoDBClient({ region: location.region });
-    const TableName = location.sentEmailsTableName ?? "";
+    const TableName = outputs?.sentEmailsTableName ?? "";
     const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName }));
     expect(Table?.DeletionProtectionEnabled).toBe(true);
     const backups = await dynamodb.send(new DescribeContinuousBackupsCommand({ TableName }));

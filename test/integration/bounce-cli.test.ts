@@ -22,7 +22,8 @@ import { createDynamoDbClient } from "../../src/consumer/store/dynamodb-client.j
 import { addressDigest } from "../../src/contract/digest.js";
 import { toOutgoing } from "../../src/contract/registration.js";
 import { writeOutputs } from "../../src/local/stack.js";
-import { cleanEnv, runCli } from "../support/cli.js";
+import { cleanEnv } from "../support/cli.js";
+import { runConsumeApp } from "../support/consume-app.js";
 import { testDigestKey } from "../support/digest-key.js";
 import { queueDepth, startTestSqs, type TestSqs } from "../support/local-sqs.js";
 
@@ -61,7 +62,7 @@ describe.each([
   let bounceQueueUrl: string;
   let lastLog = "";
   const consume = async () => {
-    const run = await runCli("consume", ["--until-empty", "--json", "--state-dir", stateDir], { env: env() });
+    const run = await runConsumeApp(["--until-empty", "--json", "--state-dir", stateDir], { env: env() });
     expect(run.stderr + run.stdout).not.toMatch(/bounce@example\.com/i);
     lastLog = run.stderr;
     expect(run.code, run.stderr).toBe(0);
@@ -213,7 +214,7 @@ describe("consume: a bounce queue named by the outputs but missing", () => {
       const stateDir = await mkdtemp(join(tmpdir(), "bounce-cli-missing-"));
       const missing = `${sqs.stack.outputs.bounceQueueUrl ?? ""}-gone`;
       await writeOutputs(join(stateDir, "outputs.json"), { ...sqs.stack.outputs, bounceQueueUrl: missing });
-      const run = await runCli("consume", ["--until-empty", "--state-dir", stateDir], { env: env() });
+      const run = await runConsumeApp(["--until-empty", "--state-dir", stateDir], { env: env() });
       expect(run.code).not.toBe(0);
       expect(run.stderr).toContain("user-registrations-ses-events-gone");
     } finally {

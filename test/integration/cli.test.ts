@@ -8,6 +8,7 @@ import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { writeOutputs } from "../../src/local/stack.js";
 import { cleanEnv, runCli, startCli } from "../support/cli.js";
+import { runConsumeApp } from "../support/consume-app.js";
 import { fakeCli } from "../support/fake-cli.js";
 import { purge, queueDepth, startTestSqs, type TestSqs, waitFor } from "../support/local-sqs.js";
 
@@ -165,14 +166,14 @@ describe("consume refuses bad input", () => {
     ],
     [["--queue-url", "nope"], '"nope" is not a URL', 2],
   ])("%j", async (args, message, code) => {
-    const result = await runCli("consume", withState(...args));
+    const result = await runConsumeApp(withState(...args));
     expect(result.stderr).toContain(message);
     expect(result.code).toBe(code);
   });
 
   it("says to start the local stack when there is none", async () => {
     const empty = await mkdtemp(join(tmpdir(), "no-stack-"));
-    const result = await runCli("consume", ["--until-empty", "--state-dir", empty]);
+    const result = await runConsumeApp(["--until-empty", "--state-dir", empty]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("npm run local");
   });
@@ -185,7 +186,7 @@ describe("produce then consume through the local stack outputs", () => {
     expect(JSON.parse(produced.stdout)).toMatchObject({ sent: 100, requests: 11 });
 
     const outbox = await mkdtemp(join(tmpdir(), "outbox-"));
-    const consumed = await runCli("consume", withState("--until-empty", "--json", "--outbox", outbox));
+    const consumed = await runConsumeApp(withState("--until-empty", "--json", "--outbox", outbox));
     expect(consumed.code).toBe(0);
     expect(JSON.parse(consumed.stdout)).toMatchObject({
       processed: 100,
@@ -206,7 +207,7 @@ describe("produce then consume through the local stack outputs", () => {
     const summaries = [];
     for (let i = 0; i < 2; i++) {
       expect((await runCli("produce", withState("--count", "5", "--seed", "9"))).code).toBe(0);
-      const consumed = await runCli("consume", withState("--until-empty", "--json", "--outbox", outbox));
+      const consumed = await runConsumeApp(withState("--until-empty", "--json", "--outbox", outbox));
       summaries.push(JSON.parse(consumed.stdout));
     }
     expect(summaries[0]).toMatchObject({ processed: 5, emailsSent: 5, duplicatesSkipped: 0 });
@@ -217,8 +218,7 @@ describe("produce then consume through the local stack outputs", () => {
   it("stops after --max-messages", async () => {
     await runCli("produce", withState("--count", "30", "--seed", "2"));
     const outbox = await mkdtemp(join(tmpdir(), "outbox-"));
-    const consumed = await runCli(
-      "consume",
+    const consumed = await runConsumeApp(
       withState("--max-messages", "10", "--concurrency", "10", "--json", "--outbox", outbox),
     );
     expect(consumed.code).toBe(0);
@@ -247,7 +247,7 @@ describe("produce then consume through the local stack outputs", () => {
   it("moves a hand-written invalid message to the dead-letter queue", async () => {
     const { SendMessageCommand } = await import("@aws-sdk/client-sqs");
     await sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: "oops" }));
-    const consumed = await runCli("consume", withState("--until-empty", "--json", "--outbox", stateDir));
+    const consumed = await runConsumeApp(withState("--until-empty", "--json", "--outbox", stateDir));
     expect(JSON.parse(consumed.stdout)).toMatchObject({ processed: 0, deadLettered: 1 });
     expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(1);
   });

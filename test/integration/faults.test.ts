@@ -18,7 +18,8 @@ import { writeOutputs } from "../../src/local/stack.js";
 import { generateRegistrations } from "../../src/producer/input.js";
 import { Producer } from "../../src/producer/producer.js";
 import { createSqsClient } from "../../src/sqs/client.js";
-import { runCli, startCli } from "../support/cli.js";
+import { startCli } from "../support/cli.js";
+import { runConsumeApp } from "../support/consume-app.js";
 import { testDigestKey } from "../support/digest-key.js";
 import { startFaultProxy } from "../support/fault-proxy.js";
 import { queueDepth, receiveAll, startTestSqs, type TestSqs, waitFor } from "../support/local-sqs.js";
@@ -133,7 +134,7 @@ describe("fault tolerance", () => {
     await waitFor(async () => (await journal(outboxDir(stateDir))).length >= 150, "some emails sent");
     first.kill("SIGKILL");
     await exited(first);
-    const second = await runCli("consume", [
+    const second = await runConsumeApp([
       "--state-dir",
       stateDir,
       "--until-empty",

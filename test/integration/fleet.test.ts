@@ -16,7 +16,8 @@ import { runFleet } from "../../src/local/fleet.js";
 import { writeOutputs } from "../../src/local/stack.js";
 import { generateRegistrations } from "../../src/producer/input.js";
 import { Producer } from "../../src/producer/producer.js";
-import { cleanEnv, runCli, startCli } from "../support/cli.js";
+import { cleanEnv, startCli } from "../support/cli.js";
+import { runConsumeApp } from "../support/consume-app.js";
 import { testDigestKey } from "../support/digest-key.js";
 import { queueDepth, startTestSqs, type TestSqs, waitFor } from "../support/local-sqs.js";
 import { journal } from "../support/outbox.js";
@@ -159,7 +160,7 @@ describe("a fleet on the shared DynamoDB store", () => {
   it("a missing table: the consumer stops before receiving, with one line that names the table", async () => {
     const sqs = await fleetSqs({});
     const stateDir = await stateFor(sqs, { ...sqs.stack.outputs, sentEmailsTableName: "no-such-table" });
-    const result = await runCli("consume", ["--state-dir", stateDir, "--until-empty"], fleetEnv());
+    const result = await runConsumeApp(["--state-dir", stateDir, "--until-empty"], { env: fleetEnv() });
     expect(result.code).toBe(1);
     const lines = result.stderr.trim().split("\n");
     expect(lines).toHaveLength(1);

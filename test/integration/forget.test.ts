@@ -31,6 +31,7 @@ import { addressDigest, registrationDigest } from "../../src/contract/digest.js"
 import { writeOutputs } from "../../src/local/stack.js";
 import { changeVisibility } from "../../src/ops/queues.js";
 import { cleanEnv, runCli } from "../support/cli.js";
+import { runConsumeApp } from "../support/consume-app.js";
 import { testDigestKey } from "../support/digest-key.js";
 import { receiveAll, startTestSqs, type TestSqs } from "../support/local-sqs.js";
 
@@ -303,7 +304,7 @@ describe.each([
       const handles = messages.map((m) => m.ReceiptHandle ?? "");
       expect(await changeVisibility(sqs.client, url, handles, 0)).toBe(0);
     }
-    const run = await runCli("consume", ["--until-empty", "--json", "--state-dir", stateDir], { env: env() });
+    const run = await runConsumeApp(["--until-empty", "--json", "--state-dir", stateDir], { env: env() });
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({
       processed: 1, // Ana's second registration (suppressed: her complaint)
@@ -352,7 +353,7 @@ describe("npm run forget on a queue given by URL (an ECS task's environment)", (
       const args = ["--queue-url", sqs.queueUrl, "--state-dir", stateDir, "--store", "sqlite"];
       // A local SQLite file is not the store of a fleet whose task names a table: both refuse it,
       // with the same sentence, rather than forget erasing from a store no consumer reads.
-      const consume = await runCli("consume", [...args, "--until-empty"], { env: taskEnv });
+      const consume = await runConsumeApp([...args, "--until-empty"], { env: taskEnv });
       const forget = await runCli("forget", [...args, "--email", maria.email, "--wait-time", "0"], {
         env: taskEnv,
       });

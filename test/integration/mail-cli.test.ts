@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { writeOutputs } from "../../src/local/stack.js";
 import { cleanEnv, runCli, startCli } from "../support/cli.js";
+import { runConsumeApp } from "../support/consume-app.js";
 import { purge, queueDepth, startTestSqs, type TestSqs, waitFor } from "../support/local-sqs.js";
 import { startTestSmtp, type TestSmtp } from "../support/smtp.js";
 import { smallestBurst } from "../support/windows.js";
@@ -55,7 +56,7 @@ describe("consume --mailer smtp", () => {
     // Runs until the queue is empty: the killed consumer's messages come back after 2 s.
     await waitFor(
       async () => {
-        const run = await runCli("consume", withState("--until-empty", "--json", ...smtpArgs), {
+        const run = await runConsumeApp(withState("--until-empty", "--json", ...smtpArgs), {
           env: env(),
         });
         // Warnings are expected (a claim the killed consumer left is waited out); failures are not.
@@ -78,8 +79,7 @@ describe("consume --mailer smtp", () => {
     const rate = 1;
     const count = 6;
     expect((await runCli("produce", withState("--count", String(count), "--seed", "13"))).code).toBe(0);
-    const run = await runCli(
-      "consume",
+    const run = await runConsumeApp(
       withState(
         "--until-empty",
         "--json",
@@ -113,8 +113,7 @@ describe("consume --mailer smtp", () => {
   }, 60_000);
 
   it("refuses the outbox on a production queue, in one line, exit 2", async () => {
-    const result = await runCli(
-      "consume",
+    const result = await runConsumeApp(
       ["--until-empty", "--queue-url", "https://sqs.us-east-1.amazonaws.com/123456789012/registrations"],
       { env: cleanEnv({ AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "y" }) },
     );
@@ -124,8 +123,7 @@ describe("consume --mailer smtp", () => {
   });
 
   it("a bad SMTP URL is one line that never repeats the password", async () => {
-    const result = await runCli(
-      "consume",
+    const result = await runConsumeApp(
       withState("--until-empty", "--mailer", "smtp", "--smtp-url", "smtpx://user:hunter2@mail.example.com"),
       { env: env() },
     );

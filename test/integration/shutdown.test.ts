@@ -15,7 +15,8 @@ import { toOutgoing } from "../../src/contract/registration.js";
 import { writeOutputs } from "../../src/local/stack.js";
 import { generateRegistrations } from "../../src/producer/input.js";
 import { Producer } from "../../src/producer/producer.js";
-import { cleanEnv, runCli, startCli } from "../support/cli.js";
+import { cleanEnv, startCli } from "../support/cli.js";
+import { runConsumeApp } from "../support/consume-app.js";
 import { testDigestKey } from "../support/digest-key.js";
 import { queueDepth, receiveAll, startTestSqs, type TestSqs, waitFor } from "../support/local-sqs.js";
 import { journal } from "../support/outbox.js";
@@ -204,7 +205,7 @@ describe("shutdown", () => {
     expect(await journal(outboxDir(stateDir))).toEqual([]); // the process is gone: nothing written after "stopped"
 
     // A new consumer sends every email exactly once: cut-off claims lapsed, nothing was released.
-    const second = await runCli("consume", [
+    const second = await runConsumeApp([
       "--state-dir",
       stateDir,
       "--until-empty",

@@ -3,13 +3,14 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { CONSUMER_SETTINGS } from "../../src/cli/consume-flags.js";
 import { projectRoot } from "../../src/config/paths.js";
 import { DEFAULT_MAIL_FROM, defaultMailFrom } from "../../src/consumer/mail/mailer.js";
 import { writeOutputs } from "../../src/local/stack.js";
-import { resolveQueue } from "../../src/stack/resolve.js";
+import { loadConsumerConfig } from "../../src/stack/consumer-config.js";
 
 describe("SES stack outputs", () => {
-  it("are resolved with the queue: bounce queue, configuration set, domain, per-task rate", async () => {
+  it("are resolved into the consumer's configuration: bounce queue, configuration set, domain, per-task rate", async () => {
     const stateDir = await mkdtemp(join(tmpdir(), "mail-outputs-"));
     const endpoint = "http://127.0.0.1:4566";
     await writeOutputs(join(stateDir, "outputs.json"), {
@@ -24,12 +25,17 @@ describe("SES stack outputs", () => {
       mailDomain: "mail.example.com",
       mailRatePerSecond: 3.5,
     });
-    const location = await resolveQueue({ source: "local", stateDir, projectRoot });
-    expect(location).toMatchObject({
-      bounceQueueUrl: `${endpoint}/000000000000/q-ses-events`,
-      sesConfigurationSetName: "welcome",
-      mailDomain: "mail.example.com",
-      mailRatePerSecond: 3.5,
+    const config = await loadConsumerConfig(
+      { source: "local", stateDir, mailer: "ses" },
+      {},
+      CONSUMER_SETTINGS,
+      projectRoot,
+    );
+    expect(config.queue.bounceQueueUrl).toBe(`${endpoint}/000000000000/q-ses-events`);
+    expect(config.mail).toMatchObject({
+      sesConfigurationSet: "welcome",
+      senderDomain: "mail.example.com",
+      ratePerSecond: 3.5,
     });
   });
 

@@ -5,9 +5,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { containerDefinitions } from "../../infra-pulumi/service/container.js";
+import { CONSUMER_SETTINGS } from "../../src/cli/consume-flags.js";
 import { readEnvironment } from "../../src/config/env.js";
 import { chooseStore } from "../../src/consumer/registrations.js";
-import { fromQueueUrl, withTaskEnvironment } from "../../src/stack/resolve.js";
+import { resolveConsumerConfig } from "../../src/stack/consumer-config.js";
+import type { StackOutputs } from "../../src/stack/outputs.js";
 
 /** The environment the fleet's task definition gives the consumer (ses mailer, no mail part). */
 const [container = {}] = containerDefinitions({
@@ -77,21 +79,30 @@ describe("BOUNCE_QUEUE_URL", () => {
     const env = readEnvironment(taskEnv);
     expect(env.BOUNCE_QUEUE_URL).toBe(bounceQueueUrl);
     expect(env.SES_CONFIGURATION_SET).toBe("user-registrations-welcome");
-    const location = withTaskEnvironment(fromQueueUrl(env.SQS_QUEUE_URL ?? ""), env);
-    expect(location).toMatchObject({
-      queueUrl,
-      source: "queue-url",
-      bounceQueueUrl,
-      sentEmailsTableName: "user-registrations-sent-emails",
-    });
+    const config = resolveConsumerConfig({}, env, undefined, CONSUMER_SETTINGS);
+    expect(config.queue).toMatchObject({ queueUrl, source: "queue-url", bounceQueueUrl });
+    expect(config.store.tableName).toBe("user-registrations-sent-emails");
   });
 
   it("gives way to the stack outputs, and is absent when neither names one", () => {
-    const fromOutputs = { queueUrl, bounceQueueUrl: `${bounceQueueUrl}-2`, source: "pulumi" as const };
-    expect(withTaskEnvironment(fromOutputs, { BOUNCE_QUEUE_URL: bounceQueueUrl }).bounceQueueUrl).toBe(
-      `${bounceQueueUrl}-2`,
+    const outputs: StackOutputs = {
+      queueUrl,
+      queueArn: "arn:aws:sqs:eu-west-1:123456789012:user-registrations",
+      deadLetterQueueUrl: `${queueUrl}-dlq`,
+      deadLetterQueueArn: "arn:aws:sqs:eu-west-1:123456789012:user-registrations-dlq",
+      region: "eu-west-1",
+      bounceQueueUrl: `${bounceQueueUrl}-2`,
+    };
+    const fromOutputs = resolveConsumerConfig(
+      {},
+      { BOUNCE_QUEUE_URL: bounceQueueUrl },
+      outputs,
+      CONSUMER_SETTINGS,
     );
-    expect(withTaskEnvironment(fromQueueUrl(queueUrl), {})).not.toHaveProperty("bounceQueueUrl");
+    expect(fromOutputs.queue.bounceQueueUrl).toBe(`${bounceQueueUrl}-2`);
+    expect(resolveConsumerConfig({ queueUrl }, {}, undefined, CONSUMER_SETTINGS).queue).not.toHaveProperty(
+      "bounceQueueUrl",
+    );
   });
 
   it("is refused when it is not a URL, naming the variable; plain HTTP off loopback too", () => {
@@ -99,7 +110,12 @@ describe("BOUNCE_QUEUE_URL", () => {
       /BOUNCE_QUEUE_URL=/,
     );
     expect(() =>
-      withTaskEnvironment(fromQueueUrl(queueUrl), { BOUNCE_QUEUE_URL: "http://sqs.example.com/1/q" }),
+      resolveConsumerConfig(
+        { queueUrl },
+        { BOUNCE_QUEUE_URL: "http://sqs.example.com/1/q" },
+        undefined,
+        CONSUMER_SETTINGS,
+      ),
     ).toThrow();
   });
 });

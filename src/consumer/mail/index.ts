@@ -1,14 +1,14 @@
 /**
  * The one place a mail transport is chosen and built (`--mailer outbox|smtp|ses`), wrapped in the
- * send rate when one is set.
+ * send rate when one is set (the consumer's configuration gives ses its share of the account's
+ * rate: src/stack/consumer-config.ts).
  */
 import { isLoopbackHost } from "../../config/endpoint.js";
 import { ConfigurationError } from "../../errors.js";
 import type { Logger } from "../../log/logger.js";
-import type { QueueLocation } from "../../stack/resolve.js";
 import type { Mailer, MailerKind } from "./mailer.js";
 import { OutboxMailer } from "./outbox.js";
-import { DEFAULT_SES_RATE_PER_SECOND, RateLimitedMailer } from "./rate.js";
+import { RateLimitedMailer } from "./rate.js";
 import { SesMailer } from "./ses.js";
 import { SmtpMailer } from "./smtp.js";
 
@@ -18,6 +18,12 @@ export { RateLimitedMailer } from "./rate.js";
 export { SesMailer } from "./ses.js";
 export { SmtpMailer } from "./smtp.js";
 
+/** The queue a consumer reads, as far as the choice of mailer cares. */
+export interface ConsumedQueue {
+  readonly queueUrl: string;
+  readonly endpoint?: string | undefined;
+}
+
 export interface MailerConfig {
   readonly kind: MailerKind;
   /** Required with `smtp`. */
@@ -25,14 +31,14 @@ export interface MailerConfig {
   readonly sesConfigurationSet?: string | undefined;
   readonly from?: string | undefined;
   readonly sendTimeoutMs?: number | undefined;
-  /** Emails a second at most; default: SES's share of the account quota, none for the others. */
+  /** Emails a second at most; absent: unpaced. */
   readonly ratePerSecond?: number | undefined;
   /** The outbox folder, with `outbox`. */
   readonly outboxDir: string;
   /** Simulated latency of the outbox (demos and fault tests). */
   readonly outboxLatencyMs?: number | undefined;
   /** The queue this consumer reads: a production one refuses the outbox. */
-  readonly queue: Pick<QueueLocation, "queueUrl" | "endpoint">;
+  readonly queue: ConsumedQueue;
   readonly logger?: Logger | undefined;
 }
 
@@ -42,7 +48,7 @@ export interface MailerConfig {
  * counts as delivered. The local stack, the emulator and a Pulumi or Terraform stack applied to
  * the emulator all talk to loopback.
  */
-export function isProductionQueue(queue: Pick<QueueLocation, "queueUrl" | "endpoint">): boolean {
+export function isProductionQueue(queue: ConsumedQueue): boolean {
   return !isLoopbackHost(new URL(queue.endpoint ?? queue.queueUrl).hostname);
 }
 
@@ -78,6 +84,5 @@ export function createMailer(config: MailerConfig): Mailer {
       mailer = new SesMailer({ configurationSet: config.sesConfigurationSet, ...common });
       break;
   }
-  const rate = config.ratePerSecond ?? (config.kind === "ses" ? DEFAULT_SES_RATE_PER_SECOND : undefined);
-  return rate === undefined ? mailer : new RateLimitedMailer(mailer, rate);
+  return config.ratePerSecond === undefined ? mailer : new RateLimitedMailer(mailer, config.ratePerSecond);
 }
