@@ -133,45 +133,54 @@ describe.skipIf(!terraform)(
       );
       expect(now.MaximumMessageSize).not.toBe("2048"); // moved to the project's value
 
-      // The hand-over: the original's resource block (and its output) replaced by the removed block.
-      const removed = /removed \{[\s\S]*?\n\}/.exec(adopted.stdout)?.[0];
-      expect(removed).toBeDefined();
-      rmSync(join(original, "main.tf"));
-      writeFileSync(join(original, "handover.tf"), `${removed}\n`);
-      await ok(old, ["plan", "-out=handover.tfplan", "-var-file=emulator.tfvars"]);
-      const handover = JSON.parse((await ok(old, ["show", "-json", "handover.tfplan"])).stdout);
-      const handoverFile = join(original, "handover.plan.json");
-      writeFileSync(handoverFile, JSON.stringify(handover));
-      const handoverChecked = await runCli("replace-check", [handoverFile], { env });
-      expect(handoverChecked.code, handoverChecked.stderr).toBe(0);
-      // biome-ignore lint/suspicious/noExplicitAny: as above.
-      const forgotten = (handover.resource_changes as any[]).map((c) => [c.address, c.change.actions]);
-      expect(forgotten).toEqual([["aws_sqs_queue.this", ["forget"]]]);
-
-      // The project's consumer, finding the queue through infra-terraform's outputs, mails the 50.
-      // The original's delay (90 s) holds some back for a while: it runs until it has taken 50
-      // (fauxqs's counts of delayed messages go stale, so they are no condition to wait on).
-      const outbox = mkdtempSync(join(tmpdir(), "adopt-outbox-"));
-      const consumed = await runCli(
-        "consume",
-        [
-          "--source",
-          "terraform",
-          "--terraform-dir",
-          module,
-          "--max-messages",
-          String(TOTAL),
-          "--outbox",
-          outbox,
-          "--state-dir",
-          stateDir,
-          "--json",
-        ],
-        { env },
-      );
-      expect(consumed.code, consumed.stderr).toBe(0);
-      expect(JSON.parse(consumed.stdout)).toMatchObject({ processed: TOTAL, deadLettered: 0 });
-      expect(readdirSync(outbox).filter((f) => f.endsWith(".eml"))).toHaveLength(TOTAL);
+      // The hand-over (the original's folder) and the consumer (the module's outputs) only read the
+      // queue: side by side, each waiting on its own Terraform or child process.
+      const handingOver = (async () => {
+        // The hand-over: the original's resource block (and its output) replaced by the removed block.
+        const removed = /removed \{[\s\S]*?\n\}/.exec(adopted.stdout)?.[0];
+        expect(removed).toBeDefined();
+        rmSync(join(original, "main.tf"));
+        writeFileSync(join(original, "handover.tf"), `${removed}\n`);
+        await ok(old, ["plan", "-out=handover.tfplan", "-var-file=emulator.tfvars"]);
+        const handover = JSON.parse((await ok(old, ["show", "-json", "handover.tfplan"])).stdout);
+        const handoverFile = join(original, "handover.plan.json");
+        writeFileSync(handoverFile, JSON.stringify(handover));
+        const handoverChecked = await runCli("replace-check", [handoverFile], { env });
+        expect(handoverChecked.code, handoverChecked.stderr).toBe(0);
+        // biome-ignore lint/suspicious/noExplicitAny: as above.
+        const forgotten = (handover.resource_changes as any[]).map((c) => [c.address, c.change.actions]);
+        expect(forgotten).toEqual([["aws_sqs_queue.this", ["forget"]]]);
+      })();
+      const consuming = (async () => {
+        // The project's consumer, finding the queue through infra-terraform's outputs, mails the 50.
+        // The original's delay (90 s) holds some back for a while: it runs until it has taken 50
+        // (fauxqs's counts of delayed messages go stale, so they are no condition to wait on).
+        const outbox = mkdtempSync(join(tmpdir(), "adopt-outbox-"));
+        const consumed = await runCli(
+          "consume",
+          [
+            "--source",
+            "terraform",
+            "--terraform-dir",
+            module,
+            "--max-messages",
+            String(TOTAL),
+            "--outbox",
+            outbox,
+            "--state-dir",
+            stateDir,
+            "--json",
+          ],
+          { env },
+        );
+        expect(consumed.code, consumed.stderr).toBe(0);
+        expect(JSON.parse(consumed.stdout)).toMatchObject({ processed: TOTAL, deadLettered: 0 });
+        expect(readdirSync(outbox).filter((f) => f.endsWith(".eml"))).toHaveLength(TOTAL);
+      })();
+      // Both settle before the stack stops, whichever fails.
+      for (const result of await Promise.allSettled([handingOver, consuming])) {
+        if (result.status === "rejected") throw result.reason;
+      }
       lap("consumed");
     }, 600_000);
   },

@@ -8,12 +8,14 @@
  * Durations: the faults last what the model's cases name (25 s, 30 s, 12 s); the send timeout is
  * 2 s instead of 10 s (the lease follows: 2.5 s), the breaker probes from 0.5 s up to 4 s instead
  * of 1–15 s, and the visibility timeout is 10 s, so that a run takes tens of seconds, not minutes.
+ * Each test has its own queues, servers and store, so the in-process ones run side by side: their
+ * fault windows overlap instead of adding up.
  */
 import { mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, type TestContext } from "vitest";
 import { SmtpMailer } from "../../src/consumer/mail/smtp.js";
 import { buildRegistrationConsumer, type RegistrationConsumer } from "../../src/consumer/registrations.js";
 import { DynamoDbSentEmailStore } from "../../src/consumer/store/dynamodb.js";
@@ -36,18 +38,27 @@ const VISIBILITY_SECONDS = 10;
 const BREAKER = { firstProbeMs: 500, maxProbeMs: 4_000 };
 const FROM = "Cadastro <no-reply@example.com>";
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+type Cleanups = (() => Promise<unknown> | unknown)[];
 
-async function queues(): Promise<TestSqs> {
+/**
+ * What one test started, released in reverse order when it ends. Per test, not per file: tests
+ * that run concurrently must not release each other's servers.
+ */
+function cleanupsOf(context: TestContext): Cleanups {
+  const cleanups: Cleanups = [];
+  context.onTestFinished(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return cleanups;
+}
+
+async function queues(cleanups: Cleanups): Promise<TestSqs> {
   const sqs = await startTestSqs({ visibilityTimeoutSeconds: VISIBILITY_SECONDS });
   cleanups.push(() => sqs.close());
   return sqs;
 }
 
-async function smtpServer(): Promise<TestSmtp> {
+async function smtpServer(cleanups: Cleanups): Promise<TestSmtp> {
   const server = await startTestSmtp();
   cleanups.push(() => server.close());
   return server;
@@ -99,6 +110,7 @@ async function storeStopsDuringASend(
 }
 
 interface ConsumerSetup {
+  readonly cleanups: Cleanups;
   readonly sqs: TestSqs;
   readonly server: TestSmtp;
   readonly concurrency: number;
@@ -108,7 +120,7 @@ interface ConsumerSetup {
 }
 
 async function consumerFor(setup: ConsumerSetup): Promise<RegistrationConsumer> {
-  const { sqs, server, stateDir } = setup;
+  const { cleanups, sqs, server, stateDir } = setup;
   const mailer = new SmtpMailer({ url: server.url, sendTimeoutMs: SEND_TIMEOUT_MS, from: FROM });
   const store = setup.store
     ? new DynamoDbSentEmailStore({
@@ -155,168 +167,40 @@ async function allMailed(sqs: TestSqs, server: TestSmtp, registrations: Registra
   );
 }
 
-describe("the mail server misbehaves (S4, S5)", () => {
-  it("S4/S5: 20 registrations while the server drops the connection after DATA for 25 s, then healthy: none dead-lettered, every one mailed, none more than twice", async () => {
-    const sqs = await queues();
-    const server = await smtpServer();
-    let dropping = true;
-    server.script = (stage) => (dropping && stage === "data" ? "drop" : undefined);
-    const registrations = await produce(sqs, 20);
-    const stateDir = await mkdtemp(join(tmpdir(), "send-boundary-"));
-    const { consumer, emails } = await consumerFor({ sqs, server, concurrency: 10, stateDir });
-    const { registry } = consumerMetrics(consumer, sqs.client, emails);
-    let paused = 0;
-    consumer.on("paused", () => {
-      paused += 1;
-    });
-    await consumer.start();
-    const healed = setTimeout(() => {
-      dropping = false;
-    }, 25_000);
-    cleanups.push(() => clearTimeout(healed));
-    await allMailed(sqs, server, registrations, 90_000);
-    const copies = copiesByAddress(server, "bodies");
-    expect(registrations.every((r) => (copies.get(r.email) ?? 0) >= 1)).toBe(true);
-    expect(Math.max(...copies.values())).toBeLessThanOrEqual(2);
-    expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
-    expect(paused).toBeGreaterThan(0);
-    // The second copies are those the summary reports: each went to a registration dropped once.
-    const twice = [...copies.values()].filter((n) => n === 2).length;
-    expect(twice).toBeGreaterThan(0);
-    expect(emails.secondSends).toBe(twice);
-    expect(await registry.metrics()).toMatch(new RegExp(`^consumer_second_sends_total ${twice}$`, "m"));
-  }, 150_000);
+async function storeBehindProxy(cleanups: Cleanups) {
+  const dynamo = await startLocalDynamoDb({ port: 0 });
+  cleanups.push(() => dynamo.stop());
+  const direct = createDynamoDbClient({ endpoint: dynamo.endpoint });
+  cleanups.push(() => direct.destroy());
+  const tableName = "sent-emails-boundary";
+  await ensureTable(direct, { tableName });
+  const proxy = await startDynamoDbProxy(dynamo.endpoint);
+  cleanups.push(() => {
+    proxy.thaw();
+    return proxy.close();
+  });
+  const client = () => {
+    const made = createDynamoDbClient({ endpoint: proxy.endpoint });
+    cleanups.push(() => made.destroy());
+    return made;
+  };
+  return { proxy, tableName, client };
+}
 
-  it("S4/S5: a server that answers later than the send timeout for 30 s: none more than twice, none dead-lettered", async () => {
-    const sqs = await queues();
-    const server = await smtpServer();
-    let slow = true;
-    server.script = (stage) => (slow && stage === "data" ? { delayMs: SEND_TIMEOUT_MS + 1_000 } : undefined);
-    const registrations = await produce(sqs, 20);
-    const stateDir = await mkdtemp(join(tmpdir(), "send-boundary-"));
-    const { consumer } = await consumerFor({ sqs, server, concurrency: 10, stateDir });
-    await consumer.start();
-    const healed = setTimeout(() => {
-      slow = false;
-    }, 30_000);
-    cleanups.push(() => clearTimeout(healed));
-    await allMailed(sqs, server, registrations, 120_000);
-    const copies = copiesByAddress(server, "bodies");
-    expect(registrations.every((r) => (copies.get(r.email) ?? 0) >= 1)).toBe(true);
-    expect(Math.max(...copies.values())).toBeLessThanOrEqual(2);
-    expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
-  }, 180_000);
-});
+/** The two ways a store stops answering. */
+const MODES = [
+  ["frozen (what it was sent is carried out when it continues, as under SIGSTOP)", "hold"],
+  ["partitioned (what it was sent meanwhile is lost)", "lose"],
+] as const;
 
-describe("the store stops answering for 12 s while sends complete (S7, S9, S10)", () => {
-  async function storeBehindProxy() {
-    const dynamo = await startLocalDynamoDb({ port: 0 });
-    cleanups.push(() => dynamo.stop());
-    const direct = createDynamoDbClient({ endpoint: dynamo.endpoint });
-    cleanups.push(() => direct.destroy());
-    const tableName = "sent-emails-boundary";
-    await ensureTable(direct, { tableName });
-    const proxy = await startDynamoDbProxy(dynamo.endpoint);
-    cleanups.push(() => {
-      proxy.thaw();
-      return proxy.close();
-    });
-    const client = () => {
-      const made = createDynamoDbClient({ endpoint: proxy.endpoint });
-      cleanups.push(() => made.destroy());
-      return made;
-    };
-    return { proxy, tableName, client };
-  }
-
-  const MODES = [
-    ["frozen (what it was sent is carried out when it continues, as under SIGSTOP)", "hold"],
-    ["partitioned (what it was sent meanwhile is lost)", "lose"],
-  ] as const;
-
-  it.each(MODES)(
-    "S7/S9: 40 registrations at concurrency 10, store %s for 12 s: every one mailed once, nothing left invisible",
-    async (_name, mode) => {
-      const sqs = await queues();
-      const server = await smtpServer();
-      // Each send takes a moment, so that sends are under way when the store stops.
-      const { proxy, tableName, client } = await storeBehindProxy();
-      const registrations = await produce(sqs, 40);
-      const stateDir = await mkdtemp(join(tmpdir(), "send-boundary-"));
-      const built = await consumerFor({
-        sqs,
-        server,
-        concurrency: 10,
-        stateDir,
-        store: { client: client(), tableName },
-      });
-      await built.consumer.start();
-      await storeStopsDuringASend(server, proxy, mode);
-      const thaw = setTimeout(() => proxy.thaw(), 12_000);
-      cleanups.push(() => clearTimeout(thaw));
-      await allMailed(sqs, server, registrations, 90_000);
-      const copies = copiesByAddress(server, "bodies");
-      expect(registrations.every((r) => copies.get(r.email) === 1)).toBe(true);
-      expect(copies.size).toBe(40);
-      expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
-      await waitFor(() => built.consumer.inFlight === 0, "nothing held after the fault cleared", 10_000);
-      expect(await filesIn(join(stateDir, "accepted"))).toBe(0);
-    },
-    150_000,
-  );
-
-  it.each(MODES)(
-    "S10: store %s for 12 s, the consumer stopped mid-outage (its handlers abandoned) and a new one started on the same state folder: every one mailed once",
-    async (_name, mode) => {
-      const sqs = await queues();
-      const server = await smtpServer();
-      const { proxy, tableName, client } = await storeBehindProxy();
-      const registrations = await produce(sqs, 40);
-      const stateDir = await mkdtemp(join(tmpdir(), "send-boundary-"));
-      const first = await consumerFor({
-        sqs,
-        server,
-        concurrency: 10,
-        stateDir,
-        store: { client: client(), tableName },
-        shutdownTimeoutMs: 500,
-      });
-      await first.consumer.start();
-      await storeStopsDuringASend(server, proxy, mode);
-      const frozenAt = Date.now();
-      const thaw = setTimeout(() => proxy.thaw(), 12_000);
-      cleanups.push(() => clearTimeout(thaw));
-      // Sends under way finish, their records cannot be written; the claims fail until the
-      // consumer pauses (the store's fault). Stop it then, with the store still down.
-      await waitFor(() => first.consumer.paused, "the consumer paused on the store's fault", 11_000);
-      const pending = await filesIn(join(stateDir, "accepted"));
-      await first.consumer.stop(); // its handlers are abandoned at the 0.5 s deadline
-      expect(Date.now() - frozenAt).toBeLessThan(12_000); // stopped while the store was still down
-      const second = await consumerFor({
-        sqs,
-        server,
-        concurrency: 10,
-        stateDir,
-        store: { client: client(), tableName },
-      });
-      await second.consumer.start();
-      await allMailed(sqs, server, registrations, 120_000);
-      const copies = copiesByAddress(server, "bodies");
-      expect(registrations.every((r) => copies.get(r.email) === 1)).toBe(true);
-      expect(copies.size).toBe(40);
-      // The case this row is about happened: accepted sends were waiting for their record at the stop.
-      expect(pending).toBeGreaterThan(0);
-      expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
-      await waitFor(() => second.consumer.inFlight === 0, "nothing held after the fault cleared", 10_000);
-      expect(await filesIn(join(stateDir, "accepted"))).toBe(0);
-    },
-    180_000,
-  );
-
-  it("S10: the consume CLI SIGKILLed while the store is partitioned, another started on the same state folder: every one mailed once", async () => {
-    const sqs = await queues();
-    const server = await smtpServer();
-    const { proxy, tableName } = await storeBehindProxy();
+// Through the real binary: alone, because startCli ties the child to the test that is running,
+// which concurrent tests would make ambiguous.
+describe("the consume CLI while the store stops answering (S10)", () => {
+  it("S10: the consume CLI SIGKILLed while the store is partitioned, another started on the same state folder: every one mailed once", async (context) => {
+    const cleanups = cleanupsOf(context);
+    const sqs = await queues(cleanups);
+    const server = await smtpServer(cleanups);
+    const { proxy, tableName } = await storeBehindProxy(cleanups);
     const registrations = await produce(sqs, 40);
     const stateDir = await mkdtemp(join(tmpdir(), "send-boundary-cli-"));
     await writeOutputs(join(stateDir, "outputs.json"), {
@@ -373,4 +257,145 @@ describe("the store stops answering for 12 s while sends complete (S7, S9, S10)"
     expect(await filesIn(join(stateDir, "accepted"))).toBe(0);
     expect(pending).toBeGreaterThan(0); // the case this row is about: 250s unrecorded at the kill
   }, 180_000);
+});
+
+describe.concurrent("the mail server misbehaves (S4, S5)", () => {
+  it("S4/S5: 20 registrations while the server drops the connection after DATA for 25 s, then healthy: none dead-lettered, every one mailed, none more than twice", async (context) => {
+    const cleanups = cleanupsOf(context);
+    const sqs = await queues(cleanups);
+    const server = await smtpServer(cleanups);
+    let dropping = true;
+    server.script = (stage) => (dropping && stage === "data" ? "drop" : undefined);
+    const registrations = await produce(sqs, 20);
+    const stateDir = await mkdtemp(join(tmpdir(), "send-boundary-"));
+    const { consumer, emails } = await consumerFor({ cleanups, sqs, server, concurrency: 10, stateDir });
+    const { registry } = consumerMetrics(consumer, sqs.client, emails);
+    let paused = 0;
+    consumer.on("paused", () => {
+      paused += 1;
+    });
+    await consumer.start();
+    const healed = setTimeout(() => {
+      dropping = false;
+    }, 25_000);
+    cleanups.push(() => clearTimeout(healed));
+    await allMailed(sqs, server, registrations, 90_000);
+    const copies = copiesByAddress(server, "bodies");
+    expect(registrations.every((r) => (copies.get(r.email) ?? 0) >= 1)).toBe(true);
+    expect(Math.max(...copies.values())).toBeLessThanOrEqual(2);
+    expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
+    expect(paused).toBeGreaterThan(0);
+    // The second copies are those the summary reports: each went to a registration dropped once.
+    const twice = [...copies.values()].filter((n) => n === 2).length;
+    expect(twice).toBeGreaterThan(0);
+    expect(emails.secondSends).toBe(twice);
+    expect(await registry.metrics()).toMatch(new RegExp(`^consumer_second_sends_total ${twice}$`, "m"));
+  }, 150_000);
+
+  it("S4/S5: a server that answers later than the send timeout for 30 s: none more than twice, none dead-lettered", async (context) => {
+    const cleanups = cleanupsOf(context);
+    const sqs = await queues(cleanups);
+    const server = await smtpServer(cleanups);
+    let slow = true;
+    server.script = (stage) => (slow && stage === "data" ? { delayMs: SEND_TIMEOUT_MS + 1_000 } : undefined);
+    const registrations = await produce(sqs, 20);
+    const stateDir = await mkdtemp(join(tmpdir(), "send-boundary-"));
+    const { consumer } = await consumerFor({ cleanups, sqs, server, concurrency: 10, stateDir });
+    await consumer.start();
+    const healed = setTimeout(() => {
+      slow = false;
+    }, 30_000);
+    cleanups.push(() => clearTimeout(healed));
+    await allMailed(sqs, server, registrations, 120_000);
+    const copies = copiesByAddress(server, "bodies");
+    expect(registrations.every((r) => (copies.get(r.email) ?? 0) >= 1)).toBe(true);
+    expect(Math.max(...copies.values())).toBeLessThanOrEqual(2);
+    expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
+  }, 180_000);
+});
+
+describe.concurrent("the store stops answering for 12 s while sends complete (S7, S9, S10)", () => {
+  it.for(MODES)(
+    "S7/S9: 40 registrations at concurrency 10, store %s for 12 s: every one mailed once, nothing left invisible",
+    { timeout: 150_000 },
+    async ([_name, mode], context) => {
+      const cleanups = cleanupsOf(context);
+      const sqs = await queues(cleanups);
+      const server = await smtpServer(cleanups);
+      // Each send takes a moment, so that sends are under way when the store stops.
+      const { proxy, tableName, client } = await storeBehindProxy(cleanups);
+      const registrations = await produce(sqs, 40);
+      const stateDir = await mkdtemp(join(tmpdir(), "send-boundary-"));
+      const built = await consumerFor({
+        cleanups,
+        sqs,
+        server,
+        concurrency: 10,
+        stateDir,
+        store: { client: client(), tableName },
+      });
+      await built.consumer.start();
+      await storeStopsDuringASend(server, proxy, mode);
+      const thaw = setTimeout(() => proxy.thaw(), 12_000);
+      cleanups.push(() => clearTimeout(thaw));
+      await allMailed(sqs, server, registrations, 90_000);
+      const copies = copiesByAddress(server, "bodies");
+      expect(registrations.every((r) => copies.get(r.email) === 1)).toBe(true);
+      expect(copies.size).toBe(40);
+      expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
+      await waitFor(() => built.consumer.inFlight === 0, "nothing held after the fault cleared", 10_000);
+      expect(await filesIn(join(stateDir, "accepted"))).toBe(0);
+    },
+  );
+
+  it.for(MODES)(
+    "S10: store %s for 12 s, the consumer stopped mid-outage (its handlers abandoned) and a new one started on the same state folder: every one mailed once",
+    { timeout: 180_000 },
+    async ([_name, mode], context) => {
+      const cleanups = cleanupsOf(context);
+      const sqs = await queues(cleanups);
+      const server = await smtpServer(cleanups);
+      const { proxy, tableName, client } = await storeBehindProxy(cleanups);
+      const registrations = await produce(sqs, 40);
+      const stateDir = await mkdtemp(join(tmpdir(), "send-boundary-"));
+      const first = await consumerFor({
+        cleanups,
+        sqs,
+        server,
+        concurrency: 10,
+        stateDir,
+        store: { client: client(), tableName },
+        shutdownTimeoutMs: 500,
+      });
+      await first.consumer.start();
+      await storeStopsDuringASend(server, proxy, mode);
+      const frozenAt = Date.now();
+      const thaw = setTimeout(() => proxy.thaw(), 12_000);
+      cleanups.push(() => clearTimeout(thaw));
+      // Sends under way finish, their records cannot be written; the claims fail until the
+      // consumer pauses (the store's fault). Stop it then, with the store still down.
+      await waitFor(() => first.consumer.paused, "the consumer paused on the store's fault", 11_000);
+      const pending = await filesIn(join(stateDir, "accepted"));
+      await first.consumer.stop(); // its handlers are abandoned at the 0.5 s deadline
+      expect(Date.now() - frozenAt).toBeLessThan(12_000); // stopped while the store was still down
+      const second = await consumerFor({
+        cleanups,
+        sqs,
+        server,
+        concurrency: 10,
+        stateDir,
+        store: { client: client(), tableName },
+      });
+      await second.consumer.start();
+      await allMailed(sqs, server, registrations, 120_000);
+      const copies = copiesByAddress(server, "bodies");
+      expect(registrations.every((r) => copies.get(r.email) === 1)).toBe(true);
+      expect(copies.size).toBe(40);
+      // The case this row is about happened: accepted sends were waiting for their record at the stop.
+      expect(pending).toBeGreaterThan(0);
+      expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
+      await waitFor(() => second.consumer.inFlight === 0, "nothing held after the fault cleared", 10_000);
+      expect(await filesIn(join(stateDir, "accepted"))).toBe(0);
+    },
+  );
 });
