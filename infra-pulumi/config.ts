@@ -11,6 +11,7 @@ import {
   type Settings,
   settings,
 } from "../src/config/settings.js";
+import { overlaySection } from "./config-overlay.js";
 import type { DeliveryConfig } from "./delivery.js";
 import { readServiceConfig, type ServiceConfig } from "./service/config.js";
 
@@ -117,22 +118,7 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
     problems.push(`${key("endpoint")} "${endpoint}" is not a URL (e.g. http://127.0.0.1:4566).`);
   }
 
-  const overrides: Record<string, unknown> = {};
-  for (const name of Object.keys(defaults.queues) as (keyof QueueSettings)[]) {
-    const current = defaults.queues[name];
-    try {
-      const value =
-        typeof current === "number"
-          ? config.getNumber(name)
-          : typeof current === "boolean"
-            ? config.getBoolean(name)
-            : config.get(name);
-      if (value !== undefined) overrides[name] = value;
-    } catch (error) {
-      problems.push(`${key(name)}: ${(error as Error).message.split("\n")[0]}`);
-    }
-  }
-  const queue = { ...defaults.queues, ...overrides } as QueueSettings;
+  const queue: QueueSettings = overlaySection(config, defaults.queues, problems).value;
   problems.push(...queueSettingsProblems(queue).map((p) => `${config.name}:${p}`));
 
   const kmsKeyArn = config.get("kmsKeyArn");
@@ -162,31 +148,15 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
     );
   }
 
-  const tableSettings = {
-    ...defaults.table,
-    ...Object.fromEntries(
-      (Object.keys(defaults.table) as (keyof Settings["table"])[]).flatMap((name) => {
-        const value = typeof defaults.table[name] === "boolean" ? config.getBoolean(name) : config.get(name);
-        return value === undefined ? [] : [[name, value]];
-      }),
-    ),
-  } as Settings["table"];
+  const tableSettings = overlaySection(config, defaults.table, problems).value;
   if (!/^[\w.-]{3,255}$/.test(tableSettings.sentEmailsTableName)) {
     problems.push(
       `${key("sentEmailsTableName")} "${tableSettings.sentEmailsTableName}" must be 3–255 characters of letters, digits, _, - and . (DynamoDB rule).`,
     );
   }
 
-  const emailOverrides: Record<string, unknown> = {};
-  for (const name of Object.keys(defaults.email) as (keyof Settings["email"])[]) {
-    try {
-      const value = typeof defaults.email[name] === "number" ? config.getNumber(name) : config.get(name);
-      if (value !== undefined) emailOverrides[name] = value;
-    } catch (error) {
-      problems.push(`${key(name)}: ${(error as Error).message.split("\n")[0]}`);
-    }
-  }
-  const emailParsed = emailSettingsSchema.safeParse({ ...defaults.email, ...emailOverrides });
+  const { value: emailInput, overrides: emailOverrides } = overlaySection(config, defaults.email, problems);
+  const emailParsed = emailSettingsSchema.safeParse(emailInput);
   if (!emailParsed.success) {
     for (const issue of emailParsed.error.issues) {
       problems.push(
@@ -210,12 +180,7 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
     },
     problems,
   );
-  const deliveryInput = Object.fromEntries(
-    (Object.keys(defaults.delivery) as (keyof Settings["delivery"])[]).map((name) => [
-      name,
-      config.get(name) ?? defaults.delivery[name],
-    ]),
-  );
+  const deliveryInput = overlaySection(config, defaults.delivery, problems).value;
   const deliveryParsed = deliverySettingsSchema.safeParse(deliveryInput);
   if (!deliveryParsed.success) {
     for (const issue of deliveryParsed.error.issues) {

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { perTaskRate } from "../src/consumer/mail/rate.js";
+import { perTaskRate } from "../src/config/derived.js";
 import type { StackOutputs } from "../src/stack/outputs.js";
 import { PULUMI_COMPONENT_NAME } from "../src/stack/resource-pairs.js";
 import { adoptionOptions } from "./adoption.js";

@@ -49,6 +49,10 @@ locals {
     secretsKeyArn         = var.secrets_key_arn
   } : key => value if value != null })
 
+  # The numbers derived from the settings, each formula once (src/config/derived.ts holds the
+  # same; test/infra compares the plans): one task's share of the account's mail quota.
+  mail_rate_per_task = local.email.accountSendRatePerSecond / max(1, local.email.maxConsumerTasks)
+
   default_tags = merge({ project = "sqs-messaging", "managed-by" = "terraform" }, var.default_tags)
   # The emulator accepts any credentials; these never reach AWS.
   emulator_key = var.endpoint == null ? null : "local"

@@ -110,7 +110,7 @@ output "mail_dns_records" {
 
 output "mail_rate_per_second" {
   description = "Emails a second each consumer task may send through SES: account_send_rate_per_second / max_consumer_tasks (null without mail_domain)."
-  value       = local.mail_enabled ? local.email.accountSendRatePerSecond / max(1, local.email.maxConsumerTasks) : null
+  value       = local.mail_enabled ? local.mail_rate_per_task : null
 }
 
 output "ecr_push_role_arn" {

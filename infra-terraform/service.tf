@@ -32,7 +32,7 @@ locals {
   # maxConsumerTasks tasks, each sending its share of the account's rate; the backlog per task
   # drained within the latency goal.
   fleet_max_tasks      = local.email.maxConsumerTasks
-  fleet_task_send_rate = local.email.accountSendRatePerSecond / local.email.maxConsumerTasks
+  fleet_task_send_rate = local.mail_rate_per_task
   fleet_min_tasks      = local.service.scaleToZero ? 0 : local.service.minTasks
   fleet_target_backlog = local.service.latencyGoalSeconds * local.fleet_task_send_rate
   fleet_resource_id    = "service/${local.service.clusterName}/${local.service.serviceName}"
