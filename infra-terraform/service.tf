@@ -1,32 +1,9 @@
-# The consumer as a service on ECS Fargate (issue 14), the same resources as
+# The consumer as a service on ECS Fargate, the same resources as
 # infra-pulumi/service/ (a test compares the plans): its image repository, a cluster, a log group,
 # the task definition and the service. IAM in service_iam.tf, scaling in service_autoscaling.tf,
 # alarms in service_alarms.tf. Off unless create_service; why each choice: docs/infrastructure.md.
 
 locals {
-  # A variable left null keeps the data file's value, as in main.tf.
-  service = merge(local.settings.service, { for key, value in {
-    createService           = var.create_service
-    clusterName             = var.cluster_name
-    serviceName             = var.service_name
-    repositoryName          = var.repository_name
-    imagesToKeep            = var.images_to_keep
-    taskCpu                 = var.task_cpu
-    taskMemoryMib           = var.task_memory_mib
-    stopTimeoutSeconds      = var.stop_timeout_seconds
-    healthCheckPort         = var.health_check_port
-    logRetentionDays        = var.log_retention_days
-    containerInsights       = var.container_insights
-    assignPublicIp          = var.assign_public_ip
-    serviceMailer           = var.service_mailer
-    minTasks                = var.min_tasks
-    latencyGoalSeconds      = var.latency_goal_seconds
-    scaleToZero             = var.scale_to_zero
-    scaleOutCooldownSeconds = var.scale_out_cooldown_seconds
-    scaleInCooldownSeconds  = var.scale_in_cooldown_seconds
-    createAlarms            = var.create_alarms
-  } : key => value if value != null })
-
   fleet = local.service.createService ? 1 : 0
   # The numbers of infra-pulumi/service/sizing.ts, from the mail quota (settings `email`): at most
   # maxConsumerTasks tasks, each sending its share of the account's rate; the backlog per task

@@ -67,7 +67,7 @@ const scenarios: Record<string, Record<string, unknown>> = {
     consumerPrincipals: [`arn:aws:iam::${ACCOUNT}:role/worker`],
     kmsKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
   },
-  "delivery roles from GitHub Actions": {
+  "pipeline roles from GitHub Actions": {
     endpoint,
     githubRepository: "octo-org/sqs-messaging",
     stateBucketName: "octo-org-pulumi-state",
@@ -101,7 +101,7 @@ const serviceMutated = "a production fleet (ses, alarms by email)";
  * plan, so the documents (subjects, audience, provider) are compared as data, not only wired.
  */
 const existingProvider = {
-  ...scenarios["delivery roles from GitHub Actions"],
+  ...scenarios["pipeline roles from GitHub Actions"],
   githubOidcProviderArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`,
 };
 
@@ -328,7 +328,7 @@ describe("Pulumi.yaml", () => {
       for (const [key, value] of Object.entries(section)) {
         const declared = project.config[key];
         expect(declared, `Pulumi.yaml declares ${key} (${SETTINGS_FILE})`).toBeDefined();
-        // A null default is a text setting that is off until set (delivery.githubRepository…).
+        // A null default is a text setting that is off until set (pipeline.githubRepository…).
         expect(declared.type, key).toBe(
           value === null ? "string" : types[typeof value as keyof typeof types],
         );
@@ -510,7 +510,7 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
     for (const name of pulumiOutputs) expect(source).toContain(`  ${name},`);
   });
 
-  it("agree on the delivery roles' trust with an existing OIDC provider, value for value", () => {
+  it("agree on the pipeline roles' trust with an existing OIDC provider, value for value", () => {
     const terraformSide = terraformModel(plan, "existingProvider");
     const trust = terraformSide.resources["aws_iam_role.deploy"]?.values.assume_role_policy;
     expect(JSON.stringify(trust)).toContain("repo:octo-org/sqs-messaging:environment:production");

@@ -263,11 +263,11 @@ export async function pulumiModel(
     infra.mail?.bounceQueues.deadLetterQueuePolicy,
     infra.mail?.bounceQueues.redrivePolicy,
     infra.mail?.bounceQueues.redriveAllowPolicy,
-    infra.delivery?.oidcProvider,
-    infra.delivery?.ecrPushRole,
-    infra.delivery?.planRole,
-    infra.delivery?.deployRole,
-    ...(infra.delivery?.rolePolicies ?? []),
+    infra.pipeline?.oidcProvider,
+    infra.pipeline?.ecrPushRole,
+    infra.pipeline?.planRole,
+    infra.pipeline?.deployRole,
+    ...(infra.pipeline?.rolePolicies ?? []),
   );
   // Role attachments register once the role's name resolves; they are not exposed: count them.
   const attachments = [

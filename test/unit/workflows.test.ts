@@ -1,6 +1,6 @@
 /**
  * The pipelines' security properties, read from the workflow files themselves (issue 9, item 5;
- * docs/delivery.md): no Pulumi token, OIDC only for named jobs under named conditions, no
+ * docs/pipeline.md): no Pulumi token, OIDC only for named jobs under named conditions, no
  * dependency install scripts, every action pinned by commit.
  */
 import { readdirSync, readFileSync } from "node:fs";
