@@ -95,101 +95,61 @@ resource "aws_sesv2_configuration_set_event_destination" "bounces" {
   }
 }
 
-resource "aws_sqs_queue" "bounces_dead_letter" {
-  count                             = local.mail_count
-  name                              = local.bounce_queue.deadLetterName
-  visibility_timeout_seconds        = local.bounce_queue.visibilityTimeoutSeconds
-  message_retention_seconds         = local.bounce_queue.messageRetentionSeconds
-  max_message_size                  = local.bounce_queue.maximumMessageSizeBytes
-  receive_wait_time_seconds         = local.bounce_queue.receiveWaitTimeSeconds
-  delay_seconds                     = 0
-  sqs_managed_sse_enabled           = var.kms_key_arn == null ? true : null
-  kms_master_key_id                 = var.kms_key_arn
-  kms_data_key_reuse_period_seconds = var.kms_key_arn == null ? null : local.queues.kmsDataKeyReusePeriodSeconds
-  fifo_queue                        = false
-  content_based_deduplication       = false
+# The bounce pair: the same module as the registrations pair. Only the SES events topic may send
+# to it (and only SNS on its behalf); the module adds the TLS-only Deny.
+module "bounces" {
+  source = "./modules/queue-pair"
+  count  = local.mail_count
+
+  name                                   = local.bounce_queue.name
+  dead_letter_name                       = local.bounce_queue.deadLetterName
+  visibility_timeout_seconds             = local.bounce_queue.visibilityTimeoutSeconds
+  message_retention_seconds              = local.bounce_queue.messageRetentionSeconds
+  dead_letter_retention_seconds          = local.bounce_queue.messageRetentionSeconds
+  maximum_message_size_bytes             = local.bounce_queue.maximumMessageSizeBytes
+  dead_letter_maximum_message_size_bytes = local.bounce_queue.maximumMessageSizeBytes
+  receive_wait_time_seconds              = local.bounce_queue.receiveWaitTimeSeconds
+  max_receive_count                      = local.bounce_queue.maxReceiveCount
+  kms_key_arn                            = var.kms_key_arn
+  kms_data_key_reuse_period_seconds      = local.queues.kmsDataKeyReusePeriodSeconds
+  main_policy_allow_statements = [{
+    Sid       = "AllowSesEventsTopic"
+    Effect    = "Allow"
+    Principal = { Service = "sns.amazonaws.com" }
+    Action    = "sqs:SendMessage"
+    Condition = { ArnEquals = { "aws:SourceArn" = aws_sns_topic.ses_events[0].arn } }
+  }]
 }
 
-resource "aws_sqs_queue" "bounces" {
-  count                             = local.mail_count
-  name                              = local.bounce_queue.name
-  visibility_timeout_seconds        = local.bounce_queue.visibilityTimeoutSeconds
-  message_retention_seconds         = local.bounce_queue.messageRetentionSeconds
-  max_message_size                  = local.bounce_queue.maximumMessageSizeBytes
-  receive_wait_time_seconds         = local.bounce_queue.receiveWaitTimeSeconds
-  delay_seconds                     = 0
-  sqs_managed_sse_enabled           = var.kms_key_arn == null ? true : null
-  kms_master_key_id                 = var.kms_key_arn
-  kms_data_key_reuse_period_seconds = var.kms_key_arn == null ? null : local.queues.kmsDataKeyReusePeriodSeconds
-  fifo_queue                        = false
-  content_based_deduplication       = false
+# Stacks applied before the module held the bounce pair at the root: move it, never replace it.
+moved {
+  from = aws_sqs_queue.bounces[0]
+  to   = module.bounces[0].aws_sqs_queue.main
 }
-
-resource "aws_sqs_queue_redrive_policy" "bounces" {
-  count     = local.mail_count
-  queue_url = aws_sqs_queue.bounces[0].url
-  redrive_policy = jsonencode({
-    deadLetterTargetArn = aws_sqs_queue.bounces_dead_letter[0].arn
-    maxReceiveCount     = local.bounce_queue.maxReceiveCount
-  })
+moved {
+  from = aws_sqs_queue.bounces_dead_letter[0]
+  to   = module.bounces[0].aws_sqs_queue.dead_letter
 }
-
-resource "aws_sqs_queue_redrive_allow_policy" "bounces_dead_letter" {
-  count     = local.mail_count
-  queue_url = aws_sqs_queue.bounces_dead_letter[0].url
-  redrive_allow_policy = jsonencode({
-    redrivePermission = "byQueue"
-    sourceQueueArns   = [aws_sqs_queue.bounces[0].arn]
-  })
+moved {
+  from = aws_sqs_queue_redrive_policy.bounces[0]
+  to   = module.bounces[0].aws_sqs_queue_redrive_policy.main
 }
-
-# Only the SES events topic may send (and only SNS on its behalf), and nothing without TLS.
-resource "aws_sqs_queue_policy" "bounces" {
-  count     = local.mail_count
-  queue_url = aws_sqs_queue.bounces[0].url
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AllowSesEventsTopic"
-        Effect    = "Allow"
-        Principal = { Service = "sns.amazonaws.com" }
-        Action    = "sqs:SendMessage"
-        Resource  = aws_sqs_queue.bounces[0].arn
-        Condition = { ArnEquals = { "aws:SourceArn" = aws_sns_topic.ses_events[0].arn } }
-      },
-      {
-        Sid       = "DenyInsecureTransport"
-        Effect    = "Deny"
-        Principal = "*"
-        Action    = "sqs:*"
-        Resource  = aws_sqs_queue.bounces[0].arn
-        Condition = { Bool = { "aws:SecureTransport" = "false" } }
-      },
-    ]
-  })
+moved {
+  from = aws_sqs_queue_redrive_allow_policy.bounces_dead_letter[0]
+  to   = module.bounces[0].aws_sqs_queue_redrive_allow_policy.dead_letter
 }
-
-resource "aws_sqs_queue_policy" "bounces_dead_letter" {
-  count     = local.mail_count
-  queue_url = aws_sqs_queue.bounces_dead_letter[0].url
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "DenyInsecureTransport"
-      Effect    = "Deny"
-      Principal = "*"
-      Action    = "sqs:*"
-      Resource  = aws_sqs_queue.bounces_dead_letter[0].arn
-      Condition = { Bool = { "aws:SecureTransport" = "false" } }
-    }]
-  })
+moved {
+  from = aws_sqs_queue_policy.bounces[0]
+  to   = module.bounces[0].aws_sqs_queue_policy.main
 }
-
+moved {
+  from = aws_sqs_queue_policy.bounces_dead_letter[0]
+  to   = module.bounces[0].aws_sqs_queue_policy.dead_letter
+}
 resource "aws_sns_topic_subscription" "bounces" {
   count                = local.mail_count
   topic_arn            = aws_sns_topic.ses_events[0].arn
   protocol             = "sqs"
-  endpoint             = aws_sqs_queue.bounces[0].arn
+  endpoint             = module.bounces[0].arn
   raw_message_delivery = false
 }

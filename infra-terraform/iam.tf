@@ -21,7 +21,7 @@ resource "aws_iam_policy" "producer" {
       Sid      = "SendRegistrations"
       Effect   = "Allow"
       Action   = ["sqs:GetQueueAttributes", "sqs:SendMessage"]
-      Resource = [aws_sqs_queue.main.arn]
+      Resource = [module.registrations.arn]
     }], local.kms_statements)
   })
 }
@@ -37,13 +37,13 @@ resource "aws_iam_policy" "consumer" {
         Sid      = "ConsumeRegistrations"
         Effect   = "Allow"
         Action   = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
-        Resource = [aws_sqs_queue.main.arn]
+        Resource = [module.registrations.arn]
       },
       {
         Sid      = "DeadLetterPoisonMessages"
         Effect   = "Allow"
         Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
-        Resource = [aws_sqs_queue.dead_letter.arn]
+        Resource = [module.registrations.dead_letter_arn]
       },
       ], length(aws_dynamodb_table.sent_emails) == 0 ? [] : [{
         # The item actions of the DynamoDB store (src/consumer/store/dynamodb.ts), on that table only.
@@ -64,13 +64,13 @@ resource "aws_iam_policy" "consumer" {
         Sid      = "ConsumeSesEvents"
         Effect   = "Allow"
         Action   = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
-        Resource = [aws_sqs_queue.bounces[0].arn]
+        Resource = [module.bounces[0].arn]
       },
       {
         Sid      = "DeadLetterSesEvents"
         Effect   = "Allow"
         Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
-        Resource = [aws_sqs_queue.bounces_dead_letter[0].arn]
+        Resource = [module.bounces[0].dead_letter_arn]
       },
     ] : [], local.kms_statements)
   })
@@ -90,13 +90,13 @@ resource "aws_iam_policy" "operator" {
         Sid      = "ReadQueues"
         Effect   = "Allow"
         Action   = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
-        Resource = [aws_sqs_queue.main.arn, aws_sqs_queue.dead_letter.arn]
+        Resource = [module.registrations.arn, module.registrations.dead_letter_arn]
       },
       {
         Sid      = "RedriveToQueue"
         Effect   = "Allow"
         Action   = ["sqs:SendMessage"]
-        Resource = [aws_sqs_queue.main.arn]
+        Resource = [module.registrations.arn]
       },
       {
         Sid    = "ManageDeadLetters"
@@ -110,7 +110,7 @@ resource "aws_iam_policy" "operator" {
           "sqs:ReceiveMessage",
           "sqs:StartMessageMoveTask",
         ]
-        Resource = [aws_sqs_queue.dead_letter.arn]
+        Resource = [module.registrations.dead_letter_arn]
       },
       {
         Sid       = "ReadQueueMetrics"

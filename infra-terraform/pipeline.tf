@@ -111,7 +111,7 @@ resource "aws_iam_role_policy" "plan" {
         Sid      = "ReadQueues"
         Effect   = "Allow"
         Action   = ["sqs:GetQueueAttributes", "sqs:ListQueueTags"]
-        Resource = [aws_sqs_queue.main.arn, aws_sqs_queue.dead_letter.arn]
+        Resource = [module.registrations.arn, module.registrations.dead_letter_arn]
       }],
       length(aws_dynamodb_table.sent_emails) == 0 ? [] : [{
         Sid      = "ReadTable"

@@ -110,11 +110,11 @@ resource "aws_ecs_task_definition" "consumer" {
       METRICS_EMF            = "1" # the consumer's own metrics (the paused alarm), via awslogs
       SENT_EMAILS_TABLE_NAME = try(aws_dynamodb_table.sent_emails[0].name, null)
       SENT_EMAIL_STORE       = "dynamodb"
-      SQS_QUEUE_URL          = aws_sqs_queue.main.url
+      SQS_QUEUE_URL          = module.registrations.url
       SQS_STATE_DIR          = "/tmp/sqs-messaging"
       }, local.fleet_mail ? {
       # The task finds its queue by URL, without stack outputs: it is told the bounce queue too.
-      BOUNCE_QUEUE_URL      = aws_sqs_queue.bounces[0].url
+      BOUNCE_QUEUE_URL      = module.bounces[0].url
       SES_CONFIGURATION_SET = aws_sesv2_configuration_set.mail[0].configuration_set_name
     } : {}) : { name = name, value = value }]
     secrets     = [for name in sort(keys(local.fleet_secrets)) : { name = name, valueFrom = local.fleet_secrets[name] }]

@@ -113,12 +113,12 @@ run "ses_fleet_with_the_mail_part_sends_through_it_and_consumes_its_bounces" {
   }
   # The queue URLs are computed: known in this plan only through overrides.
   override_resource {
-    target          = aws_sqs_queue.main
+    target          = module.registrations.aws_sqs_queue.main
     override_during = plan
     values          = { url = "https://sqs.eu-west-1.amazonaws.com/123456789012/user-registrations" }
   }
   override_resource {
-    target          = aws_sqs_queue.bounces
+    target          = module.bounces[0].aws_sqs_queue.main
     override_during = plan
     values          = { url = "https://sqs.eu-west-1.amazonaws.com/123456789012/user-registrations-ses-events" }
   }

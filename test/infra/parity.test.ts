@@ -131,8 +131,8 @@ const terraformMutations: { what: string; edit: (dir: string) => void; expected:
   {
     what: "a queue argument (the dead-letter visibility timeout)",
     edit: replace(
-      "queues.tf",
-      "visibility_timeout_seconds        = local.queues.visibilityTimeoutSeconds",
+      "modules/queue-pair/main.tf",
+      "visibility_timeout_seconds        = var.visibility_timeout_seconds",
       "visibility_timeout_seconds        = 61",
     ),
     expected: "aws_sqs_queue.dead_letter.visibility_timeout_seconds: Pulumi 60 ≠ Terraform 61",
@@ -144,18 +144,22 @@ const terraformMutations: { what: string; edit: (dir: string) => void; expected:
   },
   {
     what: "the TLS condition of a queue policy",
-    edit: replace("queues.tf", '"aws:SecureTransport" = "false"', '"aws:SecureTransport" = "true"'),
+    edit: replace(
+      "modules/queue-pair/main.tf",
+      '"aws:SecureTransport" = "false"',
+      '"aws:SecureTransport" = "true"',
+    ),
     expected: "aws_sqs_queue_policy.main.policy: Pulumi",
   },
   {
     what: "the redrive target (the main queue instead of the dead-letter queue)",
     edit: replace(
-      "queues.tf",
+      "modules/queue-pair/main.tf",
       "deadLetterTargetArn = aws_sqs_queue.dead_letter.arn",
       "deadLetterTargetArn = aws_sqs_queue.main.arn",
     ),
     expected:
-      "aws_sqs_queue_redrive_policy.main.redrive_policy refers to: Pulumi [aws_sqs_queue.dead_letter.arn] ≠ Terraform [aws_sqs_queue.main.arn]",
+      "module.registrations.aws_sqs_queue_redrive_policy.main.redrive_policy refers to: Pulumi [module.registrations.aws_sqs_queue.dead_letter.arn] ≠ Terraform [module.registrations.aws_sqs_queue.main.arn]",
   },
   {
     what: "a resource removed (the consumer role's policy attachment)",
@@ -270,7 +274,7 @@ const sesMutations: { what: string; edit: (dir: string) => void; expected: strin
       'Condition = { ArnEquals = { "aws:SourceArn" = aws_sns_topic.ses_events[0].arn } }',
       'Condition = { ArnEquals = { "aws:SourceArn" = aws_sesv2_configuration_set.mail[0].arn } }',
     ),
-    expected: "aws_sqs_queue_policy.bounces.policy: Pulumi",
+    expected: "module.bounces.aws_sqs_queue_policy.main.policy: Pulumi",
   },
   {
     what: "raw delivery of the subscription",
@@ -401,13 +405,27 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
     const terraformSide = terraformModel(plan, name);
     expect(differences(pulumiSide(name), terraformSide)).toEqual([]);
     // Not vacuous: the documents are known values here, not unknowns skipped.
-    const redrive = terraformSide.resources["aws_sqs_queue_redrive_policy.main"]?.values.redrive_policy;
+    const redrive =
+      terraformSide.resources["module.registrations.aws_sqs_queue_redrive_policy.main"]?.values
+        .redrive_policy;
     expect(redrive).toMatchObject({
       maxReceiveCount: scenarios[name]?.maxReceiveCount ?? settings.queues.maxReceiveCount,
     });
-    expect(terraformSide.resources["aws_sqs_queue_policy.main"]?.references.queue_url).toEqual([
-      "aws_sqs_queue.main.url",
-    ]);
+    expect(
+      terraformSide.resources["module.registrations.aws_sqs_queue_policy.main"]?.references.queue_url,
+    ).toEqual(["module.registrations.aws_sqs_queue.main.url"]);
+    // The state holds the queues where stacks applied before modules/queue-pair have them: the
+    // `moved` blocks move them into the module, never replace them.
+    const call = plan.calls[name];
+    const moved = (
+      plan.json.resource_changes as {
+        address: string;
+        previous_address?: string;
+        change: { actions: string[] };
+      }[]
+    ).find((c) => c.address === `module.${call}.module.registrations.aws_sqs_queue.main`);
+    expect(moved?.previous_address).toBe(`module.${call}.aws_sqs_queue.main`);
+    expect(moved?.change.actions).not.toContain("create");
   });
 
   it.each(Object.keys(serviceScenarios))("agree on the consumer fleet too: %s", (name) => {
@@ -468,9 +486,9 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
       `arn:aws:ses:us-east-1:${ACCOUNT}:identity/mail.example.com`,
       `arn:aws:ses:us-east-1:${ACCOUNT}:configuration-set/welcome`,
     ]);
-    expect(JSON.stringify(terraformSide.resources["aws_sqs_queue_policy.bounces"]?.values.policy)).toContain(
-      `arn:aws:sns:us-east-1:${ACCOUNT}:welcome-events`,
-    );
+    expect(
+      JSON.stringify(terraformSide.resources["module.bounces.aws_sqs_queue_policy.main"]?.values.policy),
+    ).toContain(`arn:aws:sns:us-east-1:${ACCOUNT}:welcome-events`);
     expect(
       JSON.stringify(terraformSide.resources["aws_sns_topic_policy.ses_events"]?.values.policy),
     ).toContain(`arn:aws:ses:us-east-1:${ACCOUNT}:configuration-set/welcome`);
@@ -566,7 +584,10 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
     expect(wanted).not.toBe(settings.queues.visibilityTimeoutSeconds);
 
     const terraformSide = terraformModel(plan, "edited");
-    for (const queue of ["aws_sqs_queue.main", "aws_sqs_queue.dead_letter"]) {
+    for (const queue of [
+      "module.registrations.aws_sqs_queue.main",
+      "module.registrations.aws_sqs_queue.dead_letter",
+    ]) {
       expect(terraformSide.resources[queue]?.values.visibility_timeout_seconds, queue).toBe(wanted);
       expect(pulumiSide("edited").resources[queue]?.values.visibility_timeout_seconds, queue).toBe(wanted);
     }
