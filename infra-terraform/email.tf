@@ -12,17 +12,19 @@
 locals {
   mail_enabled = local.email.mailDomain != ""
   mail_count   = local.mail_enabled ? 1 : 0
-  # SES events quote the email's headers: the bounce pair takes the dead-letter queue's size cap
-  # (the main queue's 16 KiB is sized for registrations), and keeps events as long as it does.
-  bounce_queue = {
-    name                     = local.email.bounceQueueName
-    deadLetterName           = "${local.email.bounceQueueName}-dlq"
-    maximumMessageSizeBytes  = local.queues.deadLetterMaximumMessageSizeBytes
-    messageRetentionSeconds  = local.queues.deadLetterRetentionSeconds
-    visibilityTimeoutSeconds = local.queues.visibilityTimeoutSeconds
-    receiveWaitTimeSeconds   = local.queues.receiveWaitTimeSeconds
-    maxReceiveCount          = local.queues.maxReceiveCount
-  }
+  # The bounce pair: the registrations' settings with its own names (src/config/bounce-queue.ts,
+  # the same rules). SES events quote the email's headers: the dead-letter queue's size cap (the
+  # main queue's 16 KiB is sized for registrations), kept as long as dead letters are; SES
+  # publishes to standard topics only, which deliver to standard queues only.
+  bounce_queue = merge(local.queues, {
+    queueName                 = local.email.bounceQueueName
+    deadLetterQueueName       = "${local.email.bounceQueueName}-dlq"
+    maximumMessageSizeBytes   = local.queues.deadLetterMaximumMessageSizeBytes
+    messageRetentionSeconds   = local.queues.deadLetterRetentionSeconds
+    delaySeconds              = 0
+    fifo                      = false
+    contentBasedDeduplication = false
+  })
 }
 
 resource "aws_sesv2_configuration_set" "mail" {
@@ -101,17 +103,8 @@ module "bounces" {
   source = "./modules/queue-pair"
   count  = local.mail_count
 
-  name                                   = local.bounce_queue.name
-  dead_letter_name                       = local.bounce_queue.deadLetterName
-  visibility_timeout_seconds             = local.bounce_queue.visibilityTimeoutSeconds
-  message_retention_seconds              = local.bounce_queue.messageRetentionSeconds
-  dead_letter_retention_seconds          = local.bounce_queue.messageRetentionSeconds
-  maximum_message_size_bytes             = local.bounce_queue.maximumMessageSizeBytes
-  dead_letter_maximum_message_size_bytes = local.bounce_queue.maximumMessageSizeBytes
-  receive_wait_time_seconds              = local.bounce_queue.receiveWaitTimeSeconds
-  max_receive_count                      = local.bounce_queue.maxReceiveCount
-  kms_key_arn                            = var.kms_key_arn
-  kms_data_key_reuse_period_seconds      = local.queues.kmsDataKeyReusePeriodSeconds
+  settings    = local.bounce_queue
+  kms_key_arn = var.kms_key_arn
   main_policy_allow_statements = [{
     Sid       = "AllowSesEventsTopic"
     Effect    = "Allow"

@@ -132,7 +132,7 @@ const terraformMutations: { what: string; edit: (dir: string) => void; expected:
     what: "a queue argument (the dead-letter visibility timeout)",
     edit: replace(
       "modules/queue-pair/main.tf",
-      "visibility_timeout_seconds        = var.visibility_timeout_seconds",
+      "visibility_timeout_seconds        = var.settings.visibilityTimeoutSeconds",
       "visibility_timeout_seconds        = 61",
     ),
     expected: "aws_sqs_queue.dead_letter.visibility_timeout_seconds: Pulumi 60 ≠ Terraform 61",

@@ -7,43 +7,43 @@
 
 locals {
   sse_sqs          = var.kms_key_arn == null ? true : null
-  data_key_reuse   = var.kms_key_arn == null ? null : var.kms_data_key_reuse_period_seconds
+  data_key_reuse   = var.kms_key_arn == null ? null : var.settings.kmsDataKeyReusePeriodSeconds
   deny_without_tls = { Bool = { "aws:SecureTransport" = "false" } }
 }
 
 resource "aws_sqs_queue" "dead_letter" {
-  name                              = var.dead_letter_name
-  visibility_timeout_seconds        = var.visibility_timeout_seconds
-  message_retention_seconds         = var.dead_letter_retention_seconds
-  max_message_size                  = var.dead_letter_maximum_message_size_bytes
-  receive_wait_time_seconds         = var.receive_wait_time_seconds
+  name                              = var.settings.deadLetterQueueName
+  visibility_timeout_seconds        = var.settings.visibilityTimeoutSeconds
+  message_retention_seconds         = var.settings.deadLetterRetentionSeconds
+  max_message_size                  = var.settings.deadLetterMaximumMessageSizeBytes
+  receive_wait_time_seconds         = var.settings.receiveWaitTimeSeconds
   delay_seconds                     = 0
   sqs_managed_sse_enabled           = local.sse_sqs
   kms_master_key_id                 = var.kms_key_arn
   kms_data_key_reuse_period_seconds = local.data_key_reuse
-  fifo_queue                        = var.fifo
-  content_based_deduplication       = var.content_based_deduplication
+  fifo_queue                        = var.settings.fifo
+  content_based_deduplication       = var.settings.contentBasedDeduplication
 }
 
 resource "aws_sqs_queue" "main" {
-  name                              = var.name
-  visibility_timeout_seconds        = var.visibility_timeout_seconds
-  message_retention_seconds         = var.message_retention_seconds
-  max_message_size                  = var.maximum_message_size_bytes
-  receive_wait_time_seconds         = var.receive_wait_time_seconds
-  delay_seconds                     = var.delay_seconds
+  name                              = var.settings.queueName
+  visibility_timeout_seconds        = var.settings.visibilityTimeoutSeconds
+  message_retention_seconds         = var.settings.messageRetentionSeconds
+  max_message_size                  = var.settings.maximumMessageSizeBytes
+  receive_wait_time_seconds         = var.settings.receiveWaitTimeSeconds
+  delay_seconds                     = var.settings.delaySeconds
   sqs_managed_sse_enabled           = local.sse_sqs
   kms_master_key_id                 = var.kms_key_arn
   kms_data_key_reuse_period_seconds = local.data_key_reuse
-  fifo_queue                        = var.fifo
-  content_based_deduplication       = var.content_based_deduplication
+  fifo_queue                        = var.settings.fifo
+  content_based_deduplication       = var.settings.contentBasedDeduplication
 }
 
 resource "aws_sqs_queue_redrive_policy" "main" {
   queue_url = aws_sqs_queue.main.url
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.dead_letter.arn
-    maxReceiveCount     = var.max_receive_count
+    maxReceiveCount     = var.settings.maxReceiveCount
   })
 }
 
