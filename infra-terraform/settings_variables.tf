@@ -152,6 +152,16 @@ variable "content_based_deduplication" {
   default     = null
 }
 
+variable "deduplication_scope" {
+  type        = string
+  description = "FIFO only: whether a deduplication id is unique in the whole queue or per message group (messageGroup, with a per-group throughput limit, is high-throughput FIFO)."
+  default     = null
+  validation {
+    condition     = var.deduplication_scope == null ? true : contains(["queue", "messageGroup"], var.deduplication_scope)
+    error_message = "deduplication_scope must be queue or messageGroup."
+  }
+}
+
 variable "sent_emails_table_name" {
   type        = string
   description = "DynamoDB table of sent welcome emails, shared by every consumer (kept on stack destroy)."
@@ -481,6 +491,7 @@ locals {
     kmsDataKeyReusePeriodSeconds      = var.kms_data_key_reuse_period_seconds
     fifo                              = var.fifo
     contentBasedDeduplication         = var.content_based_deduplication
+    deduplicationScope                = var.deduplication_scope
   } : key => value if value != null })
   table = merge(local.settings.table, { for key, value in {
     sentEmailsTableName   = var.sent_emails_table_name

@@ -186,6 +186,11 @@ export const settingsTable = {
     contentBasedDeduplication: boolean({
       description: "FIFO only: derive the deduplication id from the SHA-256 of the body.",
     }),
+    deduplicationScope: choice({
+      description:
+        "FIFO only: whether a deduplication id is unique in the whole queue or per message group (messageGroup, with a per-group throughput limit, is high-throughput FIFO).",
+      values: ["queue", "messageGroup"],
+    }),
   },
   table: {
     sentEmailsTableName: text({

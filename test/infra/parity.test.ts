@@ -52,6 +52,7 @@ const scenarios: Record<string, Record<string, unknown>> = {
     endpoint,
     fifo: true,
     contentBasedDeduplication: true,
+    deduplicationScope: "messageGroup",
     queueName: "signups.fifo",
     deadLetterQueueName: "signups-dlq.fifo",
     kmsKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
@@ -577,6 +578,23 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
       const found = differences(changed.model, terraformModel(plan, "defaults"));
       expect(found.join("\n")).toContain(expected);
     });
+  });
+
+  it("carries a queue setting from the table to both programs: a FIFO pair's deduplicationScope", () => {
+    const fifo = "FIFO with a KMS key";
+    for (const queue of [
+      "module.registrations.aws_sqs_queue.main",
+      "module.registrations.aws_sqs_queue.dead_letter",
+    ]) {
+      expect(terraformModel(plan, fifo).resources[queue]?.values.deduplication_scope, queue).toBe(
+        "messageGroup",
+      );
+      expect(pulumiSide(fifo).resources[queue]?.values.deduplication_scope, queue).toBe("messageGroup");
+    }
+    // A standard pair has none: SQS refuses the attribute there.
+    expect(
+      pulumiSide("defaults").resources["module.registrations.aws_sqs_queue.main"]?.values,
+    ).not.toHaveProperty("deduplication_scope");
   });
 
   it("sees one value changed in the data file in the local stack, the Pulumi inputs and the Terraform plan", async () => {

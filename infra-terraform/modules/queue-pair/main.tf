@@ -6,9 +6,11 @@
 # data-key reuse period means something only with a key (the provider plans 0 without one).
 
 locals {
-  sse_sqs          = var.kms_key_arn == null ? true : null
-  data_key_reuse   = var.kms_key_arn == null ? null : var.settings.kmsDataKeyReusePeriodSeconds
-  deny_without_tls = { Bool = { "aws:SecureTransport" = "false" } }
+  # A standard queue has no deduplication: SQS refuses the FIFO-only attribute there.
+  deduplication_scope = var.settings.fifo ? var.settings.deduplicationScope : null
+  sse_sqs             = var.kms_key_arn == null ? true : null
+  data_key_reuse      = var.kms_key_arn == null ? null : var.settings.kmsDataKeyReusePeriodSeconds
+  deny_without_tls    = { Bool = { "aws:SecureTransport" = "false" } }
 }
 
 resource "aws_sqs_queue" "dead_letter" {
@@ -23,6 +25,7 @@ resource "aws_sqs_queue" "dead_letter" {
   kms_data_key_reuse_period_seconds = local.data_key_reuse
   fifo_queue                        = var.settings.fifo
   content_based_deduplication       = var.settings.contentBasedDeduplication
+  deduplication_scope               = local.deduplication_scope
 }
 
 resource "aws_sqs_queue" "main" {
@@ -37,6 +40,7 @@ resource "aws_sqs_queue" "main" {
   kms_data_key_reuse_period_seconds = local.data_key_reuse
   fifo_queue                        = var.settings.fifo
   content_based_deduplication       = var.settings.contentBasedDeduplication
+  deduplication_scope               = local.deduplication_scope
 }
 
 resource "aws_sqs_queue_redrive_policy" "main" {

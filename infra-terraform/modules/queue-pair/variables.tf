@@ -18,6 +18,7 @@ variable "settings" {
     kmsDataKeyReusePeriodSeconds      = number
     fifo                              = bool
     contentBasedDeduplication         = bool
+    deduplicationScope                = string
   })
   description = "The pair's settings, keys as in settings.json's queues section."
 }
