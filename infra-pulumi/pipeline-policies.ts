@@ -1,5 +1,5 @@
 /**
- * The pipeline roles' documents, as plain data (issue 15): who may assume each role (GitHub's
+ * The pipeline roles' documents, as plain data: who may assume each role (GitHub's
  * OIDC token for this repository only, by audience and subject) and what each may do. The
  * Pulumi program renders them (infra-pulumi/pipeline.ts), Terraform writes the same documents
  * (infra-terraform/pipeline.tf; the parity test compares the plans), and

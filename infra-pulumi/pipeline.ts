@@ -1,5 +1,5 @@
 /**
- * The pipeline from GitHub Actions (issue 15): the GitHub OIDC provider (or the account's existing
+ * The pipeline from GitHub Actions: the GitHub OIDC provider (or the account's existing
  * one), and three roles only this repository's workflows can assume — push the consumer image
  * (main), plan/preview (read-only, any ref or pull request), deploy (the protected environment).
  * The documents: pipeline-policies.ts. Terraform declares the same in infra-terraform/pipeline.tf.

@@ -23,7 +23,7 @@ export interface Infrastructure {
   readonly queues: QueuePair;
   readonly access?: QueueAccess;
   readonly table?: SentEmailsTable;
-  /** The consumer fleet on ECS (issue 14), when `createService`. */
+  /** The consumer fleet on ECS, when `createService`. */
   readonly fleet?: Fleet;
   readonly mail?: MailDelivery;
   readonly pipeline?: Pipeline;

@@ -1,4 +1,4 @@
-# Email through Amazon SES (issue 12), from local.email (settings.json plus the variables; the
+# Email through Amazon SES, from local.email (settings.json plus the variables; the
 # Pulumi program builds the same in infra-pulumi/email.ts, a test compares the two plans). Opt-in:
 # with mail_domain empty (the data file's default) nothing here exists.
 #

@@ -1,4 +1,4 @@
-# The pipeline from GitHub Actions (issue 15), the same as infra-pulumi/pipeline.ts and its documents
+# The pipeline from GitHub Actions, the same as infra-pulumi/pipeline.ts and its documents
 # in infra-pulumi/pipeline-policies.ts (the parity test compares the plans): GitHub's OIDC provider
 # (or the account's existing one), and roles only this repository's workflows can assume, by the
 # token's audience and subject — ECR push (main), plan (any ref, pull requests; read-only), deploy

@@ -1,4 +1,4 @@
-# Example production stack with the consumer fleet on ECS Fargate (issue 14); Pulumi.prod.yaml is
+# Example production stack with the consumer fleet on ECS Fargate; Pulumi.prod.yaml is
 # the same stack for Pulumi (a test checks that the two agree and that this file plans offline).
 #   terraform -chdir=infra-terraform apply -var-file=prod.tfvars
 # Before the first apply: create the secret(s), the image repository, and push the image

@@ -1,5 +1,5 @@
 /**
- * The consumer service's configuration (issue 14): the `service` section of the data file, each
+ * The consumer service's configuration: the `service` section of the data file, each
  * key overridable by a config key of the same name, plus what only a stack can know (the image
  * digest, the network, the secrets). Checked in full with the rest of the stack's config; every
  * problem is one sentence naming the key and the fix.

@@ -1,4 +1,4 @@
-# The state backend (issue 15), the same as infra-pulumi/bootstrap/: the S3 bucket of the stacks'
+# The state backend, the same as infra-pulumi/bootstrap/: the S3 bucket of the stacks'
 # state (Pulumi's self-managed backend, Terraform's S3 backend with use_lockfile) — versioned,
 # SSE-KMS with the AWS-managed key and a bucket key, public access blocked, owner-enforced
 # objects, TLS only — and the KMS key of Pulumi's stack secrets. Its own state stays local

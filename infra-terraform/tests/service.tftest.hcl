@@ -1,4 +1,4 @@
-# The consumer fleet (issue 14), offline with a mocked provider. Plans only: an applied stack
+# The consumer fleet, offline with a mocked provider. Plans only: an applied stack
 # holds the sent-email table, whose prevent_destroy refuses the test's own cleanup (the fleet needs
 # the table). What only an apply shows (desired_count left to the autoscaling on a later apply) is
 # tested on a real plan from a state in test/infra/terraform-service.test.ts; parity with Pulumi in

@@ -86,7 +86,7 @@ const scenarios: Record<string, Record<string, unknown>> = {
 };
 
 /**
- * The consumer fleet (issue 14) has no emulator: these stacks have no endpoint, and plan offline
+ * The consumer fleet has no emulator: these stacks have no endpoint, and plan offline
  * through an override file with dummy keys and the skip flags (offlineProvider).
  */
 const serviceScenarios: Record<string, Record<string, unknown>> = {

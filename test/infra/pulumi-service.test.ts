@@ -1,5 +1,5 @@
 /**
- * The consumer fleet (issue 14) under Pulumi mocks, with a prod-like configuration: the resource
+ * The consumer fleet under Pulumi mocks, with a prod-like configuration: the resource
  * graph and parents, the task definition, the IAM documents, the exact metric math, the wake
  * policy only with scale-to-zero, the alarms, the ignored desired count, and the outputs.
  */

@@ -1,5 +1,5 @@
 /**
- * The consumer fleet (issue 14) through Terraform itself, offline: the example production stack
+ * The consumer fleet through Terraform itself, offline: the example production stack
  * (prod.tfvars) plans, says the same as Pulumi.prod.yaml and builds under Pulumi's mocks too; and a
  * later apply leaves the service's desired count to the autoscaling (ignore_changes), seen on a
  * real plan from a state in which the service runs three tasks.

@@ -48,7 +48,7 @@ function state(type: string, name: string, inputs: Record<string, unknown>, regi
       };
     case "aws:iam/role:Role":
       return { id: name, state: { ...inputs, name, arn: `arn:aws:iam::${ACCOUNT}:role/${name}` } };
-    // The consumer fleet (issue 14).
+    // The consumer fleet.
     case "aws:ecr/repository:Repository": {
       const repo = String(inputs.name);
       return {

@@ -1,4 +1,4 @@
-/** Stack configurations of the consumer fleet (issue 14), shared by the Pulumi and parity tests. */
+/** Stack configurations of the consumer fleet, shared by the Pulumi and parity tests. */
 import { settings } from "../../src/config/settings.js";
 import { ACCOUNT } from "./pulumi-mocks.js";
 
