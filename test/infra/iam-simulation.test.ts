@@ -10,11 +10,11 @@ import { join } from "node:path";
 import { runSimulation, runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
 import { describe, expect, it } from "vitest";
 import {
-  pipelineSubjects,
   deployPolicy,
   ECR_PUSH_ACTIONS,
   ecrPushPolicy,
   githubTrustPolicy,
+  pipelineSubjects,
   planPolicy,
 } from "../../infra-pulumi/pipeline-policies.js";
 import {
