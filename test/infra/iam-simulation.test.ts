@@ -307,7 +307,7 @@ describe("the pipeline roles, simulated", () => {
         request: {
           action: "sts:AssumeRoleWithWebIdentity",
           principal,
-          resource: { accountId: ACCOUNT, resource: `arn:aws:iam::${ACCOUNT}:role/delivery` },
+          resource: { accountId: ACCOUNT, resource: `arn:aws:iam::${ACCOUNT}:role/pipeline` },
           contextVariables: {
             "token.actions.githubusercontent.com:aud": claims.aud ?? "sts.amazonaws.com",
             "token.actions.githubusercontent.com:sub": claims.sub,

@@ -98,7 +98,7 @@ const fleetWithMail = "a production fleet with the stack's mail part (ses)";
 const serviceMutated = "a production fleet (ses, alarms by email)";
 
 /**
- * Delivery with the account's existing GitHub provider: every trust policy is a known value in the
+ * The pipeline roles with the account's existing GitHub provider: every trust policy is a known value in the
  * plan, so the documents (subjects, audience, provider) are compared as data, not only wired.
  */
 const existingProvider = {
