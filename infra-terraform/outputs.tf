@@ -59,12 +59,12 @@ output "consumer_policy_arn" {
 
 output "producer_role_arn" {
   description = "ARN of the producer role (null without producer_principals)."
-  value       = one(aws_iam_role.producer[*].arn)
+  value       = one(module.producer_role[*].arn)
 }
 
 output "consumer_role_arn" {
   description = "ARN of the consumer role (null without consumer_principals)."
-  value       = one(aws_iam_role.consumer[*].arn)
+  value       = one(module.consumer_role[*].arn)
 }
 
 output "operator_policy_arn" {
@@ -74,7 +74,7 @@ output "operator_policy_arn" {
 
 output "operator_role_arn" {
   description = "ARN of the operator role (null without operator_principals)."
-  value       = one(aws_iam_role.operator[*].arn)
+  value       = one(module.operator_role[*].arn)
 }
 
 output "sent_emails_table_name" {

@@ -87,7 +87,7 @@ run "queue_pair_with_defaults" {
     error_message = "the consumer may send only to the dead-letter queue"
   }
   assert {
-    condition     = length(aws_iam_role.consumer) == 1 && length(aws_iam_role.producer) == 0 && length(aws_iam_role.operator) == 0
+    condition     = length(module.consumer_role) == 1 && length(module.producer_role) == 0 && length(module.operator_role) == 0
     error_message = "a role exists only for configured principals"
   }
   assert {

@@ -57,12 +57,12 @@ export const RESOURCE_PAIRS: Readonly<Record<string, string>> = {
   producer: "aws_iam_policy.producer[0]",
   consumer: "aws_iam_policy.consumer[0]",
   operator: "aws_iam_policy.operator[0]",
-  "producer-role": "aws_iam_role.producer[0]",
-  "consumer-role": "aws_iam_role.consumer[0]",
-  "operator-role": "aws_iam_role.operator[0]",
-  "producer-role-policy": "aws_iam_role_policy_attachment.producer[0]",
-  "consumer-role-policy": "aws_iam_role_policy_attachment.consumer[0]",
-  "operator-role-policy": "aws_iam_role_policy_attachment.operator[0]",
+  "producer-role": "module.producer_role[0].aws_iam_role.this",
+  "consumer-role": "module.consumer_role[0].aws_iam_role.this",
+  "operator-role": "module.operator_role[0].aws_iam_role.this",
+  "producer-role-policy": "module.producer_role[0].aws_iam_role_policy_attachment.this",
+  "consumer-role-policy": "module.consumer_role[0].aws_iam_role_policy_attachment.this",
+  "operator-role-policy": "module.operator_role[0].aws_iam_role_policy_attachment.this",
   // infra-pulumi/sent-emails-table.ts ↔ infra-terraform/table.tf
   table: "aws_dynamodb_table.sent_emails[0]",
   // infra-pulumi/service/ ↔ infra-terraform/service*.tf

@@ -163,13 +163,13 @@ const terraformMutations: { what: string; edit: (dir: string) => void; expected:
       "module.registrations.aws_sqs_queue_redrive_policy.main.redrive_policy refers to: Pulumi [module.registrations.aws_sqs_queue.dead_letter.arn] ≠ Terraform [module.registrations.aws_sqs_queue.main.arn]",
   },
   {
-    what: "a resource removed (the consumer role's policy attachment)",
+    what: "a resource removed (the roles' policy attachment)",
     edit: replace(
-      "iam.tf",
-      "  count      = length(aws_iam_role.consumer)",
-      "  count      = 0 * length(aws_iam_role.consumer)",
+      "modules/access-role/main.tf",
+      'resource "aws_iam_role_policy_attachment" "this" {',
+      'resource "aws_iam_role_policy_attachment" "this" {\n  count = 0',
     ),
-    expected: "aws_iam_role_policy_attachment.consumer: declared by Pulumi only",
+    expected: "module.consumer_role.aws_iam_role_policy_attachment.this: declared by Pulumi only",
   },
   {
     what: "the table's deletion protection",
