@@ -6,12 +6,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { ADOPT_CONFIG_KEY, type Adoption, adoptionSchema } from "../src/config/adoption.js";
 import { type QueueSettings, queueSettingsProblems } from "../src/config/queue-settings.js";
 import {
-  deliverySettingsSchema,
   emailSettingsSchema,
+  pipelineSettingsSchema,
   type Settings,
   settings,
 } from "../src/config/settings.js";
-import type { DeliveryConfig } from "./delivery.js";
+import { type Row, settingsTable } from "../src/config/settings-table.js";
+import { overlaySection } from "./config-overlay.js";
+import type { PipelineConfig } from "./pipeline.js";
 import { readServiceConfig, type ServiceConfig } from "./service/config.js";
 
 export interface AssumeRoleConfig {
@@ -42,8 +44,8 @@ export interface InfraConfig {
   readonly operatorPrincipals: readonly string[];
   /** The consumer fleet on ECS Fargate (settings `service`); absent unless `createService`. */
   readonly service?: ServiceConfig;
-  /** GitHub Actions' OIDC provider and roles (settings `delivery`); absent without a repository. */
-  readonly delivery?: DeliveryConfig;
+  /** GitHub Actions' OIDC provider and roles (settings `pipeline`); absent without a repository. */
+  readonly pipeline?: PipelineConfig;
   /** Resources that take over existing ones (`npm run infra:adopt`, docs/migration.md). */
   readonly adopt?: Adoption;
 }
@@ -55,15 +57,11 @@ export class InfraConfigError extends Error {
   }
 }
 
-/** What each email setting must be, for the one-sentence problems. */
-const EMAIL_RULES: Record<string, string> = {
-  mailDomain: "use a lower-case domain name such as example.com, or empty for no SES resources",
-  mailFromSubdomain: "use one DNS label (letters, digits, -), e.g. bounce",
-  configurationSetName: "use 1–64 letters, digits, _ or -",
-  bounceQueueName: "use 1–76 letters, digits, _ or - (the dead-letter queue adds -dlq; AWS allows 80)",
-  accountSendRatePerSecond: "use a number above 0",
-  maxConsumerTasks: "use a whole number of at least 1",
-};
+/** What an email setting must be, for the one-sentence problems: the table's hint. */
+function emailRule(name: string): string | undefined {
+  const row = (settingsTable.email as Record<string, Row | undefined>)[name];
+  return row?.hint ? `use ${row.hint}` : undefined;
+}
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/:-]+$/;
@@ -117,22 +115,7 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
     problems.push(`${key("endpoint")} "${endpoint}" is not a URL (e.g. http://127.0.0.1:4566).`);
   }
 
-  const overrides: Record<string, unknown> = {};
-  for (const name of Object.keys(defaults.queues) as (keyof QueueSettings)[]) {
-    const current = defaults.queues[name];
-    try {
-      const value =
-        typeof current === "number"
-          ? config.getNumber(name)
-          : typeof current === "boolean"
-            ? config.getBoolean(name)
-            : config.get(name);
-      if (value !== undefined) overrides[name] = value;
-    } catch (error) {
-      problems.push(`${key(name)}: ${(error as Error).message.split("\n")[0]}`);
-    }
-  }
-  const queue = { ...defaults.queues, ...overrides } as QueueSettings;
+  const queue: QueueSettings = overlaySection(config, defaults.queues, problems).value;
   problems.push(...queueSettingsProblems(queue).map((p) => `${config.name}:${p}`));
 
   const kmsKeyArn = config.get("kmsKeyArn");
@@ -162,35 +145,19 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
     );
   }
 
-  const tableSettings = {
-    ...defaults.table,
-    ...Object.fromEntries(
-      (Object.keys(defaults.table) as (keyof Settings["table"])[]).flatMap((name) => {
-        const value = typeof defaults.table[name] === "boolean" ? config.getBoolean(name) : config.get(name);
-        return value === undefined ? [] : [[name, value]];
-      }),
-    ),
-  } as Settings["table"];
+  const tableSettings = overlaySection(config, defaults.table, problems).value;
   if (!/^[\w.-]{3,255}$/.test(tableSettings.sentEmailsTableName)) {
     problems.push(
       `${key("sentEmailsTableName")} "${tableSettings.sentEmailsTableName}" must be 3–255 characters of letters, digits, _, - and . (DynamoDB rule).`,
     );
   }
 
-  const emailOverrides: Record<string, unknown> = {};
-  for (const name of Object.keys(defaults.email) as (keyof Settings["email"])[]) {
-    try {
-      const value = typeof defaults.email[name] === "number" ? config.getNumber(name) : config.get(name);
-      if (value !== undefined) emailOverrides[name] = value;
-    } catch (error) {
-      problems.push(`${key(name)}: ${(error as Error).message.split("\n")[0]}`);
-    }
-  }
-  const emailParsed = emailSettingsSchema.safeParse({ ...defaults.email, ...emailOverrides });
+  const { value: emailInput, overrides: emailOverrides } = overlaySection(config, defaults.email, problems);
+  const emailParsed = emailSettingsSchema.safeParse(emailInput);
   if (!emailParsed.success) {
     for (const issue of emailParsed.error.issues) {
       problems.push(
-        `${key(String(issue.path[0]))} ${JSON.stringify((emailOverrides as Record<string, unknown>)[String(issue.path[0])] ?? (defaults.email as Record<string, unknown>)[String(issue.path[0])])} is not valid: ${EMAIL_RULES[String(issue.path[0])] ?? issue.message}.`,
+        `${key(String(issue.path[0]))} ${JSON.stringify((emailOverrides as Record<string, unknown>)[String(issue.path[0])] ?? (defaults.email as Record<string, unknown>)[String(issue.path[0])])} is not valid: ${emailRule(String(issue.path[0])) ?? issue.message}.`,
       );
     }
   }
@@ -210,19 +177,14 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
     },
     problems,
   );
-  const deliveryInput = Object.fromEntries(
-    (Object.keys(defaults.delivery) as (keyof Settings["delivery"])[]).map((name) => [
-      name,
-      config.get(name) ?? defaults.delivery[name],
-    ]),
-  );
-  const deliveryParsed = deliverySettingsSchema.safeParse(deliveryInput);
-  if (!deliveryParsed.success) {
-    for (const issue of deliveryParsed.error.issues) {
-      problems.push(`${key(String(issue.path[0]))}: ${issue.message}.`);
+  const pipelineInput = overlaySection(config, defaults.pipeline, problems).value;
+  const pipelineParsed = pipelineSettingsSchema.safeParse(pipelineInput);
+  if (!pipelineParsed.success) {
+    for (const issue of pipelineParsed.error.issues) {
+      problems.push(`${key(String(issue.path[0]))}: ${String(issue.path[0])} ${issue.message}.`);
     }
   }
-  const deliverySettings = deliveryParsed.success ? deliveryParsed.data : undefined;
+  const pipelineSettings = pipelineParsed.success ? pipelineParsed.data : undefined;
 
   let adopt: Adoption | undefined;
   try {
@@ -254,11 +216,11 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
     consumerPrincipals,
     operatorPrincipals,
     ...(service ? { service } : {}),
-    ...(deliverySettings?.githubRepository
+    ...(pipelineSettings?.githubRepository
       ? {
-          delivery: {
-            ...deliverySettings,
-            githubRepository: deliverySettings.githubRepository,
+          pipeline: {
+            ...pipelineSettings,
+            githubRepository: pipelineSettings.githubRepository,
             // The service's repository, whether this stack runs the service or not.
             repositoryName: config.get("repositoryName") ?? defaults.service.repositoryName,
           },

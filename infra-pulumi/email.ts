@@ -1,5 +1,5 @@
 /**
- * Email through Amazon SES (issue 12); infra-terraform/email.tf declares the same (a test compares
+ * Email through Amazon SES; infra-terraform/email.tf declares the same (a test compares
  * the two plans). A domain identity with Easy DKIM and a custom MAIL FROM subdomain (so SPF aligns
  * with the domain), a configuration set that requires TLS to the receiving server, and its bounce
  * and complaint events published to an SNS topic only that configuration set may publish to. The

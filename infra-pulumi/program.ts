@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { perTaskRate } from "../src/consumer/mail/rate.js";
+import { perTaskRate } from "../src/config/derived.js";
 import type { StackOutputs } from "../src/stack/outputs.js";
 import { PULUMI_COMPONENT_NAME } from "../src/stack/resource-pairs.js";
 import { adoptionOptions } from "./adoption.js";
 import type { InfraConfig } from "./config.js";
-import { Delivery } from "./delivery.js";
 import { type DnsRecord, MailDelivery } from "./email.js";
+import { Pipeline } from "./pipeline.js";
 import { createProvider } from "./provider.js";
 import { QueueAccess } from "./queue-access.js";
 import { QueuePair } from "./queue-pair.js";
@@ -23,10 +23,10 @@ export interface Infrastructure {
   readonly queues: QueuePair;
   readonly access?: QueueAccess;
   readonly table?: SentEmailsTable;
-  /** The consumer fleet on ECS (issue 14), when `createService`. */
+  /** The consumer fleet on ECS, when `createService`. */
   readonly fleet?: Fleet;
   readonly mail?: MailDelivery;
-  readonly delivery?: Delivery;
+  readonly pipeline?: Pipeline;
   readonly outputs: PulumiOutputs<StackOutputs> & {
     producerPolicyArn?: pulumi.Output<string>;
     consumerPolicyArn?: pulumi.Output<string>;
@@ -139,11 +139,11 @@ export function createInfrastructure(config: InfraConfig, name = PULUMI_COMPONEN
           adopted,
         )
       : undefined;
-  const delivery = config.delivery
-    ? new Delivery(
+  const pipeline = config.pipeline
+    ? new Pipeline(
         name,
         {
-          settings: config.delivery,
+          settings: config.pipeline,
           region: config.region,
           queueArns: [queues.queue.arn, queues.deadLetterQueue.arn],
           ...(table ? { tableArn: table.table.arn } : {}),
@@ -180,15 +180,15 @@ export function createInfrastructure(config: InfraConfig, name = PULUMI_COMPONEN
     ...(table ? { table } : {}),
     ...(fleet ? { fleet } : {}),
     ...(mail ? { mail } : {}),
-    ...(delivery ? { delivery } : {}),
+    ...(pipeline ? { pipeline } : {}),
     outputs: {
       ...stackOutputs,
       ...(mail ? { mailDnsRecords: mail.dnsRecords } : {}),
-      ...(delivery
+      ...(pipeline
         ? {
-            ecrPushRoleArn: delivery.ecrPushRole.arn,
-            ...(delivery.planRole ? { infraPlanRoleArn: delivery.planRole.arn } : {}),
-            ...(delivery.deployRole ? { infraDeployRoleArn: delivery.deployRole.arn } : {}),
+            ecrPushRoleArn: pipeline.ecrPushRole.arn,
+            ...(pipeline.planRole ? { infraPlanRoleArn: pipeline.planRole.arn } : {}),
+            ...(pipeline.deployRole ? { infraDeployRoleArn: pipeline.deployRole.arn } : {}),
           }
         : {}),
       ...(access

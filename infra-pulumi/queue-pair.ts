@@ -49,7 +49,12 @@ export class QueuePair extends pulumi.ComponentResource {
     const encryption = args.kmsKeyArn
       ? { kmsMasterKeyId: args.kmsKeyArn, kmsDataKeyReusePeriodSeconds: s.kmsDataKeyReusePeriodSeconds }
       : { sqsManagedSseEnabled: true };
-    const fifo = { fifoQueue: s.fifo, contentBasedDeduplication: s.contentBasedDeduplication };
+    // A standard queue has no deduplication: SQS refuses the FIFO-only attribute there.
+    const fifo = {
+      fifoQueue: s.fifo,
+      contentBasedDeduplication: s.contentBasedDeduplication,
+      ...(s.fifo ? { deduplicationScope: s.deduplicationScope } : {}),
+    };
 
     this.deadLetterQueue = new aws.sqs.Queue(
       `${name}-dlq`,

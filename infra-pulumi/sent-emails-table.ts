@@ -1,5 +1,5 @@
 /**
- * The sent-email table shared by every consumer (issue 11): key `id` (string), on-demand billing
+ * The sent-email table shared by every consumer: key `id` (string), on-demand billing
  * (a consumer's traffic follows the queue's, with no capacity to plan), TTL on the store's expiry
  * attribute (epoch seconds), point-in-time recovery, encryption at rest with the AWS-managed key,
  * deletion protection. Kept when the stack is destroyed (`retainOnDelete`): losing it would send
@@ -8,7 +8,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { KEY_ATTRIBUTE, TTL_ATTRIBUTE } from "../src/consumer/store/dynamodb.js";
+import { KEY_ATTRIBUTE, TTL_ATTRIBUTE } from "../src/contract/sent-email-table.js";
 
 export interface SentEmailsTableArgs {
   readonly tableName: string;

@@ -1,4 +1,4 @@
-# Email through Amazon SES (issue 12), from local.email (settings.json plus the variables; the
+# Email through Amazon SES, from local.email (settings.json plus the variables; the
 # Pulumi program builds the same in infra-pulumi/email.ts, a test compares the two plans). Opt-in:
 # with mail_domain empty (the data file's default) nothing here exists.
 #
@@ -12,17 +12,19 @@
 locals {
   mail_enabled = local.email.mailDomain != ""
   mail_count   = local.mail_enabled ? 1 : 0
-  # SES events quote the email's headers: the bounce pair takes the dead-letter queue's size cap
-  # (the main queue's 16 KiB is sized for registrations), and keeps events as long as it does.
-  bounce_queue = {
-    name                     = local.email.bounceQueueName
-    deadLetterName           = "${local.email.bounceQueueName}-dlq"
-    maximumMessageSizeBytes  = local.queues.deadLetterMaximumMessageSizeBytes
-    messageRetentionSeconds  = local.queues.deadLetterRetentionSeconds
-    visibilityTimeoutSeconds = local.queues.visibilityTimeoutSeconds
-    receiveWaitTimeSeconds   = local.queues.receiveWaitTimeSeconds
-    maxReceiveCount          = local.queues.maxReceiveCount
-  }
+  # The bounce pair: the registrations' settings with its own names (src/config/bounce-queue.ts,
+  # the same rules). SES events quote the email's headers: the dead-letter queue's size cap (the
+  # main queue's 16 KiB is sized for registrations), kept as long as dead letters are; SES
+  # publishes to standard topics only, which deliver to standard queues only.
+  bounce_queue = merge(local.queues, {
+    queueName                 = local.email.bounceQueueName
+    deadLetterQueueName       = "${local.email.bounceQueueName}-dlq"
+    maximumMessageSizeBytes   = local.queues.deadLetterMaximumMessageSizeBytes
+    messageRetentionSeconds   = local.queues.deadLetterRetentionSeconds
+    delaySeconds              = 0
+    fifo                      = false
+    contentBasedDeduplication = false
+  })
 }
 
 resource "aws_sesv2_configuration_set" "mail" {
@@ -95,101 +97,52 @@ resource "aws_sesv2_configuration_set_event_destination" "bounces" {
   }
 }
 
-resource "aws_sqs_queue" "bounces_dead_letter" {
-  count                             = local.mail_count
-  name                              = local.bounce_queue.deadLetterName
-  visibility_timeout_seconds        = local.bounce_queue.visibilityTimeoutSeconds
-  message_retention_seconds         = local.bounce_queue.messageRetentionSeconds
-  max_message_size                  = local.bounce_queue.maximumMessageSizeBytes
-  receive_wait_time_seconds         = local.bounce_queue.receiveWaitTimeSeconds
-  delay_seconds                     = 0
-  sqs_managed_sse_enabled           = var.kms_key_arn == null ? true : null
-  kms_master_key_id                 = var.kms_key_arn
-  kms_data_key_reuse_period_seconds = var.kms_key_arn == null ? null : local.queues.kmsDataKeyReusePeriodSeconds
-  fifo_queue                        = false
-  content_based_deduplication       = false
+# The bounce pair: the same module as the registrations pair. Only the SES events topic may send
+# to it (and only SNS on its behalf); the module adds the TLS-only Deny.
+module "bounces" {
+  source = "./modules/queue-pair"
+  count  = local.mail_count
+
+  settings    = local.bounce_queue
+  kms_key_arn = var.kms_key_arn
+  main_policy_allow_statements = [{
+    Sid       = "AllowSesEventsTopic"
+    Effect    = "Allow"
+    Principal = { Service = "sns.amazonaws.com" }
+    Action    = "sqs:SendMessage"
+    Condition = { ArnEquals = { "aws:SourceArn" = aws_sns_topic.ses_events[0].arn } }
+  }]
 }
 
-resource "aws_sqs_queue" "bounces" {
-  count                             = local.mail_count
-  name                              = local.bounce_queue.name
-  visibility_timeout_seconds        = local.bounce_queue.visibilityTimeoutSeconds
-  message_retention_seconds         = local.bounce_queue.messageRetentionSeconds
-  max_message_size                  = local.bounce_queue.maximumMessageSizeBytes
-  receive_wait_time_seconds         = local.bounce_queue.receiveWaitTimeSeconds
-  delay_seconds                     = 0
-  sqs_managed_sse_enabled           = var.kms_key_arn == null ? true : null
-  kms_master_key_id                 = var.kms_key_arn
-  kms_data_key_reuse_period_seconds = var.kms_key_arn == null ? null : local.queues.kmsDataKeyReusePeriodSeconds
-  fifo_queue                        = false
-  content_based_deduplication       = false
+# Stacks applied before the module held the bounce pair at the root: move it, never replace it.
+moved {
+  from = aws_sqs_queue.bounces[0]
+  to   = module.bounces[0].aws_sqs_queue.main
 }
-
-resource "aws_sqs_queue_redrive_policy" "bounces" {
-  count     = local.mail_count
-  queue_url = aws_sqs_queue.bounces[0].url
-  redrive_policy = jsonencode({
-    deadLetterTargetArn = aws_sqs_queue.bounces_dead_letter[0].arn
-    maxReceiveCount     = local.bounce_queue.maxReceiveCount
-  })
+moved {
+  from = aws_sqs_queue.bounces_dead_letter[0]
+  to   = module.bounces[0].aws_sqs_queue.dead_letter
 }
-
-resource "aws_sqs_queue_redrive_allow_policy" "bounces_dead_letter" {
-  count     = local.mail_count
-  queue_url = aws_sqs_queue.bounces_dead_letter[0].url
-  redrive_allow_policy = jsonencode({
-    redrivePermission = "byQueue"
-    sourceQueueArns   = [aws_sqs_queue.bounces[0].arn]
-  })
+moved {
+  from = aws_sqs_queue_redrive_policy.bounces[0]
+  to   = module.bounces[0].aws_sqs_queue_redrive_policy.main
 }
-
-# Only the SES events topic may send (and only SNS on its behalf), and nothing without TLS.
-resource "aws_sqs_queue_policy" "bounces" {
-  count     = local.mail_count
-  queue_url = aws_sqs_queue.bounces[0].url
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AllowSesEventsTopic"
-        Effect    = "Allow"
-        Principal = { Service = "sns.amazonaws.com" }
-        Action    = "sqs:SendMessage"
-        Resource  = aws_sqs_queue.bounces[0].arn
-        Condition = { ArnEquals = { "aws:SourceArn" = aws_sns_topic.ses_events[0].arn } }
-      },
-      {
-        Sid       = "DenyInsecureTransport"
-        Effect    = "Deny"
-        Principal = "*"
-        Action    = "sqs:*"
-        Resource  = aws_sqs_queue.bounces[0].arn
-        Condition = { Bool = { "aws:SecureTransport" = "false" } }
-      },
-    ]
-  })
+moved {
+  from = aws_sqs_queue_redrive_allow_policy.bounces_dead_letter[0]
+  to   = module.bounces[0].aws_sqs_queue_redrive_allow_policy.dead_letter
 }
-
-resource "aws_sqs_queue_policy" "bounces_dead_letter" {
-  count     = local.mail_count
-  queue_url = aws_sqs_queue.bounces_dead_letter[0].url
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "DenyInsecureTransport"
-      Effect    = "Deny"
-      Principal = "*"
-      Action    = "sqs:*"
-      Resource  = aws_sqs_queue.bounces_dead_letter[0].arn
-      Condition = { Bool = { "aws:SecureTransport" = "false" } }
-    }]
-  })
+moved {
+  from = aws_sqs_queue_policy.bounces[0]
+  to   = module.bounces[0].aws_sqs_queue_policy.main
 }
-
+moved {
+  from = aws_sqs_queue_policy.bounces_dead_letter[0]
+  to   = module.bounces[0].aws_sqs_queue_policy.dead_letter
+}
 resource "aws_sns_topic_subscription" "bounces" {
   count                = local.mail_count
   topic_arn            = aws_sns_topic.ses_events[0].arn
   protocol             = "sqs"
-  endpoint             = aws_sqs_queue.bounces[0].arn
+  endpoint             = module.bounces[0].arn
   raw_message_delivery = false
 }

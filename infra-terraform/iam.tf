@@ -21,7 +21,7 @@ resource "aws_iam_policy" "producer" {
       Sid      = "SendRegistrations"
       Effect   = "Allow"
       Action   = ["sqs:GetQueueAttributes", "sqs:SendMessage"]
-      Resource = [aws_sqs_queue.main.arn]
+      Resource = [module.registrations.arn]
     }], local.kms_statements)
   })
 }
@@ -37,13 +37,13 @@ resource "aws_iam_policy" "consumer" {
         Sid      = "ConsumeRegistrations"
         Effect   = "Allow"
         Action   = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
-        Resource = [aws_sqs_queue.main.arn]
+        Resource = [module.registrations.arn]
       },
       {
         Sid      = "DeadLetterPoisonMessages"
         Effect   = "Allow"
         Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
-        Resource = [aws_sqs_queue.dead_letter.arn]
+        Resource = [module.registrations.dead_letter_arn]
       },
       ], length(aws_dynamodb_table.sent_emails) == 0 ? [] : [{
         # The item actions of the DynamoDB store (src/consumer/store/dynamodb.ts), on that table only.
@@ -64,13 +64,13 @@ resource "aws_iam_policy" "consumer" {
         Sid      = "ConsumeSesEvents"
         Effect   = "Allow"
         Action   = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
-        Resource = [aws_sqs_queue.bounces[0].arn]
+        Resource = [module.bounces[0].arn]
       },
       {
         Sid      = "DeadLetterSesEvents"
         Effect   = "Allow"
         Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
-        Resource = [aws_sqs_queue.bounces_dead_letter[0].arn]
+        Resource = [module.bounces[0].dead_letter_arn]
       },
     ] : [], local.kms_statements)
   })
@@ -90,13 +90,13 @@ resource "aws_iam_policy" "operator" {
         Sid      = "ReadQueues"
         Effect   = "Allow"
         Action   = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl"]
-        Resource = [aws_sqs_queue.main.arn, aws_sqs_queue.dead_letter.arn]
+        Resource = [module.registrations.arn, module.registrations.dead_letter_arn]
       },
       {
         Sid      = "RedriveToQueue"
         Effect   = "Allow"
         Action   = ["sqs:SendMessage"]
-        Resource = [aws_sqs_queue.main.arn]
+        Resource = [module.registrations.arn]
       },
       {
         Sid    = "ManageDeadLetters"
@@ -110,7 +110,7 @@ resource "aws_iam_policy" "operator" {
           "sqs:ReceiveMessage",
           "sqs:StartMessageMoveTask",
         ]
-        Resource = [aws_sqs_queue.dead_letter.arn]
+        Resource = [module.registrations.dead_letter_arn]
       },
       {
         Sid       = "ReadQueueMetrics"
@@ -123,65 +123,53 @@ resource "aws_iam_policy" "operator" {
   })
 }
 
-resource "aws_iam_role" "producer" {
-  count       = local.stack.createAccessPolicies && length(var.producer_principals) > 0 ? 1 : 0
-  name_prefix = "sqs-messaging-producer-"
-  description = "The producer of user registrations."
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "AllowConfiguredPrincipals"
-      Effect    = "Allow"
-      Principal = { AWS = var.producer_principals }
-      Action    = "sts:AssumeRole"
-    }]
-  })
-}
-
-resource "aws_iam_role_policy_attachment" "producer" {
-  count      = length(aws_iam_role.producer)
-  role       = aws_iam_role.producer[0].name
+# The roles the configured principals assume, one call each (no principals: no role).
+module "producer_role" {
+  source     = "./modules/access-role"
+  count      = local.stack.createAccessPolicies && length(var.producer_principals) > 0 ? 1 : 0
+  part       = "producer"
+  principals = var.producer_principals
   policy_arn = aws_iam_policy.producer[0].arn
 }
 
-resource "aws_iam_role" "consumer" {
-  count       = local.stack.createAccessPolicies && length(var.consumer_principals) > 0 ? 1 : 0
-  name_prefix = "sqs-messaging-consumer-"
-  description = "The consumer of user registrations."
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "AllowConfiguredPrincipals"
-      Effect    = "Allow"
-      Principal = { AWS = var.consumer_principals }
-      Action    = "sts:AssumeRole"
-    }]
-  })
-}
-
-resource "aws_iam_role_policy_attachment" "consumer" {
-  count      = length(aws_iam_role.consumer)
-  role       = aws_iam_role.consumer[0].name
+module "consumer_role" {
+  source     = "./modules/access-role"
+  count      = local.stack.createAccessPolicies && length(var.consumer_principals) > 0 ? 1 : 0
+  part       = "consumer"
+  principals = var.consumer_principals
   policy_arn = aws_iam_policy.consumer[0].arn
 }
 
-resource "aws_iam_role" "operator" {
-  count       = local.stack.createAccessPolicies && length(var.operator_principals) > 0 ? 1 : 0
-  name_prefix = "sqs-messaging-operator-"
-  description = "The operator of user registrations."
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "AllowConfiguredPrincipals"
-      Effect    = "Allow"
-      Principal = { AWS = var.operator_principals }
-      Action    = "sts:AssumeRole"
-    }]
-  })
+module "operator_role" {
+  source     = "./modules/access-role"
+  count      = local.stack.createAccessPolicies && length(var.operator_principals) > 0 ? 1 : 0
+  part       = "operator"
+  principals = var.operator_principals
+  policy_arn = aws_iam_policy.operator[0].arn
 }
 
-resource "aws_iam_role_policy_attachment" "operator" {
-  count      = length(aws_iam_role.operator)
-  role       = aws_iam_role.operator[0].name
-  policy_arn = aws_iam_policy.operator[0].arn
+# Stacks applied before modules/access-role held the roles at the root: move them, never replace.
+moved {
+  from = aws_iam_role.producer[0]
+  to   = module.producer_role[0].aws_iam_role.this
+}
+moved {
+  from = aws_iam_role_policy_attachment.producer[0]
+  to   = module.producer_role[0].aws_iam_role_policy_attachment.this
+}
+moved {
+  from = aws_iam_role.consumer[0]
+  to   = module.consumer_role[0].aws_iam_role.this
+}
+moved {
+  from = aws_iam_role_policy_attachment.consumer[0]
+  to   = module.consumer_role[0].aws_iam_role_policy_attachment.this
+}
+moved {
+  from = aws_iam_role.operator[0]
+  to   = module.operator_role[0].aws_iam_role.this
+}
+moved {
+  from = aws_iam_role_policy_attachment.operator[0]
+  to   = module.operator_role[0].aws_iam_role_policy_attachment.this
 }

@@ -1,24 +1,40 @@
 # The same outputs as the Pulumi stack (src/stack/outputs.ts), in snake_case; the producer and
 # consumer read them with `terraform -chdir=infra-terraform output -json` (--source terraform).
 
+# The FIFO rules of the registrations pair sit here, not in modules/queue-pair: `terraform test`
+# can expect a failure only of the root module's objects, and these name its variables.
 output "queue_url" {
   description = "URL of the main queue."
-  value       = aws_sqs_queue.main.url
+  value       = module.registrations.url
+
+  precondition {
+    condition     = !local.queues.fifo || endswith(local.queues.queueName, ".fifo")
+    error_message = "queue_name must end in .fifo when fifo is true."
+  }
+  precondition {
+    condition     = local.queues.fifo || !local.queues.contentBasedDeduplication
+    error_message = "content_based_deduplication applies to FIFO queues only: set fifo = true too, or drop it."
+  }
 }
 
 output "queue_arn" {
   description = "ARN of the main queue."
-  value       = aws_sqs_queue.main.arn
+  value       = module.registrations.arn
 }
 
 output "dead_letter_queue_url" {
   description = "URL of the dead-letter queue."
-  value       = aws_sqs_queue.dead_letter.url
+  value       = module.registrations.dead_letter_url
+
+  precondition {
+    condition     = !local.queues.fifo || endswith(local.queues.deadLetterQueueName, ".fifo")
+    error_message = "dead_letter_queue_name must end in .fifo when fifo is true."
+  }
 }
 
 output "dead_letter_queue_arn" {
   description = "ARN of the dead-letter queue."
-  value       = aws_sqs_queue.dead_letter.arn
+  value       = module.registrations.dead_letter_arn
 }
 
 output "region" {
@@ -43,12 +59,12 @@ output "consumer_policy_arn" {
 
 output "producer_role_arn" {
   description = "ARN of the producer role (null without producer_principals)."
-  value       = one(aws_iam_role.producer[*].arn)
+  value       = one(module.producer_role[*].arn)
 }
 
 output "consumer_role_arn" {
   description = "ARN of the consumer role (null without consumer_principals)."
-  value       = one(aws_iam_role.consumer[*].arn)
+  value       = one(module.consumer_role[*].arn)
 }
 
 output "operator_policy_arn" {
@@ -58,7 +74,7 @@ output "operator_policy_arn" {
 
 output "operator_role_arn" {
   description = "ARN of the operator role (null without operator_principals)."
-  value       = one(aws_iam_role.operator[*].arn)
+  value       = one(module.operator_role[*].arn)
 }
 
 output "sent_emails_table_name" {
@@ -68,7 +84,7 @@ output "sent_emails_table_name" {
 
 output "bounce_queue_url" {
   description = "URL of the queue of SES bounce and complaint events (null without mail_domain)."
-  value       = one(aws_sqs_queue.bounces[*].url)
+  value       = one(module.bounces[*].url)
 }
 
 output "ses_configuration_set_name" {
@@ -110,7 +126,7 @@ output "mail_dns_records" {
 
 output "mail_rate_per_second" {
   description = "Emails a second each consumer task may send through SES: account_send_rate_per_second / max_consumer_tasks (null without mail_domain)."
-  value       = local.mail_enabled ? local.email.accountSendRatePerSecond / max(1, local.email.maxConsumerTasks) : null
+  value       = local.mail_enabled ? local.mail_rate_per_task : null
 }
 
 output "ecr_push_role_arn" {

@@ -1,4 +1,4 @@
-# Example production stack with the consumer fleet on ECS Fargate (issue 14); Pulumi.prod.yaml is
+# Example production stack with the consumer fleet on ECS Fargate; Pulumi.prod.yaml is
 # the same stack for Pulumi (a test checks that the two agree and that this file plans offline).
 #   terraform -chdir=infra-terraform apply -var-file=prod.tfvars
 # Before the first apply: create the secret(s), the image repository, and push the image
@@ -37,7 +37,7 @@ task_memory_mib               = 1024
 log_retention_days            = 90
 alarm_email                   = "on-call@example.com"
 
-# Delivery from GitHub Actions (docs/delivery.md): the roles the pipelines assume. The push role
+# The pipeline from GitHub Actions (docs/pipeline.md): the roles the pipelines assume. The push role
 # trusts main; the plan role (read-only) and the deploy role (environment "production") exist
 # because the bootstrap's state bucket and secrets key are named. Copy the ecr_push_role_arn,
 # infra_plan_role_arn and infra_deploy_role_arn outputs into the repository variables.

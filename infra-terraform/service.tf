@@ -1,38 +1,15 @@
-# The consumer as a service on ECS Fargate (issue 14), the same resources as
+# The consumer as a service on ECS Fargate, the same resources as
 # infra-pulumi/service/ (a test compares the plans): its image repository, a cluster, a log group,
 # the task definition and the service. IAM in service_iam.tf, scaling in service_autoscaling.tf,
 # alarms in service_alarms.tf. Off unless create_service; why each choice: docs/infrastructure.md.
 
 locals {
-  # A variable left null keeps the data file's value, as in main.tf.
-  service = merge(local.settings.service, { for key, value in {
-    createService           = var.create_service
-    clusterName             = var.cluster_name
-    serviceName             = var.service_name
-    repositoryName          = var.repository_name
-    imagesToKeep            = var.images_to_keep
-    taskCpu                 = var.task_cpu
-    taskMemoryMib           = var.task_memory_mib
-    stopTimeoutSeconds      = var.stop_timeout_seconds
-    healthCheckPort         = var.health_check_port
-    logRetentionDays        = var.log_retention_days
-    containerInsights       = var.container_insights
-    assignPublicIp          = var.assign_public_ip
-    serviceMailer           = var.service_mailer
-    minTasks                = var.min_tasks
-    latencyGoalSeconds      = var.latency_goal_seconds
-    scaleToZero             = var.scale_to_zero
-    scaleOutCooldownSeconds = var.scale_out_cooldown_seconds
-    scaleInCooldownSeconds  = var.scale_in_cooldown_seconds
-    createAlarms            = var.create_alarms
-  } : key => value if value != null })
-
   fleet = local.service.createService ? 1 : 0
   # The numbers of infra-pulumi/service/sizing.ts, from the mail quota (settings `email`): at most
   # maxConsumerTasks tasks, each sending its share of the account's rate; the backlog per task
   # drained within the latency goal.
   fleet_max_tasks      = local.email.maxConsumerTasks
-  fleet_task_send_rate = local.email.accountSendRatePerSecond / local.email.maxConsumerTasks
+  fleet_task_send_rate = local.mail_rate_per_task
   fleet_min_tasks      = local.service.scaleToZero ? 0 : local.service.minTasks
   fleet_target_backlog = local.service.latencyGoalSeconds * local.fleet_task_send_rate
   fleet_resource_id    = "service/${local.service.clusterName}/${local.service.serviceName}"
@@ -133,11 +110,11 @@ resource "aws_ecs_task_definition" "consumer" {
       METRICS_EMF            = "1" # the consumer's own metrics (the paused alarm), via awslogs
       SENT_EMAILS_TABLE_NAME = try(aws_dynamodb_table.sent_emails[0].name, null)
       SENT_EMAIL_STORE       = "dynamodb"
-      SQS_QUEUE_URL          = aws_sqs_queue.main.url
+      SQS_QUEUE_URL          = module.registrations.url
       SQS_STATE_DIR          = "/tmp/sqs-messaging"
       }, local.fleet_mail ? {
       # The task finds its queue by URL, without stack outputs: it is told the bounce queue too.
-      BOUNCE_QUEUE_URL      = aws_sqs_queue.bounces[0].url
+      BOUNCE_QUEUE_URL      = module.bounces[0].url
       SES_CONFIGURATION_SET = aws_sesv2_configuration_set.mail[0].configuration_set_name
     } : {}) : { name = name, value = value }]
     secrets     = [for name in sort(keys(local.fleet_secrets)) : { name = name, valueFrom = local.fleet_secrets[name] }]

@@ -44,13 +44,13 @@ resource "aws_iam_role_policy" "task" {
         Sid      = "ConsumeRegistrations"
         Effect   = "Allow"
         Action   = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
-        Resource = [aws_sqs_queue.main.arn]
+        Resource = [module.registrations.arn]
       },
       {
         Sid      = "DeadLetterPoisonMessages"
         Effect   = "Allow"
         Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
-        Resource = [aws_sqs_queue.dead_letter.arn]
+        Resource = [module.registrations.dead_letter_arn]
       },
       {
         Sid      = "RecordSentEmails"
@@ -70,13 +70,13 @@ resource "aws_iam_role_policy" "task" {
         Sid      = "ConsumeSesEvents"
         Effect   = "Allow"
         Action   = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
-        Resource = [aws_sqs_queue.bounces[0].arn]
+        Resource = [module.bounces[0].arn]
       },
       {
         Sid      = "DeadLetterSesEvents"
         Effect   = "Allow"
         Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
-        Resource = [aws_sqs_queue.bounces_dead_letter[0].arn]
+        Resource = [module.bounces[0].dead_letter_arn]
       },
       ] : [], local.kms_statements, local.service.serviceMailer == "ses" && !local.mail_enabled ? [{
         Sid      = "SendWelcomeEmails"

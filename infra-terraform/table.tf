@@ -1,4 +1,4 @@
-# The sent-email table shared by every consumer (issue 11): key `id` (string), on-demand billing,
+# The sent-email table shared by every consumer: key `id` (string), on-demand billing,
 # TTL on the store's `expiresAt` (epoch seconds), point-in-time recovery, encryption at rest with
 # the AWS-managed key, deletion protection. The store and its item layout: src/consumer/store/dynamodb.ts.
 #

@@ -4,7 +4,7 @@
  */
 import type { PolicyDocument } from "../policies.js";
 
-/** The alias Pulumi stacks name in `--secrets-provider awskms://alias/…` (docs/delivery.md). */
+/** The alias Pulumi stacks name in `--secrets-provider awskms://alias/…` (docs/pipeline.md). */
 export const SECRETS_KEY_ALIAS = "alias/sqs-messaging-pulumi";
 
 export function tlsOnlyBucketPolicy(bucketName: string): PolicyDocument {

@@ -1,5 +1,5 @@
 /**
- * Where the stacks keep their state (issue 15): the S3 bucket of Pulumi's self-managed backend
+ * Where the stacks keep their state: the S3 bucket of Pulumi's self-managed backend
  * (and of Terraform's S3 backend) — versioned, encrypted with KMS (the AWS-managed S3 key, with an
  * S3 bucket key: no key policy to keep, no KMS grant for the pipeline roles), public access
  * blocked, objects owned by the bucket owner, TLS only — and the KMS key of Pulumi's stack

@@ -1,5 +1,5 @@
 /**
- * The fleet's alarms (issue 14), each with a runbook in docs/runbooks.md, all notifying one SNS
+ * The fleet's alarms, each with a runbook in docs/runbooks.md, all notifying one SNS
  * topic (optionally subscribed by email):
  * - dead letters: the dead-letter queue holds a message (a poison message, or retries spent);
  * - oldest message: the oldest message is older than the latency goal (the fleet falls behind);

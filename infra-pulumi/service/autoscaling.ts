@@ -1,5 +1,5 @@
 /**
- * The fleet's size follows the backlog (issue 14): a target-tracking policy on messages visible
+ * The fleet's size follows the backlog: a target-tracking policy on messages visible
  * per running task (metric math over SQS and Container Insights), between `minTasks` and the
  * maximum the mail quota allows (sizing.ts). With scale-to-zero, the minimum is 0 and a step
  * policy, fired by an alarm that sees messages waiting and no task, sets the fleet to one task:

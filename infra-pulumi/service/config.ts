@@ -1,11 +1,12 @@
 /**
- * The consumer service's configuration (issue 14): the `service` section of the data file, each
+ * The consumer service's configuration: the `service` section of the data file, each
  * key overridable by a config key of the same name, plus what only a stack can know (the image
  * digest, the network, the secrets). Checked in full with the rest of the stack's config; every
  * problem is one sentence naming the key and the fix.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../../src/config/settings.js";
+import { overlaySection } from "../config-overlay.js";
 import { fargateMemoryChoices, LOG_RETENTION_DAYS, maxTasks } from "./sizing.js";
 
 export type ServiceSettings = Settings["service"];
@@ -81,22 +82,7 @@ export function readServiceConfig(
   problems: string[],
 ): ServiceConfig | undefined {
   const key = (name: string) => `${config.name}:${name}`;
-  const overrides: Record<string, unknown> = {};
-  for (const name of Object.keys(defaults) as (keyof ServiceSettings)[]) {
-    const current = defaults[name];
-    try {
-      const value =
-        typeof current === "number"
-          ? config.getNumber(name)
-          : typeof current === "boolean"
-            ? config.getBoolean(name)
-            : config.get(name);
-      if (value !== undefined) overrides[name] = value;
-    } catch (error) {
-      problems.push(`${key(name)}: ${(error as Error).message.split("\n")[0]}`);
-    }
-  }
-  const s = { ...defaults, ...overrides } as ServiceSettings;
+  const s = overlaySection(config, defaults, problems).value;
   if (!s.createService) {
     const stray = SERVICE_STACK_KEYS.filter((name) => config.get(name) !== undefined);
     if (stray.length > 0) {

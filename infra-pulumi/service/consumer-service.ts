@@ -1,5 +1,5 @@
 /**
- * The consumer as a service on ECS Fargate (issue 14): its image repository, a cluster, a log
+ * The consumer as a service on ECS Fargate: its image repository, a cluster, a log
  * group, a task role and an execution role, the task definition, and the service.
  *
  * - Repository: immutable tags (a tag names one image forever), scan on push, the newest

@@ -1,5 +1,5 @@
 /**
- * The consumer fleet (issue 14) as one call for the program: the service, its autoscaling and
+ * The consumer fleet as one call for the program: the service, its autoscaling and
  * its alarms, on the stack's queue pair and table. Absent unless `createService`.
  */
 import type * as aws from "@pulumi/aws";

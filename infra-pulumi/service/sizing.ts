@@ -1,6 +1,6 @@
 /**
  * The fleet's numbers, derived once from the settings (no Pulumi import: the docs, the tests and
- * both programs' expectations use the same arithmetic; Terraform writes it in service.tf).
+ * both programs' expectations use the same arithmetic; Terraform writes the rate once, as a local in main.tf).
  *
  * - The mail account's quota is shared by every task: the fleet has at most `maxConsumerTasks`
  *   tasks (settings `email`), each capped at `accountSendRatePerSecond ÷ maxConsumerTasks`
@@ -9,7 +9,7 @@
  *   bottleneck: docs/fleet-sizing.md), so a backlog of `latencyGoalSeconds × rate` messages per
  *   task is drained within the latency goal: that is the target-tracking value.
  */
-import { perTaskRate } from "../../src/consumer/mail/rate.js";
+import { perTaskRate } from "../../src/config/derived.js";
 
 export interface FleetNumbers {
   readonly accountSendRatePerSecond: number;

@@ -1,4 +1,4 @@
-# The state backend (issue 15), the same as infra-pulumi/bootstrap/: the S3 bucket of the stacks'
+# The state backend, the same as infra-pulumi/bootstrap/: the S3 bucket of the stacks'
 # state (Pulumi's self-managed backend, Terraform's S3 backend with use_lockfile) — versioned,
 # SSE-KMS with the AWS-managed key and a bucket key, public access blocked, owner-enforced
 # objects, TLS only — and the KMS key of Pulumi's stack secrets. Its own state stays local
@@ -6,7 +6,7 @@
 
 locals {
   settings = jsondecode(file("${path.module}/../settings.json"))
-  bucket   = coalesce(var.state_bucket_name, local.settings.delivery.stateBucketName, "set-state-bucket-name")
+  bucket   = coalesce(var.state_bucket_name, local.settings.pipeline.stateBucketName, "set-state-bucket-name")
   region   = coalesce(var.region, local.settings.stack.region)
 }
 
@@ -25,7 +25,7 @@ resource "aws_s3_bucket" "state" {
     prevent_destroy = true
     precondition {
       condition     = local.bucket != "set-state-bucket-name"
-      error_message = "Set state_bucket_name (or delivery.stateBucketName in settings.json): a globally unique bucket name."
+      error_message = "Set state_bucket_name (or pipeline.stateBucketName in settings.json): a globally unique bucket name."
     }
   }
 }
@@ -95,11 +95,11 @@ resource "aws_kms_alias" "secrets" {
 }
 
 output "state_bucket_name" {
-  description = "The state bucket: delivery.stateBucketName, and the bucket of backend.s3.tfbackend."
+  description = "The state bucket: pipeline.stateBucketName, and the bucket of backend.s3.tfbackend."
   value       = aws_s3_bucket.state.bucket
 }
 
 output "secrets_key_arn" {
-  description = "The stack secrets key: delivery.secretsKeyArn."
+  description = "The stack secrets key: pipeline.secretsKeyArn."
   value       = aws_kms_key.secrets.arn
 }

@@ -1,6 +1,6 @@
 variable "state_bucket_name" {
   type        = string
-  description = "Globally unique name of the state bucket. Null: delivery.stateBucketName of ../settings.json."
+  description = "Globally unique name of the state bucket. Null: pipeline.stateBucketName of ../settings.json."
   default     = null
 }
 

@@ -47,35 +47,35 @@ run "queue_pair_with_defaults" {
   # Expected values come from the data file itself (the module reads it the same way), never
   # from copies written here.
   assert {
-    condition     = aws_sqs_queue.main.name == jsondecode(file("settings.json")).queues.queueName && aws_sqs_queue.dead_letter.name == jsondecode(file("settings.json")).queues.deadLetterQueueName
+    condition     = module.registrations.queue.name == jsondecode(file("settings.json")).queues.queueName && module.registrations.dead_letter.name == jsondecode(file("settings.json")).queues.deadLetterQueueName
     error_message = "queue names must come from settings.json"
   }
   assert {
-    condition     = aws_sqs_queue.main.visibility_timeout_seconds == jsondecode(file("settings.json")).queues.visibilityTimeoutSeconds && aws_sqs_queue.main.receive_wait_time_seconds == jsondecode(file("settings.json")).queues.receiveWaitTimeSeconds
+    condition     = module.registrations.queue.visibility_timeout_seconds == jsondecode(file("settings.json")).queues.visibilityTimeoutSeconds && module.registrations.queue.receive_wait_time_seconds == jsondecode(file("settings.json")).queues.receiveWaitTimeSeconds
     error_message = "timeouts must come from settings.json"
   }
   assert {
-    condition     = aws_sqs_queue.dead_letter.max_message_size == jsondecode(file("settings.json")).queues.deadLetterMaximumMessageSizeBytes && aws_sqs_queue.main.message_retention_seconds == jsondecode(file("settings.json")).queues.messageRetentionSeconds
+    condition     = module.registrations.dead_letter.max_message_size == jsondecode(file("settings.json")).queues.deadLetterMaximumMessageSizeBytes && module.registrations.queue.message_retention_seconds == jsondecode(file("settings.json")).queues.messageRetentionSeconds
     error_message = "sizes and retention must come from settings.json"
   }
   assert {
-    condition     = aws_sqs_queue.main.sqs_managed_sse_enabled && aws_sqs_queue.dead_letter.sqs_managed_sse_enabled
+    condition     = module.registrations.queue.sqs_managed_sse_enabled && module.registrations.dead_letter.sqs_managed_sse_enabled
     error_message = "both queues must be encrypted at rest"
   }
   assert {
-    condition     = jsondecode(aws_sqs_queue_redrive_policy.main.redrive_policy).maxReceiveCount == jsondecode(file("settings.json")).queues.maxReceiveCount
+    condition     = jsondecode(module.registrations.redrive_policy.redrive_policy).maxReceiveCount == jsondecode(file("settings.json")).queues.maxReceiveCount
     error_message = "redrive must happen after settings.json's maxReceiveCount"
   }
   assert {
-    condition     = jsondecode(aws_sqs_queue_redrive_policy.main.redrive_policy).deadLetterTargetArn == aws_sqs_queue.dead_letter.arn
+    condition     = jsondecode(module.registrations.redrive_policy.redrive_policy).deadLetterTargetArn == module.registrations.dead_letter.arn
     error_message = "redrive must target the dead-letter queue"
   }
   assert {
-    condition     = jsondecode(aws_sqs_queue_redrive_allow_policy.dead_letter.redrive_allow_policy).sourceQueueArns == [aws_sqs_queue.main.arn]
+    condition     = jsondecode(module.registrations.redrive_allow_policy.redrive_allow_policy).sourceQueueArns == [module.registrations.queue.arn]
     error_message = "only the main queue may redrive into the dead-letter queue"
   }
   assert {
-    condition     = jsondecode(aws_sqs_queue_policy.main.policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false" && jsondecode(aws_sqs_queue_policy.main.policy).Statement[0].Effect == "Deny"
+    condition     = jsondecode(module.registrations.queue_policy.policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false" && jsondecode(module.registrations.queue_policy.policy).Statement[0].Effect == "Deny"
     error_message = "the queue policy must deny requests without TLS"
   }
   assert {
@@ -83,15 +83,15 @@ run "queue_pair_with_defaults" {
     error_message = "the producer may only send and read attributes"
   }
   assert {
-    condition     = jsondecode(aws_iam_policy.consumer[0].policy).Statement[1].Resource == [aws_sqs_queue.dead_letter.arn]
+    condition     = jsondecode(aws_iam_policy.consumer[0].policy).Statement[1].Resource == [module.registrations.dead_letter.arn]
     error_message = "the consumer may send only to the dead-letter queue"
   }
   assert {
-    condition     = length(aws_iam_role.consumer) == 1 && length(aws_iam_role.producer) == 0 && length(aws_iam_role.operator) == 0
+    condition     = length(module.consumer_role) == 1 && length(module.producer_role) == 0 && length(module.operator_role) == 0
     error_message = "a role exists only for configured principals"
   }
   assert {
-    condition     = jsondecode(aws_iam_policy.operator[0].policy).Statement[2].Resource == [aws_sqs_queue.dead_letter.arn] && contains(jsondecode(aws_iam_policy.operator[0].policy).Statement[2].Action, "sqs:PurgeQueue")
+    condition     = jsondecode(aws_iam_policy.operator[0].policy).Statement[2].Resource == [module.registrations.dead_letter.arn] && contains(jsondecode(aws_iam_policy.operator[0].policy).Statement[2].Action, "sqs:PurgeQueue")
     error_message = "the operator may purge, receive and delete on the dead-letter queue only"
   }
 }
@@ -100,7 +100,7 @@ run "queue_only_default_has_no_ses" {
   command = plan
 
   assert {
-    condition     = length(aws_sesv2_email_identity.mail) == 0 && length(aws_sqs_queue.bounces) == 0 && length(aws_sns_topic.ses_events) == 0
+    condition     = length(aws_sesv2_email_identity.mail) == 0 && length(module.bounces) == 0 && length(aws_sns_topic.ses_events) == 0
     error_message = "without mail_domain there must be no SES resources"
   }
 }
@@ -121,11 +121,11 @@ run "ses_email" {
     error_message = "bounce and complaint events must reach the topic"
   }
   assert {
-    condition     = aws_sqs_queue.bounces[0].sqs_managed_sse_enabled && aws_sqs_queue.bounces_dead_letter[0].sqs_managed_sse_enabled
+    condition     = module.bounces[0].queue.sqs_managed_sse_enabled && module.bounces[0].dead_letter.sqs_managed_sse_enabled
     error_message = "the bounce pair must be encrypted at rest"
   }
   assert {
-    condition     = jsondecode(aws_sqs_queue_policy.bounces[0].policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == aws_sns_topic.ses_events[0].arn && jsondecode(aws_sqs_queue_policy.bounces[0].policy).Statement[1].Effect == "Deny"
+    condition     = jsondecode(module.bounces[0].queue_policy.policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == aws_sns_topic.ses_events[0].arn && jsondecode(module.bounces[0].queue_policy.policy).Statement[1].Effect == "Deny"
     error_message = "only the SES events topic may send to the bounce queue, and only over TLS"
   }
   assert {
@@ -133,7 +133,7 @@ run "ses_email" {
     error_message = "the consumer may send only through the identity and its configuration set"
   }
   assert {
-    condition     = output.bounce_queue_url == aws_sqs_queue.bounces[0].url && output.ses_configuration_set_name == jsondecode(file("settings.json")).email.configurationSetName
+    condition     = output.bounce_queue_url == module.bounces[0].queue.url && output.ses_configuration_set_name == jsondecode(file("settings.json")).email.configurationSetName
     error_message = "the bounce queue and configuration set must be outputs"
   }
   assert {
@@ -160,11 +160,11 @@ run "variables_override_the_data_file" {
   }
 
   assert {
-    condition     = aws_sqs_queue.main.visibility_timeout_seconds == 61 && aws_sqs_queue.dead_letter.visibility_timeout_seconds == 61
+    condition     = module.registrations.queue.visibility_timeout_seconds == 61 && module.registrations.dead_letter.visibility_timeout_seconds == 61
     error_message = "a variable must override its setting"
   }
   assert {
-    condition     = aws_sqs_queue.main.message_retention_seconds == jsondecode(file("settings.json")).queues.messageRetentionSeconds
+    condition     = module.registrations.queue.message_retention_seconds == jsondecode(file("settings.json")).queues.messageRetentionSeconds
     error_message = "settings without a variable value must keep the data file's value"
   }
 }
@@ -195,7 +195,7 @@ run "fifo_pair" {
   }
 
   assert {
-    condition     = aws_sqs_queue.main.fifo_queue && aws_sqs_queue.dead_letter.fifo_queue && aws_sqs_queue.main.content_based_deduplication
+    condition     = module.registrations.queue.fifo_queue && module.registrations.dead_letter.fifo_queue && module.registrations.queue.content_based_deduplication
     error_message = "both queues must be FIFO"
   }
 }
@@ -237,5 +237,5 @@ run "rejects_fifo_name_without_suffix" {
   variables {
     fifo = true
   }
-  expect_failures = [aws_sqs_queue.main, aws_sqs_queue.dead_letter]
+  expect_failures = [output.queue_url, output.dead_letter_queue_url]
 }

@@ -1,4 +1,4 @@
-# The consumer fleet (issue 14), offline with a mocked provider. Plans only: an applied stack
+# The consumer fleet, offline with a mocked provider. Plans only: an applied stack
 # holds the sent-email table, whose prevent_destroy refuses the test's own cleanup (the fleet needs
 # the table). What only an apply shows (desired_count left to the autoscaling on a later apply) is
 # tested on a real plan from a state in test/infra/terraform-service.test.ts; parity with Pulumi in
@@ -113,12 +113,12 @@ run "ses_fleet_with_the_mail_part_sends_through_it_and_consumes_its_bounces" {
   }
   # The queue URLs are computed: known in this plan only through overrides.
   override_resource {
-    target          = aws_sqs_queue.main
+    target          = module.registrations.aws_sqs_queue.main
     override_during = plan
     values          = { url = "https://sqs.eu-west-1.amazonaws.com/123456789012/user-registrations" }
   }
   override_resource {
-    target          = aws_sqs_queue.bounces
+    target          = module.bounces[0].aws_sqs_queue.main
     override_during = plan
     values          = { url = "https://sqs.eu-west-1.amazonaws.com/123456789012/user-registrations-ses-events" }
   }

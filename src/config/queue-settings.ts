@@ -4,37 +4,25 @@
  * Pulumi program and the tests import this module; Terraform reads the same data file.
  */
 import type { z } from "zod";
-import {
-  DELAY_MAX_SECONDS,
-  KMS_DATA_KEY_REUSE_MAX_SECONDS,
-  KMS_DATA_KEY_REUSE_MIN_SECONDS,
-  LONG_POLL_MAX_SECONDS,
-  MAX_RECEIVE_COUNT_MAX,
-  MESSAGE_SIZE_MAX_BYTES,
-  MESSAGE_SIZE_MIN_BYTES,
-  RETENTION_MAX_SECONDS,
-  RETENTION_MIN_SECONDS,
-  VISIBILITY_MAX_SECONDS,
-} from "../sqs/limits.js";
 import { settings as dataFile, type queueSettingsSchema } from "./settings.js";
+import { type Row, settingsTable } from "./settings-table.js";
 
 export type QueueSettings = z.infer<typeof queueSettingsSchema>;
 
 /** The defaults, from infra-terraform/settings.json (reasons in settings.ts). */
 export const defaultQueueSettings: QueueSettings = dataFile.queues;
 
-/** AWS's documented ranges for each numeric setting, inclusive. */
-export const queueSettingRanges = Object.freeze({
-  visibilityTimeoutSeconds: [0, VISIBILITY_MAX_SECONDS],
-  messageRetentionSeconds: [RETENTION_MIN_SECONDS, RETENTION_MAX_SECONDS],
-  deadLetterRetentionSeconds: [RETENTION_MIN_SECONDS, RETENTION_MAX_SECONDS],
-  maximumMessageSizeBytes: [MESSAGE_SIZE_MIN_BYTES, MESSAGE_SIZE_MAX_BYTES],
-  deadLetterMaximumMessageSizeBytes: [MESSAGE_SIZE_MIN_BYTES, MESSAGE_SIZE_MAX_BYTES],
-  receiveWaitTimeSeconds: [0, LONG_POLL_MAX_SECONDS],
-  maxReceiveCount: [1, MAX_RECEIVE_COUNT_MAX],
-  delaySeconds: [0, DELAY_MAX_SECONDS],
-  kmsDataKeyReusePeriodSeconds: [KMS_DATA_KEY_REUSE_MIN_SECONDS, KMS_DATA_KEY_REUSE_MAX_SECONDS],
-} as const satisfies Record<string, readonly [number, number]>);
+/** AWS's documented ranges for each numeric setting, inclusive: the table's rows. */
+export const queueSettingRanges: Readonly<Record<string, readonly [number, number]>> = Object.freeze(
+  Object.fromEntries(
+    Object.entries(settingsTable.queues as Record<string, Row>).flatMap(
+      ([key, row]): [string, readonly [number, number]][] =>
+        row.kind === "integer" && row.min !== undefined && row.max !== undefined
+          ? [[key, [row.min, row.max]]]
+          : [],
+    ),
+  ),
+);
 
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
@@ -42,7 +30,7 @@ const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 export function queueSettingsProblems(settings: QueueSettings): string[] {
   const problems: string[] = [];
   for (const [key, [min, max]] of Object.entries(queueSettingRanges)) {
-    const value = settings[key as keyof typeof queueSettingRanges];
+    const value = settings[key as keyof QueueSettings] as number;
     if (!Number.isInteger(value) || value < min || value > max) {
       problems.push(`${key} is ${value}; AWS accepts a whole number from ${min} to ${max}.`);
     }

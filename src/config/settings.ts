@@ -5,9 +5,9 @@
  * from it. Change a value there and all three change; nothing else holds a copy.
  *
  * One section per part of the infrastructure (`stack`, `queues`, `table`, `service`, `email`,
- * `delivery`). Every key of a section is also a Pulumi config key (Pulumi.yaml, same camelCase
- * name) and a Terraform variable (variables.tf, its snake_case name, default null):
- * test/infra/parity.test.ts checks it.
+ * `pipeline`). What each key may be is declared once, in settings-table.ts: the schema below is
+ * built from it, and so are the Pulumi config keys (Pulumi.yaml) and the Terraform variables
+ * (infra-terraform/settings_variables.tf), by `npm run generate`.
  *
  * Why the queue defaults are what they are (welcome emails):
  * - visibility 60 s: sending one email takes well under a second, an SMTP server that hangs is cut
@@ -30,72 +30,22 @@
  */
 import { z } from "zod";
 import data from "../../infra-terraform/settings.json" with { type: "json" };
+import { sectionSchema, settingsTable } from "./settings-table.js";
 
 /** Where the data lives, relative to the project root (for messages). */
 export const SETTINGS_FILE = "infra-terraform/settings.json";
 
-const whole = z.number().int();
-
-/** The queue pair. AWS's ranges are checked by `queueSettingsProblems` (queue-settings.ts). */
-export const queueSettingsSchema = z
-  .strictObject({
-    /** Main queue name. FIFO queues must end in `.fifo` (AWS rule). */
-    queueName: z.string(),
-    /** Dead-letter queue name. FIFO: must also end in `.fifo` (a FIFO queue's DLQ is FIFO). */
-    deadLetterQueueName: z.string(),
-    /** Seconds a received message stays invisible to other consumers (AWS: 0–43200). */
-    visibilityTimeoutSeconds: whole,
-    /** Seconds SQS keeps an unconsumed message on the main queue (AWS: 60–1209600). */
-    messageRetentionSeconds: whole,
-    /** Seconds the dead-letter queue keeps a message (AWS: 60–1209600). */
-    deadLetterRetentionSeconds: whole,
-    /** Largest accepted message, in bytes (AWS: 1024–1048576). */
-    maximumMessageSizeBytes: whole,
-    /** Largest message the dead-letter queue accepts, in bytes (AWS: 1024–1048576). */
-    deadLetterMaximumMessageSizeBytes: whole,
-    /** Long-poll wait of ReceiveMessage, in seconds (AWS: 0–20). */
-    receiveWaitTimeSeconds: whole,
-    /** Failed receives before SQS moves a message to the dead-letter queue (AWS: 1–1000). */
-    maxReceiveCount: whole,
-    /** Delay before a new message becomes visible, in seconds (AWS: 0–900). */
-    delaySeconds: whole,
-    /** Seconds SQS reuses a KMS data key with a customer-managed key (AWS: 60–86400). */
-    kmsDataKeyReusePeriodSeconds: whole,
-    /** FIFO pair (ordering per group, exactly-once send within 5 minutes). */
-    fifo: z.boolean(),
-    /** FIFO only: derive the deduplication id from the body's SHA-256. */
-    contentBasedDeduplication: z.boolean(),
-  })
-  .readonly();
+/** The queue pair. Cross-field rules (FIFO names, distinct names) are in queue-settings.ts. */
+export const queueSettingsSchema = sectionSchema(settingsTable.queues);
 
 /** The stack as a whole: where it lives and how it is deployed. */
-export const stackSettingsSchema = z
-  .strictObject({
-    /** AWS region of every resource. */
-    region: z.string(),
-    /** Session name of the role the provider assumes (shows up in CloudTrail). */
-    assumeRoleSessionName: z.string(),
-    /** Create the producer and consumer IAM policies (an emulator has no IAM). */
-    createAccessPolicies: z.boolean(),
-  })
-  .readonly();
+export const stackSettingsSchema = sectionSchema(settingsTable.stack);
 
 /**
  * The sent-email table shared by every consumer. Key `id` (S), on-demand billing,
  * TTL on `expiresAt`, encryption at rest: fixed in both programs, not settings.
  */
-export const tableSettingsSchema = z
-  .strictObject({
-    /** DynamoDB table name (3–255 of letters, digits, `_-.`). */
-    sentEmailsTableName: z.string().regex(/^[\w.-]{3,255}$/),
-    /** Point-in-time recovery (35 days of restorable history). */
-    pointInTimeRecovery: z.boolean(),
-    /** DynamoDB deletion protection: a delete request is refused until it is turned off. */
-    deletionProtection: z.boolean(),
-    /** Create the table (false for the SQS-only emulator stack of `npm run tf:local`). */
-    createSentEmailsTable: z.boolean(),
-  })
-  .readonly();
+export const tableSettingsSchema = sectionSchema(settingsTable.table);
 
 /**
  * The consumer as a fleet on ECS Fargate, off unless `createService`. Its most tasks
@@ -103,41 +53,7 @@ export const tableSettingsSchema = z
  * `accountSendRatePerSecond ÷ maxConsumerTasks` as MAIL_RATE_PER_SECOND), so the whole fleet never
  * exceeds the mail account's quota. Sizing and cost: docs/fleet-sizing.md.
  */
-export const serviceSettingsSchema = z
-  .strictObject({
-    /** Deploy the consumer service (ECR, ECS, autoscaling, alarms); off for queue-only stacks. */
-    createService: z.boolean(),
-    clusterName: z.string().regex(/^[\w-]{1,255}$/),
-    serviceName: z.string().regex(/^[\w-]{1,255}$/),
-    repositoryName: z.string().regex(/^[a-z0-9][a-z0-9._/-]{1,255}$/),
-    /** Images the repository keeps (older ones expire). */
-    imagesToKeep: whole.min(1),
-    /** Fargate task size: CPU units (256 = 0.25 vCPU) and memory (MiB), a valid Fargate pair. */
-    taskCpu: whole,
-    taskMemoryMib: whole,
-    /** Seconds ECS waits between SIGTERM and SIGKILL (Fargate: at most 120). */
-    stopTimeoutSeconds: whole.min(2).max(120),
-    /** The consumer's /healthz port inside the task (HEALTH_PORT). */
-    healthCheckPort: whole.min(1).max(65_535),
-    logRetentionDays: whole,
-    /** CloudWatch Container Insights on the cluster (RunningTaskCount feeds the autoscaling). */
-    containerInsights: z.boolean(),
-    /** A public IP per task: the cheapest path to AWS APIs from a public subnet (no NAT). */
-    assignPublicIp: z.boolean(),
-    /** The task's mail transport; the outbox writes files nobody sends and is refused here. */
-    serviceMailer: z.enum(["smtp", "ses"]),
-    /** Fewest tasks (ignored when scaleToZero: the minimum is then 0). */
-    minTasks: whole.min(1),
-    /** Acceptable seconds between a registration and its email: the scaling target and an alarm. */
-    latencyGoalSeconds: whole.min(1),
-    /** Let the fleet scale to no task when idle, woken by a step policy when messages wait. */
-    scaleToZero: z.boolean(),
-    scaleOutCooldownSeconds: whole.min(0),
-    scaleInCooldownSeconds: whole.min(0),
-    /** CloudWatch alarms and their SNS topic. */
-    createAlarms: z.boolean(),
-  })
-  .readonly();
+export const serviceSettingsSchema = sectionSchema(settingsTable.service);
 
 /** A DNS domain name (RFC 1035 labels, at least two of them), lower case. */
 export const MAIL_DOMAIN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -148,55 +64,15 @@ export const MAIL_DOMAIN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)
  * FROM subdomain, a configuration set whose bounce and complaint events go to an SNS topic, and
  * an SQS bounce queue (with its own dead-letter queue) subscribed to it. The send-rate numbers
  * live here too: each consumer task sends at most accountSendRatePerSecond ÷ maxConsumerTasks
- * emails a second (src/consumer/mail/rate.ts).
+ * emails a second (src/config/derived.ts).
  */
-export const emailSettingsSchema = z
-  .strictObject({
-    /** The sending domain (SES identity); empty: no SES resources. */
-    mailDomain: z.union([z.literal(""), z.string().regex(MAIL_DOMAIN)]),
-    /** MAIL FROM is `<mailFromSubdomain>.<mailDomain>`, so SPF aligns with the domain (DMARC). */
-    mailFromSubdomain: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/),
-    /** SES configuration set (AWS: 1–64 letters, digits, `_-`). */
-    configurationSetName: z.string().regex(/^[\w-]{1,64}$/),
-    /** The bounce queue; its dead-letter queue is `<name>-dlq` (AWS: 80 characters in all). */
-    bounceQueueName: z.string().regex(/^[\w-]{1,76}$/),
-    /** The account's SES maximum send rate (14/s for a new account with production access). */
-    accountSendRatePerSecond: z.number().positive(),
-    /** The most consumer tasks that send at once (the autoscaling maximum). */
-    maxConsumerTasks: whole.min(1),
-  })
-  .readonly();
+export const emailSettingsSchema = sectionSchema(settingsTable.email);
 
 /**
- * Delivery from GitHub Actions: the OIDC provider and the roles the pipelines assume.
- * Off while `githubRepository` is null; the roles and their trust: infra-pulumi/delivery-policies.ts.
+ * The pipeline from GitHub Actions: the OIDC provider and the roles the workflows assume.
+ * Off while `githubRepository` is null; the roles and their trust: infra-pulumi/pipeline-policies.ts.
  */
-export const deliverySettingsSchema = z
-  .strictObject({
-    /** `owner/name` of the repository whose workflows may assume the roles; null: no delivery roles. */
-    githubRepository: z
-      .string()
-      .regex(/^[\w.-]+\/[\w.-]+$/, "githubRepository must be owner/name")
-      .nullable(),
-    /** The account's existing GitHub OIDC provider (one per account and URL); null: create it. */
-    githubOidcProviderArn: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/)
-      .nullable(),
-    /** The protected GitHub environment whose jobs alone may assume the deploy role. */
-    deployEnvironment: z.string().min(1),
-    /** The Pulumi state bucket (the bootstrap program makes it); null: no plan and deploy roles. */
-    stateBucketName: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/)
-      .nullable(),
-    /** The KMS key of Pulumi's stack secrets (the bootstrap program makes it); null: none. */
-    secretsKeyArn: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/)
-      .nullable(),
-  })
-  .readonly();
+export const pipelineSettingsSchema = sectionSchema(settingsTable.pipeline);
 
 /** The whole data file: one section per part of the infrastructure. */
 export const settingsSchema = z
@@ -206,7 +82,7 @@ export const settingsSchema = z
     table: tableSettingsSchema,
     service: serviceSettingsSchema,
     email: emailSettingsSchema,
-    delivery: deliverySettingsSchema,
+    pipeline: pipelineSettingsSchema,
   })
   .readonly();
 
@@ -225,8 +101,23 @@ export class InvalidSettingsFileError extends Error {
   }
 }
 
+/** A section the data file once had under another name: the message names the fix. */
+export class RenamedSettingsSectionError extends Error {
+  override readonly name = "RenamedSettingsSectionError";
+  constructor(
+    readonly source: string,
+    readonly from: string,
+    readonly to: string,
+  ) {
+    super(`${source}: the section "${from}" is now "${to}" (the CI/CD roles); rename it in ${source}.`);
+  }
+}
+
 /** Parses a settings document (the data file, or a copy in a test) through the schema. */
 export function parseSettings(value: unknown, source = SETTINGS_FILE): Settings {
+  if (typeof value === "object" && value !== null && "delivery" in value) {
+    throw new RenamedSettingsSectionError(source, "delivery", "pipeline");
+  }
   const result = settingsSchema.safeParse(value);
   if (!result.success) throw new InvalidSettingsFileError(source, { cause: result.error });
   return result.data;

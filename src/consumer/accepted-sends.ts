@@ -18,10 +18,10 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { recordRetentionMs } from "../config/derived.js";
 import { REGISTRATION_ID_PATTERN } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
 import type { Claim } from "./store/contract.js";
-import { recordRetentionMs } from "./store/timing.js";
 
 /** One accepted send whose record is pending: the claim that `markSent` is fenced on. */
 export interface AcceptedSend {

@@ -50,7 +50,7 @@ export interface FleetSummary {
   duplicateEmails: number;
   /**
    * Deliveries that found their email written already: a consumer killed between writing it and
-   * recording it in the store. An SMTP transport would have sent these twice (docs/delivery.md).
+   * recording it in the store. An SMTP transport would have sent these twice (docs/pipeline.md).
    */
   alreadyInOutbox: number;
   /** Registrations with no email. */

@@ -24,6 +24,7 @@ import {
   RESOURCE_PAIRS,
   resourceAddress,
   TERRAFORM_TYPES,
+  terraformPart,
 } from "../stack/resource-pairs.js";
 
 /** A case the tool cannot adopt without risk: one line that names it and the way out; exit 2. */
@@ -326,7 +327,7 @@ export function planFromPulumiExport(exported: Json, source: string, options: Ad
         .pop() ?? "";
     const suffix = name.startsWith(`${component}-`) ? name.slice(component.length + 1) : undefined;
     const address = suffix !== undefined ? RESOURCE_PAIRS[suffix] : undefined;
-    if (!address || TERRAFORM_TYPES[type] !== resourceAddress(address).split(".")[0]) {
+    if (!address || TERRAFORM_TYPES[type] !== terraformPart(suffix ?? "")?.type) {
       throw new AdoptRefusal(
         `the stack holds ${name} (${type}), which this project's Terraform does not declare: remove it from the stack (pulumi state delete) or keep that stack in Pulumi.`,
       );

@@ -8,7 +8,7 @@
  *
  * Terraform's own `prevent_destroy` already refuses such a plan for the table; the queues cannot
  * carry it (the local emulator path and `terraform test` apply and destroy them), so this check
- * is their guard in CI (docs/delivery.md).
+ * is their guard in CI (docs/pipeline.md).
  */
 import { ExitCode } from "../errors.js";
 
@@ -96,7 +96,7 @@ export function destructiveChanges(plan: Json): DestructiveChange[] {
 /** One line for one change: the resource, what it is, what would happen, what to do. */
 export function describeChange(change: DestructiveChange): string {
   const verb = change.change === "replace" ? "replace" : "delete";
-  return `replace-check: the plan would ${verb} ${change.address} (${change.what}: its data would be lost); keep its name and immutable settings, or drain and retire it on purpose (docs/delivery.md).`;
+  return `replace-check: the plan would ${verb} ${change.address} (${change.what}: its data would be lost); keep its name and immutable settings, or drain and retire it on purpose (docs/pipeline.md).`;
 }
 
 /** Exit codes of `npm run infra:replace-check` (src/cli/replace-check.ts). */

@@ -46,23 +46,23 @@ export const TERRAFORM_TYPES: Readonly<Record<string, string>> = {
 
 /** Each Pulumi child, by its name after the component's, ↔ its Terraform address. */
 export const RESOURCE_PAIRS: Readonly<Record<string, string>> = {
-  // infra-pulumi/queue-pair.ts ↔ infra-terraform/queues.tf (no count: always there)
-  queue: "aws_sqs_queue.main",
-  dlq: "aws_sqs_queue.dead_letter",
-  redrive: "aws_sqs_queue_redrive_policy.main",
-  "redrive-allow": "aws_sqs_queue_redrive_allow_policy.dead_letter",
-  "queue-policy": "aws_sqs_queue_policy.main",
-  "dlq-policy": "aws_sqs_queue_policy.dead_letter",
+  // infra-pulumi/queue-pair.ts ↔ infra-terraform/modules/queue-pair, called in queues.tf (no count)
+  queue: "module.registrations.aws_sqs_queue.main",
+  dlq: "module.registrations.aws_sqs_queue.dead_letter",
+  redrive: "module.registrations.aws_sqs_queue_redrive_policy.main",
+  "redrive-allow": "module.registrations.aws_sqs_queue_redrive_allow_policy.dead_letter",
+  "queue-policy": "module.registrations.aws_sqs_queue_policy.main",
+  "dlq-policy": "module.registrations.aws_sqs_queue_policy.dead_letter",
   // infra-pulumi/queue-access.ts ↔ infra-terraform/iam.tf
   producer: "aws_iam_policy.producer[0]",
   consumer: "aws_iam_policy.consumer[0]",
   operator: "aws_iam_policy.operator[0]",
-  "producer-role": "aws_iam_role.producer[0]",
-  "consumer-role": "aws_iam_role.consumer[0]",
-  "operator-role": "aws_iam_role.operator[0]",
-  "producer-role-policy": "aws_iam_role_policy_attachment.producer[0]",
-  "consumer-role-policy": "aws_iam_role_policy_attachment.consumer[0]",
-  "operator-role-policy": "aws_iam_role_policy_attachment.operator[0]",
+  "producer-role": "module.producer_role[0].aws_iam_role.this",
+  "consumer-role": "module.consumer_role[0].aws_iam_role.this",
+  "operator-role": "module.operator_role[0].aws_iam_role.this",
+  "producer-role-policy": "module.producer_role[0].aws_iam_role_policy_attachment.this",
+  "consumer-role-policy": "module.consumer_role[0].aws_iam_role_policy_attachment.this",
+  "operator-role-policy": "module.operator_role[0].aws_iam_role_policy_attachment.this",
   // infra-pulumi/sent-emails-table.ts ↔ infra-terraform/table.tf
   table: "aws_dynamodb_table.sent_emails[0]",
   // infra-pulumi/service/ ↔ infra-terraform/service*.tf
@@ -95,13 +95,13 @@ export const RESOURCE_PAIRS: Readonly<Record<string, string>> = {
   "mail-topic-policy": "aws_sns_topic_policy.ses_events[0]",
   "mail-event-destination": "aws_sesv2_configuration_set_event_destination.bounces[0]",
   "mail-subscription": "aws_sns_topic_subscription.bounces[0]",
-  "mail-bounces-queue": "aws_sqs_queue.bounces[0]",
-  "mail-bounces-dlq": "aws_sqs_queue.bounces_dead_letter[0]",
-  "mail-bounces-redrive": "aws_sqs_queue_redrive_policy.bounces[0]",
-  "mail-bounces-redrive-allow": "aws_sqs_queue_redrive_allow_policy.bounces_dead_letter[0]",
-  "mail-bounces-queue-policy": "aws_sqs_queue_policy.bounces[0]",
-  "mail-bounces-dlq-policy": "aws_sqs_queue_policy.bounces_dead_letter[0]",
-  // infra-pulumi/delivery.ts ↔ infra-terraform/delivery.tf
+  "mail-bounces-queue": "module.bounces[0].aws_sqs_queue.main",
+  "mail-bounces-dlq": "module.bounces[0].aws_sqs_queue.dead_letter",
+  "mail-bounces-redrive": "module.bounces[0].aws_sqs_queue_redrive_policy.main",
+  "mail-bounces-redrive-allow": "module.bounces[0].aws_sqs_queue_redrive_allow_policy.dead_letter",
+  "mail-bounces-queue-policy": "module.bounces[0].aws_sqs_queue_policy.main",
+  "mail-bounces-dlq-policy": "module.bounces[0].aws_sqs_queue_policy.dead_letter",
+  // infra-pulumi/pipeline.ts ↔ infra-terraform/pipeline.tf
   "github-oidc": "aws_iam_openid_connect_provider.github[0]",
   "ecr-push-role": "aws_iam_role.ecr_push[0]",
   "ecr-push-policy": "aws_iam_role_policy.ecr_push[0]",
@@ -116,12 +116,16 @@ export function resourceAddress(address: string): string {
   return address.replace(/\[[^\]]*\]$/, "");
 }
 
-/** The Terraform type and name of a pair: `{ type: "aws_sqs_queue", name: "main" }`. */
-export function terraformPart(suffix: string): { type: string; name: string } | undefined {
+/**
+ * The Terraform type and name of a pair, and its address without any instance key:
+ * `{ type: "aws_sqs_queue", name: "main", address: "module.bounces.aws_sqs_queue.main" }`.
+ */
+export function terraformPart(suffix: string): { type: string; name: string; address: string } | undefined {
   const address = RESOURCE_PAIRS[suffix];
   if (!address) return undefined;
-  const [type = "", name = ""] = resourceAddress(address).split(".");
-  return { type, name };
+  const bare = address.replace(/\[[^\]]*\]/g, "");
+  const [type = "", name = ""] = bare.split(".").slice(-2);
+  return { type, name, address: bare };
 }
 
 /** The Pulumi suffix of a Terraform address (instance key `[0]` or none), if it is one of ours. */

@@ -1,5 +1,5 @@
 /**
- * The state bootstrap (issue 15), in both programs: the bucket versioned, SSE-KMS, public access
+ * The state bootstrap, in both programs: the bucket versioned, SSE-KMS, public access
  * blocked, owner-enforced, TLS only (the policy simulated), kept on destroy; the secrets key
  * rotated, under the alias the stacks name. Pulumi under mocks; Terraform's own offline plan.
  */

@@ -10,13 +10,13 @@ import { join } from "node:path";
 import { runSimulation, runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
 import { describe, expect, it } from "vitest";
 import {
-  deliverySubjects,
   deployPolicy,
   ECR_PUSH_ACTIONS,
   ecrPushPolicy,
   githubTrustPolicy,
+  pipelineSubjects,
   planPolicy,
-} from "../../infra-pulumi/delivery-policies.js";
+} from "../../infra-pulumi/pipeline-policies.js";
 import {
   type CallTarget,
   CONSUMER_CALLS,
@@ -278,10 +278,10 @@ describe("the TLS-only queue policy, simulated", () => {
   });
 });
 
-describe("the delivery roles, simulated", () => {
+describe("the pipeline roles, simulated", () => {
   const repository = "octo-org/sqs-messaging";
   const provider = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
-  const subjects = deliverySubjects(repository, "production");
+  const subjects = pipelineSubjects(repository, "production");
   const repo = `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${settings.service.repositoryName}`;
   const state = { bucket: "octo-org-pulumi-state", secretsKeyArn: KEY };
   const deployer = `arn:aws:iam::${ACCOUNT}:role/sqs-messaging-deployer`;
@@ -307,7 +307,7 @@ describe("the delivery roles, simulated", () => {
         request: {
           action: "sts:AssumeRoleWithWebIdentity",
           principal,
-          resource: { accountId: ACCOUNT, resource: `arn:aws:iam::${ACCOUNT}:role/delivery` },
+          resource: { accountId: ACCOUNT, resource: `arn:aws:iam::${ACCOUNT}:role/pipeline` },
           contextVariables: {
             "token.actions.githubusercontent.com:aud": claims.aud ?? "sts.amazonaws.com",
             "token.actions.githubusercontent.com:sub": claims.sub,

@@ -52,6 +52,7 @@ const scenarios: Record<string, Record<string, unknown>> = {
     endpoint,
     fifo: true,
     contentBasedDeduplication: true,
+    deduplicationScope: "messageGroup",
     queueName: "signups.fifo",
     deadLetterQueueName: "signups-dlq.fifo",
     kmsKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
@@ -67,7 +68,7 @@ const scenarios: Record<string, Record<string, unknown>> = {
     consumerPrincipals: [`arn:aws:iam::${ACCOUNT}:role/worker`],
     kmsKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
   },
-  "delivery roles from GitHub Actions": {
+  "pipeline roles from GitHub Actions": {
     endpoint,
     githubRepository: "octo-org/sqs-messaging",
     stateBucketName: "octo-org-pulumi-state",
@@ -85,7 +86,7 @@ const scenarios: Record<string, Record<string, unknown>> = {
 };
 
 /**
- * The consumer fleet (issue 14) has no emulator: these stacks have no endpoint, and plan offline
+ * The consumer fleet has no emulator: these stacks have no endpoint, and plan offline
  * through an override file with dummy keys and the skip flags (offlineProvider).
  */
 const serviceScenarios: Record<string, Record<string, unknown>> = {
@@ -97,11 +98,11 @@ const fleetWithMail = "a production fleet with the stack's mail part (ses)";
 const serviceMutated = "a production fleet (ses, alarms by email)";
 
 /**
- * Delivery with the account's existing GitHub provider: every trust policy is a known value in the
+ * The pipeline roles with the account's existing GitHub provider: every trust policy is a known value in the
  * plan, so the documents (subjects, audience, provider) are compared as data, not only wired.
  */
 const existingProvider = {
-  ...scenarios["delivery roles from GitHub Actions"],
+  ...scenarios["pipeline roles from GitHub Actions"],
   githubOidcProviderArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`,
 };
 
@@ -131,8 +132,8 @@ const terraformMutations: { what: string; edit: (dir: string) => void; expected:
   {
     what: "a queue argument (the dead-letter visibility timeout)",
     edit: replace(
-      "queues.tf",
-      "visibility_timeout_seconds        = local.queues.visibilityTimeoutSeconds",
+      "modules/queue-pair/main.tf",
+      "visibility_timeout_seconds        = var.settings.visibilityTimeoutSeconds",
       "visibility_timeout_seconds        = 61",
     ),
     expected: "aws_sqs_queue.dead_letter.visibility_timeout_seconds: Pulumi 60 ≠ Terraform 61",
@@ -144,27 +145,31 @@ const terraformMutations: { what: string; edit: (dir: string) => void; expected:
   },
   {
     what: "the TLS condition of a queue policy",
-    edit: replace("queues.tf", '"aws:SecureTransport" = "false"', '"aws:SecureTransport" = "true"'),
+    edit: replace(
+      "modules/queue-pair/main.tf",
+      '"aws:SecureTransport" = "false"',
+      '"aws:SecureTransport" = "true"',
+    ),
     expected: "aws_sqs_queue_policy.main.policy: Pulumi",
   },
   {
     what: "the redrive target (the main queue instead of the dead-letter queue)",
     edit: replace(
-      "queues.tf",
+      "modules/queue-pair/main.tf",
       "deadLetterTargetArn = aws_sqs_queue.dead_letter.arn",
       "deadLetterTargetArn = aws_sqs_queue.main.arn",
     ),
     expected:
-      "aws_sqs_queue_redrive_policy.main.redrive_policy refers to: Pulumi [aws_sqs_queue.dead_letter.arn] ≠ Terraform [aws_sqs_queue.main.arn]",
+      "module.registrations.aws_sqs_queue_redrive_policy.main.redrive_policy refers to: Pulumi [module.registrations.aws_sqs_queue.dead_letter.arn] ≠ Terraform [module.registrations.aws_sqs_queue.main.arn]",
   },
   {
-    what: "a resource removed (the consumer role's policy attachment)",
+    what: "a resource removed (the roles' policy attachment)",
     edit: replace(
-      "iam.tf",
-      "  count      = length(aws_iam_role.consumer)",
-      "  count      = 0 * length(aws_iam_role.consumer)",
+      "modules/access-role/main.tf",
+      'resource "aws_iam_role_policy_attachment" "this" {',
+      'resource "aws_iam_role_policy_attachment" "this" {\n  count = 0',
     ),
-    expected: "aws_iam_role_policy_attachment.consumer: declared by Pulumi only",
+    expected: "module.consumer_role.aws_iam_role_policy_attachment.this: declared by Pulumi only",
   },
   {
     what: "the table's deletion protection",
@@ -270,7 +275,7 @@ const sesMutations: { what: string; edit: (dir: string) => void; expected: strin
       'Condition = { ArnEquals = { "aws:SourceArn" = aws_sns_topic.ses_events[0].arn } }',
       'Condition = { ArnEquals = { "aws:SourceArn" = aws_sesv2_configuration_set.mail[0].arn } }',
     ),
-    expected: "aws_sqs_queue_policy.bounces.policy: Pulumi",
+    expected: "module.bounces.aws_sqs_queue_policy.main.policy: Pulumi",
   },
   {
     what: "raw delivery of the subscription",
@@ -328,7 +333,7 @@ describe("Pulumi.yaml", () => {
       for (const [key, value] of Object.entries(section)) {
         const declared = project.config[key];
         expect(declared, `Pulumi.yaml declares ${key} (${SETTINGS_FILE})`).toBeDefined();
-        // A null default is a text setting that is off until set (delivery.githubRepository…).
+        // A null default is a text setting that is off until set (pipeline.githubRepository…).
         expect(declared.type, key).toBe(
           value === null ? "string" : types[typeof value as keyof typeof types],
         );
@@ -401,13 +406,27 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
     const terraformSide = terraformModel(plan, name);
     expect(differences(pulumiSide(name), terraformSide)).toEqual([]);
     // Not vacuous: the documents are known values here, not unknowns skipped.
-    const redrive = terraformSide.resources["aws_sqs_queue_redrive_policy.main"]?.values.redrive_policy;
+    const redrive =
+      terraformSide.resources["module.registrations.aws_sqs_queue_redrive_policy.main"]?.values
+        .redrive_policy;
     expect(redrive).toMatchObject({
       maxReceiveCount: scenarios[name]?.maxReceiveCount ?? settings.queues.maxReceiveCount,
     });
-    expect(terraformSide.resources["aws_sqs_queue_policy.main"]?.references.queue_url).toEqual([
-      "aws_sqs_queue.main.url",
-    ]);
+    expect(
+      terraformSide.resources["module.registrations.aws_sqs_queue_policy.main"]?.references.queue_url,
+    ).toEqual(["module.registrations.aws_sqs_queue.main.url"]);
+    // The state holds the queues where stacks applied before modules/queue-pair have them: the
+    // `moved` blocks move them into the module, never replace them.
+    const call = plan.calls[name];
+    const moved = (
+      plan.json.resource_changes as {
+        address: string;
+        previous_address?: string;
+        change: { actions: string[] };
+      }[]
+    ).find((c) => c.address === `module.${call}.module.registrations.aws_sqs_queue.main`);
+    expect(moved?.previous_address).toBe(`module.${call}.aws_sqs_queue.main`);
+    expect(moved?.change.actions).not.toContain("create");
   });
 
   it.each(Object.keys(serviceScenarios))("agree on the consumer fleet too: %s", (name) => {
@@ -468,9 +487,9 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
       `arn:aws:ses:us-east-1:${ACCOUNT}:identity/mail.example.com`,
       `arn:aws:ses:us-east-1:${ACCOUNT}:configuration-set/welcome`,
     ]);
-    expect(JSON.stringify(terraformSide.resources["aws_sqs_queue_policy.bounces"]?.values.policy)).toContain(
-      `arn:aws:sns:us-east-1:${ACCOUNT}:welcome-events`,
-    );
+    expect(
+      JSON.stringify(terraformSide.resources["module.bounces.aws_sqs_queue_policy.main"]?.values.policy),
+    ).toContain(`arn:aws:sns:us-east-1:${ACCOUNT}:welcome-events`);
     expect(
       JSON.stringify(terraformSide.resources["aws_sns_topic_policy.ses_events"]?.values.policy),
     ).toContain(`arn:aws:ses:us-east-1:${ACCOUNT}:configuration-set/welcome`);
@@ -510,7 +529,7 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
     for (const name of pulumiOutputs) expect(source).toContain(`  ${name},`);
   });
 
-  it("agree on the delivery roles' trust with an existing OIDC provider, value for value", () => {
+  it("agree on the pipeline roles' trust with an existing OIDC provider, value for value", () => {
     const terraformSide = terraformModel(plan, "existingProvider");
     const trust = terraformSide.resources["aws_iam_role.deploy"]?.values.assume_role_policy;
     expect(JSON.stringify(trust)).toContain("repo:octo-org/sqs-messaging:environment:production");
@@ -561,12 +580,32 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
     });
   });
 
+  it("carries a queue setting from the table to both programs: a FIFO pair's deduplicationScope", () => {
+    const fifo = "FIFO with a KMS key";
+    for (const queue of [
+      "module.registrations.aws_sqs_queue.main",
+      "module.registrations.aws_sqs_queue.dead_letter",
+    ]) {
+      expect(terraformModel(plan, fifo).resources[queue]?.values.deduplication_scope, queue).toBe(
+        "messageGroup",
+      );
+      expect(pulumiSide(fifo).resources[queue]?.values.deduplication_scope, queue).toBe("messageGroup");
+    }
+    // A standard pair has none: SQS refuses the attribute there.
+    expect(
+      pulumiSide("defaults").resources["module.registrations.aws_sqs_queue.main"]?.values,
+    ).not.toHaveProperty("deduplication_scope");
+  });
+
   it("sees one value changed in the data file in the local stack, the Pulumi inputs and the Terraform plan", async () => {
     const wanted = editedSettings.queues.visibilityTimeoutSeconds;
     expect(wanted).not.toBe(settings.queues.visibilityTimeoutSeconds);
 
     const terraformSide = terraformModel(plan, "edited");
-    for (const queue of ["aws_sqs_queue.main", "aws_sqs_queue.dead_letter"]) {
+    for (const queue of [
+      "module.registrations.aws_sqs_queue.main",
+      "module.registrations.aws_sqs_queue.dead_letter",
+    ]) {
       expect(terraformSide.resources[queue]?.values.visibility_timeout_seconds, queue).toBe(wanted);
       expect(pulumiSide("edited").resources[queue]?.values.visibility_timeout_seconds, queue).toBe(wanted);
     }

@@ -1,5 +1,5 @@
 /**
- * The SES part of the Pulumi program under mocks (issue 12): opt-in by `mailDomain`; the identity,
+ * The SES part of the Pulumi program under mocks: opt-in by `mailDomain`; the identity,
  * configuration set, event destination, topic and bounce pair; the exact IAM and resource policies
  * (no `*` in any Allow); the outputs the consumer and the DNS owner read.
  */

@@ -1,5 +1,5 @@
 /**
- * The consumer fleet (issue 14) through Terraform itself, offline: the example production stack
+ * The consumer fleet through Terraform itself, offline: the example production stack
  * (prod.tfvars) plans, says the same as Pulumi.prod.yaml and builds under Pulumi's mocks too; and a
  * later apply leaves the service's desired count to the autoscaling (ignore_changes), seen on a
  * real plan from a state in which the service runs three tasks.
@@ -35,10 +35,10 @@ describe("Pulumi.prod.yaml", () => {
       infra.fleet?.service.service,
       infra.fleet?.autoscaling.target,
       infra.fleet?.alarms?.topic,
-      infra.delivery?.ecrPushRole,
-      infra.delivery?.planRole,
-      infra.delivery?.deployRole,
-      ...(infra.delivery?.rolePolicies ?? []),
+      infra.pipeline?.ecrPushRole,
+      infra.pipeline?.planRole,
+      infra.pipeline?.deployRole,
+      ...(infra.pipeline?.rolePolicies ?? []),
     );
     expect(infra.fleet).toBeDefined();
     const target = resources.find((r) => r.name === "prodstack-scaling-target");
@@ -51,7 +51,7 @@ describe("Pulumi.prod.yaml", () => {
     });
   });
 
-  it("declares the three delivery roles the pipelines assume, trusting the example repository", () => {
+  it("declares the three pipeline roles the pipelines assume, trusting the example repository", () => {
     const role = (kind: string) => resources.find((r) => r.name === `prodstack-${kind}-role`);
     const repository = String(pulumiProd.githubRepository);
     const subjects = Object.fromEntries(
@@ -111,7 +111,7 @@ describe.skipIf(!terraform)("prod.tfvars, planned offline", () => {
       "aws_sns_topic_subscription.alarm_email",
       "aws_cloudwatch_metric_alarm.consumer_paused",
       "aws_cloudwatch_metric_alarm.handler_failures",
-      // The delivery roles the pipelines assume (docs/delivery.md), and GitHub's OIDC provider.
+      // The pipeline roles the pipelines assume (docs/pipeline.md), and GitHub's OIDC provider.
       "aws_iam_openid_connect_provider.github",
       "aws_iam_role.ecr_push",
       "aws_iam_role.plan",

@@ -113,7 +113,7 @@ describe.skipIf(!terraform)(
       expect(checked.code, checked.stderr).toBe(0);
       // biome-ignore lint/suspicious/noExplicitAny: `terraform show -json` of a plan.
       const changes = plan.resource_changes as any[];
-      const queueChange = changes.find((c) => c.address === "aws_sqs_queue.main");
+      const queueChange = changes.find((c) => c.address === "module.registrations.aws_sqs_queue.main");
       expect(queueChange.change.importing).toEqual({ id: url });
       expect(queueChange.change.actions).toEqual(["update"]);
       expect(changes.filter((c) => c.change.actions.includes("delete"))).toEqual([]);

@@ -11,7 +11,7 @@
  * with the resources whose outputs the Pulumi input holds.
  */
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -263,11 +263,11 @@ export async function pulumiModel(
     infra.mail?.bounceQueues.deadLetterQueuePolicy,
     infra.mail?.bounceQueues.redrivePolicy,
     infra.mail?.bounceQueues.redriveAllowPolicy,
-    infra.delivery?.oidcProvider,
-    infra.delivery?.ecrPushRole,
-    infra.delivery?.planRole,
-    infra.delivery?.deployRole,
-    ...(infra.delivery?.rolePolicies ?? []),
+    infra.pipeline?.oidcProvider,
+    infra.pipeline?.ecrPushRole,
+    infra.pipeline?.planRole,
+    infra.pipeline?.deployRole,
+    ...(infra.pipeline?.rolePolicies ?? []),
   );
   // Role attachments register once the role's name resolves; they are not exposed: count them.
   const attachments = [
@@ -296,7 +296,7 @@ export async function pulumiModel(
         `RESOURCE_PAIRS pairs ${r.name} (${r.type}) with ${RESOURCE_PAIRS[r.name.slice(name.length + 1)]}, a ${pair.type}: it must be a ${type} (src/stack/resource-pairs.ts)`,
       );
     }
-    return `${type}.${pair.name}`;
+    return pair.address;
   };
   // Components (the project's own types) have no Terraform counterpart: only their children do.
   const declared = mine().filter(
@@ -483,7 +483,10 @@ export async function planAll(
     root.output[call] = {
       value: { region: `\${module.${call}.region}`, endpoint: `\${module.${call}.endpoint}` },
     };
-    for (const [address, queue] of Object.entries(planCase.queues)) {
+    for (const [modelAddress, queue] of Object.entries(planCase.queues)) {
+      // The state holds the queues where stacks applied before modules/queue-pair have them, so
+      // every plan also proves the `moved` blocks: a queue moves, it is never replaced.
+      const address = LEGACY_ADDRESSES[modelAddress] ?? modelAddress;
       const [type, name] = address.split(".");
       state.push({
         module: `module.${call}`,
@@ -548,6 +551,18 @@ export async function planAll(
           .join(","),
       )
       .update(readFileSync(join(projectRoot, "infra-terraform", "versions.tf")))
+      // ...or the child modules each copy calls (modules/queue-pair): init installs them.
+      .update(
+        readdirSync(join(projectRoot, "infra-terraform"))
+          .filter((file) => file.endsWith(".tf"))
+          .flatMap(
+            (file) =>
+              readFileSync(join(projectRoot, "infra-terraform", file), "utf8").match(
+                /^module "[^"]+"|^\s*source\s*=.*$/gm,
+              ) ?? [],
+          )
+          .join(","),
+      )
       .update(options.terraformVersion)
       .digest("hex");
     let init = 0;
@@ -589,32 +604,90 @@ function allReferences(expression: Json): string[] {
   return [];
 }
 
-/** Resource references of an expression, as `type.name.attribute` (instance keys dropped). */
-function resourceReferences(expression: Json): string[] {
-  const references: string[] = allReferences(expression);
-  return [
-    ...new Set(
-      references
-        .map((ref) => ref.replace(/\[[^\]]*\]/g, ""))
-        .filter((ref) => /^aws_\w+\.\w+\.\w+$/.test(ref)),
-    ),
-  ].sort();
+/**
+ * Where the queue pairs' resources were before modules/queue-pair (the `moved` blocks of queues.tf
+ * and email.tf lead from these to the module addresses).
+ */
+export const LEGACY_ADDRESSES: Readonly<Record<string, string>> = {
+  "module.registrations.aws_sqs_queue.main": "aws_sqs_queue.main",
+  "module.registrations.aws_sqs_queue.dead_letter": "aws_sqs_queue.dead_letter",
+  "module.bounces.aws_sqs_queue.main": "aws_sqs_queue.bounces",
+  "module.bounces.aws_sqs_queue.dead_letter": "aws_sqs_queue.bounces_dead_letter",
+};
+
+/** One module's configuration, and how its `var.` references resolve in its caller. */
+interface Scope {
+  readonly prefix: string;
+  readonly module: Json;
+  readonly call?: { readonly expressions: Json; readonly parent: Scope };
+}
+
+/**
+ * The resource references of an expression as `address.attribute` from the case's root, instance
+ * keys dropped: through a child module's outputs (`module.m.arn`) and a module's variables
+ * (`var.x`, resolved in the caller), as far as they lead to resources.
+ */
+function scopedReferences(expression: Json, scope: Scope, depth = 0): string[] {
+  if (depth > 8) return [];
+  const found: string[] = [];
+  for (const raw of allReferences(expression)) {
+    const ref = raw.replace(/\[[^\]]*\]/g, "");
+    const parts = ref.split(".");
+    if (/^aws_\w+\.\w+\.\w+$/.test(ref)) found.push(`${scope.prefix}${ref}`);
+    else if (parts[0] === "var" && parts.length === 2 && scope.call) {
+      const argument = scope.call.expressions?.[parts[1] ?? ""];
+      if (argument) found.push(...scopedReferences(argument, scope.call.parent, depth + 1));
+    } else if (parts[0] === "module" && parts.length === 3) {
+      const child = scope.module.module_calls?.[parts[1] ?? ""];
+      const output = child?.module?.outputs?.[parts[2] ?? ""];
+      if (output) {
+        const childScope: Scope = {
+          prefix: `${scope.prefix}module.${parts[1]}.`,
+          module: child.module,
+          call: { expressions: child.expressions ?? {}, parent: scope },
+        };
+        found.push(...scopedReferences(output.expression, childScope, depth + 1));
+      }
+    }
+  }
+  return [...new Set(found)].sort();
 }
 
 /** One case of the plan, normalised like the Pulumi side. */
 export function terraformModel(plan: Plan, caseName: string): Model {
   const call = plan.calls[caseName];
   if (!call) throw new Error(`no case ${caseName} in the plan`);
-  const configuration: Json[] = plan.json.configuration.root_module.module_calls[call].module.resources;
+  const rootScope: Scope = {
+    prefix: "",
+    module: plan.json.configuration.root_module.module_calls[call].module,
+  };
   const model: Model = {
     resources: {},
     provider: { region: undefined, endpoint: undefined, defaultTags: {} },
   };
   for (const change of plan.json.resource_changes as Json[]) {
-    if (change.module_address !== `module.${call}` || change.mode !== "managed") continue;
+    const inCase =
+      change.module_address === `module.${call}` ||
+      String(change.module_address).startsWith(`module.${call}.`);
+    if (!inCase || change.mode !== "managed") continue;
     if (change.change.actions.length === 1 && change.change.actions[0] === "delete") continue;
-    const address = `${change.type}.${change.name}`;
-    const expressions = configuration.find((r) => r.address === address)?.expressions ?? {};
+    // A child module (modules/queue-pair): its resources are named from the case's root.
+    const sub = String(change.module_address)
+      .slice(`module.${call}`.length + 1)
+      .replace(/\[[^\]]*\]/g, "");
+    let scope = rootScope;
+    for (const name of sub === "" ? [] : sub.split(".").filter((_, i) => i % 2 === 1)) {
+      const child = scope.module.module_calls[name];
+      scope = {
+        prefix: `${scope.prefix}module.${name}.`,
+        module: child.module,
+        call: { expressions: child.expressions ?? {}, parent: scope },
+      };
+    }
+    const local = `${change.type}.${change.name}`;
+    const address = `${scope.prefix}${local}`;
+    const expressions =
+      (scope.module.resources as Json[]).find((r) => r.address === local)?.expressions ?? {};
     const values: Record<string, unknown> = {};
     const references: Record<string, string[]> = {};
     for (const [argument, expression] of Object.entries(expressions as Record<string, Json>)) {
@@ -625,7 +698,7 @@ export function terraformModel(plan: Plan, caseName: string): Model {
           : BLOCKS.has(argument)
             ? terraformBlock(change.change.after[argument])
             : normalise(change.change.after[argument]);
-      const refs = resourceReferences(expression);
+      const refs = scopedReferences(expression, scope);
       if (refs.length > 0) references[argument] = refs;
     }
     for (const argument of DYNAMIC_BLOCKS) {
@@ -642,7 +715,7 @@ export function terraformModel(plan: Plan, caseName: string): Model {
   // a branch not taken, and Pulumi, which only builds what exists, cannot hold it.
   for (const resource of Object.values(model.resources)) {
     for (const [argument, refs] of Object.entries(resource.references)) {
-      const live = refs.filter((ref) => model.resources[ref.split(".").slice(0, 2).join(".")] !== undefined);
+      const live = refs.filter((ref) => model.resources[ref.slice(0, ref.lastIndexOf("."))] !== undefined);
       if (live.length > 0) resource.references[argument] = live;
       else delete resource.references[argument];
     }

@@ -6,8 +6,8 @@ import { mkdtemp, readdir, readFile, utimes, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { recordRetentionMs } from "../../src/config/derived.js";
 import { AcceptedSends, claimOf, forgetAcceptedSends } from "../../src/consumer/accepted-sends.js";
-import { recordRetentionMs } from "../../src/consumer/store/timing.js";
 
 const claim = { id: "reg-1", digest: "d".repeat(64), owner: "owner-1", leaseUntil: 5_000 };
 

@@ -40,7 +40,7 @@ describe("adopting the original queue", () => {
     });
     expect(plan.resources).toEqual([
       expect.objectContaining({
-        terraform: "aws_sqs_queue.main",
+        terraform: "module.registrations.aws_sqs_queue.main",
         pulumi: "registrations-queue",
         id: live.url,
       }),
@@ -49,7 +49,9 @@ describe("adopting the original queue", () => {
 
   it("writes one import block and the identity as Terraform variables; --keep-queue-values adds the attributes", () => {
     const files = terraformFiles(plan);
-    expect(files["adopt.tf"]).toContain(`import {\n  to = aws_sqs_queue.main\n  id = "${live.url}"\n}`);
+    expect(files["adopt.tf"]).toContain(
+      `import {\n  to = module.registrations.aws_sqs_queue.main\n  id = "${live.url}"\n}`,
+    );
     const tfvars = files["adopt.auto.tfvars"] ?? "";
     expect(tfvars).toContain('queue_name = "projeto-sqs"');
     expect(tfvars).toContain('dead_letter_queue_name = "projeto-sqs-dlq"');
@@ -139,7 +141,7 @@ describe("import ids and the plan check", () => {
   const change = (address: string, actions: string[], importing?: object) => ({
     address,
     mode: "managed",
-    type: address.split(".")[0],
+    type: address.split(".").slice(-2)[0],
     change: { actions, ...(importing ? { importing } : {}) },
   });
 
@@ -147,8 +149,8 @@ describe("import ids and the plan check", () => {
     const good = {
       format_version: "1.2",
       resource_changes: [
-        change("aws_sqs_queue.main", ["update"], { id: live.url }),
-        change("aws_sqs_queue.dead_letter", ["create"]),
+        change("module.registrations.aws_sqs_queue.main", ["update"], { id: live.url }),
+        change("module.registrations.aws_sqs_queue.dead_letter", ["create"]),
       ],
     };
     expect(checkAdoptionPlan(good, plan)).toEqual({ ok: true, lines: [] });
@@ -157,13 +159,13 @@ describe("import ids and the plan check", () => {
   it("fails a plan that replaces the queue, or does not import it", () => {
     const replaced = {
       format_version: "1.2",
-      resource_changes: [change("aws_sqs_queue.main", ["delete", "create"])],
+      resource_changes: [change("module.registrations.aws_sqs_queue.main", ["delete", "create"])],
     };
     const result = checkAdoptionPlan(replaced, plan);
     expect(result.ok).toBe(false);
     expect(result.lines).toEqual([
-      expect.stringContaining("would replace aws_sqs_queue.main"),
-      expect.stringContaining("does not import aws_sqs_queue.main"),
+      expect.stringContaining("would replace module.registrations.aws_sqs_queue.main"),
+      expect.stringContaining("does not import module.registrations.aws_sqs_queue.main"),
     ]);
   });
 });

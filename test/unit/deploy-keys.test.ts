@@ -60,7 +60,7 @@ describe("deploy-time keys", () => {
     // The image key the app pipeline sets on each release, and the pages that tell a person to.
     expect(where("pulumi", ".github/workflows/app-pipeline.yml")).toEqual([IMAGE_KEY]);
     expect(where("pulumi", "docs/deploy.md")).toContain(IMAGE_KEY);
-    expect(where("pulumi", "docs/delivery.md")).toContain(IMAGE_KEY);
+    expect(where("pulumi", "docs/pipeline.md")).toContain(IMAGE_KEY);
     expect(where("terraform", "docs/deploy.md")).toContain(toSnakeCase(IMAGE_KEY));
     expect(where("pulumi", "Pulumi.prod.yaml").length).toBeGreaterThan(20);
     expect(where("terraform", "infra-terraform/prod.tfvars").length).toBeGreaterThan(20);

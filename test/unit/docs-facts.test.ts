@@ -29,7 +29,7 @@ describe("docs quote their sources", () => {
     expect(number(quoted?.[3])).toBe(number(requests));
   });
 
-  it("delivery.md names every dependency with an install script, as package-lock.json marks them", () => {
+  it("pipeline.md names every dependency with an install script, as package-lock.json marks them", () => {
     const lock = JSON.parse(read("package-lock.json")) as {
       packages: Record<string, { hasInstallScript?: boolean; dev?: boolean }>;
     };
@@ -37,7 +37,7 @@ describe("docs quote their sources", () => {
       .filter(([, entry]) => entry.hasInstallScript)
       .map(([path]) => path.replace(/^.*node_modules\//, ""));
     expect(withScripts.length).toBeGreaterThan(0);
-    const section = read("docs/delivery.md").split("## Install scripts")[1]?.split(/^#/m)[0] ?? "";
+    const section = read("docs/pipeline.md").split("## Install scripts")[1]?.split(/^#/m)[0] ?? "";
     const named = withScripts.filter((name) => new RegExp(`\\b${name}\\b`).test(section));
     expect(named).toEqual(withScripts);
     // "none of them is a production dependency": the image installs with --omit=dev.

@@ -26,17 +26,6 @@ const FLOORS: readonly (readonly string[])[] = [
   ["src/cli/"],
 ];
 
-/**
- * Arrows that exist today and are being removed elsewhere: the SQS client's dependence on the
- * stack resolver, and the Pulumi program's on the consumer's mail rate and DynamoDB store. Empty
- * this list as they go; nothing new belongs here.
- */
-const KNOWN_EXCEPTIONS: readonly string[] = [
-  "infra-pulumi/program.ts -> src/consumer/mail/rate.ts",
-  "infra-pulumi/service/sizing.ts -> src/consumer/mail/rate.ts",
-  "infra-pulumi/sent-emails-table.ts -> src/consumer/store/dynamodb.ts",
-];
-
 function sources(folder: string): string[] {
   return readdirSync(join(projectRoot, folder), { recursive: true, encoding: "utf8" })
     .filter((file) => file.endsWith(".ts"))
@@ -89,13 +78,13 @@ describe("the import floors", () => {
       const [a, b] = [floorOf(from), floorOf(to)];
       return a !== undefined && b !== undefined && a < b;
     });
-    expect(upward.map(name).filter((arrow) => !KNOWN_EXCEPTIONS.includes(arrow))).toEqual([]);
+    expect(upward.map(name)).toEqual([]);
   });
 
   it("keeps the Pulumi program out of the consumer's implementation", () => {
     const intoConsumer = graph.filter(
       ({ from, to }) => from.startsWith("infra-pulumi/") && to.startsWith("src/consumer/"),
     );
-    expect(intoConsumer.map(name).filter((arrow) => !KNOWN_EXCEPTIONS.includes(arrow))).toEqual([]);
+    expect(intoConsumer.map(name)).toEqual([]);
   });
 });

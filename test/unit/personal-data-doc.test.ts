@@ -2,9 +2,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { recordRetentionMs } from "../../src/config/derived.js";
 import { projectRoot } from "../../src/config/paths.js";
 import { settings } from "../../src/config/settings.js";
-import { recordRetentionMs } from "../../src/consumer/store/timing.js";
 
 const page = readFileSync(join(projectRoot, "docs", "personal-data.md"), "utf8");
 const days = (seconds: number) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { perTaskRate } from "../../src/config/derived.js";
 import type { Mailer } from "../../src/consumer/mail/mailer.js";
-import { MAIL_SENDING, perTaskRate, RateLimitedMailer } from "../../src/consumer/mail/rate.js";
+import { MAIL_SENDING, RateLimitedMailer } from "../../src/consumer/mail/rate.js";
 import type { Clock } from "../../src/time/clock.js";
 import { busiestWindow } from "../support/windows.js";
 

@@ -1,14 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { REDRIVE_MARGIN_MS, recordRetentionMs } from "../../src/config/derived.js";
 import { readEnvironment } from "../../src/config/env.js";
 import { MAIL_SEND_TIMEOUT_DEFAULT_MS } from "../../src/config/limits.js";
 import { settings } from "../../src/config/settings.js";
 import { chooseStore, defaultSqlitePath } from "../../src/consumer/registrations.js";
-import {
-  claimLeaseMs,
-  REDRIVE_MARGIN_MS,
-  recordRetentionMs,
-  storeTiming,
-} from "../../src/consumer/store/timing.js";
+import { claimLeaseMs, storeTiming } from "../../src/consumer/store/timing.js";
 import { ConfigurationError } from "../../src/errors.js";
 
 const DAY_MS = 24 * 3_600_000;

@@ -7,9 +7,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { recordRetentionMs } from "../../src/config/derived.js";
 import { MAIL_SEND_TIMEOUT_DEFAULT_MS } from "../../src/config/limits.js";
 import { projectRoot } from "../../src/config/paths.js";
-import { claimLeaseMs, recordRetentionMs } from "../../src/consumer/store/timing.js";
+import { claimLeaseMs } from "../../src/consumer/store/timing.js";
 
 const read = (path: string) => readFileSync(join(projectRoot, path), "utf8").replace(/\s+/g, " ");
 const FRACTIONS: Record<string, number> = {

@@ -1,6 +1,5 @@
 /**
- * The pipelines' security properties, read from the workflow files themselves
- * (docs/delivery.md): no Pulumi token, OIDC only for named jobs under named conditions, no
+ * The pipelines' security properties, read from the workflow files themselves (docs/pipeline.md): no Pulumi token, OIDC only for named jobs under named conditions, no
  * dependency install scripts, every action pinned by commit.
  */
 import { readdirSync, readFileSync } from "node:fs";

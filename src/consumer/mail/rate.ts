@@ -1,13 +1,9 @@
 /**
- * The send rate a fleet respects. A mail service's quota is per account (SES: messages per
- * second), and every consumer task sends at once, so each task gets its share:
- *
- *     per-task rate = account quota ÷ maximum tasks
- *
- * The numbers live once, in the settings data (infra-terraform/settings.json, `email`), which the
- * infrastructure programs read too.
+ * The send rate a fleet respects: each task's share of the account's quota (the formula lives
+ * once in src/config/derived.ts, which the infrastructure programs read too).
  */
 
+import { settingsTaskSendRate } from "../../config/derived.js";
 import { settings } from "../../config/settings.js";
 import type { Registration } from "../../contract/registration.js";
 import { type Clock, systemClock } from "../../time/clock.js";
@@ -23,16 +19,8 @@ export const MAIL_SENDING = {
   maxTasks: settings.email.maxConsumerTasks,
 } as const;
 
-/** One task's share of an account quota. */
-export function perTaskRate(accountQuotaPerSecond: number, maxTasks: number): number {
-  return accountQuotaPerSecond / Math.max(1, maxTasks);
-}
-
 /** The default `--mail-rate` of the SES transport: 14 ÷ 4 = 3.5 emails a second per task. */
-export const DEFAULT_SES_RATE_PER_SECOND = perTaskRate(
-  MAIL_SENDING.accountQuotaPerSecond,
-  MAIL_SENDING.maxTasks,
-);
+export const DEFAULT_SES_RATE_PER_SECOND = settingsTaskSendRate();
 
 /**
  * A mailer whose `reserve` waits for a token: the bucket holds one (no burst), so two sends of a

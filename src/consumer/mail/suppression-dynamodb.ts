@@ -25,7 +25,7 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { KEY_ATTRIBUTE } from "../store/dynamodb.js";
+import { KEY_ATTRIBUTE } from "../../contract/sent-email-table.js";
 import { classifyStoreError } from "../store/dynamodb-client.js";
 import type { SuppressionList, SuppressionReason } from "./suppression.js";
 

@@ -56,6 +56,7 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { settings } from "../../config/settings.js";
+import { KEY_ATTRIBUTE, TTL_ATTRIBUTE } from "../../contract/sent-email-table.js";
 import { EnvironmentFaultError } from "../errors.js";
 import {
   type AmbiguousAttempts,
@@ -78,10 +79,7 @@ export const defaultSentEmailsTable: SentEmailsTableSettings = {
   tableName: settings.table.sentEmailsTableName,
 };
 
-/** The partition key; a string. */
-export const KEY_ATTRIBUTE = "id";
-/** The attribute the table's TTL is enabled on: epoch seconds. */
-export const TTL_ATTRIBUTE = "expiresAt";
+export { KEY_ATTRIBUTE, TTL_ATTRIBUTE };
 
 /** Request units this store has used, as DynamoDB bills them. */
 export interface CapacityUsage {

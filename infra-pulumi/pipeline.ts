@@ -1,33 +1,33 @@
 /**
- * Delivery from GitHub Actions (issue 15): the GitHub OIDC provider (or the account's existing
+ * The pipeline from GitHub Actions: the GitHub OIDC provider (or the account's existing
  * one), and three roles only this repository's workflows can assume — push the consumer image
  * (main), plan/preview (read-only, any ref or pull request), deploy (the protected environment).
- * The documents: delivery-policies.ts. Terraform declares the same in infra-terraform/delivery.tf.
+ * The documents: pipeline-policies.ts. Terraform declares the same in infra-terraform/pipeline.tf.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { Settings } from "../src/config/settings.js";
 import {
   accountOf,
-  deliverySubjects,
   deployPolicy,
   ecrPushPolicy,
   GITHUB_OIDC_AUDIENCE,
   GITHUB_OIDC_URL,
   githubTrustPolicy,
+  pipelineSubjects,
   planPolicy,
-} from "./delivery-policies.js";
+} from "./pipeline-policies.js";
 import type { PolicyDocument } from "./policies.js";
 
-/** The `delivery` settings with a repository: delivery is on. */
-export type DeliveryConfig = Settings["delivery"] & {
+/** The `pipeline` settings with a repository: the pipeline roles are on. */
+export type PipelineConfig = Settings["pipeline"] & {
   readonly githubRepository: string;
   /** The consumer's ECR repository (settings `service.repositoryName`): the push role's one target. */
   readonly repositoryName: string;
 };
 
-export interface DeliveryArgs {
-  readonly settings: DeliveryConfig;
+export interface PipelineArgs {
+  readonly settings: PipelineConfig;
   readonly region: string;
   readonly queueArns: pulumi.Input<string>[];
   readonly tableArn?: pulumi.Input<string>;
@@ -35,7 +35,7 @@ export interface DeliveryArgs {
   readonly deployerRoleArn?: string;
 }
 
-export class Delivery extends pulumi.ComponentResource {
+export class Pipeline extends pulumi.ComponentResource {
   /** Created here unless the settings name the account's existing provider. */
   readonly oidcProvider?: aws.iam.OpenIdConnectProvider;
   readonly providerArn: pulumi.Output<string>;
@@ -46,8 +46,18 @@ export class Delivery extends pulumi.ComponentResource {
   /** Each role's inline policy (registered once the role's name resolves). */
   readonly rolePolicies: aws.iam.RolePolicy[] = [];
 
-  constructor(name: string, args: DeliveryArgs, options?: pulumi.ComponentResourceOptions) {
-    super("sqs-messaging:index:Delivery", name, {}, options);
+  constructor(name: string, args: PipelineArgs, options?: pulumi.ComponentResourceOptions) {
+    // Stacks deployed before the rename hold this component as `Delivery`: the alias keeps its
+    // roles in place instead of replacing them.
+    super(
+      "sqs-messaging:index:Pipeline",
+      name,
+      {},
+      {
+        ...options,
+        aliases: [...(options?.aliases ?? []), { type: "sqs-messaging:index:Delivery" }],
+      },
+    );
     const child = { parent: this };
     const s = args.settings;
     if (s.githubOidcProviderArn) {
@@ -61,7 +71,7 @@ export class Delivery extends pulumi.ComponentResource {
       );
       this.providerArn = this.oidcProvider.arn;
     }
-    const subjects = deliverySubjects(s.githubRepository, s.deployEnvironment);
+    const subjects = pipelineSubjects(s.githubRepository, s.deployEnvironment);
     const role = (
       kind: string,
       description: string,

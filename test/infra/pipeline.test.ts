@@ -1,5 +1,5 @@
 /**
- * The delivery part of the Pulumi program under mocks: off by default, checked with the rest of
+ * The pipeline part of the Pulumi program under mocks: off by default, checked with the rest of
  * the configuration, the push role alone without a state bucket, an existing provider reused,
  * and the roles' ARNs among the stack outputs. (Both programs: test/infra/parity.test.ts; the
  * documents simulated: test/infra/iam-simulation.test.ts.)
@@ -25,15 +25,15 @@ beforeAll(() => {
 
 const declare = async (config: Record<string, unknown>) => {
   setStackConfig(config);
-  const name = `delivery${run++}`;
+  const name = `pipeline${run++}`;
   const infra = createInfrastructure(readInfraConfig(new pulumi.Config("sqs-messaging")), name);
   await registered(
     infra.queues.queue,
-    infra.delivery?.oidcProvider,
-    infra.delivery?.ecrPushRole,
-    infra.delivery?.planRole,
-    infra.delivery?.deployRole,
-    ...(infra.delivery?.rolePolicies ?? []),
+    infra.pipeline?.oidcProvider,
+    infra.pipeline?.ecrPushRole,
+    infra.pipeline?.planRole,
+    infra.pipeline?.deployRole,
+    ...(infra.pipeline?.rolePolicies ?? []),
   );
   return {
     infra,
@@ -41,10 +41,10 @@ const declare = async (config: Record<string, unknown>) => {
   };
 };
 
-describe("delivery in the Pulumi program", () => {
+describe("pipeline in the Pulumi program", () => {
   it("is off without githubRepository", async () => {
     const { infra, mine } = await declare({});
-    expect(infra.delivery).toBeUndefined();
+    expect(infra.pipeline).toBeUndefined();
     expect(mine.filter((n) => /oidc|push|plan|deploy/.test(n))).toEqual([]);
   });
 
@@ -67,7 +67,7 @@ describe("delivery in the Pulumi program", () => {
       assumeRoleArn: deployer,
     });
     expect(mine).not.toContain("github-oidc");
-    const trust = JSON.parse((await resolvedValue(infra.delivery?.deployRole?.assumeRolePolicy)) ?? "{}");
+    const trust = JSON.parse((await resolvedValue(infra.pipeline?.deployRole?.assumeRolePolicy)) ?? "{}");
     expect(trust.Statement[0].Principal).toEqual({ Federated: provider });
     const policy = resources.find(
       (r) => r.name.endsWith("-deploy-policy") && r.inputs.policy.includes(deployer),

@@ -1,4 +1,4 @@
-# The delivery roles with a mocked AWS provider (`terraform test`, offline): who may assume each
+# The pipeline roles with a mocked AWS provider (`terraform test`, offline): who may assume each
 # role. The same documents are compared with the Pulumi program's by the parity test and
 # evaluated by an IAM simulator in test/infra/iam-simulation.test.ts.
 
@@ -33,18 +33,18 @@ variables {
   state_bucket_name        = "octo-org-pulumi-state"
 }
 
-run "delivery_off_by_default" {
+run "pipeline_off_by_default" {
   command = plan
   variables {
     github_repository = null
   }
   assert {
     condition     = length(aws_iam_role.ecr_push) == 0 && length(aws_iam_role.plan) == 0 && length(aws_iam_role.deploy) == 0 && length(aws_iam_openid_connect_provider.github) == 0
-    error_message = "without github_repository there must be no delivery role and no OIDC provider"
+    error_message = "without github_repository there must be no pipeline role and no OIDC provider"
   }
 }
 
-run "delivery_roles" {
+run "pipeline_roles" {
   command = apply
 
   assert {
@@ -61,7 +61,7 @@ run "delivery_roles" {
   }
   assert {
     condition     = alltrue([for role in [aws_iam_role.ecr_push[0], aws_iam_role.plan[0], aws_iam_role.deploy[0]] : jsondecode(role.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"])
-    error_message = "every delivery role must require GitHub's STS audience"
+    error_message = "every pipeline role must require GitHub's STS audience"
   }
   assert {
     condition     = jsondecode(aws_iam_role_policy.ecr_push[0].policy).Statement[1].Resource == ["arn:aws:ecr:us-east-1:123456789012:repository/sqs-messaging-consumer"]

@@ -1,8 +1,8 @@
 /**
- * The delivery roles' documents, as plain data (issue 15): who may assume each role (GitHub's
+ * The pipeline roles' documents, as plain data: who may assume each role (GitHub's
  * OIDC token for this repository only, by audience and subject) and what each may do. The
- * Pulumi program renders them (infra-pulumi/delivery.ts), Terraform writes the same documents
- * (infra-terraform/delivery.tf; the parity test compares the plans), and
+ * Pulumi program renders them (infra-pulumi/pipeline.ts), Terraform writes the same documents
+ * (infra-terraform/pipeline.tf; the parity test compares the plans), and
  * test/infra/iam-simulation.test.ts evaluates them. No Pulumi import.
  *
  * Account ids: the ECR repository is in the roles' own account, the one of the OIDC provider
@@ -22,7 +22,7 @@ export function accountOf(arn: string): string {
 }
 
 /** The `sub` claims each role admits (GitHub's formats: ref, pull_request, environment). */
-export function deliverySubjects(repository: string, deployEnvironment: string) {
+export function pipelineSubjects(repository: string, deployEnvironment: string) {
   return {
     /** The main branch only: the image pushed is the one main built. */
     ecrPush: { operator: "StringEquals", subjects: [`repo:${repository}:ref:refs/heads/main`] },
@@ -83,7 +83,7 @@ export const ECR_PUSH_ACTIONS = [
 
 /**
  * Push to the one repository. `ecr:GetAuthorizationToken` takes no resource (the Service
- * Authorization Reference lists none): its `"*"` is the one wildcard of the delivery roles. The
+ * Authorization Reference lists none): its `"*"` is the one wildcard of the pipeline roles. The
  * token it returns is useless without the repository actions below.
  */
 export function ecrPushPolicy(region: string, account: string, repositoryName: string): PolicyDocument {

@@ -1,36 +1,36 @@
-# Delivery from GitHub Actions (issue 15), the same as infra-pulumi/delivery.ts and its documents
-# in infra-pulumi/delivery-policies.ts (the parity test compares the plans): GitHub's OIDC provider
+# The pipeline from GitHub Actions, the same as infra-pulumi/pipeline.ts and its documents
+# in infra-pulumi/pipeline-policies.ts (the parity test compares the plans): GitHub's OIDC provider
 # (or the account's existing one), and roles only this repository's workflows can assume, by the
 # token's audience and subject — ECR push (main), plan (any ref, pull requests; read-only), deploy
-# (the protected environment). Off while delivery.githubRepository is null.
+# (the protected environment). Off while pipeline.githubRepository is null.
 #
 # The ECR repository is in the roles' own account, the one of the OIDC provider they trust; it is
 # read from that ARN, so planning needs no STS call.
 
 locals {
-  delivery_on    = local.delivery.githubRepository != null
-  delivery_state = local.delivery_on && local.delivery.stateBucketName != null
+  pipeline_on    = local.pipeline.githubRepository != null
+  pipeline_state = local.pipeline_on && local.pipeline.stateBucketName != null
   github_claim   = "token.actions.githubusercontent.com"
-  github_repo    = local.delivery.githubRepository
-  github_account = !local.delivery_on ? null : split(":", local.delivery.githubOidcProviderArn != null ? local.delivery.githubOidcProviderArn : aws_iam_openid_connect_provider.github[0].arn)[4]
-  state_bucket   = "arn:aws:s3:::${coalesce(local.delivery.stateBucketName, "none")}"
-  secrets_statements = local.delivery.secretsKeyArn == null ? [] : [{
+  github_repo    = local.pipeline.githubRepository
+  github_account = !local.pipeline_on ? null : split(":", local.pipeline.githubOidcProviderArn != null ? local.pipeline.githubOidcProviderArn : aws_iam_openid_connect_provider.github[0].arn)[4]
+  state_bucket   = "arn:aws:s3:::${coalesce(local.pipeline.stateBucketName, "none")}"
+  secrets_statements = local.pipeline.secretsKeyArn == null ? [] : [{
     Sid      = "StackSecrets"
     Effect   = "Allow"
     Action   = ["kms:Decrypt"]
-    Resource = [local.delivery.secretsKeyArn]
+    Resource = [local.pipeline.secretsKeyArn]
   }]
 }
 
 # AWS no longer checks thumbprints for GitHub's issuer (its CA is trusted): none is pinned.
 resource "aws_iam_openid_connect_provider" "github" {
-  count          = local.delivery_on && local.delivery.githubOidcProviderArn == null ? 1 : 0
+  count          = local.pipeline_on && local.pipeline.githubOidcProviderArn == null ? 1 : 0
   url            = "https://token.actions.githubusercontent.com"
   client_id_list = ["sts.amazonaws.com"]
 }
 
 resource "aws_iam_role" "ecr_push" {
-  count       = local.delivery_on ? 1 : 0
+  count       = local.pipeline_on ? 1 : 0
   name_prefix = "sqs-messaging-ecr-push-"
   description = "GitHub Actions (main): push the consumer image to its ECR repository."
   assume_role_policy = jsonencode({
@@ -38,7 +38,7 @@ resource "aws_iam_role" "ecr_push" {
     Statement = [{
       Sid       = "GitHubActionsOfThisRepository"
       Effect    = "Allow"
-      Principal = { Federated = local.delivery.githubOidcProviderArn != null ? local.delivery.githubOidcProviderArn : aws_iam_openid_connect_provider.github[0].arn }
+      Principal = { Federated = local.pipeline.githubOidcProviderArn != null ? local.pipeline.githubOidcProviderArn : aws_iam_openid_connect_provider.github[0].arn }
       Action    = "sts:AssumeRoleWithWebIdentity"
       Condition = {
         StringEquals = {
@@ -50,7 +50,7 @@ resource "aws_iam_role" "ecr_push" {
   })
 }
 
-# ecr:GetAuthorizationToken takes no resource: its "*" is the delivery roles' one wildcard.
+# ecr:GetAuthorizationToken takes no resource: its "*" is the pipeline roles' one wildcard.
 resource "aws_iam_role_policy" "ecr_push" {
   count = length(aws_iam_role.ecr_push)
   role  = aws_iam_role.ecr_push[0].name
@@ -76,7 +76,7 @@ resource "aws_iam_role_policy" "ecr_push" {
 }
 
 resource "aws_iam_role" "plan" {
-  count       = local.delivery_state ? 1 : 0
+  count       = local.pipeline_state ? 1 : 0
   name_prefix = "sqs-messaging-plan-"
   description = "GitHub Actions (any ref, pull requests): read-only plan and preview."
   assume_role_policy = jsonencode({
@@ -84,7 +84,7 @@ resource "aws_iam_role" "plan" {
     Statement = [{
       Sid       = "GitHubActionsOfThisRepository"
       Effect    = "Allow"
-      Principal = { Federated = local.delivery.githubOidcProviderArn != null ? local.delivery.githubOidcProviderArn : aws_iam_openid_connect_provider.github[0].arn }
+      Principal = { Federated = local.pipeline.githubOidcProviderArn != null ? local.pipeline.githubOidcProviderArn : aws_iam_openid_connect_provider.github[0].arn }
       Action    = "sts:AssumeRoleWithWebIdentity"
       Condition = {
         StringEquals = { "${local.github_claim}:aud" = "sts.amazonaws.com" }
@@ -111,7 +111,7 @@ resource "aws_iam_role_policy" "plan" {
         Sid      = "ReadQueues"
         Effect   = "Allow"
         Action   = ["sqs:GetQueueAttributes", "sqs:ListQueueTags"]
-        Resource = [aws_sqs_queue.main.arn, aws_sqs_queue.dead_letter.arn]
+        Resource = [module.registrations.arn, module.registrations.dead_letter_arn]
       }],
       length(aws_dynamodb_table.sent_emails) == 0 ? [] : [{
         Sid      = "ReadTable"
@@ -124,20 +124,20 @@ resource "aws_iam_role_policy" "plan" {
 }
 
 resource "aws_iam_role" "deploy" {
-  count       = local.delivery_state ? 1 : 0
+  count       = local.pipeline_state ? 1 : 0
   name_prefix = "sqs-messaging-deploy-"
-  description = "GitHub Actions (environment ${local.delivery.deployEnvironment}): deploy."
+  description = "GitHub Actions (environment ${local.pipeline.deployEnvironment}): deploy."
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
       Sid       = "GitHubActionsOfThisRepository"
       Effect    = "Allow"
-      Principal = { Federated = local.delivery.githubOidcProviderArn != null ? local.delivery.githubOidcProviderArn : aws_iam_openid_connect_provider.github[0].arn }
+      Principal = { Federated = local.pipeline.githubOidcProviderArn != null ? local.pipeline.githubOidcProviderArn : aws_iam_openid_connect_provider.github[0].arn }
       Action    = "sts:AssumeRoleWithWebIdentity"
       Condition = {
         StringEquals = {
           "${local.github_claim}:aud" = "sts.amazonaws.com"
-          "${local.github_claim}:sub" = ["repo:${local.github_repo}:environment:${local.delivery.deployEnvironment}"]
+          "${local.github_claim}:sub" = ["repo:${local.github_repo}:environment:${local.pipeline.deployEnvironment}"]
         }
       }
     }]
