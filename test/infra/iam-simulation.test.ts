@@ -162,7 +162,7 @@ const components: Record<string, Component> = {
   consumer: {
     policy: (key) => consumerPolicy(ARNS.queue, ARNS.deadLetterQueue, key, ARNS.table),
     calls: CONSUMER_CALLS,
-    sources: ["src/consumer", "src/cli/consume.ts"],
+    sources: ["src/consumer", "src/sqs/queue-pair.ts", "src/cli/consume.ts"],
     notGranted: {
       ScanCommand:
         "only the store's forget() scans, for `npm run forget`: an administrator's command (docs/operations.md)",
@@ -182,7 +182,7 @@ const components: Record<string, Component> = {
   operator: {
     policy: (key) => operatorPolicy(ARNS.queue, ARNS.deadLetterQueue, REGION, key),
     calls: OPERATOR_CALLS,
-    sources: ["src/ops", "src/sqs/queue-counts.ts", "src/cli/status.ts", "src/cli/dlq.ts"],
+    sources: ["src/ops", "src/sqs/queue-counts.ts", "src/sqs/queue-pair.ts", "src/cli/status.ts", "src/cli/dlq.ts"],
     // forget is personal-data erasure, run with an administrator's credentials (docs/operations.md).
     skipFiles: ["src/ops/forget.ts"],
     manualActions: OPERATOR_MANUAL_ACTIONS,

@@ -41,8 +41,8 @@ const FROM = "Cadastro <no-reply@example.com>";
 type Cleanups = (() => Promise<unknown> | unknown)[];
 
 /**
- * What one test started, released in reverse order when it ends. Per test, not per file: tests
- * that run concurrently must not release each other's servers.
+ * What one test started, released in reverse order when it ends (per test, so a failed case
+ * never leaves its servers to the next).
  */
 function cleanupsOf(context: TestContext): Cleanups {
   const cleanups: Cleanups = [];
@@ -193,8 +193,7 @@ const MODES = [
   ["partitioned (what it was sent meanwhile is lost)", "lose"],
 ] as const;
 
-// Through the real binary: alone, because startCli ties the child to the test that is running,
-// which concurrent tests would make ambiguous.
+// Through the real binary (startCli ties the child to the test that is running).
 describe("the consume CLI while the store stops answering (S10)", () => {
   it("S10: the consume CLI SIGKILLed while the store is partitioned, another started on the same state folder: every one mailed once", async (context) => {
     const cleanups = cleanupsOf(context);
@@ -259,7 +258,7 @@ describe("the consume CLI while the store stops answering (S10)", () => {
   }, 180_000);
 });
 
-describe.concurrent("the mail server misbehaves (S4, S5)", () => {
+describe("the mail server misbehaves (S4, S5)", () => {
   it("S4/S5: 20 registrations while the server drops the connection after DATA for 25 s, then healthy: none dead-lettered, every one mailed, none more than twice", async (context) => {
     const cleanups = cleanupsOf(context);
     const sqs = await queues(cleanups);
@@ -314,7 +313,10 @@ describe.concurrent("the mail server misbehaves (S4, S5)", () => {
   }, 180_000);
 });
 
-describe.concurrent("the store stops answering for 12 s while sends complete (S7, S9, S10)", () => {
+// One case at a time: each times a fault window against a 2 s send timeout, and six windows
+// sharing two cores starve each other's timers (three copies where the model allows two, a
+// window outlasting its deadline) — a fault of the test machine, not of the consumer.
+describe("the store stops answering for 12 s while sends complete (S7, S9, S10)", () => {
   it.for(MODES)(
     "S7/S9: 40 registrations at concurrency 10, store %s for 12 s: every one mailed once, nothing left invisible",
     { timeout: 150_000 },

@@ -3,8 +3,8 @@
  * 25 s after each change) before everything else, so that their waits overlap with the CPU-bound
  * files instead of ending the run. Vitest's own order puts the longest files first only when its
  * cache knows their durations; a fresh clone has no cache and falls back to file size, which runs
- * these small files last. send-boundary (about a minute since its cases overlap) is not among
- * them: its 2 s send timeout is better kept out of the suite's busiest first minute.
+ * these small files last. send-boundary is not among them: its 2 s send timeout is better kept
+ * out of the suite's busiest first minute.
  */
 import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
