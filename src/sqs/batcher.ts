@@ -15,8 +15,21 @@ export interface BatchEntryFailure extends EntryFailure {
   readonly id: string;
 }
 
-/** Sends one batch; returns the entries that failed (by their ids). */
-export type BatchSender<T> = (entries: readonly { id: string; value: T }[]) => Promise<BatchEntryFailure[]>;
+/**
+ * Sends one batch; returns the entries that failed, by their ids. An entry's id is its position in
+ * `entries` (`batchEntryId(i)`): unique per request, as SQS requires, and the sender builds the
+ * SDK's entries straight from these, with no list in between.
+ */
+export type BatchSender<T> = (entries: readonly { readonly value: T }[]) => Promise<BatchEntryFailure[]>;
+
+const ENTRY_IDS = Array.from({ length: BATCH_MAX_ENTRIES }, (_, i) => String(i));
+
+/** The id of the entry at `position` in a batch request. */
+export function batchEntryId(position: number): string {
+  return ENTRY_IDS[position] ?? String(position);
+}
+
+const NO_FAILURES: ReadonlyMap<unknown, EntryFailure> = new Map<unknown, EntryFailure>();
 
 export class BatchEntryError extends Error {
   override readonly name = "BatchEntryError";
@@ -74,10 +87,11 @@ export class Batcher<T> {
   /** Queues `value`; it leaves within `maxWaitMs` (default: the batcher's), sooner when a batch fills. */
   add(value: T, maxWaitMs = this.maxWaitMs): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ value, due: this.clock.now() + Math.max(0, maxWaitMs), resolve, reject });
+      const due = this.clock.now() + Math.max(0, maxWaitMs);
+      this.queue.push({ value, due, resolve, reject });
       // A wait of 0 still leaves on a timer, so entries added in the same tick share a request.
       if (this.queue.length >= BATCH_MAX_ENTRIES) this.sendQueued();
-      else this.schedule();
+      else this.schedule(due);
     });
   }
 
@@ -89,8 +103,8 @@ export class Batcher<T> {
     }
   }
 
-  private schedule(): void {
-    const due = Math.min(...this.queue.map((e) => e.due));
+  /** `due`: the entry just added; the timer already covers every earlier one. */
+  private schedule(due: number): void {
     if (this.timer && due >= this.timerDue) return;
     this.timer?.cancel();
     this.timerDue = due;
@@ -102,7 +116,13 @@ export class Batcher<T> {
     this.timer = undefined;
     this.timerDue = Number.POSITIVE_INFINITY;
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, BATCH_MAX_ENTRIES);
+      let batch: Entry<T>[];
+      if (this.queue.length <= BATCH_MAX_ENTRIES) {
+        batch = this.queue;
+        this.queue = [];
+      } else {
+        batch = this.queue.splice(0, BATCH_MAX_ENTRIES);
+      }
       const request = this.send(batch).finally(() => this.inFlight.delete(request));
       this.inFlight.add(request);
     }
@@ -112,19 +132,21 @@ export class Batcher<T> {
     const outcome = await sendWithRetries(
       batch,
       async (entries) => {
-        // Ids are positions in this request (unique per request, as SQS requires).
-        const failures = await this.sender(
-          entries.map((entry, i) => ({ id: String(i), value: entry.value })),
-        );
-        const byId = new Map<Entry<T>, EntryFailure>();
+        const failures = await this.sender(entries);
+        if (failures.length === 0) return NO_FAILURES as ReadonlyMap<Entry<T>, EntryFailure>;
+        const byEntry = new Map<Entry<T>, EntryFailure>();
         for (const failure of failures) {
           const entry = entries[Number(failure.id)];
-          if (entry) byId.set(entry, failure);
+          if (entry) byEntry.set(entry, failure);
         }
-        return byId;
+        return byEntry;
       },
       { policy: this.retry, clock: this.clock },
     );
+    if (outcome.failed.length === 0) {
+      for (const entry of batch) entry.resolve();
+      return;
+    }
     const failed = new Set<Entry<T>>();
     for (const { entry, failure, attempts } of outcome.failed) {
       failed.add(entry);

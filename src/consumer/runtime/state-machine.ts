@@ -28,7 +28,7 @@
 import { EventEmitter } from "node:events";
 import { type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Logger } from "../../log/logger.js";
-import { clientSpan, processSpan } from "../../observability/tracing.js";
+import { clientSpan, processSpan, tracerProviderRegistered } from "../../observability/tracing.js";
 import type { Batcher } from "../../sqs/batcher.js";
 import { isFatal } from "../../sqs/errors.js";
 import { RECEIVE_MAX_MESSAGES, VISIBILITY_MAX_SECONDS } from "../../sqs/limits.js";
@@ -79,6 +79,9 @@ const RECEIVE_BACKOFF = { baseDelayMs: 500, maxDelayMs: 20_000 };
  */
 const HAND_BACK_SECONDS = 1;
 
+/** Every receive asks for all attributes (SQS returns none otherwise); one list shared by all. */
+const ALL_ATTRIBUTES = ["All"];
+
 type State = "new" | "running" | "stopping" | "stopped";
 
 export class Consumer extends EventEmitter<ConsumerEvents> {
@@ -118,8 +121,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   private readonly tracked = new Map<string, Tracked>();
   /** Received, waiting for a free handler, in the order SQS returned them. */
   private buffer: Tracked[] = [];
-  /** Work under way per message: its handler, then its delete or visibility change. */
-  private readonly work = new Set<Promise<void>>();
+  /** Messages with work under way: their handler, then their delete or visibility change. */
+  private working = 0;
+  /** stop() waiting for `working` to reach 0. */
+  private workDone: (() => void) | undefined;
+  /** Spans only when an SDK registered a tracer provider before the consumer was built. */
+  private readonly traced = tracerProviderRegistered();
   /** Handlers running now: what `concurrency` limits. */
   private activeHandlers = 0;
   /** Poller turns under way: a receive, then its batching window (if any). */
@@ -153,8 +160,14 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.queueAttributes = options.queueAttributes;
     this.logger = this.options.logger;
     const { clock } = this.options;
-    this.deletes = deleteBatcher(this.client, this.queueUrl, clock, this.options.deleteBatchWaitMs);
-    this.visibility = visibilityBatcher(this.client, this.queueUrl, clock);
+    this.deletes = deleteBatcher(
+      this.client,
+      this.queueUrl,
+      clock,
+      this.options.deleteBatchWaitMs,
+      this.traced,
+    );
+    this.visibility = visibilityBatcher(this.client, this.queueUrl, clock, this.traced);
     this.pollerCount = new PollerCount(
       this.options.maxPollers,
       this.options.batchingWindowMs > 0 ? GROW_AFTER_WINDOW : 1,
@@ -271,6 +284,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.state = "stopping";
     const { clock } = this.options;
     const deadline = clock.now() + this.options.shutdownTimeoutMs;
+    const allWorkDone =
+      this.working === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            this.workDone = resolve;
+          });
     this.breaker.cancel();
     // Hand back first, while the heartbeat still keeps the handles valid: messages not started
     // (and the breaker's held probe) go back to the queue before anything else can delay them.
@@ -293,7 +312,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     // Deletes waiting for company leave now (and later ones at once: see deleteWaitMs).
     void this.deletes.flush();
     await handedBack;
-    const outcome = await this.settleOrTimeout([...this.work], Math.max(0, deadline - clock.now()));
+    const outcome = await this.settleOrTimeout([allWorkDone], Math.max(0, deadline - clock.now()));
     if (outcome === "timeout") {
       // The deadline is an exit, not a log line: from here on the consumer ignores what these
       // handlers do (no delete, no retry delay); their messages reappear after their visibility
@@ -369,22 +388,18 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.receiveCount += 1;
     let messages: Message[] = [];
     try {
-      const output = await clientSpan(this.queueUrl, "receive", batch, () =>
-        this.client.send(
-          new ReceiveMessageCommand({
-            QueueUrl: this.queueUrl,
-            MaxNumberOfMessages: batch,
-            WaitTimeSeconds: this.options.waitTimeSeconds,
-            // Asked for explicitly: SQS returns no attributes otherwise.
-            MessageAttributeNames: ["All"],
-            MessageSystemAttributeNames: ["All"],
-          }),
-          { abortSignal: this.receiveAbort.signal },
-        ),
-      );
+      const command = new ReceiveMessageCommand({
+        QueueUrl: this.queueUrl,
+        MaxNumberOfMessages: batch,
+        WaitTimeSeconds: this.options.waitTimeSeconds,
+        MessageAttributeNames: ALL_ATTRIBUTES,
+        MessageSystemAttributeNames: ALL_ATTRIBUTES as ["All"],
+      });
+      const send = () => this.client.send(command, { abortSignal: this.receiveAbort.signal });
+      const output = await (this.traced ? clientSpan(this.queueUrl, "receive", batch, send) : send());
       messages = output.Messages ?? [];
       this.receiveErrors = 0;
-      this.emit("received", messages);
+      if (this.listenerCount("received") > 0) this.emit("received", messages);
     } catch (error) {
       if (this.receiveAbort.signal.aborted) return undefined;
       await this.onReceiveError(error);
@@ -459,20 +474,23 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   /** Runs the handler and settles the message; the slot is freed when the handler is done. */
   private run(tracked: Tracked): void {
     this.activeHandlers += 1;
+    this.working += 1;
     const group = this.groupOf(tracked);
     if (group !== undefined) this.busyGroups.add(group);
-    const settled = this.process(tracked).then(
-      () => undefined,
-      () => undefined,
-    );
-    this.work.add(settled);
-    void settled.finally(() => {
-      this.work.delete(settled);
-      this.freeSlot(tracked);
-      this.checkDone();
-      this.pump();
-      this.fill();
-    });
+    void this.process(tracked);
+  }
+
+  /** A message's work is over (settled, or given up on): its slot and the consumer move on. */
+  private workEnded(tracked: Tracked): void {
+    this.working -= 1;
+    if (this.working === 0 && this.workDone !== undefined) {
+      this.workDone();
+      this.workDone = undefined;
+    }
+    this.freeSlot(tracked);
+    this.checkDone();
+    this.pump();
+    this.fill();
   }
 
   /** The handler is done: its slot takes the next buffered message, its group's next one too. */
@@ -487,21 +505,35 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.fill();
   }
 
+  /** Never rejects: every way a message's work ends is settled (and logged) inside. */
   private async process(tracked: Tracked): Promise<void> {
-    const { message } = tracked;
-    const started = performance.now();
     try {
-      await processSpan(this.queueUrl, message, () =>
-        this.handler(message, {
-          signal: this.handlerAbort.signal,
-          receiveCount: tracked.receiveCount,
-          environmentFault: (fault) => this.onFaultReported(tracked, fault),
-          probe: tracked.probe === true,
-        }),
-      );
-      this.emit("handled", message, (performance.now() - started) / 1000, true);
+      await this.handleAndSettle(tracked);
+    } catch {
+      // Settling logs its own failures; the message reappears after its visibility timeout.
+    } finally {
+      this.workEnded(tracked);
+    }
+  }
+
+  private async handleAndSettle(tracked: Tracked): Promise<void> {
+    const { message } = tracked;
+    // Timed only for a listener: the clock read costs more than the rest of an idle emit.
+    const timed = this.listenerCount("handled") > 0;
+    const started = timed ? performance.now() : 0;
+    try {
+      const context = {
+        signal: this.handlerAbort.signal,
+        receiveCount: tracked.receiveCount,
+        environmentFault: (fault: EnvironmentFaultError) => this.onFaultReported(tracked, fault),
+        probe: tracked.probe === true,
+      };
+      await (this.traced
+        ? processSpan(this.queueUrl, message, () => this.handler(message, context))
+        : this.handler(message, context));
+      if (timed) this.emit("handled", message, (performance.now() - started) / 1000, true);
     } catch (error) {
-      this.emit("handled", message, (performance.now() - started) / 1000, false);
+      if (timed) this.emit("handled", message, (performance.now() - started) / 1000, false);
       if (this.handlerAbort.signal.aborted) return; // abandoned at the shutdown deadline
       if (error instanceof HoldError) return this.hold(tracked, error);
       const fault = environmentFaultIn(error);
@@ -520,7 +552,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.freeSlot(tracked);
     if (await this.delete(tracked)) {
       this.stats.processed += 1;
-      this.emit("processed", message);
+      if (this.listenerCount("processed") > 0) this.emit("processed", message);
     }
   }
 
