@@ -575,10 +575,15 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   /** Deletes the message (batched); false when the delete failed for good. */
   private async delete(tracked: Tracked): Promise<boolean> {
+    let error: unknown;
     try {
-      await this.deletes.add(tracked.receiptHandle, this.deleteWaitMs(tracked));
-      return true;
-    } catch (error) {
+      // The batch's promise, shared by its ten deletes: no promise or callbacks per message.
+      const outcome = await this.deletes.addShared(tracked.receiptHandle, this.deleteWaitMs(tracked));
+      error = outcome.errorFor(tracked.receiptHandle);
+    } catch (requestError) {
+      error = requestError;
+    }
+    if (error !== undefined) {
       this.stats.deleteFailed += 1;
       this.logger.warn(
         { err: error, messageId: tracked.message.MessageId },
@@ -587,6 +592,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       this.emit("delete-failed", error, tracked.message);
       return false;
     }
+    return true;
   }
 
   /**
