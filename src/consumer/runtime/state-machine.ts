@@ -410,14 +410,16 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     }
     if (this.state !== "running" || this.breaker.paused) {
       // Received while stopping or paused: hand them straight back.
-      await Promise.allSettled(messages.map((m) => this.release(this.track(m, false))));
+      const deadline = this.visibilityDeadline();
+      await Promise.allSettled(messages.map((m) => this.release(this.track(m, deadline, false))));
       return messages.length;
     }
     this.pollerCount.received(messages.length, batch);
     this.stats.received += messages.length;
     if (messages.length === 0) this.stats.emptyReceives += 1;
     if (this.options.stopWhenEmpty) this.draining = messages.length === 0 && this.tracked.size === 0;
-    for (const message of messages) this.buffer.push(this.track(message, true));
+    const deadline = this.visibilityDeadline();
+    for (const message of messages) this.buffer.push(this.track(message, deadline, true));
     this.pump();
     if (messages.length === 0) this.checkDone();
     return messages.length;
@@ -437,14 +439,23 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     await sleepUnlessAborted(this.options.clock, delayMs, this.receiveAbort.signal);
   }
 
-  private track(message: Message, counted: boolean): Tracked {
+  /** When a message received now becomes visible again: one clock read per receive, not per message. */
+  private visibilityDeadline(): number {
+    return this.options.clock.now() + (this.visibilityTimeoutSeconds ?? 30) * 1000;
+  }
+
+  private track(message: Message, deadline: number, counted: boolean): Tracked {
     const receiptHandle = message.ReceiptHandle ?? "";
+    // Every field set from the start: one object shape for every message, whatever happens to it.
     const tracked: Tracked = {
       message,
       receiptHandle,
       receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
-      deadline: this.options.clock.now() + (this.visibilityTimeoutSeconds ?? 30) * 1000,
+      deadline,
       extending: false,
+      freed: false,
+      probe: false,
+      faulted: false,
     };
     if (counted) this.tracked.set(receiptHandle, tracked);
     return tracked;
