@@ -1,7 +1,9 @@
 /**
  * Tracing with OpenTelemetry's messaging semantic conventions. The runtime code depends on
  * `@opentelemetry/api` only: with no SDK registered every tracer is a no-op and the default
- * propagator injects nothing, so a message carries no extra attribute and a span costs a call.
+ * propagator injects nothing, so a message carries no extra attribute. The consumer asks once
+ * (`tracerProviderRegistered`, when it is built) and then skips span, context and attribute work
+ * entirely: a no-op span still costs objects and a context switch per message.
  * The SDK and the OTLP exporter are loaded (dynamic import) only when the standard OTEL_*
  * variables ask for them (`startTracing`, called by the CLIs).
  *
@@ -20,6 +22,7 @@ import {
   type Context,
   context,
   type Link,
+  ProxyTracerProvider,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -52,6 +55,19 @@ export const SEMCONV = {
 export const MAX_MESSAGE_ATTRIBUTES = 10;
 
 const tracer = trace.getTracer("sqs-messaging");
+
+/** What an unset global tracer provider delegates to (the API's shared no-op provider). */
+const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/**
+ * Whether an SDK has registered a tracer provider: without one every span is a no-op, and code on
+ * a per-message path can skip the span, its context and its attributes. A provider from another
+ * copy of the API is taken as registered (tracing on is the safe guess).
+ */
+export function tracerProviderRegistered(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NOOP_TRACER_PROVIDER;
+}
 
 /** The queue's name: the last segment of its URL (what semconv calls the destination). */
 function destinationOf(queueUrl: string): string {

@@ -3,7 +3,7 @@
  * src/sqs/queue-pair.ts, shared with the consumer runtime).
  */
 import { ChangeMessageVisibilityBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { type BatchEntryFailure, Batcher } from "../sqs/batcher.js";
+import { type BatchEntryFailure, Batcher, batchEntryId } from "../sqs/batcher.js";
 import type { NoDeadLetterQueueHint } from "../sqs/queue-pair.js";
 
 /** The fix an operator is told when the queue given has no dead-letter queue. */
@@ -28,8 +28,8 @@ export async function changeVisibility(
       const { Failed = [] } = await client.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: queueUrl,
-          Entries: entries.map(({ id, value }) => ({
-            Id: id,
+          Entries: entries.map(({ value }, i) => ({
+            Id: batchEntryId(i),
             ReceiptHandle: value,
             VisibilityTimeout: timeoutSeconds,
           })),

@@ -15,8 +15,21 @@ export interface BatchEntryFailure extends EntryFailure {
   readonly id: string;
 }
 
-/** Sends one batch; returns the entries that failed (by their ids). */
-export type BatchSender<T> = (entries: readonly { id: string; value: T }[]) => Promise<BatchEntryFailure[]>;
+/**
+ * Sends one batch; returns the entries that failed, by their ids. An entry's id is its position in
+ * `entries` (`batchEntryId(i)`): unique per request, as SQS requires, and the sender builds the
+ * SDK's entries straight from these, with no list in between.
+ */
+export type BatchSender<T> = (entries: readonly { readonly value: T }[]) => Promise<BatchEntryFailure[]>;
+
+const ENTRY_IDS = Array.from({ length: BATCH_MAX_ENTRIES }, (_, i) => String(i));
+
+/** The id of the entry at `position` in a batch request. */
+export function batchEntryId(position: number): string {
+  return ENTRY_IDS[position] ?? String(position);
+}
+
+const NO_FAILURES: ReadonlyMap<unknown, EntryFailure> = new Map<unknown, EntryFailure>();
 
 export class BatchEntryError extends Error {
   override readonly name = "BatchEntryError";
@@ -35,16 +48,34 @@ export interface BatcherOptions {
   readonly clock?: Clock;
 }
 
+/** What one batch request did, shared by every value that left in it (see `addShared`). */
+export interface BatchOutcome<T> {
+  /** Why `value` failed for good; undefined when SQS confirmed it. */
+  errorFor(value: T): BatchEntryError | undefined;
+}
+
+const ALL_CONFIRMED: BatchOutcome<unknown> = { errorFor: () => undefined };
+
 interface Entry<T> {
   readonly value: T;
   /** When this entry must leave, at the latest (clock ms). */
   readonly due: number;
-  resolve(): void;
-  reject(error: Error): void;
+  /** Set by `add`; an `addShared` entry hears through its batch's outcome instead. */
+  readonly resolve?: () => void;
+  readonly reject?: (error: Error) => void;
+}
+
+interface SharedOutcome<T> {
+  readonly promise: Promise<BatchOutcome<T>>;
+  resolve(outcome: BatchOutcome<T>): void;
+  reject(error: unknown): void;
 }
 
 export class Batcher<T> {
+  /** Never more than BATCH_MAX_ENTRIES: a full queue leaves at once, as one request. */
   private queue: Entry<T>[] = [];
+  /** The outcome the `addShared` entries now queued will hear from. */
+  private shared: SharedOutcome<T> | undefined;
   private timer: Timer | undefined;
   private timerDue = Number.POSITIVE_INFINITY;
   private readonly inFlight = new Set<Promise<void>>();
@@ -74,11 +105,37 @@ export class Batcher<T> {
   /** Queues `value`; it leaves within `maxWaitMs` (default: the batcher's), sooner when a batch fills. */
   add(value: T, maxWaitMs = this.maxWaitMs): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ value, due: this.clock.now() + Math.max(0, maxWaitMs), resolve, reject });
-      // A wait of 0 still leaves on a timer, so entries added in the same tick share a request.
-      if (this.queue.length >= BATCH_MAX_ENTRIES) this.sendQueued();
-      else this.schedule();
+      this.enqueue(value, maxWaitMs, resolve, reject);
     });
+  }
+
+  /**
+   * Like `add`, for a hot path: the promise is the batch's, shared by every value that leaves in
+   * the same request (no promise or callbacks per value). It never rejects for a value's failure:
+   * ask the outcome `errorFor(value)`. Values must be unique within a batch (receipt handles are).
+   */
+  addShared(value: T, maxWaitMs = this.maxWaitMs): Promise<BatchOutcome<T>> {
+    if (this.shared === undefined) {
+      let resolve!: (outcome: BatchOutcome<T>) => void;
+      let reject!: (error: unknown) => void;
+      const promise = new Promise<BatchOutcome<T>>((yes, no) => {
+        resolve = yes;
+        reject = no;
+      });
+      this.shared = { promise, resolve, reject };
+    }
+    // Taken before enqueue: a full batch leaves (and clears `shared`) at once.
+    const { promise } = this.shared;
+    this.enqueue(value, maxWaitMs);
+    return promise;
+  }
+
+  private enqueue(value: T, maxWaitMs: number, resolve?: () => void, reject?: (error: Error) => void): void {
+    const due = this.clock.now() + Math.max(0, maxWaitMs);
+    this.queue.push({ value, due, resolve, reject });
+    // A wait of 0 still leaves on a timer, so entries added in the same tick share a request.
+    if (this.queue.length >= BATCH_MAX_ENTRIES) this.sendQueued();
+    else this.schedule(due);
   }
 
   /** Sends everything queued now and waits for every request under way. */
@@ -89,8 +146,8 @@ export class Batcher<T> {
     }
   }
 
-  private schedule(): void {
-    const due = Math.min(...this.queue.map((e) => e.due));
+  /** `due`: the entry just added; the timer already covers every earlier one. */
+  private schedule(due: number): void {
     if (this.timer && due >= this.timerDue) return;
     this.timer?.cancel();
     this.timerDue = due;
@@ -101,35 +158,51 @@ export class Batcher<T> {
     this.timer?.cancel();
     this.timer = undefined;
     this.timerDue = Number.POSITIVE_INFINITY;
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, BATCH_MAX_ENTRIES);
-      const request = this.send(batch).finally(() => this.inFlight.delete(request));
-      this.inFlight.add(request);
-    }
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    const shared = this.shared;
+    this.queue = [];
+    this.shared = undefined;
+    const request = this.send(batch, shared).finally(() => this.inFlight.delete(request));
+    this.inFlight.add(request);
   }
 
-  private async send(batch: Entry<T>[]): Promise<void> {
-    const outcome = await sendWithRetries(
+  private async send(batch: Entry<T>[], shared: SharedOutcome<T> | undefined): Promise<void> {
+    const outcome = await this.requestWithRetries(batch).catch((error: unknown) => {
+      shared?.reject(error);
+      throw error;
+    });
+    if (outcome.failed.length === 0) {
+      for (const entry of batch) entry.resolve?.();
+      shared?.resolve(ALL_CONFIRMED as BatchOutcome<T>);
+      return;
+    }
+    const errors = new Map<T, BatchEntryError>();
+    const failed = new Set<Entry<T>>();
+    for (const { entry, failure, attempts } of outcome.failed) {
+      const error = new BatchEntryError(failure, attempts);
+      failed.add(entry);
+      errors.set(entry.value, error);
+      entry.reject?.(error);
+    }
+    for (const entry of batch) if (!failed.has(entry)) entry.resolve?.();
+    shared?.resolve({ errorFor: (value) => errors.get(value) });
+  }
+
+  private requestWithRetries(batch: readonly Entry<T>[]) {
+    return sendWithRetries(
       batch,
       async (entries) => {
-        // Ids are positions in this request (unique per request, as SQS requires).
-        const failures = await this.sender(
-          entries.map((entry, i) => ({ id: String(i), value: entry.value })),
-        );
-        const byId = new Map<Entry<T>, EntryFailure>();
+        const failures = await this.sender(entries);
+        if (failures.length === 0) return NO_FAILURES as ReadonlyMap<Entry<T>, EntryFailure>;
+        const byEntry = new Map<Entry<T>, EntryFailure>();
         for (const failure of failures) {
           const entry = entries[Number(failure.id)];
-          if (entry) byId.set(entry, failure);
+          if (entry) byEntry.set(entry, failure);
         }
-        return byId;
+        return byEntry;
       },
       { policy: this.retry, clock: this.clock },
     );
-    const failed = new Set<Entry<T>>();
-    for (const { entry, failure, attempts } of outcome.failed) {
-      failed.add(entry);
-      entry.reject(new BatchEntryError(failure, attempts));
-    }
-    for (const entry of batch) if (!failed.has(entry)) entry.resolve();
   }
 }

@@ -87,6 +87,50 @@ describe("Batcher", () => {
     expect(calls).toEqual([["ok", "again", "stale"], ["again"]]);
   });
 
+  it("addShared: one promise per request, and each value asks it whether it failed", async () => {
+    const { calls, sender } = recorder((values, call) =>
+      call === 1
+        ? [
+            {
+              id: String(values.indexOf("stale")),
+              code: "ReceiptHandleIsInvalid",
+              message: "",
+              senderFault: true,
+            },
+          ]
+        : [],
+    );
+    const batcher = new Batcher(sender, { maxWaitMs: 0 });
+    const first = ["ok", "stale"].map((v) => batcher.addShared(v));
+    await vi.advanceTimersByTimeAsync(0);
+    const later = Array.from({ length: 10 }, (_, i) => batcher.addShared(`m${i}`));
+    expect(first[0]).toBe(first[1]);
+    expect(new Set(later).size).toBe(1);
+    expect(later[0]).not.toBe(first[0]);
+    const outcome = await first[0];
+    expect(outcome?.errorFor("ok")).toBeUndefined();
+    expect(outcome?.errorFor("stale")).toBeInstanceOf(BatchEntryError);
+    expect((await later[9])?.errorFor("m9")).toBeUndefined();
+    expect(calls).toEqual([["ok", "stale"], Array.from({ length: 10 }, (_, i) => `m${i}`)]);
+  });
+
+  it("addShared and add share a request; a whole request that fails for good fails every value", async () => {
+    const { calls, sender } = recorder(() => throttled());
+    const batcher = new Batcher(sender, {
+      maxWaitMs: 0,
+      retry: { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 1_000 },
+    });
+    const shared = batcher.addShared("a");
+    const single = batcher.add("b").catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect((await shared).errorFor("a")).toBeInstanceOf(BatchEntryError);
+    expect(await single).toBeInstanceOf(BatchEntryError);
+    expect(calls).toEqual([
+      ["a", "b"],
+      ["a", "b"],
+    ]);
+  });
+
   it("gives up after maxAttempts on a whole request that keeps failing", async () => {
     const { calls, sender } = recorder(() => throttled());
     const batcher = new Batcher(sender, {

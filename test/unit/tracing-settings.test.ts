@@ -1,8 +1,9 @@
 /** When the CLIs start the tracing SDK: only when OpenTelemetry's standard variables ask. */
 import { TraceFlags, trace } from "@opentelemetry/api";
+import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { describe, expect, it } from "vitest";
 import { readEnvironment, tracingSettings } from "../../src/config/env.js";
-import { startTracing } from "../../src/observability/tracing.js";
+import { startTracing, tracerProviderRegistered } from "../../src/observability/tracing.js";
 
 const settingsOf = (env: NodeJS.ProcessEnv) => tracingSettings(readEnvironment(env), "svc");
 
@@ -37,5 +38,17 @@ describe("tracing settings", () => {
     expect(span.spanContext().traceFlags & TraceFlags.SAMPLED).toBe(0);
     span.end();
     await expect(tracing.shutdown()).resolves.toBeUndefined();
+    expect(tracerProviderRegistered()).toBe(false);
+  });
+
+  it("tells the consumer whether a tracer provider is registered (it skips span work when none is)", () => {
+    expect(tracerProviderRegistered()).toBe(false);
+    try {
+      expect(trace.setGlobalTracerProvider(new BasicTracerProvider())).toBe(true);
+      expect(tracerProviderRegistered()).toBe(true);
+    } finally {
+      trace.disable();
+    }
+    expect(tracerProviderRegistered()).toBe(false);
   });
 });

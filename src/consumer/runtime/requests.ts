@@ -10,7 +10,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { clientSpan } from "../../observability/tracing.js";
-import { type BatchEntryFailure, Batcher } from "../../sqs/batcher.js";
+import { type BatchEntryFailure, Batcher, batchEntryId } from "../../sqs/batcher.js";
 import { isFatal } from "../../sqs/errors.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../../sqs/retry.js";
 import type { Clock } from "../../time/clock.js";
@@ -28,7 +28,8 @@ const RUNTIME_RETRY: RetryPolicy = { ...DEFAULT_RETRY_POLICY, retryable: (error)
 function toFailures(
   failed: { Id?: string; Code?: string; Message?: string; SenderFault?: boolean }[] | undefined,
 ): BatchEntryFailure[] {
-  return (failed ?? []).map((f) => ({
+  if (failed === undefined || failed.length === 0) return [];
+  return failed.map((f) => ({
     id: f.Id ?? "",
     code: f.Code ?? "Unknown",
     message: f.Message ?? "",
@@ -36,37 +37,53 @@ function toFailures(
   }));
 }
 
-export function deleteBatcher(client: SQSClient, queueUrl: string, clock: Clock, maxWaitMs: number) {
+/**
+ * Runs a batch request inside its CLIENT span when tracing is on (`traced`, decided once by the
+ * consumer), else directly: no span, context or attributes per request.
+ */
+function maybeSpan<T>(
+  traced: boolean,
+  queueUrl: string,
+  operation: "delete" | "change_visibility",
+  size: number,
+  work: () => Promise<T>,
+): Promise<T> {
+  return traced ? clientSpan(queueUrl, operation, size, work) : work();
+}
+
+export function deleteBatcher(
+  client: SQSClient,
+  queueUrl: string,
+  clock: Clock,
+  maxWaitMs: number,
+  traced: boolean,
+) {
   return new Batcher<string>(
     async (entries) => {
-      const output = await clientSpan(queueUrl, "delete", entries.length, () =>
-        client.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: entries.map(({ id, value }) => ({ Id: id, ReceiptHandle: value })),
-          }),
-        ),
-      );
+      const command = new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: entries.map(({ value }, i) => ({ Id: batchEntryId(i), ReceiptHandle: value })),
+      });
+      const output = await maybeSpan(traced, queueUrl, "delete", entries.length, () => client.send(command));
       return toFailures(output.Failed);
     },
     { maxWaitMs, clock, retry: RUNTIME_RETRY },
   );
 }
 
-export function visibilityBatcher(client: SQSClient, queueUrl: string, clock: Clock) {
+export function visibilityBatcher(client: SQSClient, queueUrl: string, clock: Clock, traced: boolean) {
   return new Batcher<VisibilityChange>(
     async (entries) => {
-      const output = await clientSpan(queueUrl, "change_visibility", entries.length, () =>
-        client.send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: entries.map(({ id, value }) => ({
-              Id: id,
-              ReceiptHandle: value.receiptHandle,
-              VisibilityTimeout: value.timeoutSeconds,
-            })),
-          }),
-        ),
+      const command = new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: entries.map(({ value }, i) => ({
+          Id: batchEntryId(i),
+          ReceiptHandle: value.receiptHandle,
+          VisibilityTimeout: value.timeoutSeconds,
+        })),
+      });
+      const output = await maybeSpan(traced, queueUrl, "change_visibility", entries.length, () =>
+        client.send(command),
       );
       return toFailures(output.Failed);
     },

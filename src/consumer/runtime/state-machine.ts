@@ -28,7 +28,7 @@
 import { EventEmitter } from "node:events";
 import { type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Logger } from "../../log/logger.js";
-import { clientSpan, processSpan } from "../../observability/tracing.js";
+import { clientSpan, processSpan, tracerProviderRegistered } from "../../observability/tracing.js";
 import type { Batcher } from "../../sqs/batcher.js";
 import { isFatal } from "../../sqs/errors.js";
 import { RECEIVE_MAX_MESSAGES, VISIBILITY_MAX_SECONDS } from "../../sqs/limits.js";
@@ -79,6 +79,9 @@ const RECEIVE_BACKOFF = { baseDelayMs: 500, maxDelayMs: 20_000 };
  */
 const HAND_BACK_SECONDS = 1;
 
+/** Every receive asks for all attributes (SQS returns none otherwise); one list shared by all. */
+const ALL_ATTRIBUTES = ["All"];
+
 type State = "new" | "running" | "stopping" | "stopped";
 
 export class Consumer extends EventEmitter<ConsumerEvents> {
@@ -118,8 +121,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   private readonly tracked = new Map<string, Tracked>();
   /** Received, waiting for a free handler, in the order SQS returned them. */
   private buffer: Tracked[] = [];
-  /** Work under way per message: its handler, then its delete or visibility change. */
-  private readonly work = new Set<Promise<void>>();
+  /** Messages with work under way: their handler, then their delete or visibility change. */
+  private working = 0;
+  /** stop() waiting for `working` to reach 0. */
+  private workDone: (() => void) | undefined;
+  /** Spans only when an SDK registered a tracer provider before the consumer was built. */
+  private readonly traced = tracerProviderRegistered();
   /** Handlers running now: what `concurrency` limits. */
   private activeHandlers = 0;
   /** Poller turns under way: a receive, then its batching window (if any). */
@@ -153,8 +160,14 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.queueAttributes = options.queueAttributes;
     this.logger = this.options.logger;
     const { clock } = this.options;
-    this.deletes = deleteBatcher(this.client, this.queueUrl, clock, this.options.deleteBatchWaitMs);
-    this.visibility = visibilityBatcher(this.client, this.queueUrl, clock);
+    this.deletes = deleteBatcher(
+      this.client,
+      this.queueUrl,
+      clock,
+      this.options.deleteBatchWaitMs,
+      this.traced,
+    );
+    this.visibility = visibilityBatcher(this.client, this.queueUrl, clock, this.traced);
     this.pollerCount = new PollerCount(
       this.options.maxPollers,
       this.options.batchingWindowMs > 0 ? GROW_AFTER_WINDOW : 1,
@@ -271,6 +284,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.state = "stopping";
     const { clock } = this.options;
     const deadline = clock.now() + this.options.shutdownTimeoutMs;
+    const allWorkDone =
+      this.working === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            this.workDone = resolve;
+          });
     this.breaker.cancel();
     // Hand back first, while the heartbeat still keeps the handles valid: messages not started
     // (and the breaker's held probe) go back to the queue before anything else can delay them.
@@ -293,7 +312,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     // Deletes waiting for company leave now (and later ones at once: see deleteWaitMs).
     void this.deletes.flush();
     await handedBack;
-    const outcome = await this.settleOrTimeout([...this.work], Math.max(0, deadline - clock.now()));
+    const outcome = await this.settleOrTimeout([allWorkDone], Math.max(0, deadline - clock.now()));
     if (outcome === "timeout") {
       // The deadline is an exit, not a log line: from here on the consumer ignores what these
       // handlers do (no delete, no retry delay); their messages reappear after their visibility
@@ -369,22 +388,18 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.receiveCount += 1;
     let messages: Message[] = [];
     try {
-      const output = await clientSpan(this.queueUrl, "receive", batch, () =>
-        this.client.send(
-          new ReceiveMessageCommand({
-            QueueUrl: this.queueUrl,
-            MaxNumberOfMessages: batch,
-            WaitTimeSeconds: this.options.waitTimeSeconds,
-            // Asked for explicitly: SQS returns no attributes otherwise.
-            MessageAttributeNames: ["All"],
-            MessageSystemAttributeNames: ["All"],
-          }),
-          { abortSignal: this.receiveAbort.signal },
-        ),
-      );
+      const command = new ReceiveMessageCommand({
+        QueueUrl: this.queueUrl,
+        MaxNumberOfMessages: batch,
+        WaitTimeSeconds: this.options.waitTimeSeconds,
+        MessageAttributeNames: ALL_ATTRIBUTES,
+        MessageSystemAttributeNames: ALL_ATTRIBUTES as ["All"],
+      });
+      const send = () => this.client.send(command, { abortSignal: this.receiveAbort.signal });
+      const output = await (this.traced ? clientSpan(this.queueUrl, "receive", batch, send) : send());
       messages = output.Messages ?? [];
       this.receiveErrors = 0;
-      this.emit("received", messages);
+      if (this.listenerCount("received") > 0) this.emit("received", messages);
     } catch (error) {
       if (this.receiveAbort.signal.aborted) return undefined;
       await this.onReceiveError(error);
@@ -395,14 +410,16 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     }
     if (this.state !== "running" || this.breaker.paused) {
       // Received while stopping or paused: hand them straight back.
-      await Promise.allSettled(messages.map((m) => this.release(this.track(m, false))));
+      const deadline = this.visibilityDeadline();
+      await Promise.allSettled(messages.map((m) => this.release(this.track(m, deadline, false))));
       return messages.length;
     }
     this.pollerCount.received(messages.length, batch);
     this.stats.received += messages.length;
     if (messages.length === 0) this.stats.emptyReceives += 1;
     if (this.options.stopWhenEmpty) this.draining = messages.length === 0 && this.tracked.size === 0;
-    for (const message of messages) this.buffer.push(this.track(message, true));
+    const deadline = this.visibilityDeadline();
+    for (const message of messages) this.buffer.push(this.track(message, deadline, true));
     this.pump();
     if (messages.length === 0) this.checkDone();
     return messages.length;
@@ -422,14 +439,23 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     await sleepUnlessAborted(this.options.clock, delayMs, this.receiveAbort.signal);
   }
 
-  private track(message: Message, counted: boolean): Tracked {
+  /** When a message received now becomes visible again: one clock read per receive, not per message. */
+  private visibilityDeadline(): number {
+    return this.options.clock.now() + (this.visibilityTimeoutSeconds ?? 30) * 1000;
+  }
+
+  private track(message: Message, deadline: number, counted: boolean): Tracked {
     const receiptHandle = message.ReceiptHandle ?? "";
+    // Every field set from the start: one object shape for every message, whatever happens to it.
     const tracked: Tracked = {
       message,
       receiptHandle,
       receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
-      deadline: this.options.clock.now() + (this.visibilityTimeoutSeconds ?? 30) * 1000,
+      deadline,
       extending: false,
+      freed: false,
+      probe: false,
+      faulted: false,
     };
     if (counted) this.tracked.set(receiptHandle, tracked);
     return tracked;
@@ -447,7 +473,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         i++;
         continue;
       }
-      this.buffer.splice(i, 1);
+      // shift() at the head (always, off FIFO): splice would allocate an array per message.
+      if (i === 0) this.buffer.shift();
+      else this.buffer.splice(i, 1);
       this.run(tracked);
     }
   }
@@ -459,20 +487,23 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   /** Runs the handler and settles the message; the slot is freed when the handler is done. */
   private run(tracked: Tracked): void {
     this.activeHandlers += 1;
+    this.working += 1;
     const group = this.groupOf(tracked);
     if (group !== undefined) this.busyGroups.add(group);
-    const settled = this.process(tracked).then(
-      () => undefined,
-      () => undefined,
-    );
-    this.work.add(settled);
-    void settled.finally(() => {
-      this.work.delete(settled);
-      this.freeSlot(tracked);
-      this.checkDone();
-      this.pump();
-      this.fill();
-    });
+    void this.process(tracked);
+  }
+
+  /** A message's work is over (settled, or given up on): its slot and the consumer move on. */
+  private workEnded(tracked: Tracked): void {
+    this.working -= 1;
+    if (this.working === 0 && this.workDone !== undefined) {
+      this.workDone();
+      this.workDone = undefined;
+    }
+    this.freeSlot(tracked);
+    this.checkDone();
+    this.pump();
+    this.fill();
   }
 
   /** The handler is done: its slot takes the next buffered message, its group's next one too. */
@@ -487,41 +518,64 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.fill();
   }
 
+  /**
+   * Runs the handler and settles the message. Never rejects: every way a message's work ends is
+   * settled (and logged) inside. One async frame per message on the success path.
+   */
   private async process(tracked: Tracked): Promise<void> {
     const { message } = tracked;
-    const started = performance.now();
+    // Timed only for a listener: the clock read costs more than the rest of an idle emit.
+    const timed = this.listenerCount("handled") > 0;
+    const started = timed ? performance.now() : 0;
     try {
-      await processSpan(this.queueUrl, message, () =>
-        this.handler(message, {
+      let failure: unknown;
+      let failed = false;
+      try {
+        const context = {
           signal: this.handlerAbort.signal,
           receiveCount: tracked.receiveCount,
-          environmentFault: (fault) => this.onFaultReported(tracked, fault),
+          environmentFault: (fault: EnvironmentFaultError) => this.onFaultReported(tracked, fault),
           probe: tracked.probe === true,
-        }),
-      );
-      this.emit("handled", message, (performance.now() - started) / 1000, true);
-    } catch (error) {
-      this.emit("handled", message, (performance.now() - started) / 1000, false);
+        };
+        await (this.traced
+          ? processSpan(this.queueUrl, message, () => this.handler(message, context))
+          : this.handler(message, context));
+      } catch (error) {
+        failed = true;
+        failure = error;
+      }
+      if (timed) this.emit("handled", message, (performance.now() - started) / 1000, !failed);
       if (this.handlerAbort.signal.aborted) return; // abandoned at the shutdown deadline
-      if (error instanceof HoldError) return this.hold(tracked, error);
-      const fault = environmentFaultIn(error);
-      if (fault) return this.onEnvironmentFault(tracked, fault);
-      if (tracked.probe) this.breaker.success(); // the environment answered; the message failed
-      if (error instanceof PoisonMessageError) return this.deadLetter(tracked, error);
-      this.holdBackGroup(tracked);
+      if (failed) {
+        await this.settleFailure(tracked, failure);
+        return;
+      }
+      // A run that worked through a fault it reported has seen the environment come back.
+      if (tracked.probe || tracked.faulted) this.breaker.success();
+      // The slot is free as soon as the handler is done: the delete is batched in the background,
+      // and the message counts as processed only once SQS confirmed it.
       this.freeSlot(tracked);
-      return this.retryLater(tracked, error);
+      if (await this.delete(tracked)) {
+        this.stats.processed += 1;
+        if (this.listenerCount("processed") > 0) this.emit("processed", message);
+      }
+    } catch {
+      // Settling logs its own failures; the message reappears after its visibility timeout.
+    } finally {
+      this.workEnded(tracked);
     }
-    if (this.handlerAbort.signal.aborted) return; // abandoned at the shutdown deadline
-    // A run that worked through a fault it reported has seen the environment come back.
-    if (tracked.probe || tracked.faulted) this.breaker.success();
-    // The slot is free as soon as the handler is done: the delete is batched in the background,
-    // and the message counts as processed only once SQS confirmed it.
+  }
+
+  /** The handler threw: hold, pause, dead-letter or retry later, by what it threw. */
+  private settleFailure(tracked: Tracked, error: unknown): void | Promise<void> {
+    if (error instanceof HoldError) return this.hold(tracked, error);
+    const fault = environmentFaultIn(error);
+    if (fault) return this.onEnvironmentFault(tracked, fault);
+    if (tracked.probe) this.breaker.success(); // the environment answered; the message failed
+    if (error instanceof PoisonMessageError) return this.deadLetter(tracked, error);
+    this.holdBackGroup(tracked);
     this.freeSlot(tracked);
-    if (await this.delete(tracked)) {
-      this.stats.processed += 1;
-      this.emit("processed", message);
-    }
+    return this.retryLater(tracked, error);
   }
 
   // ── settle ──────────────────────────────────────────────────────────────────────────────────
@@ -543,10 +597,15 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   /** Deletes the message (batched); false when the delete failed for good. */
   private async delete(tracked: Tracked): Promise<boolean> {
+    let error: unknown;
     try {
-      await this.deletes.add(tracked.receiptHandle, this.deleteWaitMs(tracked));
-      return true;
-    } catch (error) {
+      // The batch's promise, shared by its ten deletes: no promise or callbacks per message.
+      const outcome = await this.deletes.addShared(tracked.receiptHandle, this.deleteWaitMs(tracked));
+      error = outcome.errorFor(tracked.receiptHandle);
+    } catch (requestError) {
+      error = requestError;
+    }
+    if (error !== undefined) {
       this.stats.deleteFailed += 1;
       this.logger.warn(
         { err: error, messageId: tracked.message.MessageId },
@@ -555,6 +614,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       this.emit("delete-failed", error, tracked.message);
       return false;
     }
+    return true;
   }
 
   /**
