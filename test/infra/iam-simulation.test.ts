@@ -182,7 +182,13 @@ const components: Record<string, Component> = {
   operator: {
     policy: (key) => operatorPolicy(ARNS.queue, ARNS.deadLetterQueue, REGION, key),
     calls: OPERATOR_CALLS,
-    sources: ["src/ops", "src/sqs/queue-counts.ts", "src/sqs/queue-pair.ts", "src/cli/status.ts", "src/cli/dlq.ts"],
+    sources: [
+      "src/ops",
+      "src/sqs/queue-counts.ts",
+      "src/sqs/queue-pair.ts",
+      "src/cli/status.ts",
+      "src/cli/dlq.ts",
+    ],
     // forget is personal-data erasure, run with an administrator's credentials (docs/operations.md).
     skipFiles: ["src/ops/forget.ts"],
     manualActions: OPERATOR_MANUAL_ACTIONS,
