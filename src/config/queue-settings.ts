@@ -84,6 +84,7 @@ function fifoAttributes(settings: QueueSettings): Record<string, string> {
   return {
     FifoQueue: "true",
     ContentBasedDeduplication: String(settings.contentBasedDeduplication),
+    DeduplicationScope: settings.deduplicationScope,
   };
 }
 

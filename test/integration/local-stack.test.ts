@@ -78,6 +78,28 @@ describe("local stack", () => {
     expect(dlq).toMatchObject(deadLetterQueueAttributes(defaultQueueSettings, sqs.stack.outputs.queueArn));
   });
 
+  it("creates a FIFO pair with the FIFO attributes both programs declare (deduplication scope too)", async () => {
+    const fifo = {
+      ...defaultQueueSettings,
+      fifo: true,
+      contentBasedDeduplication: true,
+      deduplicationScope: "messageGroup" as const,
+      queueName: "local-stack-fifo.fifo",
+      deadLetterQueueName: "local-stack-fifo-dlq.fifo",
+    };
+    const pair = await provisionQueues(sqs.client, fifo);
+    for (const url of [pair.queue.url, pair.deadLetterQueue.url]) {
+      const { Attributes = {} } = await sqs.client.send(
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["All"] }),
+      );
+      expect(Attributes, url).toMatchObject({
+        FifoQueue: "true",
+        ContentBasedDeduplication: "true",
+        DeduplicationScope: fifo.deduplicationScope,
+      });
+    }
+  });
+
   it("removes an attribute set to an empty string, as real SQS does", async () => {
     const { SetQueueAttributesCommand } = await import("@aws-sdk/client-sqs");
     const read = async () =>

@@ -54,8 +54,11 @@ describe("queue settings → SQS attributes", () => {
     ]) {
       expect(attributes.FifoQueue).toBe("true");
       expect(attributes.ContentBasedDeduplication).toBe("true");
+      // The local stack carries what both programs declare for a FIFO pair.
+      expect(attributes.DeduplicationScope).toBe(fifo.deduplicationScope);
     }
     expect(mainQueueAttributes(defaultQueueSettings, DLQ_ARN)).not.toHaveProperty("FifoQueue");
+    expect(mainQueueAttributes(defaultQueueSettings, DLQ_ARN)).not.toHaveProperty("DeduplicationScope");
   });
 
   it("keeps the defaults within AWS's ranges", () => {
