@@ -4,8 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
-import type { Infrastructure } from "../../infra-pulumi/program.js";
+import { describe, expect, it } from "vitest";
 import {
   HANDLER_FAILURE_EXPRESSION,
   HANDLER_FAILURE_MINUTES,
@@ -16,21 +15,13 @@ import { settings } from "../../src/config/settings.js";
 import { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE } from "../../src/contract/metrics.js";
 import { ACCOUNT, installMocks } from "../support/pulumi-mocks.js";
 import { prodLikeConfig, SERVICE_REGION } from "../support/service-config.js";
-import { build, recordedOf, settle } from "../support/service-fleet.js";
+import { prodLikeFleet } from "../support/service-fleet.js";
 
 const resources = installMocks({});
 /** The fleet's settings and the mail quota it shares (settings `email`). */
 const s = { ...settings.service, ...settings.email };
-const prodLike = prodLikeConfig;
-const of = recordedOf(resources);
-
-let prod: Infrastructure;
-const find = of("prod");
-
-beforeAll(async () => {
-  prod = build(prodLike, "prod");
-  await settle(prod);
-});
+const prod = prodLikeFleet(resources);
+const { find } = prod;
 
 describe("the fleet's alarms (mocks)", () => {
   const runbookHeadings = [
@@ -43,7 +34,7 @@ describe("the fleet's alarms (mocks)", () => {
     expect(find("alarm-email").inputs).toEqual({
       topic: topicArn,
       protocol: "email",
-      endpoint: prodLike.alarmEmail,
+      endpoint: prodLikeConfig.alarmEmail,
     });
     for (const alarm of ["dlq-alarm", "age-alarm", "running-alarm", "paused-alarm", "failures-alarm"]) {
       expect(find(alarm).inputs.alarmActions, alarm).toEqual([topicArn]);

@@ -2,32 +2,22 @@
  * The fleet's autoscaling (autoscaling.ts, sizing.ts) under Pulumi mocks: the task range, the backlog-per-
  * task tracking, and the wake policy only with scale-to-zero.
  */
-import { beforeAll, describe, expect, it } from "vitest";
-import type { Infrastructure } from "../../infra-pulumi/program.js";
+import { describe, expect, it } from "vitest";
 import { maxTasks, targetBacklogPerTask } from "../../infra-pulumi/service/sizing.js";
 import { settings } from "../../src/config/settings.js";
 import { installMocks, resolvedValue } from "../support/pulumi-mocks.js";
 import {
   digestKeySecretArn as digestKeySecret,
-  prodLikeConfig,
   smtpScaleToZeroConfig,
   smtpSecretArn as smtpSecret,
 } from "../support/service-config.js";
-import { build, recordedOf, settle } from "../support/service-fleet.js";
+import { build, prodLikeFleet, recordedOf, settle } from "../support/service-fleet.js";
 
 const resources = installMocks({});
 /** The fleet's settings and the mail quota it shares (settings `email`). */
 const s = { ...settings.service, ...settings.email };
-const prodLike = prodLikeConfig;
-const of = recordedOf(resources);
-
-let prod: Infrastructure;
-const find = of("prod");
-
-beforeAll(async () => {
-  prod = build(prodLike, "prod");
-  await settle(prod);
-});
+const prod = prodLikeFleet(resources);
+const { find } = prod;
 
 describe("the fleet's autoscaling (mocks)", () => {
   const resourceId = `service/${settings.service.clusterName}/${settings.service.serviceName}`;
@@ -95,15 +85,15 @@ describe("the fleet's autoscaling (mocks)", () => {
   });
 
   it("has no wake policy unless scale-to-zero is on", () => {
-    expect(prod.fleet?.autoscaling.wakePolicy).toBeUndefined();
-    expect(prod.fleet?.autoscaling.wakeAlarm).toBeUndefined();
+    expect(prod.infra.fleet?.autoscaling.wakePolicy).toBeUndefined();
+    expect(prod.infra.fleet?.autoscaling.wakeAlarm).toBeUndefined();
     expect(resources.filter((r) => r.name.startsWith("prod-wake"))).toEqual([]);
   });
 
   it("with scale-to-zero: minimum 0, initial count 0, and a step policy that wakes one task when messages wait and none runs", async () => {
     const zero = build(smtpScaleToZeroConfig, "zero");
     await settle(zero);
-    const get = of("zero");
+    const get = recordedOf(resources)("zero");
     expect(get("scaling-target").inputs).toMatchObject({ minCapacity: 0, maxCapacity: maxTasks(s) });
     expect(get("service").inputs.desiredCount).toBe(0);
     expect(get("wake-scaling").inputs).toMatchObject({

@@ -2,8 +2,7 @@
  * The consumer fleet's service, task definition, image repository and logs (consumer-service.ts,
  * container.ts), and the outputs it adds (index.ts), under Pulumi mocks with a prod-like stack.
  */
-import { beforeAll, describe, expect, it } from "vitest";
-import type { Infrastructure } from "../../infra-pulumi/program.js";
+import { describe, expect, it } from "vitest";
 import { IMAGE_KEY } from "../../infra-pulumi/service/config.js";
 import { settings } from "../../src/config/settings.js";
 import { type StackOutputs, stackOutputsSchema } from "../../src/stack/outputs.js";
@@ -14,23 +13,15 @@ import {
   SERVICE_REGION,
   serviceImage,
 } from "../support/service-config.js";
-import { build, recordedOf, settle } from "../support/service-fleet.js";
+import { build, prodLikeFleet, recordedOf, settle } from "../support/service-fleet.js";
 
 const resources = installMocks({});
 const region = SERVICE_REGION;
 /** The fleet's settings and the mail quota it shares (settings `email`). */
 const s = { ...settings.service, ...settings.email };
 const image = serviceImage();
-const prodLike = prodLikeConfig;
-const of = recordedOf(resources);
-
-let prod: Infrastructure;
-const find = of("prod");
-
-beforeAll(async () => {
-  prod = build(prodLike, "prod");
-  await settle(prod);
-});
+const prod = prodLikeFleet(resources);
+const { find } = prod;
 
 describe("the consumer fleet (mocks, prod-like stack)", () => {
   it("declares every resource of the fleet, each inside its component", async () => {
@@ -68,9 +59,9 @@ describe("the consumer fleet (mocks, prod-like stack)", () => {
       ].sort(),
     );
     const [repository, target, topic] = await registered(
-      prod.fleet?.service.repository,
-      prod.fleet?.autoscaling.target,
-      prod.fleet?.alarms?.topic,
+      prod.infra.fleet?.service.repository,
+      prod.infra.fleet?.autoscaling.target,
+      prod.infra.fleet?.alarms?.topic,
     );
     expect(repository).toContain(
       "::sqs-messaging:index:ConsumerService$aws:ecr/repository:Repository::prod-repository",
@@ -156,7 +147,7 @@ describe("the consumer fleet (mocks, prod-like stack)", () => {
       HEALTH_HOST: "127.0.0.1",
       HEALTH_PORT: String(s.healthCheckPort),
       MAILER: "ses",
-      MAIL_FROM: prodLike.serviceMailFrom,
+      MAIL_FROM: prodLikeConfig.serviceMailFrom,
       MAIL_RATE_PER_SECOND: String(s.accountSendRatePerSecond / s.maxConsumerTasks),
       METRICS_EMF: "1",
       SENT_EMAILS_TABLE_NAME: settings.table.sentEmailsTableName,
@@ -178,8 +169,8 @@ describe("the consumer fleet (mocks, prod-like stack)", () => {
       desiredCount: s.minTasks,
       deploymentCircuitBreaker: { enable: true, rollback: true },
       networkConfiguration: {
-        subnets: prodLike.serviceSubnetIds,
-        securityGroups: prodLike.serviceSecurityGroupIds,
+        subnets: prodLikeConfig.serviceSubnetIds,
+        securityGroups: prodLikeConfig.serviceSecurityGroupIds,
         assignPublicIp: s.assignPublicIp,
       },
     });
@@ -195,10 +186,10 @@ describe("the consumer fleet (mocks, prod-like stack)", () => {
   });
 
   it("has no deployment alarms when the alarms are off (only the circuit breaker)", async () => {
-    const infra = build({ ...prodLike, createAlarms: false }, "noalarms");
+    const infra = build({ ...prodLikeConfig, createAlarms: false }, "noalarms");
     await settle(infra);
     expect(infra.fleet?.alarms).toBeUndefined();
-    const service = of("noalarms")("service").inputs;
+    const service = recordedOf(resources)("noalarms")("service").inputs;
     expect(service.alarms).toBeUndefined();
     expect(service.deploymentCircuitBreaker).toEqual({ enable: true, rollback: true });
   });
@@ -207,7 +198,7 @@ describe("the consumer fleet (mocks, prod-like stack)", () => {
 describe("the fleet's outputs and the stacks without it", () => {
   it("adds the cluster, service, repository URL, deployed image and alarm topic to the shared outputs type", async () => {
     const values: Record<string, unknown> = {};
-    for (const [name, output] of Object.entries(prod.outputs)) {
+    for (const [name, output] of Object.entries(prod.infra.outputs)) {
       const value = await resolvedValue<unknown>(output);
       if (value !== undefined) values[name] = value;
     }
@@ -217,7 +208,7 @@ describe("the fleet's outputs and the stacks without it", () => {
       serviceName: s.serviceName,
       repositoryUrl: `${ACCOUNT}.dkr.ecr.${SERVICE_REGION}.amazonaws.com/${s.repositoryName}`,
       // The image key's value, as the task definition runs it.
-      serviceImage: prodLike[IMAGE_KEY],
+      serviceImage: prodLikeConfig[IMAGE_KEY],
       alarmTopicArn: `arn:aws:sns:${SERVICE_REGION}:${ACCOUNT}:${s.serviceName}-alarms`,
     });
     const task = JSON.parse(find("task").inputs.containerDefinitions) as { image: string }[];

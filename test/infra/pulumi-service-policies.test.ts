@@ -3,33 +3,23 @@
  * and without the stack's mail part.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Infrastructure } from "../../infra-pulumi/program.js";
 import { settings } from "../../src/config/settings.js";
 import { ACCOUNT, installMocks, type RecordedResource, registered } from "../support/pulumi-mocks.js";
 import {
   digestKeySecretArn as digestKeySecret,
   fleetWithMailConfig,
-  prodLikeConfig,
   SERVICE_REGION,
   sesIdentityArn as sesIdentity,
   smtpScaleToZeroConfig,
 } from "../support/service-config.js";
-import { build, recordedOf, settle } from "../support/service-fleet.js";
+import { build, prodLikeFleet, recordedOf, settle } from "../support/service-fleet.js";
 
 const resources = installMocks({});
 const region = SERVICE_REGION;
 /** The fleet's settings and the mail quota it shares (settings `email`). */
 const s = { ...settings.service, ...settings.email };
-const prodLike = prodLikeConfig;
-const of = recordedOf(resources);
-
-let prod: Infrastructure;
-const find = of("prod");
-
-beforeAll(async () => {
-  prod = build(prodLike, "prod");
-  await settle(prod);
-});
+const prod = prodLikeFleet(resources);
+const { find } = prod;
 
 const queueArn = `arn:aws:sqs:${SERVICE_REGION}:${ACCOUNT}:${settings.queues.queueName}`;
 const dlqArn = `arn:aws:sqs:${SERVICE_REGION}:${ACCOUNT}:${settings.queues.deadLetterQueueName}`;
@@ -137,7 +127,7 @@ describe("the fleet's IAM (mocks)", () => {
 });
 
 describe("the fleet with the stack's mail part (mocks, ses mailer, mailDomain set)", () => {
-  const mail = of("fleetmail");
+  const mail = recordedOf(resources)("fleetmail");
   const e = settings.email;
   const identityArn = `arn:aws:ses:${region}:${ACCOUNT}:identity/example.com`;
   const configurationSetArn = `arn:aws:ses:${region}:${ACCOUNT}:configuration-set/${e.configurationSetName}`;
@@ -216,9 +206,9 @@ describe("the fleet with the stack's mail part (mocks, ses mailer, mailDomain se
   it("leaves an smtp fleet beside the mail part without SES in its task", async () => {
     const infra = build({ ...smtpScaleToZeroConfig, mailDomain: "example.com" }, "smtpmail");
     await settle(infra);
-    const env = taskEnv(of("smtpmail"));
+    const env = taskEnv(recordedOf(resources)("smtpmail"));
     expect(env).not.toHaveProperty("BOUNCE_QUEUE_URL");
     expect(env).not.toHaveProperty("SES_CONFIGURATION_SET");
-    expect(of("smtpmail")("task-policy").inputs.policy).not.toMatch(/ses:|SesEvents/);
+    expect(recordedOf(resources)("smtpmail")("task-policy").inputs.policy).not.toMatch(/ses:|SesEvents/);
   });
 });

@@ -4,9 +4,11 @@
  * a recorded resource by its derived name.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { beforeAll } from "vitest";
 import { readInfraConfig } from "../../infra-pulumi/config.js";
 import { createInfrastructure, type Infrastructure } from "../../infra-pulumi/program.js";
 import { type RecordedResource, registered, setStackConfig } from "./pulumi-mocks.js";
+import { prodLikeConfig } from "./service-config.js";
 
 export function build(config: Record<string, unknown>, name: string): Infrastructure {
   setStackConfig(config);
@@ -52,3 +54,25 @@ export const recordedOf =
     if (!found) throw new Error(`no ${name}-${suffix}; have ${resources.map((r) => r.name).join(", ")}`);
     return found;
   };
+
+/**
+ * The prod-like fleet a component's test file reads: built once before the file's tests, its
+ * resources found by suffix (`find("task-policy")` is `prod-task-policy`).
+ */
+export function prodLikeFleet(resources: RecordedResource[]): {
+  readonly find: (suffix: string) => RecordedResource;
+  readonly infra: Infrastructure;
+} {
+  let infra: Infrastructure | undefined;
+  beforeAll(async () => {
+    infra = build(prodLikeConfig, "prod");
+    await settle(infra);
+  });
+  return {
+    find: recordedOf(resources)("prod"),
+    get infra() {
+      if (!infra) throw new Error("the prod-like fleet is built in beforeAll, before the tests");
+      return infra;
+    },
+  };
+}
