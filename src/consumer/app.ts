@@ -90,16 +90,29 @@ export async function startConsumerApp(config: ConsumerConfig, deps: ConsumerApp
     warn: deps.warn,
   });
 
+  // What is open so far, closed in reverse order on a failure at start and at the end of the run:
+  // one list, so no step's cleanup can forget what an earlier step opened.
+  const opened: (() => unknown)[] = [];
+  const closeOpened = async () => {
+    for (const closeOne of opened.splice(0).reverse()) await closeOne();
+  };
   // Sockets sized from the pollers and batchers this concurrency runs: the pool is never the limit.
   const client = createSqsClient(queue, {
     answerTimeoutMs: RUN_ANSWER_TIMEOUT_MS,
     maxAttempts: 3,
     maxSockets: consumerSocketPool(runtime.concurrency),
   });
+  opened.push(() => client.destroy());
   const counts = countRequests(client);
-  let mailer: ReturnType<typeof createMailer>;
+  const shared = {
+    waitTimeSeconds: runtime.waitTimeSeconds,
+    stopWhenEmpty: runtime.stopWhenEmpty,
+    shutdownTimeoutMs: runtime.shutdownTimeoutMs,
+  };
+  let built: Awaited<ReturnType<typeof buildRegistrationConsumer>>;
+  let suppression: ReturnType<typeof openSuppressionList>;
   try {
-    mailer = createMailer({
+    const mailer = createMailer({
       kind: mail.kind,
       smtpUrl: mail.smtpUrl,
       sesConfigurationSet: mail.sesConfigurationSet,
@@ -111,13 +124,8 @@ export async function startConsumerApp(config: ConsumerConfig, deps: ConsumerApp
       queue,
       logger,
     });
-  } catch (error) {
-    client.destroy();
-    throw error;
-  }
-  let store: ReturnType<typeof chooseStore>;
-  try {
-    store = chooseStore({
+    opened.push(() => mailer.close());
+    const store = chooseStore({
       kind: config.store.kind,
       sqlitePath: config.store.sqlitePath,
       stateDir: runtime.stateDir,
@@ -125,47 +133,40 @@ export async function startConsumerApp(config: ConsumerConfig, deps: ConsumerApp
       dynamoDbEndpoint: config.store.dynamoDbEndpoint,
       region: config.store.region,
     });
+    // Hard bounces and complaints: in the chosen store's place, read before every send.
+    const list = openSuppressionList(store);
+    suppression = list;
+    opened.push(() => list.close?.());
+    const registrations = await explained(
+      () =>
+        buildRegistrationConsumer({
+          client,
+          queueUrl: queue.queueUrl,
+          deadLetterQueueUrl: queue.deadLetterQueueUrl,
+          store,
+          suppression: list,
+          mailer,
+          digestKey,
+          sendTimeoutMs: mail.sendTimeoutMs,
+          acceptedDir: acceptedDir(runtime.stateDir),
+          logger,
+          consumer: {
+            concurrency: runtime.concurrency,
+            ...shared,
+            batchingWindowMs: runtime.batchingWindowMs,
+            ...(runtime.maxMessages ? { maxMessages: runtime.maxMessages } : {}),
+          },
+        }),
+      queue.queueUrl,
+      "receive messages",
+      queue,
+    );
+    built = registrations;
+    opened.push(() => registrations.close());
   } catch (error) {
-    client.destroy();
-    mailer.close();
+    await closeOpened();
     throw error;
   }
-  // Hard bounces and complaints: in the chosen store's place, read before every send.
-  const suppression = openSuppressionList(store);
-  const shared = {
-    waitTimeSeconds: runtime.waitTimeSeconds,
-    stopWhenEmpty: runtime.stopWhenEmpty,
-    shutdownTimeoutMs: runtime.shutdownTimeoutMs,
-  };
-  const built = await explained(
-    () =>
-      buildRegistrationConsumer({
-        client,
-        queueUrl: queue.queueUrl,
-        deadLetterQueueUrl: queue.deadLetterQueueUrl,
-        store,
-        suppression,
-        mailer,
-        digestKey,
-        sendTimeoutMs: mail.sendTimeoutMs,
-        acceptedDir: acceptedDir(runtime.stateDir),
-        logger,
-        consumer: {
-          concurrency: runtime.concurrency,
-          ...shared,
-          batchingWindowMs: runtime.batchingWindowMs,
-          ...(runtime.maxMessages ? { maxMessages: runtime.maxMessages } : {}),
-        },
-      }),
-    queue.queueUrl,
-    "receive messages",
-    queue,
-  ).catch(async (error: unknown) => {
-    client.destroy();
-    mailer.close();
-    await suppression.close?.();
-    throw error;
-  });
   const { consumer, emails } = built;
   // The bounce queue, when the stack has one: the same runtime beside the registrations, on its
   // own SQS client (the summary's request counts stay the registrations'), stopped with them.
@@ -173,6 +174,7 @@ export async function startConsumerApp(config: ConsumerConfig, deps: ConsumerApp
   const bounceClient = bounceQueueUrl
     ? createSqsClient(queue, { answerTimeoutMs: RUN_ANSWER_TIMEOUT_MS, maxAttempts: 3 })
     : undefined;
+  if (bounceClient) opened.push(() => bounceClient.destroy());
   const bounces =
     bounceQueueUrl && bounceClient
       ? buildBounceConsumer({
@@ -197,11 +199,7 @@ export async function startConsumerApp(config: ConsumerConfig, deps: ConsumerApp
     // The final flush: what the last partial minute counted.
     emf?.stop();
     await health?.close();
-    client.destroy();
-    bounceClient?.destroy();
-    mailer.close();
-    await built.close();
-    await suppression.close?.();
+    await closeOpened();
   };
   const fail = async (error: unknown): Promise<never> => {
     await Promise.all([consumer.stop(), bounces?.consumer.stop()]);
