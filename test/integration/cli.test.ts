@@ -1,6 +1,6 @@
 /**
- * The CLIs as a user runs them: child processes through tsx, against a real fauxqs in this
- * process. Every failure path ends in one clear message and a non-zero exit.
+ * The CLIs as a user runs them: child processes (test/support/cli.ts), against a real fauxqs in
+ * this process. Every failure path ends in one clear message and a non-zero exit.
  */
 import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
