@@ -3,8 +3,12 @@
  * which visibility, and what goes to the dead-letter queue. The same cases run end to end against
  * both runtimes in test/conformance/.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Message } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
+import { projectRoot } from "../../src/config/paths.js";
+import { settings } from "../../src/config/settings.js";
 import {
   EnvironmentFaultError,
   HoldError,
@@ -184,5 +188,16 @@ describe("a Lambda batch", () => {
       firstSeconds * (1 + growth + growth ** 2 + growth ** 3 + growth ** 4),
     );
     expect(environmentFaultDelaySeconds(20)).toBe(ENVIRONMENT_FAULT_BACKOFF.maxSeconds);
+  });
+
+  it("the docs state the outage a message survives with the stack's maxReceiveCount, and the delays, as the code computes them", () => {
+    const page = (name: string) => readFileSync(join(projectRoot, "docs", name), "utf8").replace(/\s+/g, " ");
+    const { maxReceiveCount } = settings.queues;
+    const survived = outageSurvivedSeconds(maxReceiveCount);
+    const delays = Array.from({ length: maxReceiveCount }, (_, i) => environmentFaultDelaySeconds(i + 1));
+    expect(page("lambda.md")).toContain(`maxReceiveCount\` of ${maxReceiveCount}`);
+    expect(page("lambda.md")).toContain(`survives an outage of ${survived} s`);
+    expect(page("lambda.md")).toContain(`The delays in seconds: ${delays.join(", ")}`);
+    expect(page("email-delivery.md")).toContain(`survives ${survived} s with ${maxReceiveCount} receives`);
   });
 });
