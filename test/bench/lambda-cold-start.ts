@@ -92,7 +92,10 @@ async function main(argv: readonly string[]): Promise<number> {
         if (first.batchItemFailures.length + second.batchItemFailures.length > 0) throw new Error(JSON.stringify({ first, second }));
         process.stdout.write(JSON.stringify({ loadMs: t1 - t0, firstMs: t2 - t1, warmMs: t3 - t2 }));
       `;
-      const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { env, cwd: outDir });
+      const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
+        env,
+        cwd: outDir,
+      });
       timings.push(JSON.parse(stdout));
     }
   } finally {
