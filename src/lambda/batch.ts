@@ -121,6 +121,8 @@ export interface BatchOptions {
 
 type Outcome =
   | { readonly kind: "done" }
+  /** In the dead-letter queue: done for the mapping (deleted), not processed. */
+  | { readonly kind: "dead-lettered" }
   | { readonly kind: "retry"; readonly seconds: number }
   | { readonly kind: "fault"; readonly seconds: number };
 
@@ -171,7 +173,7 @@ export async function processBatch(event: SQSEvent, options: BatchOptions): Prom
             { messageId: message.MessageId, reason: error.reason, error: error.message },
             "moved an invalid message to the dead-letter queue",
           );
-          return { kind: "done" };
+          return { kind: "dead-lettered" };
         } catch (sendError) {
           // Not forwarded: a failure like any other; the queue's redrive policy still catches it.
           return failed(message, sendError);
@@ -211,7 +213,7 @@ export async function processBatch(event: SQSEvent, options: BatchOptions): Prom
       if (outcome.kind === "done") {
         stats.processed += 1;
         options.events?.emit("processed", message);
-      } else {
+      } else if (outcome.kind !== "dead-lettered") {
         if (outcome.kind === "fault") stats.environmentFaults += 1;
         else if (outcome.seconds === HAND_BACK_SECONDS) stats.released += 1;
         if (options.fifo) stopped = outcome;
@@ -231,7 +233,8 @@ export async function processBatch(event: SQSEvent, options: BatchOptions): Prom
     clearTimeout(timer);
   }
 
-  const failures = messages.filter((m) => outcomes.get(m)?.kind !== "done");
+  const settled = (m: Message) => ["done", "dead-lettered"].includes(outcomes.get(m)?.kind ?? "");
+  const failures = messages.filter((m) => !settled(m));
   if (fault) {
     logger.warn(
       { err: fault, component: fault.component, handedBack: failures.length },
@@ -240,7 +243,7 @@ export async function processBatch(event: SQSEvent, options: BatchOptions): Prom
   }
   await setVisibility(options, failures, (m) => {
     const outcome = outcomes.get(m);
-    return outcome && outcome.kind !== "done" ? outcome.seconds : HAND_BACK_SECONDS;
+    return outcome && "seconds" in outcome ? outcome.seconds : HAND_BACK_SECONDS;
   });
   const batchItemFailures: SQSBatchItemFailure[] = failures.map((m) => ({
     itemIdentifier: m.MessageId ?? "",
