@@ -4,7 +4,7 @@
  * and counts from the queues and the outbox.
  */
 import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, type TestContext } from "vitest";
 import { DEAD_LETTER_ATTRIBUTES, readDeadLetterAttributes } from "../../src/contract/dead-letter.js";
 import { type OutgoingRegistration, toOutgoing } from "../../src/contract/registration.js";
 import { generateRegistrations } from "../../src/producer/input.js";
@@ -15,14 +15,15 @@ import { journal } from "../support/outbox.js";
 import { drivers, FUNCTION_TIMEOUT_MS, type RunningRuntime } from "./drivers.js";
 import { type Harness, idOf, startHarness } from "./harness.js";
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+/** Cleanups go on the case's own context: the cases run at once, so a global hook would not know whose. */
+type Finished = TestContext["onTestFinished"];
 
-async function harness(settings?: Parameters<typeof startHarness>[0]): Promise<Harness> {
+async function harness(
+  onTestFinished: Finished,
+  settings?: Parameters<typeof startHarness>[0],
+): Promise<Harness> {
   const h = await startHarness(settings);
-  cleanups.push(() => h.close());
+  onTestFinished(() => h.close());
   return h;
 }
 
@@ -47,33 +48,36 @@ async function written(h: Harness): Promise<string[]> {
   return journal(h.outboxDir, { written: true });
 }
 
-describe.each(drivers)("$name", (driver) => {
-  async function run(h: Harness): Promise<RunningRuntime> {
+// Concurrent: each case has its own emulator, table and outbox, and spends its time waiting on
+// visibility timeouts, not computing.
+describe.concurrent.each(drivers)("$name", (driver) => {
+  async function run(h: Harness, onTestFinished: Finished): Promise<RunningRuntime> {
     const running = await driver.start(h.setup);
-    cleanups.push(() => running.stop());
+    // Registered after the harness's close: vitest runs these in reverse, so this stops first.
+    onTestFinished(() => running.stop());
     return running;
   }
 
-  it("one email per registration under duplicate delivery", async () => {
-    const h = await harness();
+  it("one email per registration under duplicate delivery", async ({ onTestFinished }) => {
+    const h = await harness(onTestFinished);
     const list = await registrations(30, 101);
     await produce(h, list);
     await produce(h, list); // every registration delivered twice
-    await run(h);
+    await run(h, onTestFinished);
     await drained(h, "both copies of every registration settled");
     const emails = await written(h);
     expect(emails.sort()).toEqual(list.map((r) => r.id).sort());
     expect(await queueDepth(h.sqs.client, h.sqs.deadLetterQueueUrl)).toBe(0);
   });
 
-  it("poison goes to the dead-letter queue at once, with its reason", async () => {
-    const h = await harness();
+  it("poison goes to the dead-letter queue at once, with its reason", async ({ onTestFinished }) => {
+    const h = await harness(onTestFinished);
     const list = await registrations(5, 102);
     await produce(h, list);
     for (const body of ["{ not json", JSON.stringify({ hello: "world" })]) {
       await h.sqs.client.send(new SendMessageCommand({ QueueUrl: h.sqs.queueUrl, MessageBody: body }));
     }
-    await run(h);
+    await run(h, onTestFinished);
     await drained(h, "the queue drained");
     const dead = await receiveAll(h.sqs.client, h.sqs.deadLetterQueueUrl);
     // The reason attribute is the runtime's: SQS's own move after maxReceiveCount (10 here) has none.
@@ -84,13 +88,13 @@ describe.each(drivers)("$name", (driver) => {
     expect((await written(h)).sort()).toEqual(list.map((r) => r.id).sort());
   });
 
-  it("a transient failure is retried, and sends once", async () => {
-    const h = await harness();
+  it("a transient failure is retried, and sends once", async ({ onTestFinished }) => {
+    const h = await harness(onTestFinished);
     const list = await registrations(10, 103);
     const refused = list.slice(0, 3).map((r) => r.id);
     for (const id of refused) h.mailer.refuseOnce.add(id);
     await produce(h, list);
-    await run(h);
+    await run(h, onTestFinished);
     await drained(h, "every registration settled");
     expect((await written(h)).sort()).toEqual(list.map((r) => r.id).sort());
     for (const id of refused) {
@@ -100,12 +104,14 @@ describe.each(drivers)("$name", (driver) => {
     expect(await queueDepth(h.sqs.client, h.sqs.deadLetterQueueUrl)).toBe(0);
   });
 
-  it("an environment fault spends no more receives than the runtime's model says", async () => {
-    const h = await harness();
+  it("an environment fault spends no more receives than the runtime's model says", async ({
+    onTestFinished,
+  }) => {
+    const h = await harness(onTestFinished);
     const list = await registrations(30, 104);
     h.mailer.down = true;
     await produce(h, list);
-    await run(h);
+    await run(h, onTestFinished);
     await waitFor(() => h.mailer.outageRefusals > 0, "the outage met");
     const began = Date.now();
     await waitFor(() => Date.now() - began >= 2_000, "two seconds of outage"); // wait on the clock: the outage is the case
@@ -119,8 +125,10 @@ describe.each(drivers)("$name", (driver) => {
     expect(most).toBeLessThanOrEqual(driver.maxReceivesAfterOutage(outageMs));
   });
 
-  it("FIFO: in order within a message group, a failure holding its group back", async () => {
-    const h = await harness({
+  it("FIFO: in order within a message group, a failure holding its group back", async ({
+    onTestFinished,
+  }) => {
+    const h = await harness(onTestFinished, {
       fifo: true,
       queueName: "conformance.fifo",
       deadLetterQueueName: "conformance-dlq.fifo",
@@ -142,7 +150,7 @@ describe.each(drivers)("$name", (driver) => {
         }),
       );
     }
-    await run(h);
+    await run(h, onTestFinished);
     await drained(h, "every group settled");
     const emails = await written(h);
     for (const group of groups) {
@@ -154,16 +162,17 @@ describe.each(drivers)("$name", (driver) => {
     }
   });
 
-  it("nothing is lost across a kill, and no email is written twice", async () => {
-    const h = await harness();
+  it("nothing is lost across a kill, and no email is written twice", async ({ onTestFinished }) => {
+    const h = await harness(onTestFinished);
     const list = await registrations(60, 106);
     await produce(h, list);
     const first = await driver.start(h.setup);
+    onTestFinished(() => first.kill()); // a second kill does nothing: for a case that fails before its own
     await waitFor(async () => (await written(h)).length >= 15, "some emails written");
     await first.kill();
     const afterKill = (await written(h)).length;
     expect(afterKill).toBeLessThan(list.length); // really mid-drain
-    await run(h);
+    await run(h, onTestFinished);
     // Abandoned messages come back after the visibility timeout (4 s), at least the function's.
     expect(FUNCTION_TIMEOUT_MS).toBeLessThanOrEqual(4_000);
     await drained(h, "every registration settled after the kill");
