@@ -17,6 +17,7 @@
  */
 import { ChangeMessageVisibilityBatchCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { TIMER_MAX_MS } from "../config/limits.js";
 import {
   type EnvironmentFaultError,
   environmentFaultIn,
@@ -139,7 +140,9 @@ export async function processBatch(event: SQSEvent, options: BatchOptions): Prom
   // Running handlers are aborted when only the settling margin is left (a send cut off then leaves
   // its claim to lapse, as at the long-running consumer's shutdown deadline).
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), Math.max(0, options.remainingMs() - SETTLE_MARGIN_MS));
+  // Node fires a timer above 2^31 − 1 ms at once: a timeout of 15 minutes (Lambda's longest) is far below.
+  const abortInMs = Math.min(TIMER_MAX_MS, Math.max(0, options.remainingMs() - SETTLE_MARGIN_MS));
+  const timer = setTimeout(() => abort.abort(), abortInMs);
   timer.unref?.();
 
   async function runOne(message: Message): Promise<Outcome> {

@@ -8,6 +8,7 @@
 import { EventEmitter } from "node:events";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { TIMER_MAX_MS } from "../config/limits.js";
 import { AcceptedSends } from "../consumer/accepted-sends.js";
 import type { Mailer } from "../consumer/mail/mailer.js";
 import type { SuppressionList } from "../consumer/mail/suppression.js";
@@ -102,7 +103,7 @@ export async function startLambdaRuntime(options: LambdaRuntimeOptions): Promise
             source: events,
             queueName: name,
             stream: options.emfStream,
-            intervalMs: 2 ** 31 - 1,
+            intervalMs: TIMER_MAX_MS,
           })
         : undefined;
       const faultsBefore = stats.environmentFaults;

@@ -79,6 +79,7 @@ export class EventSourceMapping {
   };
   private readonly abort = new AbortController();
   private running = false;
+  private killed = false;
   private lanes: Promise<void>[] = [];
   private readonly idle = new Set<number>();
   private queueArn = "";
@@ -119,7 +120,6 @@ export class EventSourceMapping {
     this.killed = true;
     this.abort.abort();
   }
-  private killed = false;
 
   private async lane(lane: number): Promise<void> {
     let container: FunctionContainer | undefined;
