@@ -303,4 +303,30 @@ describe("demo", () => {
     });
     expect((await readdir(summary.outbox)).filter((f) => f.endsWith(".eml"))).toHaveLength(1000);
   });
+
+  it("--runtime lambda: the same summary through the Lambda handler and the local event source mapping, 0 duplicates, 0 lost", async () => {
+    const demoState = await mkdtemp(join(tmpdir(), "demo-lambda-"));
+    const result = await runCli("demo", [
+      "--runtime",
+      "lambda",
+      "--count",
+      "50",
+      "--json",
+      "--state-dir",
+      demoState,
+    ]);
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary).toMatchObject({
+      runtime: "lambda",
+      sent: 50,
+      processed: 50,
+      deadLettered: 0,
+      duplicates: 0,
+      lost: 0,
+      leftInQueue: 0,
+      leftInDeadLetterQueue: 0,
+    });
+    expect((await readdir(summary.outbox)).filter((f) => f.endsWith(".eml"))).toHaveLength(50);
+  });
 });

@@ -101,7 +101,7 @@ describe("fault tolerance", () => {
     expect(Date.now() - signalled).toBeLessThan(25_000);
     const summary = JSON.parse(stdout);
     const sent = await journal(outboxDir(stateDir));
-    // Handed back with a visibility of 1 s (HAND_BACK_SECONDS in runtime/state-machine.ts): wait for them.
+    // Handed back with a visibility of 1 s (HAND_BACK_SECONDS in runtime/retry-delay.ts): wait for them.
     const remaining: string[] = [];
     await waitFor(async () => {
       remaining.push(...(await receiveAll(sqs.client, sqs.queueUrl)).map(idOf));

@@ -6,6 +6,7 @@ import { type Logger, silentLogger } from "../../log/logger.js";
 import { socketPoolSize } from "../../sqs/client.js";
 import { BATCH_MAX_ENTRIES, LONG_POLL_MAX_SECONDS, VISIBILITY_MAX_SECONDS } from "../../sqs/limits.js";
 import { type Clock, systemClock } from "../../time/clock.js";
+import { RETRY_DELAY_DEFAULTS } from "./retry-delay.js";
 import type { ConsumerOptions } from "./types.js";
 
 export class ConsumerOptionsError extends RangeError {
@@ -88,8 +89,8 @@ export function settle(options: ConsumerOptions): RuntimeOptions {
     prefetch: options.prefetch ?? Math.max(BATCH_MAX_ENTRIES, Math.ceil(concurrency / 5)),
     maxPollers: maxPollersFor(concurrency),
     waitTimeSeconds: options.waitTimeSeconds ?? LONG_POLL_MAX_SECONDS,
-    retryBaseDelaySeconds: options.retryBaseDelaySeconds ?? 2,
-    maxRetryDelaySeconds: options.maxRetryDelaySeconds ?? 900,
+    retryBaseDelaySeconds: options.retryBaseDelaySeconds ?? RETRY_DELAY_DEFAULTS.retryBaseDelaySeconds,
+    maxRetryDelaySeconds: options.maxRetryDelaySeconds ?? RETRY_DELAY_DEFAULTS.maxRetryDelaySeconds,
     deleteBatchWaitMs: options.deleteBatchWaitMs ?? 1_000,
     batchingWindowMs: options.batchingWindowMs ?? 0,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 25_000,
