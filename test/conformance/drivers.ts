@@ -46,7 +46,7 @@ export const RETRY = { retryBaseDelaySeconds: 1, maxRetryDelaySeconds: 4 };
 const FAULT_BACKOFF: FaultBackoff = { firstSeconds: 1, growth: 2, maxSeconds: 4 };
 
 /** The function's timeout in the suite; the queue's visibility timeout must not be shorter. */
-export const FUNCTION_TIMEOUT_MS = 3_500;
+export const FUNCTION_TIMEOUT_MS = 7_000;
 
 /** A client whose requests fail once `kill()` is called, as a dead process's would never arrive. */
 export function killable(client: SQSClient): SQSClient & { kill(): void } {

@@ -95,10 +95,17 @@ export function idOf(message: Message): string | undefined {
   }
 }
 
+/**
+ * The suite's visibility timeout: short, so that an abandoned message comes back within a case,
+ * yet long enough that a batch slowed by a loaded machine (the suite shares two cores) settles
+ * before its messages reappear, which would count as an extra receive.
+ */
+export const VISIBILITY_TIMEOUT_SECONDS = 8;
+
 export async function startHarness(settings: Partial<QueueSettings> = {}): Promise<Harness> {
   const sqs = await startTestSqs(
     // maxReceiveCount well above what a case spends: a message dead-lettered by SQS is a failure.
-    { visibilityTimeoutSeconds: 4, maxReceiveCount: 10, ...settings },
+    { visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS, maxReceiveCount: 10, ...settings },
     { dynamoDb: true },
   );
   const outboxDir = await mkdtemp(join(tmpdir(), "conformance-"));

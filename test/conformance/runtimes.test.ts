@@ -13,7 +13,7 @@ import { testDigestKey } from "../support/digest-key.js";
 import { queueDepth, receiveAll, waitFor } from "../support/local-sqs.js";
 import { journal } from "../support/outbox.js";
 import { drivers, FUNCTION_TIMEOUT_MS, type RunningRuntime } from "./drivers.js";
-import { type Harness, idOf, startHarness } from "./harness.js";
+import { type Harness, idOf, startHarness, VISIBILITY_TIMEOUT_SECONDS } from "./harness.js";
 
 /** Cleanups go on the case's own context: the cases run at once, so a global hook would not know whose. */
 type Finished = TestContext["onTestFinished"];
@@ -97,9 +97,12 @@ describe.concurrent.each(drivers)("$name", (driver) => {
     await run(h, onTestFinished);
     await drained(h, "every registration settled");
     expect((await written(h)).sort()).toEqual(list.map((r) => r.id).sort());
+    // The promise is one refused attempt and one send; how many receives that took depends on
+    // the machine's load as well (a prefetched message can outwait its retry delay), so it is
+    // bounded below only.
     for (const id of refused) {
       expect(h.mailer.attempts.get(id)).toBe(2);
-      expect(h.receiveCounts.get(id)).toBe(2);
+      expect(h.receiveCounts.get(id)).toBeGreaterThanOrEqual(2);
     }
     expect(await queueDepth(h.sqs.client, h.sqs.deadLetterQueueUrl)).toBe(0);
   });
@@ -173,8 +176,8 @@ describe.concurrent.each(drivers)("$name", (driver) => {
     const afterKill = (await written(h)).length;
     expect(afterKill).toBeLessThan(list.length); // really mid-drain
     await run(h, onTestFinished);
-    // Abandoned messages come back after the visibility timeout (4 s), at least the function's.
-    expect(FUNCTION_TIMEOUT_MS).toBeLessThanOrEqual(4_000);
+    // Abandoned messages come back after the visibility timeout, at least the function's.
+    expect(FUNCTION_TIMEOUT_MS).toBeLessThanOrEqual(VISIBILITY_TIMEOUT_SECONDS * 1000);
     await drained(h, "every registration settled after the kill");
     const emails = await written(h);
     expect(emails.sort()).toEqual(list.map((r) => r.id).sort());
