@@ -138,7 +138,7 @@ export function benchReport(input: ReportInput): Report {
   const lines = [
     `Benchmark: ${input.count} messages, median of ${input.runs} runs, fauxqs in a child process, ${input.date}`,
     "",
-    "Every variant uses the same SQS client settings (createSqsClient's: keep-alive, MD5 off on loopback, 3 SDK attempts, sockets for concurrency 1000).",
+    "Every variant uses the same SQS client settings (createSqsClient's: keep-alive, MD5 off on loopback, 3 SDK attempts); the peers get the largest socket pool any of ours uses.",
     ...(summary.some((s) => s.group.startsWith("trickle-"))
       ? [
           `Trickle rows: a producer sends one message at a time at the rate for ${input.trickleSeconds} s; consumers long-poll 20 s; latency is send → handler start.`,
