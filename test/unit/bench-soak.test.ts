@@ -100,6 +100,14 @@ describe("the soak's consumer", () => {
 });
 
 describe("the soak's verdict", () => {
+  it("benchmarks.md states the soak's rate and targets as the bench judges them", () => {
+    const page = readFileSync(join(projectRoot, "docs", "benchmarks.md"), "utf8").replace(/\s+/g, " ");
+    expect(page).toContain(`${SOAK_RATE.toLocaleString("en")} registrations a second`);
+    expect(page).toContain(`RSS after minute ${SOAK_SETTLE_SECONDS / 60} within ±${SOAK_BAND * 100} %`);
+    expect(page).toContain(`≤ ${SOAK_RSS_MAX_MB} MB`);
+    expect(page).toContain(`every ${SOAK_SAMPLE_SECONDS} s`);
+  });
+
   it("flat within the band after minute 2, under the cap, keeping up: every target met", () => {
     // Start-up climbs (not judged), then ±5 % around 150.
     const verdict = soakVerdict(series([90, 140, 180, 150, 157, 143, 150]));

@@ -39,8 +39,12 @@ describe("socket pool", () => {
     expect(stated, "runtime.md: 'At concurrency 1,000 that is N pollers and M sockets'").not.toBeNull();
     expect(Number(stated?.[1])).toBe(maxPollersFor(1_000));
     expect(Number(stated?.[2])).toBe(consumerSocketPool(1_000));
+  });
+
+  it.each(["runtime.md", "fleet-sizing.md"])("%s states POLLERS_MAX's value", (name) => {
+    const page = readFileSync(join(projectRoot, "docs", name), "utf8").replace(/\s+/g, " ");
     const cap = /at most (\d+) pollers \(`POLLERS_MAX`\)/.exec(page);
-    expect(cap, "runtime.md names POLLERS_MAX and its value").not.toBeNull();
+    expect(cap, `${name}: 'at most N pollers (\`POLLERS_MAX\`)'`).not.toBeNull();
     expect(Number(cap?.[1])).toBe(POLLERS_MAX);
   });
 
