@@ -209,7 +209,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     return this.options.waitTimeSeconds;
   }
 
-  /** Pollers the adaptive count wants now (1 … concurrency / 10). */
+  /** Pollers the adaptive count wants now (1 … maxPollersFor(concurrency)). */
   get pollers(): number {
     return this.pollerCount.target;
   }
