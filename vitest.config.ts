@@ -1,18 +1,18 @@
 import { defineConfig } from "vitest/config";
-import WaitingFirstSequencer from "./test/support/waiting-first-sequencer.js";
+import LongestFirstSequencer from "./test/support/longest-first-sequencer.js";
 
 export default defineConfig({
   test: {
     // Tests wait on conditions, not on time; these limits only catch a hang. The end-to-end tests
-    // start several tsx processes, and on a loaded 2-core machine one such test took 30 s where
+    // start several child processes, and on a loaded 2-core machine one such test took 30 s where
     // it takes 8 s on a quiet one: a limit that close fails on load, not on a defect.
     testTimeout: 120_000,
     hookTimeout: 60_000,
-    // Two cores, but the files the sequencer starts first spend minutes waiting on Terraform, not
+    // Two cores, but the file the sequencer starts first spends minutes waiting on Terraform, not
     // computing: a third worker keeps both cores busy with the rest meanwhile. A fourth starved the
     // fault tests' timers (a 2 s send timeout against a loaded machine) into false failures.
     maxWorkers: 3,
-    sequence: { sequencer: WaitingFirstSequencer },
+    sequence: { sequencer: LongestFirstSequencer },
     reporters: ["default", "./test/support/summary-line-reporter.ts"],
     projects: [
       {
