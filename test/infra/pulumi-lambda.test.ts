@@ -6,6 +6,8 @@
  * the fix. The timing relations (function timeout, claim lease, visibility) are tied to
  * src/config/derived.ts here; Terraform's plan of the same stack: test/infra/parity.test.ts.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readInfraConfig } from "../../infra-pulumi/config.js";
@@ -20,6 +22,7 @@ import {
   minimumFunctionTimeoutSeconds,
 } from "../../src/config/derived.js";
 import { MAIL_SEND_TIMEOUT_DEFAULT_MS } from "../../src/config/limits.js";
+import { projectRoot } from "../../src/config/paths.js";
 import { settings } from "../../src/config/settings.js";
 import { writePlaceholderBundle } from "../support/lambda-bundle.js";
 import { installMocks, registered, setStackConfig } from "../support/pulumi-mocks.js";
@@ -159,6 +162,14 @@ describe("a Lambda stack under the mocks", () => {
       dimensions: { QueueName: settings.queues.deadLetterQueueName },
     });
     expect(errors.alarmActions).toEqual([topic?.outputs.arn]);
+    // Each description links a section of the runbooks (a heading of that name).
+    const headings = [
+      ...readFileSync(join(projectRoot, "docs", "runbooks.md"), "utf8").matchAll(/^## ([a-z-]+)$/gm),
+    ].map((m) => m[1]);
+    for (const alarm of ["fn-errors-alarm", "fn-throttles-alarm", "fn-dlq-alarm"]) {
+      const anchor = /Runbook: docs\/runbooks\.md#([a-z-]+)$/.exec(find(alarm)?.inputs.alarmDescription)?.[1];
+      expect(headings, alarm).toContain(anchor);
+    }
   });
 
   it("declares nothing of the Fargate service", () => {
