@@ -16,8 +16,8 @@
  *   and each invocation sends at most the account quota ÷ that concurrency, so that concurrency ×
  *   rate never exceeds the quota: the per-task formula with the mapping's concurrency.
  * - The **function's timeout** must outlast the slowest batch, whose last send may hold its claim
- *   for a whole lease after the batch's earlier sends were paced at the invocation's rate (a
- *   timeout inside a lease would leave a claim that only its expiry frees); and AWS refuses a
+ *   for a whole lease (plus the handler's settling margin) after the batch's earlier sends were
+ *   paced at the invocation's rate (the handler starts no record it could not finish); and AWS refuses a
  *   mapping whose queue's visibility timeout is shorter than the function's timeout (it
  *   recommends 6×, room for retries of a throttled batch).
  */
@@ -76,8 +76,16 @@ export function functionSendRate(
 export const FUNCTION_VISIBILITY_FACTOR = 6;
 
 /**
+ * The time the function's handler keeps after a record's lease to settle the batch (the
+ * visibility changes, dead-letter sends, its response): it starts a record only while the
+ * invocation has the lease plus this much left.
+ */
+export const FUNCTION_SETTLE_MARGIN_MS = 2_000;
+
+/**
  * The shortest function timeout, in whole seconds, that outlasts the slowest batch: the batch's
- * sends but the last paced at the invocation's rate, then the last one's lease (strictly longer).
+ * sends but the last paced at the invocation's rate, then the last one's lease and the settling
+ * margin (less, and the handler would never start the batch's last records).
  */
 export function minimumFunctionTimeoutSeconds(input: {
   readonly batchSize: number;
@@ -86,7 +94,7 @@ export function minimumFunctionTimeoutSeconds(input: {
 }): number {
   const leaseMs = leaseForSendTimeoutMs(input.sendTimeoutMs ?? MAIL_SEND_TIMEOUT_DEFAULT_MS);
   const pacingMs = ((input.batchSize - 1) / input.sendRatePerSecond) * 1000;
-  return Math.floor((leaseMs + pacingMs) / 1000) + 1;
+  return Math.ceil((pacingMs + leaseMs + FUNCTION_SETTLE_MARGIN_MS) / 1000);
 }
 
 /**

@@ -71,8 +71,8 @@ describe("the consumer function's numbers (src/config/derived.ts)", () => {
       sendRatePerSecond: 3.5,
     };
     const minimum = minimumFunctionTimeoutSeconds(base);
-    // 35 s of lease (30 s send timeout + 5 s) after 9 sends at 3.5/s (2.6 s).
-    expect(minimum).toBe(38);
+    // 9 sends at 3.5/s (2.6 s), then 35 s of lease (30 s send timeout + 5 s) and 2 s to settle.
+    expect(minimum).toBe(40);
     expect(functionTimingProblems({ ...base, functionTimeoutSeconds: minimum })).toEqual([]);
     expect(functionTimingProblems({ ...base, functionTimeoutSeconds: minimum - 1 }).join()).toContain(
       "shorter than the slowest batch",
