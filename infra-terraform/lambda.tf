@@ -18,6 +18,13 @@ resource "aws_cloudwatch_log_group" "function" {
   count             = local.function
   name              = "/aws/lambda/${local.lambda.functionName}"
   retention_in_days = local.service.logRetentionDays
+
+  lifecycle {
+    precondition {
+      condition     = !local.service.createService
+      error_message = "create_service and create_function are both true: a stack runs one consumer compute (Fargate or Lambda, docs/infrastructure.md); set one of them to false."
+    }
+  }
 }
 
 resource "aws_iam_role" "function" {
@@ -123,10 +130,6 @@ resource "aws_lambda_function" "consumer" {
   }
 
   lifecycle {
-    precondition {
-      condition     = !local.service.createService
-      error_message = "create_service and create_function are both true: a stack runs one consumer compute (Fargate or Lambda, docs/infrastructure.md); set one of them to false."
-    }
     precondition {
       condition     = var.endpoint == null
       error_message = "create_function is true on an emulator stack (endpoint is set): the emulator has no Lambda; turn one of them off."

@@ -8,7 +8,7 @@ locals {
   fleet_alarms = local.service.createService && local.service.createAlarms ? 1 : 0
   # The topic, its email and the dead-letter alarm belong to the consumer whatever it runs on: the
   # fleet, or the function (lambda_alarms.tf), named after it (infra-pulumi consumerAlerting).
-  consumer_alarms = local.fleet_alarms + local.function_alarms
+  consumer_alarms = max(local.fleet_alarms, local.function_alarms)
   alarm_prefix    = local.function == 1 ? local.lambda.functionName : local.service.serviceName
 }
 

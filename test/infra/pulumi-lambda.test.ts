@@ -58,6 +58,14 @@ describe("the consumer function's numbers (src/config/derived.ts)", () => {
       sendRatePerSecond: rate,
     };
     expect(functionTimingProblems(timing)).toEqual([]);
+    // Terraform's side of the same bound: infra-terraform/tests/lambda.tftest.hcl plans these
+    // defaults at 40 s and refuses 39 s.
+    expect(
+      minimumFunctionTimeoutSeconds({
+        batchSize: settings.lambda.functionBatchSize,
+        sendRatePerSecond: rate,
+      }),
+    ).toBe(40);
     // The lease (the handler's claim) ends before the function's timeout: strictly shorter.
     expect(leaseForSendTimeoutMs(MAIL_SEND_TIMEOUT_DEFAULT_MS)).toBeLessThan(
       settings.lambda.functionTimeoutSeconds * 1000,
