@@ -4,11 +4,12 @@
  */
 
 import { join } from "node:path";
+import { Option } from "commander";
 import { readEnvironment } from "../config/env.js";
 import { checkWritableFolder } from "../config/folders.js";
 import { DEMO_COUNT_MAX, FLEET_CONSUMERS_MAX } from "../config/limits.js";
 import { CONCURRENCY_MAX } from "../consumer/runtime/options.js";
-import { runDemo } from "../local/demo.js";
+import { type DemoRuntime, demoRuntimes, runDemo } from "../local/demo.js";
 import { runFleet } from "../local/fleet.js";
 import type { LogLevel } from "../log/logger.js";
 import {
@@ -27,6 +28,14 @@ async function main(argv: readonly string[]): Promise<number> {
     .description("Start an embedded SQS, produce registrations, consume them all, print a summary.")
     .option("--count <n>", "registrations to produce", wholeNumber("--count", 1, DEMO_COUNT_MAX), 1000)
     .option("--concurrency <n>", "consumer concurrency", wholeNumber("--concurrency", 1, CONCURRENCY_MAX), 50)
+    .addOption(
+      new Option(
+        "--runtime <runtime>",
+        "what consumes: the long-running consumer, or the Lambda handler behind a local event source mapping",
+      )
+        .choices(demoRuntimes)
+        .default("consumer"),
+    )
     .option(
       "--consumers <n>",
       "run a fleet: N consume processes sharing a local DynamoDB store, every registration sent twice, consumers killed and restarted (default --count 200)",
@@ -38,6 +47,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const flags = parseFlags<{
     count: number;
     concurrency: number;
+    runtime: DemoRuntime;
     stateDir: string;
     logLevel: LogLevel;
     json?: boolean;
@@ -76,6 +86,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const summary = await runDemo({
     count: flags.count,
     concurrency: flags.concurrency,
+    runtime: flags.runtime,
     outboxDir: join(flags.stateDir, "demo-outbox"),
     logger: loggerFor(flags, "demo"),
   });
@@ -84,11 +95,13 @@ async function main(argv: readonly string[]): Promise<number> {
   } else {
     process.stdout.write(
       [
-        "Demo on the embedded SQS (no AWS account):",
+        `Demo on the embedded SQS (no AWS account), ${summary.runtime === "lambda" ? "the Lambda handler behind a local event source mapping" : "the long-running consumer"}:`,
         `  sent           ${summary.sent}${summary.sendFailed ? ` (${summary.sendFailed} failed)` : ""}`,
         `  processed      ${summary.processed}`,
         `  dead-lettered  ${summary.deadLettered}`,
         `  second sends   ${summary.secondSends} (a copy after a send that ended without an answer)`,
+        `  duplicates     ${summary.duplicates} (emails written twice, from the outbox journal)`,
+        `  lost           ${summary.lost}`,
         `  left in queues ${summary.leftInQueue} (main), ${summary.leftInDeadLetterQueue} (dead-letter)`,
         `  time           ${summary.seconds} s (${summary.messagesPerSecond} msg/s end to end, ${summary.requests} SQS requests)`,
         `  outbox         ${summary.outbox}`,
@@ -96,7 +109,12 @@ async function main(argv: readonly string[]): Promise<number> {
       ].join("\n"),
     );
   }
-  const complete = summary.processed === flags.count && summary.sendFailed === 0 && summary.leftInQueue === 0;
+  const complete =
+    summary.processed === flags.count &&
+    summary.sendFailed === 0 &&
+    summary.leftInQueue === 0 &&
+    summary.duplicates === 0 &&
+    summary.lost === 0;
   return complete ? 0 : 1;
 }
 

@@ -28,6 +28,10 @@ export const mailerKinds = ["outbox", "smtp", "ses"] as const;
 
 const port = z.coerce.number().int().min(PORT_MIN).max(PORT_MAX);
 const positive = z.coerce.number().int().min(1);
+/** A Secrets Manager secret's ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>). */
+const secretArn = z
+  .string()
+  .regex(/^arn:[\w-]+:secretsmanager:[\w-]+:\d{12}:secret:[\w/+=.@-]+$/, "a Secrets Manager secret ARN");
 
 const envSchema = z.object({
   SQS_QUEUE_URL: z.string().min(1).optional(),
@@ -55,6 +59,10 @@ const envSchema = z.object({
       message: `at least ${MIN_DIGEST_KEY_LENGTH} characters that are not blanks`,
     })
     .optional(),
+  // The Lambda function reads both secrets once per container (src/lambda/secrets.ts): an ECS task
+  // gets the values injected instead (REGISTRATION_DIGEST_KEY, SMTP_URL), a function only the ARNs.
+  REGISTRATION_DIGEST_KEY_SECRET_ARN: secretArn.optional(),
+  SMTP_URL_SECRET_ARN: secretArn.optional(),
   // OpenTelemetry's standard variables (the SDK is started only when these ask for it).
   OTEL_SDK_DISABLED: z.enum(["true", "false"]).optional(),
   OTEL_TRACES_EXPORTER: z.string().min(1).optional(),
@@ -108,6 +116,10 @@ export const environmentHelp: Record<keyof Environment, string> = {
   HEALTH_HOST: "address the health port listens on; 127.0.0.1 by default (--health-host)",
   REGISTRATION_DIGEST_KEY:
     "secret keying registration digests and default ids, e.g. `openssl rand -hex 32`; the same on every producer and consumer of a queue (default: generated once in <state-dir>/digest.key)",
+  REGISTRATION_DIGEST_KEY_SECRET_ARN:
+    "the Lambda function: ARN of the Secrets Manager secret holding the digest key, read once per container",
+  SMTP_URL_SECRET_ARN:
+    "the Lambda function with MAILER=smtp: ARN of the Secrets Manager secret holding the SMTP URL, read once per container",
   OTEL_SDK_DISABLED: "true: no tracing SDK whatever else is set",
   OTEL_TRACES_EXPORTER: "otlp: export traces over OTLP/HTTP; none (default without an OTLP endpoint): no SDK",
   OTEL_EXPORTER_OTLP_ENDPOINT: "OTLP collector, e.g. http://127.0.0.1:4318; turns tracing on",

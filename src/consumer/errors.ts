@@ -51,6 +51,17 @@ export class EnvironmentFaultError extends Error {
 }
 
 /**
+ * The EnvironmentFaultError an error is or wraps (through `cause`, a few levels deep), if any: a
+ * transport's error may carry the fault of the component under it.
+ */
+export function environmentFaultIn(error: unknown): EnvironmentFaultError | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof EnvironmentFaultError) return e;
+  }
+  return undefined;
+}
+
+/**
  * Not a failure: the message cannot be worked on yet (another consumer holds its claim). The
  * runtime hands it back with this visibility instead of the backoff of a failure.
  */

@@ -31,6 +31,7 @@ import { sleepUnlessAborted, systemClock } from "../time/clock.js";
 import { AcceptedSends, claimOf } from "./accepted-sends.js";
 import {
   EnvironmentFaultError,
+  environmentFaultIn,
   HoldError,
   NotSentError,
   PoisonMessageError,
@@ -386,12 +387,4 @@ function latest(
   if (a === undefined) return b;
   if (b === undefined) return a;
   return b.lastAt > a.lastAt ? b : a;
-}
-
-/** The EnvironmentFaultError an error is or wraps (through `cause`), if any. */
-function environmentFaultIn(error: unknown): EnvironmentFaultError | undefined {
-  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e instanceof EnvironmentFaultError) return e;
-  }
-  return undefined;
 }

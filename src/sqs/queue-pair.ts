@@ -85,3 +85,29 @@ export async function queuePair(
 export function queueName(queueUrl: string): string {
   return new URL(queueUrl).pathname.split("/").filter(Boolean).at(-1) ?? queueUrl;
 }
+
+/**
+ * The dead-letter queue's URL from the queue's RedrivePolicy alone, without GetQueueUrl: SQS
+ * requires a dead-letter queue in the same account and region as its source queue, so it answers
+ * on the source's endpoint at /<account>/<name>. For a caller whose role grants only
+ * sqs:GetQueueAttributes on the queue and sqs:SendMessage on its dead-letter queue (the Lambda
+ * function). A queue without a RedrivePolicy is refused with `hint`.
+ */
+export function deadLetterQueueUrlFromPolicy(
+  queueUrl: string,
+  redrivePolicy: string | undefined,
+  hint: NoDeadLetterQueueHint,
+): string {
+  const arn = redrivePolicy
+    ? (JSON.parse(redrivePolicy) as { deadLetterTargetArn?: string }).deadLetterTargetArn
+    : undefined;
+  // arn:aws:sqs:<region>:<account>:<name>
+  const [, , service, , account, name] = arn?.split(":") ?? [];
+  if (!arn || service !== "sqs" || !account || !name) {
+    throw new SqsAccessError(
+      `The queue ${queueUrl} has no dead-letter queue (no RedrivePolicy)${hint.why ? `, ${hint.why}` : ""}. ${hint.fix}`,
+      queueUrl,
+    );
+  }
+  return `${new URL(queueUrl).origin}/${account}/${name}`;
+}

@@ -5,6 +5,8 @@
  * for a group it did not run.
  */
 
+import { type SoakRun, soakLines, soakVerdict } from "./soak.js";
+
 /** One variant's medians over its runs (only variants with at least one run). */
 export interface SummaryRow {
   readonly group: string;
@@ -31,6 +33,8 @@ export interface ReportInput {
   readonly count: number;
   readonly runs: number;
   readonly trickleSeconds: number;
+  /** The soak group's series, when it ran. */
+  readonly soak?: SoakRun | undefined;
   readonly date: string;
 }
 
@@ -133,18 +137,24 @@ export function benchReport(input: ReportInput): Report {
   ];
   const targets: Record<string, boolean> = {};
   for (const [name, met] of allTargets) if (met !== undefined) targets[name] = met;
+  const soak = input.soak ? soakVerdict(input.soak.samples) : undefined;
+  Object.assign(targets, soak?.targets);
 
   const capNote = known(drainCeiling) ? "capped by the drain ceiling" : "not capped (drain not run)";
   const lines = [
-    `Benchmark: ${input.count} messages, median of ${input.runs} runs, fauxqs in a child process, ${input.date}`,
+    `Benchmark: ${summary.length > 0 ? `${input.count} messages, median of ${input.runs} runs, ` : ""}fauxqs in a child process, ${input.date}`,
     "",
-    "Every variant uses the same SQS client settings (createSqsClient's: keep-alive, MD5 off on loopback, 3 SDK attempts, sockets for concurrency 1000).",
-    ...(summary.some((s) => s.group.startsWith("trickle-"))
+    ...(summary.length > 0
       ? [
-          `Trickle rows: a producer sends one message at a time at the rate for ${input.trickleSeconds} s; consumers long-poll 20 s; latency is send → handler start.`,
+          "Every variant uses the same SQS client settings (createSqsClient's: keep-alive, MD5 off on loopback, 3 SDK attempts); the peers get the largest socket pool any of ours uses.",
+          ...(summary.some((s) => s.group.startsWith("trickle-"))
+            ? [
+                `Trickle rows: a producer sends one message at a time at the rate for ${input.trickleSeconds} s; consumers long-poll 20 s; latency is send → handler start.`,
+              ]
+            : []),
+          "",
         ]
       : []),
-    "",
     ...(summary.length > 0
       ? [
           "| group | variant | msg/s | SQS req/msg | recv+del req/msg | p50 ms | p99 ms | CPU s/1000 msg | peak RSS MB |",
@@ -172,6 +182,7 @@ export function benchReport(input: ReportInput): Report {
           "",
         ]
       : []),
+    ...(input.soak && soak ? [...soakLines(input.soak, soak), ""] : []),
     ...Object.entries(ratios).map(([name, value]) => `${name.padEnd(40)} ${value.toFixed(2)}×`),
     ...(Object.keys(ratios).length > 0 ? [""] : []),
     ...Object.entries(targets).map(([name, met]) => `${met ? "MET   " : "MISSED"} ${name}`),

@@ -9,63 +9,23 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { CreateQueueCommand, DeleteQueueCommand } from "@aws-sdk/client-sqs";
-import { InvalidArgumentError } from "commander";
-import { newCommand, parseFlags, runCli, wholeNumber } from "../../src/cli/shared.js";
-import { TIMER_MAX_SECONDS } from "../../src/config/limits.js";
-import { defaultStateDir } from "../../src/config/paths.js";
+import { runCli } from "../../src/cli/shared.js";
 import { Producer } from "../../src/producer/producer.js";
 import { createSqsClient } from "../../src/sqs/client.js";
+import { type BenchFlags, groupWanted, parseBenchFlags, SOAK } from "./flags.js";
 import { benchReport } from "./report.js";
+import { soak } from "./soak-run.js";
 import type { WorkerResult, WorkerTask } from "./worker.js";
 
-/** Messages per run: each run preloads them from an array held in memory. */
-const COUNT_MAX = 1_000_000;
-
-const GROUPS = ["producer", "drain", "20ms", "mixed", "c1000", "trickle-20", "trickle-200", "idle"];
-
-function groupList(value: string): string {
-  const unknown = value.split(",").filter((group) => !GROUPS.includes(group));
-  if (unknown.length > 0) {
-    throw new InvalidArgumentError(`--groups takes ${GROUPS.join(", ")}; not ${unknown.join(", ")}.`);
-  }
-  return value;
-}
-
-const program = newCommand("bench")
-  .option("--count <n>", "messages per run", wholeNumber("--count", 1, COUNT_MAX), 5000)
-  .option("--runs <n>", "runs per variant (medians)", wholeNumber("--runs"), 3)
-  .option(
-    "--idle-seconds <n>",
-    "how long to watch an idle consumer",
-    wholeNumber("--idle-seconds", 1, TIMER_MAX_SECONDS),
-    60,
-  )
-  .option(
-    "--trickle-seconds <n>",
-    "how long each trickle row produces",
-    wholeNumber("--trickle-seconds", 1, TIMER_MAX_SECONDS),
-    30,
-  )
-  .option("--groups <list>", `only these groups (comma-separated: ${GROUPS.join(",")})`, groupList)
-  .option("--out <file>", "where to write the JSON results", join(defaultStateDir, "bench", "results.json"));
-interface BenchFlags {
-  count: number;
-  runs: number;
-  idleSeconds: number;
-  trickleSeconds: number;
-  groups?: string;
-  out: string;
-}
 let parsed: BenchFlags | undefined;
 // Usage errors as for every command: one line, exit 2 (and --help exits 0).
 await runCli(async () => {
-  parsed = parseFlags<BenchFlags>(program, process.argv.slice(2));
+  parsed = parseBenchFlags(process.argv.slice(2));
   return 0;
 });
 if (parsed === undefined) process.exit();
 const options = parsed;
-const only = options.groups ? new Set(options.groups.split(",")) : undefined;
-const wanted = (group: string) => only === undefined || only.has(group);
+const wanted = (group: string) => groupWanted(options, group);
 
 const tsx = ["--import", "tsx"];
 const here = import.meta.dirname;
@@ -262,6 +222,10 @@ try {
       })
     : undefined;
 
+  const soakRun = wanted(SOAK)
+    ? await soak({ admin, endpoint: emulator.endpoint, minutes: options.soakMinutes })
+    : undefined;
+
   // Only what ran: a row whose every run failed (said on stderr above) has no medians.
   const summary = rows.flatMap((row) => {
     const runs = results.get(row) ?? [];
@@ -307,6 +271,7 @@ try {
     count: options.count,
     runs: options.runs,
     trickleSeconds: options.trickleSeconds,
+    soak: soakRun,
     date: new Date().toISOString(),
   });
   const { lines, ratios, targets, bound, mixedBound, idleReceivesPerMinute } = report;
@@ -314,7 +279,7 @@ try {
   await mkdir(join(options.out, ".."), { recursive: true });
   await writeFile(
     options.out,
-    `${JSON.stringify({ options, summary, bound, mixedBound, idle: idle ? { ...idle, receivesPerMinute: idleReceivesPerMinute } : null, ratios, targets }, null, 2)}\n`,
+    `${JSON.stringify({ options, summary, bound, mixedBound, idle: idle ? { ...idle, receivesPerMinute: idleReceivesPerMinute } : null, soak: soakRun ?? null, ratios, targets }, null, 2)}\n`,
   );
   process.stdout.write(`\nwritten to ${options.out}\n`);
 } finally {

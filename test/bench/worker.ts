@@ -18,7 +18,7 @@ import { Squiss } from "squiss-ts";
 import { consumerSocketPool } from "../../src/consumer/runtime/options.js";
 import { Consumer } from "../../src/consumer/runtime/state-machine.js";
 import { Producer } from "../../src/producer/producer.js";
-import { createSqsClient, sqsClientConfig } from "../../src/sqs/client.js";
+import { createSqsClient, DEFAULT_MAX_SOCKETS, sqsClientConfig } from "../../src/sqs/client.js";
 import { countRequests } from "../../src/sqs/request-counter.js";
 
 export interface WorkerTask {
@@ -60,11 +60,12 @@ export interface WorkerResult {
 const task = JSON.parse(process.argv[2] ?? "{}") as WorkerTask;
 /**
  * Every variant, ours and the peers, gets the same client settings: createSqsClient's (keep-alive
- * agent, MD5 off on loopback, 3 SDK attempts) with a socket pool sized for concurrency 1000, so
- * the comparison is of the consumers and not of their HTTP settings.
+ * agent, MD5 off on loopback, 3 SDK attempts), and the peers the largest socket pool any of ours
+ * gets (the producer's default, the consumer's at concurrency 1000), so the comparison is of the
+ * consumers and not of their HTTP settings.
  */
-const clientConfig = () =>
-  sqsClientConfig({ endpoint: task.endpoint }, { maxSockets: consumerSocketPool(1_000) });
+const PEER_SOCKETS = Math.max(DEFAULT_MAX_SOCKETS, consumerSocketPool(1_000));
+const clientConfig = () => sqsClientConfig({ endpoint: task.endpoint }, { maxSockets: PEER_SOCKETS });
 const plainClient = () => new SQSClient(clientConfig());
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

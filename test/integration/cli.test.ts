@@ -1,6 +1,6 @@
 /**
- * The CLIs as a user runs them: child processes through tsx, against a real fauxqs in this
- * process. Every failure path ends in one clear message and a non-zero exit.
+ * The CLIs as a user runs them: child processes (test/support/cli.ts), against a real fauxqs in
+ * this process. Every failure path ends in one clear message and a non-zero exit.
  */
 import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -302,5 +302,31 @@ describe("demo", () => {
       outbox: join(demoState, "demo-outbox"),
     });
     expect((await readdir(summary.outbox)).filter((f) => f.endsWith(".eml"))).toHaveLength(1000);
+  });
+
+  it("--runtime lambda: the same summary through the Lambda handler and the local event source mapping, 0 duplicates, 0 lost", async () => {
+    const demoState = await mkdtemp(join(tmpdir(), "demo-lambda-"));
+    const result = await runCli("demo", [
+      "--runtime",
+      "lambda",
+      "--count",
+      "50",
+      "--json",
+      "--state-dir",
+      demoState,
+    ]);
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary).toMatchObject({
+      runtime: "lambda",
+      sent: 50,
+      processed: 50,
+      deadLettered: 0,
+      duplicates: 0,
+      lost: 0,
+      leftInQueue: 0,
+      leftInDeadLetterQueue: 0,
+    });
+    expect((await readdir(summary.outbox)).filter((f) => f.endsWith(".eml"))).toHaveLength(50);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The flags and defaults the docs state are the CLIs' own: docs/usage.md's configuration table
  * (flag, environment variable, default, commands) and the flags and defaults docs/email-delivery.md
- * states, against each CLI's `--help` (run through tsx, one child process per CLI). A flag a page
+ * states, against each CLI's `--help` (one child process per CLI). A flag a page
  * gives a command that does not have it, or a default that differs, fails here.
  */
 import { readFileSync } from "node:fs";

@@ -332,7 +332,7 @@ describe("exit codes and one-line errors (docs/usage.md, Exit codes)", () => {
 
   // Before, 3 attempts × 30 s: 90 s of nothing. Now each request is bounded by its own long poll
   // plus OPS_ANSWER_TIMEOUT_MS, with one retry (~10 s; the exact timeouts are unit-tested in
-  // sqs-client.test.ts); the margin is tsx's start on a loaded machine.
+  // sqs-client.test.ts); the margin is a child's start on a loaded machine.
   it.concurrent.each(["status", "dlq"])(
     "%s against an endpoint that accepts and never answers ends with one line",
     async (cli) => {

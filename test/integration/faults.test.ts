@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { Message } from "@aws-sdk/client-sqs";
 import { afterEach, describe, expect, it } from "vitest";
 import { localOutputsPath, outboxDir } from "../../src/config/paths.js";
+import { defaultPrefetch } from "../../src/consumer/runtime/options.js";
 import { Consumer } from "../../src/consumer/runtime/state-machine.js";
 import type { ConsumerOptions } from "../../src/consumer/runtime/types.js";
 import { toOutgoing } from "../../src/contract/registration.js";
@@ -101,7 +102,7 @@ describe("fault tolerance", () => {
     expect(Date.now() - signalled).toBeLessThan(25_000);
     const summary = JSON.parse(stdout);
     const sent = await journal(outboxDir(stateDir));
-    // Handed back with a visibility of 1 s (HAND_BACK_SECONDS in runtime/state-machine.ts): wait for them.
+    // Handed back with a visibility of 1 s (HAND_BACK_SECONDS in runtime/retry-delay.ts): wait for them.
     const remaining: string[] = [];
     await waitFor(async () => {
       remaining.push(...(await receiveAll(sqs.client, sqs.queueUrl)).map(idOf));
@@ -155,7 +156,7 @@ describe("fault tolerance", () => {
     const emails = (await readdir(join(stateDir, "outbox"))).filter((f) => f.endsWith(".eml"));
     expect(new Set(emails.map((f) => f.replace(/\.eml$/, "")))).toEqual(new Set(ids));
     // Redelivered after the kill: at most what the first consumer held (handlers + buffer).
-    const prefetch = Math.max(10, Math.ceil(concurrency / 5));
+    const prefetch = defaultPrefetch(concurrency);
     console.info(
       `after SIGKILL: ${summary.duplicatesSkipped} redelivered messages had their email recorded, ${found} found it written`,
     );

@@ -134,7 +134,7 @@ describe("a poison message, end to end", () => {
       deadLetterQueue: { visible: 0, inFlight: 0, delayed: 0 },
       deadLetterQueueEmpty: true,
     });
-  }, 180_000); // eight CLI runs, each a tsx child process on a shared two-core machine
+  }, 180_000); // eight CLI runs, each a child process on a shared two-core machine
 });
 
 describe("dlq redrive on the emulator", () => {

@@ -7,9 +7,9 @@
  *
  * Durations: the faults last what the model's cases name (25 s, 30 s, 12 s); the send timeout is
  * 2 s instead of 10 s (the lease follows: 2.5 s), the breaker probes from 0.5 s up to 4 s instead
- * of 1–15 s, and the visibility timeout is 10 s, so that a run takes tens of seconds, not minutes.
- * Each test has its own queues, servers and store, so the in-process ones run side by side: their
- * fault windows overlap instead of adding up.
+ * of 1–15 s, and the visibility timeout is 10 s, so that a case takes tens of seconds, not minutes.
+ * Each test has its own queues, servers and store, yet they run one at a time: each times a fault
+ * window against a 2 s send timeout, and windows sharing two cores starve each other's timers.
  */
 import { mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -313,9 +313,8 @@ describe("the mail server misbehaves (S4, S5)", () => {
   }, 180_000);
 });
 
-// One case at a time: each times a fault window against a 2 s send timeout, and six windows
-// sharing two cores starve each other's timers (three copies where the model allows two, a
-// window outlasting its deadline) — a fault of the test machine, not of the consumer.
+// Six windows side by side once gave three copies where the model allows two, and a window
+// outlasting its deadline: a fault of the test machine, not of the consumer.
 describe("the store stops answering for 12 s while sends complete (S7, S9, S10)", () => {
   it.for(MODES)(
     "S7/S9: 40 registrations at concurrency 10, store %s for 12 s: every one mailed once, nothing left invisible",

@@ -1,7 +1,7 @@
 /**
- * What each CLI says about itself: its `--help`, run through tsx as a user runs it (one child
- * process per CLI), parsed into its options. The docs tests compare the pages with this, so a
- * flag or a default is stated once, in the CLI's own definition, and the pages are checked
+ * What each CLI says about itself: its `--help`, run as a user runs it (one child process per
+ * CLI, test/support/cli.ts), parsed into its options. The docs tests compare the pages with this,
+ * so a flag or a default is stated once, in the CLI's own definition, and the pages are checked
  * against it.
  */
 import { readFileSync } from "node:fs";

@@ -1,7 +1,11 @@
-/** Runs a CLI entry point as a child process, the way a user runs it (through tsx). */
+/**
+ * Runs a CLI entry point as a child process, as a user runs it: a CLI of src/cli/ from the run's
+ * transpiled src/ (test/support/cli-build.ts) when the test project built one, through tsx
+ * otherwise; any other entry point through tsx.
+ */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { join } from "node:path";
-import { onTestFinished } from "vitest";
+import { inject, onTestFinished } from "vitest";
 import { projectRoot } from "../../src/config/paths.js";
 
 export interface CliResult {
@@ -15,6 +19,12 @@ const TSX = ["--import", "tsx"];
 /** A CLI of src/cli/ by name (`produce`), or another entry point by its path (`test/bench/run.ts`). */
 export function cliPath(name: string): string {
   return name.includes("/") ? join(projectRoot, name) : join(projectRoot, "src", "cli", `${name}.ts`);
+}
+
+/** Node's arguments that start the entry point `name` (see cliPath). */
+function nodeArgs(name: string): string[] {
+  const built = name.includes("/") ? undefined : inject("cliBuild");
+  return built ? [join(built, "src", "cli", `${name}.js`)] : [...TSX, cliPath(name)];
 }
 
 /** Environment for children: no inherited queue settings, no AWS credentials from this machine. */
@@ -34,7 +44,7 @@ export function runCli(
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      [...TSX, cliPath(name), ...args],
+      [...nodeArgs(name), ...args],
       { cwd: projectRoot, env: options.env ?? cleanEnv(), maxBuffer: 32 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
@@ -52,7 +62,7 @@ export function startCli(
   args: readonly string[],
   env: NodeJS.ProcessEnv = cleanEnv(),
 ): ChildProcess {
-  const child = spawn(process.execPath, [...TSX, cliPath(name), ...args], {
+  const child = spawn(process.execPath, [...nodeArgs(name), ...args], {
     cwd: projectRoot,
     env,
     stdio: ["ignore", "pipe", "pipe"],

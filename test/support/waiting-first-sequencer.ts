@@ -12,8 +12,8 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /** Longest wait first, as measured on this 2-core machine (in seconds, alone / beside the suite). */
 export const WAITING_FILES = [
-  "test/integration/adopt-terraform.test.ts", // ~125 / ~190: three applies, a 90 s queue delay
-  "test/integration/terraform-local.test.ts", // ~150: apply (two 25 s steps) and destroy
+  // ~165 beside the suite: tf:local's apply and destroy beside the adoption's three applies
+  "test/integration/terraform-apply.test.ts",
 ] as const;
 
 export default class WaitingFirstSequencer extends BaseSequencer {

@@ -1,7 +1,7 @@
 /**
  * The adoption's pure parts (src/ops/adopt.ts): states read, the identity kept, the files written,
  * the import ids per type, and the check of a plan. The real tools run in
- * test/integration/adopt-terraform.test.ts and test/infra/pulumi-adopt.test.ts.
+ * test/integration/terraform-apply.test.ts and test/infra/pulumi-adopt.test.ts.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

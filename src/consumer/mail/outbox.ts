@@ -35,6 +35,22 @@ function temporaryFileFor(file: string): string {
 /** The third column of a journal line for a delivery that found its email already written. */
 export const ALREADY_IN_OUTBOX = "already-in-outbox";
 
+/**
+ * The registration ids of the journal's lines, in order: how the demo and the tests count emails,
+ * from the files rather than the code. `written: true` keeps only the emails written, leaving out
+ * deliveries that found their email there already (a consumer killed between writing an email and
+ * recording it; an SMTP transport would have sent those twice).
+ */
+export async function journalIds(outboxDir: string, options: { written?: boolean } = {}): Promise<string[]> {
+  const text = await fsPromises.readFile(join(outboxDir, JOURNAL), "utf8").catch(() => "");
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => line.split("\t"))
+    .filter((columns) => !options.written || columns[2] !== ALREADY_IN_OUTBOX)
+    .map((columns) => columns[0] ?? "");
+}
+
 /** The file operations the outbox uses: injectable, so tests can make the disk fail. */
 export type OutboxFileSystem = Pick<
   typeof fsPromises,

@@ -6,6 +6,7 @@ import { type Logger, silentLogger } from "../../log/logger.js";
 import { socketPoolSize } from "../../sqs/client.js";
 import { BATCH_MAX_ENTRIES, LONG_POLL_MAX_SECONDS, VISIBILITY_MAX_SECONDS } from "../../sqs/limits.js";
 import { type Clock, systemClock } from "../../time/clock.js";
+import { RETRY_DELAY_DEFAULTS } from "./retry-delay.js";
 import type { ConsumerOptions } from "./types.js";
 
 export class ConsumerOptionsError extends RangeError {
@@ -25,11 +26,31 @@ export const SHUTDOWN_TIMEOUT_MAX_MS = 3_600_000;
 export const DELETE_WAIT_VISIBILITY_FRACTION = 0.1;
 
 /**
- * Pollers at most for a concurrency: enough to keep every slot fed with full batches, at least
- * one. The adaptive count (pollers.ts) moves between 1 and this.
+ * Receives under way at most, whatever the concurrency. Each one holds a socket and, when it
+ * returns, a response of up to 10 bodies; past this many the receives only queue at SQS and in
+ * the agent while their sockets and buffers cost memory. Measured with `npm run bench --
+ * --groups c1000` (docs/benchmarks.md): at concurrency 1,000, 16 pollers kept the rate of 100
+ * (against squiss-ts) at 42 MB less peak RSS.
+ */
+export const POLLERS_MAX = 16;
+
+/**
+ * Pollers at most for a concurrency: enough to keep every slot fed with full batches (at least
+ * one), never more than POLLERS_MAX. The adaptive count (pollers.ts) moves between 1 and this.
  */
 export function maxPollersFor(concurrency: number): number {
-  return Math.max(1, Math.floor(concurrency / BATCH_MAX_ENTRIES));
+  return Math.max(1, Math.min(POLLERS_MAX, Math.floor(concurrency / BATCH_MAX_ENTRIES)));
+}
+
+/**
+ * Buffered messages at most beside busy handlers, by default: a fifth of the concurrency, at
+ * least one batch, and no more than a batch for every poller. Past that the buffer cannot refill
+ * faster than the pollers bring batches in, so a bigger one only holds messages (and memory)
+ * that a handler would otherwise take straight from the next receive.
+ */
+export function defaultPrefetch(concurrency: number): number {
+  const fifth = Math.max(BATCH_MAX_ENTRIES, Math.ceil(concurrency / 5));
+  return Math.min(fifth, Math.max(BATCH_MAX_ENTRIES, maxPollersFor(concurrency) * BATCH_MAX_ENTRIES));
 }
 
 /** The consumer's batchers: deletes, and visibility changes (retry delays, hand-backs, heartbeat). */
@@ -85,11 +106,11 @@ export function settle(options: ConsumerOptions): RuntimeOptions {
   const concurrency = options.concurrency ?? 20;
   return {
     concurrency,
-    prefetch: options.prefetch ?? Math.max(BATCH_MAX_ENTRIES, Math.ceil(concurrency / 5)),
+    prefetch: options.prefetch ?? defaultPrefetch(concurrency),
     maxPollers: maxPollersFor(concurrency),
     waitTimeSeconds: options.waitTimeSeconds ?? LONG_POLL_MAX_SECONDS,
-    retryBaseDelaySeconds: options.retryBaseDelaySeconds ?? 2,
-    maxRetryDelaySeconds: options.maxRetryDelaySeconds ?? 900,
+    retryBaseDelaySeconds: options.retryBaseDelaySeconds ?? RETRY_DELAY_DEFAULTS.retryBaseDelaySeconds,
+    maxRetryDelaySeconds: options.maxRetryDelaySeconds ?? RETRY_DELAY_DEFAULTS.maxRetryDelaySeconds,
     deleteBatchWaitMs: options.deleteBatchWaitMs ?? 1_000,
     batchingWindowMs: options.batchingWindowMs ?? 0,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 25_000,

@@ -31,24 +31,25 @@ import type { Logger } from "../../log/logger.js";
 import { clientSpan, processSpan, tracerProviderRegistered } from "../../observability/tracing.js";
 import type { Batcher } from "../../sqs/batcher.js";
 import { isFatal } from "../../sqs/errors.js";
-import { RECEIVE_MAX_MESSAGES, VISIBILITY_MAX_SECONDS } from "../../sqs/limits.js";
+import { RECEIVE_MAX_MESSAGES } from "../../sqs/limits.js";
 import { describeQueueAttributes, findDeadLetterQueue } from "../../sqs/queue-pair.js";
 import { backoffMs } from "../../sqs/retry.js";
 import { sleepUnlessAborted, type Timer } from "../../time/clock.js";
 import { CircuitBreaker } from "../circuit-breaker.js";
 import {
   type EnvironmentComponent,
-  EnvironmentFaultError,
+  type EnvironmentFaultError,
+  environmentFaultIn,
   HandlerError,
   HoldError,
   PoisonMessageError,
-  RetryAfterError,
 } from "../errors.js";
 import { forwardToDeadLetter } from "./dead-letter.js";
 import { Heartbeat } from "./heartbeat.js";
 import { DELETE_WAIT_VISIBILITY_FRACTION, fifoWindowError, type RuntimeOptions, settle } from "./options.js";
 import { GROW_AFTER_WINDOW, PollerCount } from "./pollers.js";
 import { deleteBatcher, type VisibilityChange, visibilityBatcher } from "./requests.js";
+import { HAND_BACK_SECONDS, retryDelaySeconds } from "./retry-delay.js";
 import type { ConsumerEvents, ConsumerOptions, ConsumerStats, MessageHandler, Tracked } from "./types.js";
 
 /** How long stop() lets receives under way come back before cutting them off. */
@@ -68,16 +69,6 @@ const RUNTIME_DEAD_LETTER_HINT = {
 
 /** Backoff between failed receives (the SDK has retried each already): 0.5 s doubling to 20 s. */
 const RECEIVE_BACKOFF = { baseDelayMs: 500, maxDelayMs: 20_000 };
-
-/**
- * Visibility given to a message handed back. 1 s rather than 0: a stock fauxqs 2.4.1 with a data
- * folder answers a change to 0 with HTTP 500 "NOT NULL constraint failed:
- * sqs_messages.approximate_receive_count" after it has already taken the message out of flight,
- * so the message stays stranded until the emulator restarts. Our embedded emulator fixes that
- * at its source (src/local/fauxqs.ts), but the consumer also talks to fauxqs servers it did not
- * start (its own CLI or Docker image); on SQS 0 and 1 s are the same for a hand-back.
- */
-const HAND_BACK_SECONDS = 1;
 
 /** Every receive asks for all attributes (SQS returns none otherwise); one list shared by all. */
 const ALL_ATTRIBUTES = ["All"];
@@ -218,7 +209,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     return this.options.waitTimeSeconds;
   }
 
-  /** Pollers the adaptive count wants now (1 … concurrency / 10). */
+  /** Pollers the adaptive count wants now (1 … maxPollersFor(concurrency)). */
   get pollers(): number {
     return this.pollerCount.target;
   }
@@ -634,14 +625,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   private async retryLater(tracked: Tracked, cause: unknown): Promise<void> {
     const { message, receiveCount } = tracked;
     const error = new HandlerError(message.MessageId ?? "?", this.queueUrl, receiveCount, cause);
-    // A RetryAfterError knows when the message can be worked on (another consumer's lease ends).
-    const delay =
-      cause instanceof RetryAfterError
-        ? Math.min(VISIBILITY_MAX_SECONDS, Math.max(0, Math.ceil(cause.delaySeconds)))
-        : Math.min(
-            this.options.maxRetryDelaySeconds,
-            Math.round(this.options.retryBaseDelaySeconds * 2 ** (receiveCount - 1)),
-          );
+    const delay = retryDelaySeconds(cause, receiveCount, this.options);
     this.stats.failed += 1;
     this.logger.warn(
       { err: cause, messageId: message.MessageId, receiveCount, retryInSeconds: delay },
@@ -835,12 +819,4 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.pump();
     this.fill();
   }
-}
-
-/** The EnvironmentFaultError an error is or wraps (through `cause`), if any. */
-function environmentFaultIn(error: unknown): EnvironmentFaultError | undefined {
-  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e instanceof EnvironmentFaultError) return e;
-  }
-  return undefined;
 }

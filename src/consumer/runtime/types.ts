@@ -38,7 +38,8 @@ export interface ConsumerOptions {
   readonly concurrency?: number;
   /**
    * Received messages that may wait for a free handler, on top of `concurrency`. Default: a fifth
-   * of the concurrency, at least one batch (10). The heartbeat keeps them invisible too.
+   * of the concurrency, at least one batch (10), at most a batch per poller (defaultPrefetch).
+   * The heartbeat keeps them invisible too.
    */
   readonly prefetch?: number;
   /** Long-poll wait of each receive, 0–20 s. Default 20 (the cheapest). */

@@ -1,0 +1,184 @@
+/**
+ * The soak group: builds the consumer (`npm run build`), starts it as a container would
+ * (`node dist/src/cli/consume.js`, not under tsx), sends it SOAK_RATE registrations a second on
+ * the bench's emulator for the given minutes, and reads its RSS and heap every 30 s from its
+ * /metrics (prom-client's process and heap gauges).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DeleteQueueCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { projectRoot } from "../../src/config/paths.js";
+import { defaultQueueSettings } from "../../src/config/queue-settings.js";
+import { PROMETHEUS_METRICS } from "../../src/contract/metrics.js";
+import type { OutgoingRegistration } from "../../src/contract/registration.js";
+import { provisionQueues } from "../../src/local/provision.js";
+import { Producer } from "../../src/producer/producer.js";
+import { SOAK_RATE, SOAK_SAMPLE_SECONDS, type SoakRun, type SoakSample } from "./soak.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Sends per tick: the rate in tenths of a second, so no burst is larger than 150 messages. */
+const TICK_MS = 100;
+const CONCURRENCY = 100;
+
+function run(command: string, args: readonly string[]): Promise<void> {
+  const child = spawn(command, args, { cwd: projectRoot, stdio: ["ignore", "inherit", "inherit"] });
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")} exited ${code}`)),
+    );
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+/** Registrations paced at `rate` a second until `stopped()`, sent as the producer asks for them. */
+async function* paced(rate: number, stopped: () => boolean): AsyncGenerator<OutgoingRegistration> {
+  const started = performance.now();
+  const registeredAt = new Date().toISOString();
+  for (let i = 0; !stopped(); i++) {
+    // Early messages wait at least a tick, so that they go out together in full batches.
+    const wait = started + (i * 1000) / rate - performance.now();
+    if (wait > 0) await sleep(Math.max(wait, TICK_MS));
+    yield { nome: `Pessoa Número ${i}`, email: `pessoa${i}@example.com`, id: `soak_${i}`, registeredAt };
+  }
+}
+
+/** The value of one Prometheus sample line (summed over its labels when `label` is given). */
+function metric(text: string, name: string, label?: string): number {
+  let total = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name) || (label !== undefined && !line.includes(label))) continue;
+    if (line[name.length] !== " " && line[name.length] !== "{") continue;
+    total += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return total;
+}
+
+/**
+ * The consumer image's command without its `node`: the soak runs what the container runs, with
+ * the same Node flags. The last exec-form CMD at the start of a line (HEALTHCHECK's is indented).
+ */
+export function containerCommand(dockerfile: string): string[] {
+  const line = [...dockerfile.matchAll(/^CMD (\[.*\])\s*$/gm)].at(-1)?.[1];
+  const command: unknown = line === undefined ? undefined : JSON.parse(line);
+  if (
+    !Array.isArray(command) ||
+    command[0] !== "node" ||
+    !command.every((word) => typeof word === "string")
+  ) {
+    throw new Error('Dockerfile.consumer: expected a last CMD of the form ["node", …, "dist/…/consume.js"]');
+  }
+  return command.slice(1);
+}
+
+export async function soak(options: {
+  readonly admin: SQSClient;
+  readonly endpoint: string;
+  readonly minutes: number;
+}): Promise<SoakRun> {
+  const { admin, minutes } = options;
+  process.stderr.write("soak: building the consumer (npm run build)\n");
+  await run(process.execPath, [
+    join(projectRoot, "node_modules", "typescript", "bin", "tsc"),
+    "-p",
+    "tsconfig.build.json",
+  ]);
+  const dir = await mkdtemp(join(tmpdir(), "bench-soak-"));
+  // The deployed pair's settings (dead-letter queue included: the consumer refuses a queue without).
+  const pair = await provisionQueues(admin, {
+    ...defaultQueueSettings,
+    queueName: "bench-soak",
+    deadLetterQueueName: "bench-soak-dlq",
+  });
+  const queueUrl = pair.queue.url;
+  const port = await freePort();
+  const image = containerCommand(await readFile(join(projectRoot, "Dockerfile.consumer"), "utf8"));
+  const args = [
+    ...image,
+    "--queue-url",
+    queueUrl,
+    "--state-dir",
+    dir,
+    "--store",
+    "sqlite",
+    "--mailer",
+    "outbox",
+    "--concurrency",
+    String(CONCURRENCY),
+    "--health-port",
+    String(port),
+    "--log-level",
+    "warn",
+  ];
+  const consumer: ChildProcess = spawn(process.execPath, args, {
+    cwd: projectRoot,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const exited = once(consumer, "exit");
+  const metrics = async () => {
+    for (;;) {
+      try {
+        return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      } catch (error) {
+        if (consumer.exitCode !== null)
+          throw new Error(`the consumer exited ${consumer.exitCode}`, { cause: error });
+        await sleep(100);
+      }
+    }
+  };
+  const samples: SoakSample[] = [];
+  let stopped = false;
+  try {
+    await metrics(); // up and receiving
+    const started = performance.now();
+    const progress = { sent: 0 };
+    const producer = new Producer({ client: admin, queueUrl }).send(
+      paced(SOAK_RATE, () => stopped),
+      ({ sent }) => {
+        progress.sent = sent;
+      },
+    );
+    for (let n = 1; n * SOAK_SAMPLE_SECONDS <= minutes * 60; n++) {
+      await sleep(started + n * SOAK_SAMPLE_SECONDS * 1000 - performance.now());
+      const text = await metrics();
+      const sample: SoakSample = {
+        seconds: (performance.now() - started) / 1000,
+        rssMb: metric(text, "process_resident_memory_bytes") / 2 ** 20,
+        heapUsedMb: metric(text, "nodejs_heap_size_used_bytes") / 2 ** 20,
+        processed: metric(text, PROMETHEUS_METRICS.messages, 'event="processed"'),
+        sent: progress.sent,
+      };
+      samples.push(sample);
+      process.stderr.write(
+        `soak ${sample.seconds.toFixed(0)} s: RSS ${sample.rssMb.toFixed(0)} MB, heap ${sample.heapUsedMb.toFixed(0)} MB, sent ${sample.sent}, processed ${sample.processed}\n`,
+      );
+    }
+    stopped = true;
+    await producer;
+  } finally {
+    stopped = true;
+    consumer.kill("SIGTERM");
+    await exited;
+    for (const { url } of [pair.queue, pair.deadLetterQueue]) {
+      await admin.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined);
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+  return {
+    minutes,
+    samples,
+    consumer: `node ${image.join(" ")} (Dockerfile.consumer's CMD) --store sqlite --mailer outbox --concurrency ${CONCURRENCY}`,
+  };
+}

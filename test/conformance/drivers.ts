@@ -1,0 +1,163 @@
+/**
+ * One driver per runtime: how the conformance suite starts it on a queue pair, stops it, kills it,
+ * and what its model promises about the receives an environment fault spends. Adding a runtime is
+ * adding a driver here; the cases in runtimes.test.ts stay as they are.
+ */
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { Mailer } from "../../src/consumer/mail/mailer.js";
+import { buildRegistrationConsumer } from "../../src/consumer/registrations.js";
+import type { SentEmailStore } from "../../src/consumer/store/contract.js";
+import type { DigestKey } from "../../src/contract/digest.js";
+import { environmentFaultDelaySeconds, type FaultBackoff } from "../../src/lambda/batch.js";
+import { startLambdaRuntime } from "../../src/lambda/runtime.js";
+import { EventSourceMapping } from "../../src/local/event-source-mapping.js";
+
+/** What a case hands a runtime: the queue, the shared store, the mail transport, the key. */
+export interface RuntimeSetup {
+  readonly queueUrl: string;
+  /** A new SQS client for this instance (the case can cut it off: a kill). */
+  readonly newClient: () => SQSClient;
+  readonly store: SentEmailStore;
+  readonly mailer: Mailer;
+  readonly digestKey: DigestKey;
+  readonly sendTimeoutMs: number;
+}
+
+export interface RunningRuntime {
+  /** Stops taking messages; what is under way settles. */
+  stop(): Promise<void>;
+  /** Its SQS connection is cut at once and its work abandoned (no delete, no visibility change). */
+  kill(): Promise<void>;
+}
+
+export interface RuntimeDriver {
+  readonly name: string;
+  start(setup: RuntimeSetup): Promise<RunningRuntime>;
+  /**
+   * The most receives a message may show once an environment fault of `outageMs` is over and the
+   * message is done: the receive that met it, those its model spends during the outage, the one
+   * that succeeds.
+   */
+  maxReceivesAfterOutage(outageMs: number): number;
+}
+
+/** The suite's backoff: seconds, not the production minutes, so each case ends in seconds. */
+export const RETRY = { retryBaseDelaySeconds: 1, maxRetryDelaySeconds: 4 };
+const FAULT_BACKOFF: FaultBackoff = { firstSeconds: 1, growth: 2, maxSeconds: 4 };
+
+/** The function's timeout in the suite; the queue's visibility timeout must not be shorter. */
+export const FUNCTION_TIMEOUT_MS = 7_000;
+
+/** A client whose requests fail once `kill()` is called, as a dead process's would never arrive. */
+export function killable(client: SQSClient): SQSClient & { kill(): void } {
+  let killed = false;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      if (killed) throw Object.assign(new Error("killed: this process is gone"), { name: "Killed" });
+      return next(args);
+    },
+    { step: "initialize", name: "conformanceKill" },
+  );
+  return Object.assign(client, {
+    kill() {
+      killed = true;
+    },
+  });
+}
+
+export const longRunningConsumer: RuntimeDriver = {
+  name: "long-running consumer",
+  async start(setup) {
+    const client = killable(setup.newClient());
+    const built = await buildRegistrationConsumer({
+      client,
+      queueUrl: setup.queueUrl,
+      store: setup.store,
+      mailer: setup.mailer,
+      digestKey: setup.digestKey,
+      sendTimeoutMs: setup.sendTimeoutMs,
+      consumer: {
+        concurrency: 10,
+        waitTimeSeconds: 1,
+        shutdownTimeoutMs: 500,
+        breaker: { firstProbeMs: 100, maxProbeMs: 400 },
+        ...RETRY,
+      },
+    });
+    await built.consumer.start();
+    return {
+      async stop() {
+        await built.consumer.stop();
+        client.destroy();
+      },
+      async kill() {
+        client.kill();
+        await built.consumer.stop();
+        client.destroy();
+      },
+    };
+  },
+  // Paused, it holds the message that met the fault (no receive) and hands back the others once.
+  maxReceivesAfterOutage: () => 2,
+};
+
+export const lambdaFunction: RuntimeDriver = {
+  name: "Lambda handler",
+  async start(setup) {
+    const mappingClient = killable(setup.newClient());
+    const functionClients: ReturnType<typeof killable>[] = [];
+    const mapping = new EventSourceMapping({
+      client: mappingClient,
+      queueUrl: setup.queueUrl,
+      batchSize: 10,
+      batchingWindowMs: 100,
+      maximumConcurrency: 2,
+      functionTimeoutMs: FUNCTION_TIMEOUT_MS,
+      waitTimeSeconds: 1,
+      openContainer: async () => {
+        const client = killable(setup.newClient());
+        functionClients.push(client);
+        return startLambdaRuntime({
+          client,
+          queueUrl: setup.queueUrl,
+          store: setup.store,
+          mailer: setup.mailer,
+          digestKey: setup.digestKey,
+          sendTimeoutMs: setup.sendTimeoutMs,
+          retry: RETRY,
+          faultBackoff: FAULT_BACKOFF,
+        });
+      },
+    });
+    await mapping.start();
+    const close = () => {
+      mappingClient.destroy();
+      for (const client of functionClients) client.destroy();
+    };
+    return {
+      async stop() {
+        await mapping.stop();
+        close();
+      },
+      async kill() {
+        mappingClient.kill();
+        for (const client of functionClients) client.kill();
+        mapping.kill();
+        close();
+      },
+    };
+  },
+  maxReceivesAfterOutage(outageMs) {
+    // Each receive during the outage keeps the message away for the next delay: count the receives
+    // whose start falls inside it, then the one that succeeds, and one for timers' jitter.
+    let receives = 1;
+    let elapsedMs = environmentFaultDelaySeconds(1, FAULT_BACKOFF) * 1000;
+    while (elapsedMs < outageMs) {
+      receives += 1;
+      elapsedMs += environmentFaultDelaySeconds(receives, FAULT_BACKOFF) * 1000;
+    }
+    return receives + 2;
+  },
+};
+
+export const drivers: readonly RuntimeDriver[] = [longRunningConsumer, lambdaFunction];
