@@ -14,6 +14,7 @@ import { readInfraConfig } from "../../infra-pulumi/config.js";
 import { bundleHash } from "../../infra-pulumi/lambda/consumer-function.js";
 import { createInfrastructure } from "../../infra-pulumi/program.js";
 import {
+  FUNCTION_SETTLE_MARGIN_MS,
   FUNCTION_VISIBILITY_FACTOR,
   functionConcurrency,
   functionSendRate,
@@ -24,6 +25,7 @@ import {
 import { MAIL_SEND_TIMEOUT_DEFAULT_MS } from "../../src/config/limits.js";
 import { projectRoot } from "../../src/config/paths.js";
 import { settings } from "../../src/config/settings.js";
+import { SETTLE_MARGIN_MS } from "../../src/lambda/batch.js";
 import { writePlaceholderBundle } from "../support/lambda-bundle.js";
 import { installMocks, registered, setStackConfig } from "../support/pulumi-mocks.js";
 import { lambdaConfig, prodLikeConfig, smtpSecretArn } from "../support/service-config.js";
@@ -88,6 +90,8 @@ describe("the consumer function's numbers (src/config/derived.ts)", () => {
     expect(
       functionTimingProblems({ ...base, functionTimeoutSeconds: 301, visibilityTimeoutSeconds: 300 }).join(),
     ).toContain(`raise it to ${FUNCTION_VISIBILITY_FACTOR * 301}`);
+    // The handler's own settling margin is the one the minimum keeps (src/lambda/batch.ts).
+    expect(FUNCTION_SETTLE_MARGIN_MS).toBe(SETTLE_MARGIN_MS);
     // The lease itself is inside every accepted timeout.
     expect(leaseForSendTimeoutMs(MAIL_SEND_TIMEOUT_DEFAULT_MS)).toBeLessThan(minimum * 1000);
   });
