@@ -13,6 +13,7 @@ import {
 } from "../src/config/settings.js";
 import { type Row, settingsTable } from "../src/config/settings-table.js";
 import { overlaySection } from "./config-overlay.js";
+import { type FunctionConfig, readFunctionConfig } from "./lambda/config.js";
 import type { PipelineConfig } from "./pipeline.js";
 import { readServiceConfig, type ServiceConfig } from "./service/config.js";
 
@@ -44,6 +45,8 @@ export interface InfraConfig {
   readonly operatorPrincipals: readonly string[];
   /** The consumer fleet on ECS Fargate (settings `service`); absent unless `createService`. */
   readonly service?: ServiceConfig;
+  /** The consumer as a Lambda function (settings `lambda`); absent unless `createFunction`. */
+  readonly consumerFunction?: FunctionConfig;
   /** GitHub Actions' OIDC provider and roles (settings `pipeline`); absent without a repository. */
   readonly pipeline?: PipelineConfig;
   /** Resources that take over existing ones (`npm run infra:adopt`, docs/migration.md). */
@@ -163,10 +166,37 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
   }
   const email = emailParsed.success && emailParsed.data.mailDomain !== "" ? emailParsed.data : undefined;
 
+  const serviceSettings = overlaySection(config, defaults.service, []).value;
+  const lambdaSettings = overlaySection(config, defaults.lambda, []).value;
+  const bothComputes = serviceSettings.createService && lambdaSettings.createFunction;
+  if (bothComputes) {
+    problems.push(
+      `${key("createService")} and ${key("createFunction")} are both true: a stack runs one consumer compute (Fargate or Lambda, docs/infrastructure.md); set one of them to false.`,
+    );
+  }
+  const mailSending = emailParsed.success ? emailParsed.data : defaults.email;
+  const mailDomain = emailParsed.success ? emailParsed.data.mailDomain : "";
+  const consumerFunction = bothComputes
+    ? undefined
+    : readFunctionConfig(
+        config,
+        defaults.lambda,
+        {
+          endpoint,
+          hasTable: tableSettings.createSentEmailsTable,
+          fifo: queue.fifo,
+          visibilityTimeoutSeconds: queue.visibilityTimeoutSeconds,
+          mailSending,
+          mailDomain,
+          service: serviceSettings,
+        },
+        problems,
+      );
   const service = readServiceConfig(
     config,
     defaults.service,
     {
+      functionOn: lambdaSettings.createFunction,
       region,
       endpoint,
       hasTable: tableSettings.createSentEmailsTable,
@@ -216,6 +246,7 @@ export function readInfraConfig(config = new pulumi.Config(), defaults: Settings
     consumerPrincipals,
     operatorPrincipals,
     ...(service ? { service } : {}),
+    ...(consumerFunction ? { consumerFunction } : {}),
     ...(pipelineSettings?.githubRepository
       ? {
           pipeline: {

@@ -22,6 +22,7 @@ export const {
   repositoryUrl,
   serviceImage,
   alarmTopicArn,
+  functionName,
   producerPolicyArn,
   consumerPolicyArn,
   producerRoleArn,

@@ -280,7 +280,15 @@ export function assumeRolePolicy(principalArns: readonly string[]): PolicyDocume
  * `command` is the SDK class, `action` the IAM action that authorises it (a batch command is
  * authorised by its single-message action), `on` the resource it is made against.
  */
-export type CallTarget = "queue" | "deadLetterQueue" | "table" | "metrics";
+export type CallTarget =
+  | "queue"
+  | "deadLetterQueue"
+  | "table"
+  | "metrics"
+  | "secret"
+  | "sesIdentity"
+  | "logGroup"
+  | "logStream";
 
 export interface ComponentCall {
   readonly command: string;

@@ -1,10 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { perTaskRate } from "../src/config/derived.js";
+import { functionSendRate, perTaskRate } from "../src/config/derived.js";
 import type { StackOutputs } from "../src/stack/outputs.js";
 import { PULUMI_COMPONENT_NAME } from "../src/stack/resource-pairs.js";
 import { adoptionOptions } from "./adoption.js";
 import type { InfraConfig } from "./config.js";
 import { type DnsRecord, MailDelivery } from "./email.js";
+import { createFunctionConsumer, type FunctionConsumer } from "./lambda/index.js";
 import { Pipeline } from "./pipeline.js";
 import { createProvider } from "./provider.js";
 import { QueueAccess } from "./queue-access.js";
@@ -25,6 +26,8 @@ export interface Infrastructure {
   readonly table?: SentEmailsTable;
   /** The consumer fleet on ECS, when `createService`. */
   readonly fleet?: Fleet;
+  /** The consumer as a Lambda function, when `createFunction`. */
+  readonly consumerFunction?: FunctionConsumer;
   readonly mail?: MailDelivery;
   readonly pipeline?: Pipeline;
   readonly outputs: PulumiOutputs<StackOutputs> & {
@@ -139,6 +142,32 @@ export function createInfrastructure(config: InfraConfig, name = PULUMI_COMPONEN
           adopted,
         )
       : undefined;
+  const consumerFunction =
+    config.consumerFunction && table
+      ? createFunctionConsumer(
+          name,
+          {
+            settings: config.consumerFunction,
+            deadLetterQueueName: config.queue.deadLetterQueueName,
+            queueUrl: queues.queue.url,
+            queueArn: queues.queue.arn,
+            deadLetterQueueArn: queues.deadLetterQueue.arn,
+            tableName: table.table.name,
+            tableArn: table.table.arn,
+            kmsKeyArn: config.kmsKeyArn,
+            mail:
+              mail && config.consumerFunction.mailer === "ses"
+                ? {
+                    identityArn: mail.identity.arn,
+                    configurationSetArn: mail.configurationSet.arn,
+                    configurationSetName: mail.configurationSet.configurationSetName,
+                  }
+                : undefined,
+          },
+          provider,
+          adopted,
+        )
+      : undefined;
   const pipeline = config.pipeline
     ? new Pipeline(
         name,
@@ -166,12 +195,18 @@ export function createInfrastructure(config: InfraConfig, name = PULUMI_COMPONEN
     serviceName: fleet?.service.service.name,
     repositoryUrl: fleet?.service.repository.repositoryUrl,
     serviceImage: config.service ? pulumi.output(config.service.image) : undefined,
-    alarmTopicArn: fleet?.alarms?.topic.arn,
+    alarmTopicArn: fleet?.alarms?.topic.arn ?? consumerFunction?.alarms?.topic.arn,
+    functionName: consumerFunction?.consumer.function.name,
     bounceQueueUrl: mail?.bounceQueues.queue.url,
     sesConfigurationSetName: mail?.configurationSet.configurationSetName,
     mailDomain: mail?.identity.emailIdentity,
+    // Each sender's share: an invocation's with the function, a task's otherwise.
     mailRatePerSecond: config.email
-      ? pulumi.output(perTaskRate(config.email.accountSendRatePerSecond, config.email.maxConsumerTasks))
+      ? pulumi.output(
+          config.consumerFunction
+            ? functionSendRate(config.email)
+            : perTaskRate(config.email.accountSendRatePerSecond, config.email.maxConsumerTasks),
+        )
       : undefined,
   };
   return {
@@ -179,6 +214,7 @@ export function createInfrastructure(config: InfraConfig, name = PULUMI_COMPONEN
     ...(access ? { access } : {}),
     ...(table ? { table } : {}),
     ...(fleet ? { fleet } : {}),
+    ...(consumerFunction ? { consumerFunction } : {}),
     ...(mail ? { mail } : {}),
     ...(pipeline ? { pipeline } : {}),
     outputs: {

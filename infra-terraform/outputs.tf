@@ -125,8 +125,8 @@ output "mail_dns_records" {
 }
 
 output "mail_rate_per_second" {
-  description = "Emails a second each consumer task may send through SES: account_send_rate_per_second / max_consumer_tasks (null without mail_domain)."
-  value       = local.mail_enabled ? local.mail_rate_per_task : null
+  description = "Emails a second each consumer task (or function invocation) may send through SES: account_send_rate_per_second / the most senders (null without mail_domain)."
+  value       = local.mail_enabled ? (local.function == 1 ? local.function_send_rate : local.mail_rate_per_task) : null
 }
 
 output "ecr_push_role_arn" {

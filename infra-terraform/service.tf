@@ -225,7 +225,7 @@ resource "aws_ecs_service" "consumer" {
 # program refuses the same configuration).
 check "fleet_variables_need_the_service" {
   assert {
-    condition     = local.service.createService || (length(compact([var.service_image, var.service_digest_key_secret_arn, var.service_mail_secret_arn, var.service_ses_identity_arn, var.service_mail_from, var.alarm_email])) == 0 && length(var.service_subnet_ids) + length(var.service_security_group_ids) == 0)
-    error_message = "service_* variables (or alarm_email) are set but create_service is false: set it to true, or remove them."
+    condition     = local.service.createService || local.lambda.createFunction || (length(compact([var.service_image, var.service_digest_key_secret_arn, var.service_mail_secret_arn, var.service_ses_identity_arn, var.service_mail_from, var.alarm_email])) == 0 && length(var.service_subnet_ids) + length(var.service_security_group_ids) == 0)
+    error_message = "service_* variables (or alarm_email) are set but create_service and create_function are false: set one to true, or remove them."
   }
 }

@@ -6,23 +6,27 @@
 
 locals {
   fleet_alarms = local.service.createService && local.service.createAlarms ? 1 : 0
+  # The topic, its email and the dead-letter alarm belong to the consumer whatever it runs on: the
+  # fleet, or the function (lambda_alarms.tf), named after it (infra-pulumi consumerAlerting).
+  consumer_alarms = max(local.fleet_alarms, local.function_alarms)
+  alarm_prefix    = local.function == 1 ? local.lambda.functionName : local.service.serviceName
 }
 
 resource "aws_sns_topic" "alarms" {
-  count = local.fleet_alarms
-  name  = "${local.service.serviceName}-alarms"
+  count = local.consumer_alarms
+  name  = "${local.alarm_prefix}-alarms"
 }
 
 resource "aws_sns_topic_subscription" "alarm_email" {
-  count     = local.fleet_alarms == 1 && var.alarm_email != null ? 1 : 0
+  count     = local.consumer_alarms == 1 && var.alarm_email != null ? 1 : 0
   topic_arn = aws_sns_topic.alarms[0].arn
   protocol  = "email"
   endpoint  = var.alarm_email
 }
 
 resource "aws_cloudwatch_metric_alarm" "dead_letters" {
-  count               = local.fleet_alarms
-  alarm_name          = "${local.service.serviceName}-dead-letters"
+  count               = local.consumer_alarms
+  alarm_name          = "${local.alarm_prefix}-dead-letters"
   alarm_description   = "The dead-letter queue holds messages. Runbook: docs/runbooks.md#dead-letters"
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"

@@ -21,6 +21,11 @@ output "service_image" {
 }
 
 output "alarm_topic_arn" {
-  description = "SNS topic of the fleet's alarms (null without the service or its alarms)."
+  description = "SNS topic of the consumer's alarms, the fleet's or the function's (null without either or their alarms)."
   value       = one(aws_sns_topic.alarms[*].arn)
+}
+
+output "function_name" {
+  description = "The consumer function (null without create_function)."
+  value       = one(aws_lambda_function.consumer[*].function_name)
 }

@@ -360,6 +360,72 @@ variable "create_alarms" {
   default     = null
 }
 
+variable "create_function" {
+  type        = bool
+  description = "Deploy the consumer as an AWS Lambda function fed by an SQS event source mapping (not with createService: one consumer compute per stack; needs the sent-email table, no endpoint). It shares the service section's mailer, log retention, alarms and stack keys."
+  default     = null
+}
+
+variable "function_name" {
+  type        = string
+  description = "The consumer function's name, its log group's (/aws/lambda/<name>) and its alarms' prefix."
+  default     = null
+  validation {
+    condition     = var.function_name == null ? true : can(regex("^[\\w-]{1,64}$", var.function_name))
+    error_message = "function_name must be 1-64 letters, digits, _ or -."
+  }
+}
+
+variable "function_bundle_path" {
+  type        = string
+  description = "The function's zip as `npm run build:lambda` writes it: a path from the project root, or absolute."
+  default     = null
+  validation {
+    condition     = var.function_bundle_path == null ? true : can(regex("^.+\\.zip$", var.function_bundle_path))
+    error_message = "function_bundle_path must be a path to a .zip file."
+  }
+}
+
+variable "function_memory_mib" {
+  type        = number
+  description = "Memory of the function in MB (Lambda gives CPU in proportion) (128-10240)."
+  default     = null
+  validation {
+    condition     = var.function_memory_mib == null ? true : var.function_memory_mib >= 128 && var.function_memory_mib <= 10240 && floor(var.function_memory_mib) == var.function_memory_mib
+    error_message = "function_memory_mib must be a whole number from 128 to 10240."
+  }
+}
+
+variable "function_timeout_seconds" {
+  type        = number
+  description = "The function's timeout: above the slowest batch (its pacing plus a claim lease), at most the queue's visibility timeout (1-900)."
+  default     = null
+  validation {
+    condition     = var.function_timeout_seconds == null ? true : var.function_timeout_seconds >= 1 && var.function_timeout_seconds <= 900 && floor(var.function_timeout_seconds) == var.function_timeout_seconds
+    error_message = "function_timeout_seconds must be a whole number from 1 to 900."
+  }
+}
+
+variable "function_batch_size" {
+  type        = number
+  description = "Messages the event source mapping hands one invocation (above 10 only with a batching window; at most 10 from a FIFO queue) (1-10000)."
+  default     = null
+  validation {
+    condition     = var.function_batch_size == null ? true : var.function_batch_size >= 1 && var.function_batch_size <= 10000 && floor(var.function_batch_size) == var.function_batch_size
+    error_message = "function_batch_size must be a whole number from 1 to 10000."
+  }
+}
+
+variable "function_batching_window_seconds" {
+  type        = number
+  description = "Seconds the event source mapping gathers messages before it invokes (0: at once) (0-300)."
+  default     = null
+  validation {
+    condition     = var.function_batching_window_seconds == null ? true : var.function_batching_window_seconds >= 0 && var.function_batching_window_seconds <= 300 && floor(var.function_batching_window_seconds) == var.function_batching_window_seconds
+    error_message = "function_batching_window_seconds must be a whole number from 0 to 300."
+  }
+}
+
 variable "mail_domain" {
   type        = string
   description = "Domain the welcome emails are sent from (an SES identity with Easy DKIM). Empty (the default): no SES resources, the queue-only stack."
@@ -402,7 +468,7 @@ variable "bounce_queue_name" {
 
 variable "account_send_rate_per_second" {
   type        = number
-  description = "The account's SES maximum send rate; each consumer task sends at most this ÷ maxConsumerTasks a second."
+  description = "The account's SES maximum send rate; each consumer task (or function invocation) sends at most this ÷ the most senders a second."
   default     = null
   validation {
     condition     = var.account_send_rate_per_second == null ? true : var.account_send_rate_per_second > 0
@@ -412,7 +478,7 @@ variable "account_send_rate_per_second" {
 
 variable "max_consumer_tasks" {
   type        = number
-  description = "The most consumer tasks that send at once (the autoscaling maximum)."
+  description = "The most consumers that send at once: Fargate tasks (the autoscaling maximum) or function invocations (the event source mapping's maximum concurrency, at least 2)."
   default     = null
   validation {
     condition     = var.max_consumer_tasks == null ? true : var.max_consumer_tasks >= 1 && floor(var.max_consumer_tasks) == var.max_consumer_tasks
@@ -519,6 +585,15 @@ locals {
     scaleOutCooldownSeconds = var.scale_out_cooldown_seconds
     scaleInCooldownSeconds  = var.scale_in_cooldown_seconds
     createAlarms            = var.create_alarms
+  } : key => value if value != null })
+  lambda = merge(local.settings.lambda, { for key, value in {
+    createFunction                = var.create_function
+    functionName                  = var.function_name
+    functionBundlePath            = var.function_bundle_path
+    functionMemoryMib             = var.function_memory_mib
+    functionTimeoutSeconds        = var.function_timeout_seconds
+    functionBatchSize             = var.function_batch_size
+    functionBatchingWindowSeconds = var.function_batching_window_seconds
   } : key => value if value != null })
   email = merge(local.settings.email, { for key, value in {
     mailDomain               = var.mail_domain

@@ -53,6 +53,59 @@ export const PAUSED_MINUTES = 5;
 /** Minutes above the latency goal before the age alarm fires (one bad minute is noise). */
 export const OLDEST_MESSAGE_MINUTES = 3;
 
+/** A link to the alarm's runbook, for its description. */
+export const runbook = (anchor: string) => `Runbook: docs/runbooks.md#${anchor}`;
+
+/** The alarm topic, its optional email subscription, and the dead-letter alarm. */
+export interface ConsumerAlerting {
+  readonly topic: aws.sns.Topic;
+  readonly emailSubscription?: aws.sns.TopicSubscription;
+  readonly deadLetters: aws.cloudwatch.MetricAlarm;
+  readonly notify: { alarmActions: pulumi.Output<string>[]; okActions: pulumi.Output<string>[] };
+}
+
+/**
+ * What every consumer compute alarms through, whatever it runs on (the service's alarms here, the
+ * function's in infra-pulumi/lambda/alarms.ts): one topic named after the consumer, mailed to
+ * on-call, and the dead-letter queue's alarm. Same child names either way, so Terraform has one
+ * resource for each (service_alarms.tf).
+ */
+export function consumerAlerting(
+  name: string,
+  args: { prefix: string; alarmEmail?: string | undefined; deadLetterQueueName: string },
+  child: pulumi.CustomResourceOptions,
+): ConsumerAlerting {
+  const topic = new aws.sns.Topic(`${name}-alarm-topic`, { name: `${args.prefix}-alarms` }, child);
+  const emailSubscription = args.alarmEmail
+    ? new aws.sns.TopicSubscription(
+        `${name}-alarm-email`,
+        { topic: topic.arn, protocol: "email", endpoint: args.alarmEmail },
+        child,
+      )
+    : undefined;
+  const notify = { alarmActions: [topic.arn], okActions: [topic.arn] };
+  const dlq = queueMetric("ApproximateNumberOfMessagesVisible", args.deadLetterQueueName);
+  const deadLetters = new aws.cloudwatch.MetricAlarm(
+    `${name}-dlq-alarm`,
+    {
+      name: alarmNames(args.prefix).deadLetters,
+      alarmDescription: `The dead-letter queue holds messages. ${runbook("dead-letters")}`,
+      namespace: dlq.namespace,
+      metricName: dlq.metricName,
+      dimensions: dlq.dimensions,
+      statistic: "Maximum",
+      period: 60,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+      treatMissingData: "notBreaching",
+      ...notify,
+    },
+    child,
+  );
+  return { topic, ...(emailSubscription ? { emailSubscription } : {}), deadLetters, notify };
+}
+
 export class ConsumerAlarms extends pulumi.ComponentResource {
   readonly topic: aws.sns.Topic;
   readonly emailSubscription?: aws.sns.TopicSubscription;
@@ -68,37 +121,16 @@ export class ConsumerAlarms extends pulumi.ComponentResource {
     super("sqs-messaging:index:ConsumerAlarms", name, {}, options);
     const child = { parent: this };
     const s = args.settings;
-    this.topic = new aws.sns.Topic(`${name}-alarm-topic`, { name: `${s.serviceName}-alarms` }, child);
-    if (s.alarmEmail) {
-      this.emailSubscription = new aws.sns.TopicSubscription(
-        `${name}-alarm-email`,
-        { topic: this.topic.arn, protocol: "email", endpoint: s.alarmEmail },
-        child,
-      );
-    }
-    const notify = { alarmActions: [this.topic.arn], okActions: [this.topic.arn] };
-    const runbook = (anchor: string) => `Runbook: docs/runbooks.md#${anchor}`;
-    const names = alarmNames(s.serviceName);
-
-    const dlq = queueMetric("ApproximateNumberOfMessagesVisible", args.deadLetterQueueName);
-    this.deadLetters = new aws.cloudwatch.MetricAlarm(
-      `${name}-dlq-alarm`,
-      {
-        name: names.deadLetters,
-        alarmDescription: `The dead-letter queue holds messages. ${runbook("dead-letters")}`,
-        namespace: dlq.namespace,
-        metricName: dlq.metricName,
-        dimensions: dlq.dimensions,
-        statistic: "Maximum",
-        period: 60,
-        evaluationPeriods: 1,
-        threshold: 0,
-        comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-        ...notify,
-      },
+    const alerting = consumerAlerting(
+      name,
+      { prefix: s.serviceName, alarmEmail: s.alarmEmail, deadLetterQueueName: args.deadLetterQueueName },
       child,
     );
+    this.topic = alerting.topic;
+    if (alerting.emailSubscription) this.emailSubscription = alerting.emailSubscription;
+    this.deadLetters = alerting.deadLetters;
+    const notify = alerting.notify;
+    const names = alarmNames(s.serviceName);
 
     const age = queueMetric("ApproximateAgeOfOldestMessage", args.queueName);
     this.oldestMessage = new aws.cloudwatch.MetricAlarm(

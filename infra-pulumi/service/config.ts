@@ -69,6 +69,8 @@ export interface ServiceContext {
   readonly mailSending: MailSending;
   /** The stack's own mail part (settings `email.mailDomain`), "" when off. */
   readonly mailDomain: string;
+  /** The consumer runs as a function instead (settings `lambda.createFunction`). */
+  readonly functionOn?: boolean;
 }
 
 /**
@@ -84,6 +86,8 @@ export function readServiceConfig(
   const key = (name: string) => `${config.name}:${name}`;
   const s = overlaySection(config, defaults, problems).value;
   if (!s.createService) {
+    // The function (infra-pulumi/lambda/) reads the consumer's keys itself, and refuses the rest.
+    if (context.functionOn) return undefined;
     const stray = SERVICE_STACK_KEYS.filter((name) => config.get(name) !== undefined);
     if (stray.length > 0) {
       problems.push(
@@ -143,64 +147,8 @@ export function readServiceConfig(
   const subnetIds = list("serviceSubnetIds", SUBNET, "subnet-0123456789abcdef0");
   const securityGroupIds = list("serviceSecurityGroupIds", SECURITY_GROUP, "sg-0123456789abcdef0");
 
-  const secret = (name: string, required: string | undefined): string | undefined => {
-    const value = config.get(name);
-    if (value === undefined) {
-      if (required) problems.push(`${key(name)} is required ${required}.`);
-      return undefined;
-    }
-    if (!SECRET_ARN.test(value)) {
-      problems.push(
-        `${key(name)} "${value}" is not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>) or an SSM parameter ARN.`,
-      );
-    }
-    return value;
-  };
-  const digestKeySecretArn = secret(
-    "serviceDigestKeySecretArn",
-    "with the service: every task must key digests with the same REGISTRATION_DIGEST_KEY (a key per task breaks idempotency)",
-  );
-  const mailSecretArn = secret(
-    "serviceMailSecretArn",
-    s.serviceMailer === "smtp" ? "with serviceMailer smtp: the secret holding SMTP_URL" : undefined,
-  );
-  if (s.serviceMailer === "ses" && mailSecretArn !== undefined) {
-    problems.push(
-      `${key("serviceMailSecretArn")} is for the smtp mailer; ses uses the task role: remove it.`,
-    );
-  }
-  const sesIdentityArn = config.get("serviceSesIdentityArn");
-  if (s.serviceMailer !== "smtp" && context.mailDomain !== "") {
-    // One identity, one source: the mail part's ARN is only known once it exists, so a second,
-    // hand-written one could only repeat it or contradict it.
-    if (sesIdentityArn !== undefined) {
-      problems.push(
-        `${key("serviceSesIdentityArn")} is set but ${key("mailDomain")} "${context.mailDomain}" gives the stack its own SES identity, which the tasks send as: remove it.`,
-      );
-    }
-  } else if (s.serviceMailer !== "smtp") {
-    if (sesIdentityArn === undefined) {
-      problems.push(
-        `${key("serviceSesIdentityArn")} is required with serviceMailer ses (or set ${key("mailDomain")} for the stack's own identity): the task may send only as that identity (arn:aws:ses:<region>:<account>:identity/<domain>).`,
-      );
-    } else if (!SES_IDENTITY_ARN.test(sesIdentityArn)) {
-      problems.push(`${key("serviceSesIdentityArn")} "${sesIdentityArn}" is not an SES identity ARN.`);
-    }
-  } else if (sesIdentityArn !== undefined) {
-    problems.push(
-      `${key("serviceSesIdentityArn")} is for the ses mailer: remove it, or set serviceMailer ses.`,
-    );
-  }
-  const mailFrom = config.get("serviceMailFrom");
-  if (mailFrom === undefined) {
-    problems.push(
-      `${key("serviceMailFrom")} is required with the service (e.g. "Cadastro <no-reply@example.com>").`,
-    );
-  }
-  const alarmEmail = config.get("alarmEmail");
-  if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) {
-    problems.push(`${key("alarmEmail")} "${alarmEmail}" is not an email address.`);
-  }
+  const consumerKeys = readConsumerKeys(config, s.serviceMailer, context.mailDomain, "the service", problems);
+  const { digestKeySecretArn, mailSecretArn, sesIdentityArn, mailFrom, alarmEmail } = consumerKeys;
 
   if (!fargateMemoryChoices(s.taskCpu).includes(s.taskMemoryMib)) {
     const choices = fargateMemoryChoices(s.taskCpu);
@@ -238,4 +186,103 @@ export function readServiceConfig(
     mailFrom,
     ...(alarmEmail ? { alarmEmail } : {}),
   };
+}
+
+/** The consumer's keys that either compute (tasks or function) needs: its secrets, mail and alarms. */
+export interface ConsumerKeys {
+  readonly digestKeySecretArn?: string | undefined;
+  readonly mailSecretArn?: string | undefined;
+  readonly sesIdentityArn?: string | undefined;
+  readonly mailFrom?: string | undefined;
+  readonly alarmEmail?: string | undefined;
+}
+
+/**
+ * Reads and checks the consumer's stack keys (serviceDigestKeySecretArn, serviceMailSecretArn,
+ * serviceSesIdentityArn, serviceMailFrom, alarmEmail) for `what` runs it. `secretsManagerOnly`:
+ * the function reads its secrets itself, from Secrets Manager (ECS also resolves SSM parameters).
+ */
+export function readConsumerKeys(
+  config: pulumi.Config,
+  mailer: string,
+  mailDomain: string,
+  what: "the service" | "the function",
+  problems: string[],
+  secretsManagerOnly = false,
+): ConsumerKeys {
+  const key = (name: string) => `${config.name}:${name}`;
+  const s = { serviceMailer: mailer };
+  const context = { mailDomain };
+  const secret = (name: string, required: string | undefined): string | undefined => {
+    const value = config.get(name);
+    if (value === undefined) {
+      if (required) problems.push(`${key(name)} is required ${required}.`);
+      return undefined;
+    }
+    if (!SECRET_ARN.test(value)) {
+      problems.push(
+        `${key(name)} "${value}" is not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>) or an SSM parameter ARN.`,
+      );
+    }
+    return value;
+  };
+  const digestKeySecretArn = secret(
+    "serviceDigestKeySecretArn",
+    `with ${what}: every ${what === "the service" ? "task" : "invocation"} must key digests with the same REGISTRATION_DIGEST_KEY (a key per task breaks idempotency)`,
+  );
+  const mailSecretArn = secret(
+    "serviceMailSecretArn",
+    s.serviceMailer === "smtp" ? "with serviceMailer smtp: the secret holding SMTP_URL" : undefined,
+  );
+  if (s.serviceMailer === "ses" && mailSecretArn !== undefined) {
+    problems.push(
+      `${key("serviceMailSecretArn")} is for the smtp mailer; ses uses the ${what === "the service" ? "task" : "function's"} role: remove it.`,
+    );
+  }
+  const sesIdentityArn = config.get("serviceSesIdentityArn");
+  if (s.serviceMailer !== "smtp" && context.mailDomain !== "") {
+    // One identity, one source: the mail part's ARN is only known once it exists, so a second,
+    // hand-written one could only repeat it or contradict it.
+    if (sesIdentityArn !== undefined) {
+      problems.push(
+        `${key("serviceSesIdentityArn")} is set but ${key("mailDomain")} "${context.mailDomain}" gives the stack its own SES identity, which ${what === "the service" ? "the tasks send" : "the function sends"} as: remove it.`,
+      );
+    }
+  } else if (s.serviceMailer !== "smtp") {
+    if (sesIdentityArn === undefined) {
+      problems.push(
+        `${key("serviceSesIdentityArn")} is required with serviceMailer ses (or set ${key("mailDomain")} for the stack's own identity): ${what === "the service" ? "the task" : "the function"} may send only as that identity (arn:aws:ses:<region>:<account>:identity/<domain>).`,
+      );
+    } else if (!SES_IDENTITY_ARN.test(sesIdentityArn)) {
+      problems.push(`${key("serviceSesIdentityArn")} "${sesIdentityArn}" is not an SES identity ARN.`);
+    }
+  } else if (sesIdentityArn !== undefined) {
+    problems.push(
+      `${key("serviceSesIdentityArn")} is for the ses mailer: remove it, or set serviceMailer ses.`,
+    );
+  }
+  const mailFrom = config.get("serviceMailFrom");
+  if (mailFrom === undefined) {
+    problems.push(
+      `${key("serviceMailFrom")} is required with ${what} (e.g. "Cadastro <no-reply@example.com>").`,
+    );
+  }
+  const alarmEmail = config.get("alarmEmail");
+  if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) {
+    problems.push(`${key("alarmEmail")} "${alarmEmail}" is not an email address.`);
+  }
+
+  if (secretsManagerOnly) {
+    for (const [name, value] of [
+      ["serviceDigestKeySecretArn", digestKeySecretArn],
+      ["serviceMailSecretArn", mailSecretArn],
+    ] as const) {
+      if (value !== undefined && !value.includes(":secretsmanager:")) {
+        problems.push(
+          `${key(name)} "${value}" is an SSM parameter: ${what} reads its secrets from Secrets Manager; store it there and use the secret's ARN.`,
+        );
+      }
+    }
+  }
+  return { digestKeySecretArn, mailSecretArn, sesIdentityArn, mailFrom, alarmEmail };
 }

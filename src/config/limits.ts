@@ -58,3 +58,18 @@ export const TIMER_MAX_SECONDS = Math.floor(TIMER_MAX_MS / 1000);
 
 /** `demo --consumers`: consume processes on this machine (each is a Node process of ~100 MB). */
 export const FLEET_CONSUMERS_MAX = 32;
+
+/**
+ * AWS Lambda's own ranges for the consumer function (Lambda quotas; the event source mapping's
+ * for SQS): memory 128 MB–10,240 MB, timeout up to 15 minutes; a batch of 1–10,000 messages (above
+ * 10 only with a batching window of at least 1 s, and never above 10 from a FIFO queue), a window
+ * of 0–300 s, and a maximum concurrency of 2–1,000 invocations.
+ */
+export const FUNCTION_MEMORY_MIN_MIB = 128;
+export const FUNCTION_MEMORY_MAX_MIB = 10_240;
+export const FUNCTION_TIMEOUT_MAX_SECONDS = 900;
+export const FUNCTION_BATCH_SIZE_MAX = 10_000;
+export const FUNCTION_FIFO_BATCH_SIZE_MAX = 10;
+export const FUNCTION_BATCHING_WINDOW_MAX_SECONDS = 300;
+export const FUNCTION_CONCURRENCY_MIN = 2;
+export const FUNCTION_CONCURRENCY_MAX = 1_000;

@@ -24,6 +24,13 @@ import {
   RETENTION_MIN_SECONDS,
   VISIBILITY_MAX_SECONDS,
 } from "../sqs/limits.js";
+import {
+  FUNCTION_BATCH_SIZE_MAX,
+  FUNCTION_BATCHING_WINDOW_MAX_SECONDS,
+  FUNCTION_MEMORY_MAX_MIB,
+  FUNCTION_MEMORY_MIN_MIB,
+  FUNCTION_TIMEOUT_MAX_SECONDS,
+} from "./limits.js";
 
 interface RowBase {
   /** What the setting does; the range, when there is one, is appended by the generator. */
@@ -282,6 +289,46 @@ export const settingsTable = {
         "CloudWatch alarms of the fleet and their SNS topic; the dead-letter and handler-failure alarms are also the service's deployment alarms (a release that trips them is rolled back).",
     }),
   },
+  lambda: {
+    createFunction: boolean({
+      description:
+        "Deploy the consumer as an AWS Lambda function fed by an SQS event source mapping (not with createService: one consumer compute per stack; needs the sent-email table, no endpoint). It shares the service section's mailer, log retention, alarms and stack keys.",
+    }),
+    functionName: text({
+      description:
+        "The consumer function's name, its log group's (/aws/lambda/<name>) and its alarms' prefix.",
+      pattern: "^[\\w-]{1,64}$",
+      hint: "1-64 letters, digits, _ or -",
+    }),
+    functionBundlePath: text({
+      description:
+        "The function's zip as `npm run build:lambda` writes it: a path from the project root, or absolute.",
+      pattern: "^.+\\.zip$",
+      hint: "a path to a .zip file",
+    }),
+    functionMemoryMib: integer({
+      description: "Memory of the function in MB (Lambda gives CPU in proportion).",
+      min: FUNCTION_MEMORY_MIN_MIB,
+      max: FUNCTION_MEMORY_MAX_MIB,
+    }),
+    functionTimeoutSeconds: integer({
+      description:
+        "The function's timeout: above the slowest batch (its pacing plus a claim lease), at most the queue's visibility timeout.",
+      min: 1,
+      max: FUNCTION_TIMEOUT_MAX_SECONDS,
+    }),
+    functionBatchSize: integer({
+      description:
+        "Messages the event source mapping hands one invocation (above 10 only with a batching window; at most 10 from a FIFO queue).",
+      min: 1,
+      max: FUNCTION_BATCH_SIZE_MAX,
+    }),
+    functionBatchingWindowSeconds: integer({
+      description: "Seconds the event source mapping gathers messages before it invokes (0: at once).",
+      min: 0,
+      max: FUNCTION_BATCHING_WINDOW_MAX_SECONDS,
+    }),
+  },
   email: {
     mailDomain: text({
       description:
@@ -308,12 +355,13 @@ export const settingsTable = {
     }),
     accountSendRatePerSecond: number({
       description:
-        "The account's SES maximum send rate; each consumer task sends at most this ÷ maxConsumerTasks a second.",
+        "The account's SES maximum send rate; each consumer task (or function invocation) sends at most this ÷ the most senders a second.",
       above: 0,
       hint: "a number above 0",
     }),
     maxConsumerTasks: integer({
-      description: "The most consumer tasks that send at once (the autoscaling maximum).",
+      description:
+        "The most consumers that send at once: Fargate tasks (the autoscaling maximum) or function invocations (the event source mapping's maximum concurrency, at least 2).",
       min: 1,
       hint: "a whole number of at least 1",
     }),

@@ -4,8 +4,8 @@
  * the Pulumi program uses it as the defaults of its config keys, and the local stack provisions
  * from it. Change a value there and all three change; nothing else holds a copy.
  *
- * One section per part of the infrastructure (`stack`, `queues`, `table`, `service`, `email`,
- * `pipeline`). What each key may be is declared once, in settings-table.ts: the schema below is
+ * One section per part of the infrastructure (`stack`, `queues`, `table`, `service`, `lambda`,
+ * `email`, `pipeline`). What each key may be is declared once, in settings-table.ts: the schema below is
  * built from it, and so are the Pulumi config keys (Pulumi.yaml) and the Terraform variables
  * (infra-terraform/settings_variables.tf), by `npm run generate`.
  *
@@ -55,6 +55,14 @@ export const tableSettingsSchema = sectionSchema(settingsTable.table);
  */
 export const serviceSettingsSchema = sectionSchema(settingsTable.service);
 
+/**
+ * The consumer as an AWS Lambda function behind an SQS event source mapping, off unless
+ * `createFunction` (never with `createService`: one consumer compute per stack). Its maximum
+ * concurrency and each invocation's send cap come from the email section, its timeout is checked
+ * against the batch and the queue (src/config/derived.ts). Choosing: docs/infrastructure.md.
+ */
+export const lambdaSettingsSchema = sectionSchema(settingsTable.lambda);
+
 /** A DNS domain name (RFC 1035 labels, at least two of them), lower case. */
 export const MAIL_DOMAIN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
@@ -81,6 +89,7 @@ export const settingsSchema = z
     queues: queueSettingsSchema,
     table: tableSettingsSchema,
     service: serviceSettingsSchema,
+    lambda: lambdaSettingsSchema,
     email: emailSettingsSchema,
     pipeline: pipelineSettingsSchema,
   })

@@ -33,8 +33,10 @@ export const stackOutputsSchema = z.object({
    * never puts back the image the stack file happens to name.
    */
   serviceImage: z.string().min(1).optional(),
-  /** SNS topic of the fleet's alarms. */
+  /** SNS topic of the consumer's alarms (the fleet's or the function's). */
   alarmTopicArn: z.string().startsWith("arn:").optional(),
+  /** The consumer function, when the stack runs the consumer on Lambda (settings `lambda`). */
+  functionName: z.string().min(1).optional(),
   /**
    * The queue of SES bounce and complaint events: present when the stack sends through
    * SES (settings `email.mailDomain`), and in the local stack. The consumer then runs the bounce
@@ -70,6 +72,7 @@ export const optionalOutputNames: ReadonlySet<keyof StackOutputs> = new Set([
   "repositoryUrl",
   "serviceImage",
   "alarmTopicArn",
+  "functionName",
   "bounceQueueUrl",
   "sesConfigurationSetName",
   "mailDomain",

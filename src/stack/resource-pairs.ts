@@ -42,6 +42,8 @@ export const TERRAFORM_TYPES: Readonly<Record<string, string>> = {
   "aws:sns/topicPolicy:TopicPolicy": "aws_sns_topic_policy",
   "aws:sns/topicSubscription:TopicSubscription": "aws_sns_topic_subscription",
   "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "aws_iam_openid_connect_provider",
+  "aws:lambda/function:Function": "aws_lambda_function",
+  "aws:lambda/eventSourceMapping:EventSourceMapping": "aws_lambda_event_source_mapping",
 };
 
 /** Each Pulumi child, by its name after the component's, ↔ its Terraform address. */
@@ -87,6 +89,15 @@ export const RESOURCE_PAIRS: Readonly<Record<string, string>> = {
   "running-alarm": "aws_cloudwatch_metric_alarm.running_below_desired[0]",
   "paused-alarm": "aws_cloudwatch_metric_alarm.consumer_paused[0]",
   "failures-alarm": "aws_cloudwatch_metric_alarm.handler_failures[0]",
+  // infra-pulumi/lambda/ ↔ infra-terraform/lambda*.tf (the topic, its email and the dead-letter
+  // alarm are the consumer's, whatever it runs on: the pairs above)
+  "function-logs": "aws_cloudwatch_log_group.function[0]",
+  "function-role": "aws_iam_role.function[0]",
+  "function-policy": "aws_iam_role_policy.function[0]",
+  function: "aws_lambda_function.consumer[0]",
+  "event-source": "aws_lambda_event_source_mapping.consumer[0]",
+  "errors-alarm": "aws_cloudwatch_metric_alarm.function_errors[0]",
+  "throttles-alarm": "aws_cloudwatch_metric_alarm.function_throttles[0]",
   // infra-pulumi/email.ts ↔ infra-terraform/email.tf
   "mail-configuration-set": "aws_sesv2_configuration_set.mail[0]",
   "mail-identity": "aws_sesv2_email_identity.mail[0]",

@@ -11,11 +11,13 @@ import { join } from "node:path";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { functionSendRate, minimumFunctionTimeoutSeconds } from "../../src/config/derived.js";
 import { projectRoot } from "../../src/config/paths.js";
 import { parseSettings, SETTINGS_FILE, type Settings, settings } from "../../src/config/settings.js";
 import { startLocalStack } from "../../src/local/stack.js";
 import { createSqsClient } from "../../src/sqs/client.js";
 import { localOnlyOutputNames, stackOutputNames, toSnakeCase } from "../../src/stack/outputs.js";
+import { writePlaceholderBundle } from "../support/lambda-bundle.js";
 import {
   differences,
   type Model,
@@ -28,7 +30,12 @@ import {
   terraformModel,
 } from "../support/parity.js";
 import { ACCOUNT, installMocks } from "../support/pulumi-mocks.js";
-import { fleetWithMailConfig, prodLikeConfig, smtpScaleToZeroConfig } from "../support/service-config.js";
+import {
+  fleetWithMailConfig,
+  lambdaConfig,
+  prodLikeConfig,
+  smtpScaleToZeroConfig,
+} from "../support/service-config.js";
 import { pluginMirror, terraform } from "../support/terraform.js";
 
 const resources = installMocks({});
@@ -95,6 +102,34 @@ const serviceScenarios: Record<string, Record<string, unknown>> = {
   "a production fleet with the stack's mail part (ses)": fleetWithMailConfig,
 };
 const fleetWithMail = "a production fleet with the stack's mail part (ses)";
+
+/**
+ * The consumer on Lambda (no emulator either): alone with an SES identity from elsewhere, and with
+ * the stack's mail part, a KMS key, one sender (Lambda's floor of 2 invocations then halves each
+ * one's rate) and the function timeout at exactly the shortest src/config/derived.ts allows, so
+ * that a Terraform formula stricter than derived.ts fails the plan.
+ */
+const bundle = await writePlaceholderBundle();
+const lambdaMail = { accountSendRatePerSecond: 14, maxConsumerTasks: 1 };
+const lambdaMinimumTimeout = minimumFunctionTimeoutSeconds({
+  batchSize: 10,
+  sendRatePerSecond: functionSendRate(lambdaMail),
+});
+const lambdaScenarios: Record<string, Record<string, unknown>> = {
+  "the consumer on Lambda (ses, alarms by email)": lambdaConfig(bundle),
+  "the consumer on Lambda with the stack's mail part, a KMS key and one sender": Object.fromEntries(
+    Object.entries({
+      ...lambdaConfig(bundle),
+      mailDomain: "example.com",
+      kmsKeyArn: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+      ...lambdaMail,
+      functionBatchSize: 10,
+      functionTimeoutSeconds: lambdaMinimumTimeout,
+      visibilityTimeoutSeconds: 6 * lambdaMinimumTimeout,
+    }).filter(([key]) => key !== "serviceSesIdentityArn"),
+  ),
+};
+const lambdaMutated = "the consumer on Lambda with the stack's mail part, a KMS key and one sender";
 const serviceMutated = "a production fleet (ses, alarms by email)";
 
 /**
@@ -256,6 +291,70 @@ const serviceMutations: { what: string; edit: (dir: string) => void; expected: s
   },
 ];
 
+/** Edits of the function's files, each showing as its own difference (one shared copy). */
+const lambdaMutations: { what: string; edit: (dir: string) => void; expected: string }[] = [
+  {
+    what: "the runtime",
+    edit: replace("lambda.tf", 'runtime          = "nodejs22.x"', 'runtime          = "nodejs20.x"'),
+    expected: 'aws_lambda_function.consumer.runtime: Pulumi "nodejs22.x" ≠ Terraform "nodejs20.x"',
+  },
+  {
+    what: "the invocation's send rate (the per-task formula instead of the function's)",
+    edit: replace(
+      "lambda.tf",
+      "MAIL_RATE_PER_SECOND               = tostring(local.function_send_rate)",
+      "MAIL_RATE_PER_SECOND               = tostring(local.mail_rate_per_task)",
+    ),
+    expected: "aws_lambda_function.consumer.environment: Pulumi",
+  },
+  {
+    what: "the maximum concurrency",
+    edit: replace(
+      "lambda.tf",
+      "maximum_concurrency = local.function_concurrency",
+      "maximum_concurrency = local.function_concurrency + 1",
+    ),
+    expected: "aws_lambda_event_source_mapping.consumer.scaling_config: Pulumi",
+  },
+  {
+    what: "partial batch responses left out",
+    edit: replace(
+      "lambda.tf",
+      'function_response_types = ["ReportBatchItemFailures"]',
+      "function_response_types = []",
+    ),
+    expected: "aws_lambda_event_source_mapping.consumer.function_response_types: Pulumi",
+  },
+  {
+    what: "the batch size",
+    edit: replace(
+      "lambda.tf",
+      "batch_size                         = local.lambda.functionBatchSize",
+      "batch_size                         = 5",
+    ),
+    expected: "aws_lambda_event_source_mapping.consumer.batch_size: Pulumi 10 ≠ Terraform 5",
+  },
+  {
+    what: "a log action in the function's role",
+    edit: replace(
+      "lambda.tf",
+      'Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]',
+      'Action   = ["logs:PutLogEvents"]',
+    ),
+    expected: "aws_iam_role_policy.function.policy: Pulumi",
+  },
+  {
+    what: "the metric of the errors alarm",
+    edit: replace(
+      "lambda_alarms.tf",
+      'metric_name         = "Errors"',
+      'metric_name         = "Invocations"',
+    ),
+    expected:
+      'aws_cloudwatch_metric_alarm.function_errors.metric_name: Pulumi "Errors" ≠ Terraform "Invocations"',
+  },
+];
+
 /** Edits of email.tf and the SES statements, planned in one more copy with the SES scenario. */
 const sesScenario = "SES email with a KMS key";
 const sesMutations: { what: string; edit: (dir: string) => void; expected: string }[] = [
@@ -374,6 +473,18 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
         for (const mutation of serviceMutations) mutation.edit(dir);
       },
     };
+    for (const [name, config] of Object.entries(lambdaScenarios)) {
+      pulumiRuns[name] = await pulumiModel(config, resources, `parity${run++}`);
+      cases[name] = { config, queues: pulumiRuns[name].queues, module: "offline", edit: offlineProvider };
+    }
+    cases.lambdaMutated = {
+      config: lambdaScenarios[lambdaMutated] ?? {},
+      queues: pulumiRuns[lambdaMutated]?.queues ?? {},
+      edit: (dir) => {
+        offlineProvider(dir);
+        for (const mutation of lambdaMutations) mutation.edit(dir);
+      },
+    };
     cases["mutated SES"] = {
       config: scenarios[sesScenario] ?? {},
       queues: pulumiRuns[sesScenario]?.queues ?? {},
@@ -453,6 +564,43 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
         rollback: true,
       },
     ]);
+  });
+
+  it.each(Object.keys(lambdaScenarios))("agree on the consumer function too: %s", (name) => {
+    const terraformSide = terraformModel(plan, name);
+    expect(differences(pulumiSide(name), terraformSide)).toEqual([]);
+    // Not vacuous: the function, its mapping and its alarms are there, with known values.
+    const fn = terraformSide.resources["aws_lambda_function.consumer"];
+    expect(fn?.values).toMatchObject({ runtime: "nodejs22.x", architectures: ["arm64"] });
+    expect(fn?.values.source_code_hash).toBe(
+      pulumiSide(name).resources["aws_lambda_function.consumer"]?.values.source_code_hash,
+    );
+    expect(fn?.references.role).toEqual(["aws_iam_role.function.arn"]);
+    const mapping = terraformSide.resources["aws_lambda_event_source_mapping.consumer"];
+    expect(mapping?.values.function_response_types).toEqual(["ReportBatchItemFailures"]);
+    expect(mapping?.references.event_source_arn).toEqual(["module.registrations.aws_sqs_queue.main.arn"]);
+    expect(mapping?.references.function_name).toEqual(["aws_lambda_function.consumer.arn"]);
+    for (const alarm of ["function_errors", "function_throttles", "dead_letters"]) {
+      expect(terraformSide.resources[`aws_cloudwatch_metric_alarm.${alarm}`], alarm).toBeDefined();
+    }
+    expect(
+      Object.keys(terraformSide.resources).filter((a) => /aws_(ecs|ecr|appautoscaling)_/.test(a)),
+    ).toEqual([]);
+  });
+
+  it("plans the function at exactly the shortest timeout derived.ts allows, with the invocation's rate", () => {
+    const terraformSide = terraformModel(plan, lambdaMutated);
+    expect(terraformSide.resources["aws_lambda_function.consumer"]?.values.timeout).toBe(
+      lambdaMinimumTimeout,
+    );
+    const [environment] = (terraformSide.resources["aws_lambda_function.consumer"]?.values.environment ??
+      []) as { variables: Record<string, string> }[];
+    // One sender: Lambda's floor of 2 invocations, each with half the quota.
+    expect(environment?.variables.MAIL_RATE_PER_SECOND).toBe(String(lambdaMail.accountSendRatePerSecond / 2));
+    expect(environment?.variables.SES_CONFIGURATION_SET).toBe(settings.email.configurationSetName);
+    const [scaling] = (terraformSide.resources["aws_lambda_event_source_mapping.consumer"]?.values
+      .scaling_config ?? []) as { maximum_concurrency: number }[];
+    expect(scaling?.maximum_concurrency).toBe(2);
   });
 
   it("compares the fleet's mail wiring as known values: the task role's SES statements, its environment", () => {
@@ -565,6 +713,29 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
     ])("on the Pulumi side of the fleet: %s", async (_, change, expected) => {
       const changed = await pulumiModel({ ...prodLikeConfig, ...change }, resources, `changed${run++}`);
       const found = differences(changed.model, terraformModel(plan, serviceMutated));
+      expect(found.join("\n")).toContain(expected);
+    });
+
+    it.each(lambdaMutations)("on the Terraform side of the function: $what", ({ expected }) => {
+      const found = differences(pulumiSide(lambdaMutated), terraformModel(plan, "lambdaMutated"));
+      expect(found.join("\n")).toContain(expected);
+    });
+
+    it.each([
+      ["the function's memory", { functionMemoryMib: 1024 }, "aws_lambda_function.consumer.memory_size"],
+      [
+        "the batching window",
+        { functionBatchingWindowSeconds: 5 },
+        "aws_lambda_event_source_mapping.consumer.maximum_batching_window_in_seconds",
+      ],
+      ["the alarms (a resource set)", { createAlarms: false }, "declared by Terraform only"],
+    ])("on the Pulumi side of the function: %s", async (_, change, expected) => {
+      const changed = await pulumiModel(
+        { ...lambdaScenarios[lambdaMutated], ...change },
+        resources,
+        `changed${run++}`,
+      );
+      const found = differences(changed.model, terraformModel(plan, lambdaMutated));
       expect(found.join("\n")).toContain(expected);
     });
 

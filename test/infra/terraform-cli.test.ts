@@ -1,8 +1,10 @@
 /** Terraform's own checks, offline: fmt, init from the provider mirror, validate, terraform test. */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectRoot } from "../../src/config/paths.js";
 import { Terraform } from "../../src/local/terraform.js";
+import { writePlaceholderBundle } from "../support/lambda-bundle.js";
 import { copyModule, pluginMirror, terraform } from "../support/terraform.js";
 
 describe.skipIf(!terraform)(`terraform ${terraform ?? "(absent)"} on infra-terraform/`, () => {
@@ -25,6 +27,12 @@ describe.skipIf(!terraform)(`terraform ${terraform ?? "(absent)"} on infra-terra
     expect(test.code, test.stdout + test.stderr).toBe(0);
     expect(test.stdout).toMatch(/Success! \d+ passed, 0 failed/);
     expect(test.stdout).toContain('run "rejects_fifo_name_without_suffix"... pass');
+    expect(test.stdout).toContain('run "refuses_both_computes"... pass');
     await cli.dispose();
   }, 300_000);
+
+  it("plans the function with the placeholder bundle the other tests write, byte for byte", async () => {
+    const fixture = readFileSync(join(projectRoot, "infra-terraform", "tests", "function.zip"));
+    expect(fixture.equals(readFileSync(await writePlaceholderBundle()))).toBe(true);
+  });
 });

@@ -11,21 +11,46 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { readInfraConfig } from "../../infra-pulumi/config.js";
 import { createInfrastructure } from "../../infra-pulumi/program.js";
+import { functionConcurrency, functionSendRate } from "../../src/config/derived.js";
 import { projectRoot } from "../../src/config/paths.js";
 import { Terraform } from "../../src/local/terraform.js";
-import { toCamelCase } from "../../src/stack/outputs.js";
+import { toCamelCase, toSnakeCase } from "../../src/stack/outputs.js";
+import { writePlaceholderBundle } from "../support/lambda-bundle.js";
 import { offlineProvider } from "../support/parity.js";
 import { installMocks, registered, setStackConfig } from "../support/pulumi-mocks.js";
 import { copyModule, pluginMirror, terraform } from "../support/terraform.js";
 
 const resources = installMocks({});
 
-/** Pulumi.prod.yaml's config, without the project prefix. */
-const pulumiProd: Record<string, unknown> = Object.fromEntries(
-  Object.entries(parseYaml(readFileSync(join(projectRoot, "Pulumi.prod.yaml"), "utf8")).config).map(
-    ([key, value]) => [key.replace(/^sqs-messaging:/, ""), value],
-  ),
-);
+/** A stack file's config, without the project prefix. */
+const stackFile = (file: string): Record<string, unknown> =>
+  Object.fromEntries(
+    Object.entries(parseYaml(readFileSync(join(projectRoot, file), "utf8")).config).map(([key, value]) => [
+      key.replace(/^sqs-messaging:/, ""),
+      value,
+    ]),
+  );
+const pulumiProd = stackFile("Pulumi.prod.yaml");
+/** The Lambda example; the tests point its bundle at a placeholder zip (no build here). */
+const pulumiProdLambda = stackFile("Pulumi.prod-lambda.yaml");
+const bundle = await writePlaceholderBundle();
+
+/** A stack file's keys as a plan's variables hold them. */
+const wrap = (config: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(config).map(([name, value]) => [toSnakeCase(name), { value }]));
+
+/** A plan's variables that were set, camelCase, as a stack file names them. */
+function setVariables(plan: { variables: Record<string, { value: unknown }> }): Record<string, unknown> {
+  const sorted = (o: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return sorted(
+    Object.fromEntries(
+      Object.entries(plan.variables)
+        .filter(([, v]) => v.value !== null && !(Array.isArray(v.value) && v.value.length === 0))
+        .map(([name, v]) => [toCamelCase(name), v.value]),
+    ),
+  );
+}
 
 describe("Pulumi.prod.yaml", () => {
   it("turns the fleet on and builds under the mocks", async () => {
@@ -66,21 +91,46 @@ describe("Pulumi.prod.yaml", () => {
   });
 });
 
+describe("Pulumi.prod-lambda.yaml", () => {
+  it("turns the function on, not the fleet, and builds under the mocks", async () => {
+    setStackConfig({ ...pulumiProdLambda, functionBundlePath: bundle });
+    const infra = createInfrastructure(readInfraConfig(new pulumi.Config("sqs-messaging")), "prodfn");
+    await registered(
+      infra.consumerFunction?.consumer.function,
+      infra.consumerFunction?.consumer.eventSource,
+      infra.consumerFunction?.alarms?.errors,
+    );
+    expect(infra.fleet).toBeUndefined();
+    const mapping = resources.find((r) => r.name === "prodfn-event-source");
+    const sending = {
+      accountSendRatePerSecond: Number(pulumiProdLambda.accountSendRatePerSecond),
+      maxConsumerTasks: Number(pulumiProdLambda.maxConsumerTasks),
+    };
+    expect(mapping?.inputs.scalingConfig).toEqual({ maximumConcurrency: functionConcurrency(10) });
+    const variables = resources.find((r) => r.name === "prodfn-function")?.inputs.environment.variables;
+    expect(variables.MAIL_RATE_PER_SECOND).toBe(String(functionSendRate(sending)));
+    expect(functionConcurrency(sending.maxConsumerTasks) * functionSendRate(sending)).toBe(50);
+  });
+});
+
 describe.skipIf(!terraform)("prod.tfvars, planned offline", () => {
   const dir = copyModule();
   const cli = new Terraform({ dir, pluginMirror, output: "pipe" });
   // biome-ignore lint/suspicious/noExplicitAny: `terraform show -json` is a large untyped document.
   let plan: any;
 
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
+  let lambdaPlan: any;
+
   /** Plans with prod.tfvars; the offline override leaves the assumed role out (no STS call). */
-  async function planJson(extra: string[] = []) {
+  async function planJson(extra: string[] = [], varFile = "prod.tfvars") {
     const result = await cli.run([
       "plan",
       "-refresh=false",
       "-lock=false",
       "-input=false",
       "-no-color",
-      "-var-file=prod.tfvars",
+      `-var-file=${varFile}`,
       "-out=prod.tfplan",
       ...extra,
     ]);
@@ -94,6 +144,8 @@ describe.skipIf(!terraform)("prod.tfvars, planned offline", () => {
     const init = await cli.run(["init", "-input=false", "-no-color", "-backend=false"]);
     expect(init.code, init.stderr).toBe(0);
     plan = await planJson();
+    // The Lambda example in the same initialised copy (no second init), its bundle a placeholder.
+    lambdaPlan = await planJson([`-var=function_bundle_path=${bundle}`], "prod-lambda.tfvars");
   }, 300_000);
   afterAll(() => cli.dispose());
 
@@ -139,15 +191,35 @@ describe.skipIf(!terraform)("prod.tfvars, planned offline", () => {
   });
 
   it("holds the same stack as Pulumi.prod.yaml, value for value", () => {
-    const variables = Object.fromEntries(
-      Object.entries(plan.variables as Record<string, { value: unknown }>)
-        .filter(([, v]) => v.value !== null && !(Array.isArray(v.value) && v.value.length === 0))
-        .map(([name, v]) => [toCamelCase(name), v.value]),
+    expect(setVariables(plan)).toEqual(setVariables({ variables: wrap(pulumiProd) }));
+  });
+
+  it("plans the Lambda example (prod-lambda.tfvars): the function, its mapping and alarms, no fleet", () => {
+    const planned = (lambdaPlan.resource_changes as { address: string }[]).map((c) =>
+      c.address.replace(/\[\d+\]/, ""),
     );
-    const pulumiSide = pulumiProd;
-    const sorted = (o: Record<string, unknown>) =>
-      Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
-    expect(sorted(variables)).toEqual(sorted(pulumiSide));
+    for (const address of [
+      "aws_lambda_function.consumer",
+      "aws_lambda_event_source_mapping.consumer",
+      "aws_iam_role_policy.function",
+      "aws_cloudwatch_log_group.function",
+      "aws_cloudwatch_metric_alarm.function_errors",
+      "aws_cloudwatch_metric_alarm.function_throttles",
+      "aws_cloudwatch_metric_alarm.dead_letters",
+      "aws_sns_topic_subscription.alarm_email",
+    ]) {
+      expect(planned).toContain(address);
+    }
+    expect(planned.filter((a) => /aws_(ecs|ecr|appautoscaling)_/.test(a))).toEqual([]);
+    const mapping = lambdaPlan.resource_changes.find(
+      (c: { address: string }) => c.address === "aws_lambda_event_source_mapping.consumer[0]",
+    );
+    expect(mapping.change.after.scaling_config).toEqual([{ maximum_concurrency: 10 }]);
+  });
+
+  it("holds the same stack as Pulumi.prod-lambda.yaml, value for value (the bundle aside)", () => {
+    const { functionBundlePath: _bundle, ...variables } = setVariables(lambdaPlan);
+    expect(variables).toEqual(setVariables({ variables: wrap(pulumiProdLambda) }));
   });
 
   it("leaves the desired count to the autoscaling on a later apply (ignore_changes)", async () => {

@@ -111,6 +111,12 @@ export function terraformVariablesRead(): string[] {
   );
 }
 
+/** The example stacks: Pulumi.<stack>.yaml (stack names may hold a dash: prod-lambda). */
+export const STACK_FILE = /^Pulumi\.[\w-]+\.yaml$/;
+
+/** The placeholder bundle (test/support/lambda-bundle.ts), as infra-terraform/tests keeps it. */
+const PLACEHOLDER_BUNDLE = join(projectRoot, "infra-terraform", "tests", "function.zip");
+
 /**
  * The keys the Pulumi program reads, recorded while it reads each example stack's configuration
  * (every Pulumi.<stack>.yaml; a branch only one stack takes, such as the fleet's keys with
@@ -118,11 +124,13 @@ export function terraformVariablesRead(): string[] {
  */
 export function pulumiKeysRead(): string[] {
   const keys = new Set<string>();
-  for (const file of filesIn(".", /^Pulumi\.\w+\.yaml$/)) {
+  for (const file of filesIn(".", STACK_FILE)) {
     const config = (parseYaml(read(file)) as { config: Record<string, unknown> }).config;
-    setStackConfig(
-      Object.fromEntries(Object.entries(config).map(([name, value]) => [ownKey(name) ?? name, value])),
+    const own = Object.fromEntries(
+      Object.entries(config).map(([name, value]) => [ownKey(name) ?? name, value]),
     );
+    // A function's stack reads its bundle, which no test builds: the placeholder stands in.
+    setStackConfig(own.createFunction ? { ...own, functionBundlePath: PLACEHOLDER_BUNDLE } : own);
     const real = new pulumi.Config(PROJECT);
     const recording = new Proxy(real, {
       get(target, property, receiver) {

@@ -37,6 +37,7 @@ const PULUMI_ARGUMENTS: Record<string, string> = {
 /** The same, for one resource type only (a name Terraform spells differently there). */
 const PULUMI_TYPE_ARGUMENTS: Record<string, Record<string, string>> = {
   "aws:cloudwatch/metricAlarm:MetricAlarm": { name: "alarm_name" },
+  "aws:lambda/function:Function": { name: "function_name" },
   "aws:sns/topicSubscription:TopicSubscription": { topic: "topic_arn" },
 };
 
@@ -71,6 +72,9 @@ const BLOCKS = new Set([
   "dkim_signing_attributes",
   "event_destination",
   "sns_destination",
+  "environment",
+  "logging_config",
+  "scaling_config",
 ]);
 
 /**
@@ -81,7 +85,7 @@ const BLOCKS = new Set([
 const DYNAMIC_BLOCKS = new Set(["alarms"]);
 
 /** Maps whose keys are data, not argument names (metric dimensions: {QueueName: …}). */
-const MAPS = new Set(["dimensions"]);
+const MAPS = new Set(["dimensions", "variables"]);
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -122,13 +126,18 @@ function terraformBlock(value: unknown): unknown {
   return Array.isArray(value) ? pruned(value) : value;
 }
 
-/** Arguments one tool has and the other cannot: Pulumi auto-names, Terraform uses name_prefix. */
-const ONE_SIDED = new Set(["name_prefix"]);
+/**
+ * Arguments one tool has and the other cannot: Pulumi auto-names, Terraform uses name_prefix; a
+ * function's zip is an archive asset in Pulumi (`code`) and a file name in Terraform, each
+ * resolved its own way, so the bundle is compared by its content (`source_code_hash`).
+ */
+const ONE_SIDED = new Set(["name_prefix", "filename", "code"]);
 
 const NAMES_NOT_REFERENCES = new Set([
   "aws:sqs/queue:Queue",
   "aws:ecs/cluster:Cluster",
   "aws:ecs/service:Service",
+  "aws:lambda/function:Function",
 ]);
 
 /** Outputs that identify a resource when another resource's input holds them. */
@@ -147,6 +156,17 @@ const IDENTIFYING_OUTPUTS_BY_TYPE: Record<string, string[]> = {
 };
 
 const UNKNOWN = Symbol("unknown in the plan");
+
+/**
+ * The owner of an ARN a leaf extends with `:` (`<log group ARN>:log-stream:*`): Terraform writes
+ * the same as an interpolation of that ARN, a reference.
+ */
+function arnPrefixOwner(owners: ReadonlyMap<string, string>, leaf: string): string | undefined {
+  for (const [value, owner] of owners) {
+    if (value.startsWith("arn:") && leaf.startsWith(`${value}:`)) return owner;
+  }
+  return undefined;
+}
 
 /** One resource, normalised: snake_case arguments, and the resource outputs each one refers to. */
 export interface ResourceModel {
@@ -254,6 +274,20 @@ export async function pulumiModel(
           infra.fleet.alarms?.handlerFailures,
         ]
       : []),
+    ...(infra.consumerFunction
+      ? [
+          infra.consumerFunction.consumer.logGroup,
+          infra.consumerFunction.consumer.role,
+          infra.consumerFunction.consumer.rolePolicy,
+          infra.consumerFunction.consumer.function,
+          infra.consumerFunction.consumer.eventSource,
+          infra.consumerFunction.alarms?.topic,
+          infra.consumerFunction.alarms?.emailSubscription,
+          infra.consumerFunction.alarms?.deadLetters,
+          infra.consumerFunction.alarms?.errors,
+          infra.consumerFunction.alarms?.throttles,
+        ]
+      : []),
     infra.mail?.topicPolicy,
     infra.mail?.eventDestination,
     infra.mail?.mailFrom,
@@ -328,9 +362,10 @@ export async function pulumiModel(
     const references: Record<string, string[]> = {};
     for (const [key, value] of Object.entries(r.inputs as Record<string, unknown>)) {
       const argument = PULUMI_TYPE_ARGUMENTS[r.type]?.[key] ?? PULUMI_ARGUMENTS[key] ?? toSnakeCase(key);
+      if (ONE_SIDED.has(argument)) continue;
       values[argument] = BLOCKS.has(argument) ? pulumiBlock(value) : normalise(value);
       const refs = leaves(value)
-        .map((leaf) => outputOwners.get(leaf))
+        .map((leaf) => outputOwners.get(leaf) ?? arnPrefixOwner(outputOwners, leaf))
         .filter((owner): owner is string => owner !== undefined && !owner.startsWith(`${address}.`));
       if (refs.length > 0 && !DYNAMIC_BLOCKS.has(argument)) references[argument] = [...new Set(refs)].sort();
     }
@@ -363,6 +398,11 @@ export async function pulumiModel(
     };
     if (r.type === "aws:sns/topic:Topic") {
       known({ id: r.outputs.arn, arn: r.outputs.arn, name: r.outputs.name, fifo_topic: false });
+    }
+    // The function's log group: its ARN, with a stream pattern appended, is in the function's
+    // role policy, which is then a known value to compare (a reference cannot show the pattern).
+    if (r.type === "aws:cloudwatch/logGroup:LogGroup" && address === "aws_cloudwatch_log_group.function") {
+      known({ id: r.outputs.name, arn: r.outputs.arn, name: r.outputs.name });
     }
     if (r.type === "aws:sesv2/configurationSet:ConfigurationSet") {
       const setName = r.outputs.configurationSetName;

@@ -124,6 +124,22 @@ function state(type: string, name: string, inputs: Record<string, unknown>, regi
     }
     case "aws:sns/topicSubscription:TopicSubscription":
       return { id: `${inputs.topic}:${name}`, state: { ...inputs, arn: `${inputs.topic}:${name}` } };
+    // The consumer function.
+    case "aws:lambda/function:Function": {
+      const functionName = String(inputs.name);
+      return {
+        id: functionName,
+        state: { ...inputs, arn: `arn:aws:lambda:${region}:${ACCOUNT}:function:${functionName}` },
+      };
+    }
+    case "aws:lambda/eventSourceMapping:EventSourceMapping":
+      return {
+        id: "00000000-0000-0000-0000-000000000000",
+        state: {
+          ...inputs,
+          arn: `arn:aws:lambda:${region}:${ACCOUNT}:event-source-mapping:00000000-0000-0000-0000-000000000000`,
+        },
+      };
     default:
       return { id: `${name}-id`, state: inputs };
   }

@@ -46,3 +46,18 @@ export const fleetWithMailConfig: Record<string, unknown> = Object.fromEntries(
     ([key]) => key !== "serviceSesIdentityArn",
   ),
 );
+
+/**
+ * The consumer on Lambda instead of Fargate (settings `lambda`): the same secrets, mailer and
+ * sender as the fleet, no image and no network; the bundle is a placeholder zip
+ * (test/support/lambda-bundle.ts).
+ */
+export const lambdaConfig = (bundlePath: string): Record<string, unknown> => ({
+  region: SERVICE_REGION,
+  createFunction: true,
+  functionBundlePath: bundlePath,
+  serviceDigestKeySecretArn: digestKeySecretArn,
+  serviceSesIdentityArn: sesIdentityArn,
+  serviceMailFrom: "Cadastro <no-reply@example.com>",
+  alarmEmail: "on-call@example.com",
+});

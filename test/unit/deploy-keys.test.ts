@@ -17,6 +17,7 @@ import {
   filesIn,
   pulumiKeysIn,
   pulumiKeysRead,
+  STACK_FILE,
   stackFileKeys,
   terraformVariablesIn,
   terraformVariablesRead,
@@ -29,7 +30,7 @@ const read = (path: string) => readFileSync(join(projectRoot, path), "utf8");
 
 const pages = ["README.md", ...filesIn("docs", /\.md$/)];
 const workflows = filesIn(".github/workflows", /\.ya?ml$/);
-const stackFiles = filesIn(".", /^Pulumi\.\w+\.yaml$/);
+const stackFiles = filesIn(".", STACK_FILE);
 const tfvarsFiles = filesIn("infra-terraform", /\.tfvars$/);
 
 /** Every place that names a key, with the keys it names. */
