@@ -14,6 +14,7 @@ export default defineConfig({
     maxWorkers: 3,
     sequence: { sequencer: LongestFirstSequencer },
     reporters: ["default", "./test/support/summary-line-reporter.ts"],
+    globalSetup: ["./test/support/temp-root.ts"],
     projects: [
       {
         extends: true,
@@ -28,7 +29,7 @@ export default defineConfig({
           name: "integration",
           include: ["test/**/*.test.ts"],
           exclude: ["test/unit/**"],
-          globalSetup: ["./test/support/cli-build.ts"],
+          globalSetup: ["./test/support/temp-root.ts", "./test/support/cli-build.ts"],
         },
       },
     ],

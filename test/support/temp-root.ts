@@ -1,0 +1,23 @@
+/**
+ * Vitest global setup of every project: the run's temporary files go under one folder of their
+ * own, removed when the run ends. Tests, and the CLIs, emulators and Terraform they start, make
+ * their scratch folders with os.tmpdir(), which reads TMPDIR; a test that fails or is cut off
+ * before its own cleanup would otherwise leave its folder in the machine's /tmp for good (a few
+ * thousand after a day of runs).
+ *
+ * Both projects run their global setups in the one main process before any worker starts, and the
+ * workers inherit its environment: the first setup makes the folder, the second finds it.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const MARKER = "SQS_MESSAGING_TEST_TMPDIR";
+
+export default function setup(): (() => void) | undefined {
+  if (process.env[MARKER] !== undefined && process.env[MARKER] === process.env.TMPDIR) return;
+  const root = mkdtempSync(join(tmpdir(), "sqs-messaging-test-"));
+  process.env.TMPDIR = root;
+  process.env[MARKER] = root;
+  return () => rmSync(root, { recursive: true, force: true });
+}
