@@ -141,7 +141,8 @@ export async function processBatch(event: SQSEvent, options: BatchOptions): Prom
   // its claim to lapse, as at the long-running consumer's shutdown deadline).
   const abort = new AbortController();
   // Node fires a timer above 2^31 − 1 ms at once: a timeout of 15 minutes (Lambda's longest) is far below.
-  const abortInMs = Math.min(TIMER_MAX_MS, Math.max(0, options.remainingMs() - SETTLE_MARGIN_MS));
+  const settleFrom = Date.now() + options.remainingMs() - SETTLE_MARGIN_MS;
+  const abortInMs = Math.min(TIMER_MAX_MS, Math.max(0, settleFrom - Date.now()));
   const timer = setTimeout(() => abort.abort(), abortInMs);
   timer.unref?.();
 
@@ -155,6 +156,8 @@ export async function processBatch(event: SQSEvent, options: BatchOptions): Prom
       await options.handler(message, {
         signal: abort.signal,
         receiveCount,
+        // A send that could outlast the invocation is not started (its abort would make it ambiguous).
+        deadline: settleFrom,
         // A handler working through a fault (a record it must write): nothing new starts meanwhile.
         environmentFault: (error) => {
           fault ??= error;

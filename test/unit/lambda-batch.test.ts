@@ -182,6 +182,21 @@ describe("a Lambda batch", () => {
     expect(visibility()).toEqual({ late: HAND_BACK_SECONDS });
   });
 
+  it("gives each handler the invocation's end less the settling margin as its deadline", async () => {
+    const deadlines: (number | undefined)[] = [];
+    const before = Date.now();
+    const { result } = run([message("a"), message("b")], async (_m, context) => {
+      deadlines.push(context.deadline);
+    });
+    await result;
+    const after = Date.now();
+    expect(deadlines).toHaveLength(2);
+    for (const deadline of deadlines) {
+      expect(deadline).toBeGreaterThanOrEqual(before + 60_000 - SETTLE_MARGIN_MS);
+      expect(deadline).toBeLessThanOrEqual(after + 60_000 - SETTLE_MARGIN_MS);
+    }
+  });
+
   it("states how long an outage a fresh message survives: the sum of its receives' delays", () => {
     const { firstSeconds, growth } = ENVIRONMENT_FAULT_BACKOFF;
     expect(outageSurvivedSeconds(5)).toBe(
