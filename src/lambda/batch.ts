@@ -17,7 +17,7 @@
  */
 import { ChangeMessageVisibilityBatchCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { TIMER_MAX_MS } from "../config/limits.js";
+import { FUNCTION_TIMEOUT_MAX_SECONDS, TIMER_MAX_MS } from "../config/limits.js";
 import {
   type EnvironmentFaultError,
   environmentFaultIn,
@@ -39,11 +39,22 @@ import { BATCH_MAX_ENTRIES, VISIBILITY_MAX_SECONDS } from "../sqs/limits.js";
 import { toMessage } from "./records.js";
 
 /**
- * The visibility an environment fault gives a message, by its receive count: first × growth^(k−1)
- * seconds, capped at SQS's 12 hours. 30 s first (a blip costs half a minute), ×4 after (an outage
- * of hours fits in the stack's five receives: outageSurvivedSeconds).
+ * The longest visibility the function may set. SQS refuses a ChangeMessageVisibility that would
+ * keep a message invisible more than 12 hours from its receive, and the mapping received the
+ * record up to one function timeout (at most 15 minutes) before the function sets it: 11 h 45 min.
  */
-export const ENVIRONMENT_FAULT_BACKOFF = { firstSeconds: 30, growth: 4, maxSeconds: VISIBILITY_MAX_SECONDS };
+export const FUNCTION_VISIBILITY_MAX_SECONDS = VISIBILITY_MAX_SECONDS - FUNCTION_TIMEOUT_MAX_SECONDS;
+
+/**
+ * The visibility an environment fault gives a message, by its receive count: first × growth^(k−1)
+ * seconds, capped at FUNCTION_VISIBILITY_MAX_SECONDS. 30 s first (a blip costs half a minute), ×4
+ * after (an outage of hours fits in the stack's five receives: outageSurvivedSeconds).
+ */
+export const ENVIRONMENT_FAULT_BACKOFF = {
+  firstSeconds: 30,
+  growth: 4,
+  maxSeconds: FUNCTION_VISIBILITY_MAX_SECONDS,
+};
 
 export interface FaultBackoff {
   readonly firstSeconds: number;

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Message } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
+import { FUNCTION_TIMEOUT_MAX_SECONDS } from "../../src/config/limits.js";
 import { projectRoot } from "../../src/config/paths.js";
 import { settings } from "../../src/config/settings.js";
 import {
@@ -31,6 +32,7 @@ import {
   SETTLE_MARGIN_MS,
 } from "../../src/lambda/batch.js";
 import { toMessage, toRecord } from "../../src/lambda/records.js";
+import { VISIBILITY_MAX_SECONDS } from "../../src/sqs/limits.js";
 import { stubSqs } from "../support/stub-sqs.js";
 
 const QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/q";
@@ -202,7 +204,8 @@ describe("a Lambda batch", () => {
     expect(outageSurvivedSeconds(5)).toBe(
       firstSeconds * (1 + growth + growth ** 2 + growth ** 3 + growth ** 4),
     );
-    expect(environmentFaultDelaySeconds(20)).toBe(ENVIRONMENT_FAULT_BACKOFF.maxSeconds);
+    // SQS counts its 12 hours from the receive, up to a whole function timeout before the change.
+    expect(environmentFaultDelaySeconds(20)).toBe(VISIBILITY_MAX_SECONDS - FUNCTION_TIMEOUT_MAX_SECONDS);
   });
 
   it("the docs state the outage a message survives with the stack's maxReceiveCount, and the delays, as the code computes them", () => {
