@@ -136,6 +136,8 @@ type Outcome =
   /** In the dead-letter queue: done for the mapping (deleted), not processed. */
   | { readonly kind: "dead-lettered" }
   | { readonly kind: "retry"; readonly seconds: number }
+  /** Not started (no time left for a lease): handed back, visible again in HAND_BACK_SECONDS. */
+  | { readonly kind: "released" }
   | { readonly kind: "fault"; readonly seconds: number };
 
 export async function processBatch(event: SQSEvent, options: BatchOptions): Promise<SQSBatchResponse> {
@@ -160,7 +162,7 @@ export async function processBatch(event: SQSEvent, options: BatchOptions): Prom
   async function runOne(message: Message): Promise<Outcome> {
     if (fault) return { kind: "fault", seconds: faultDelay(message) };
     if (abort.signal.aborted || options.remainingMs() < options.leaseMs + SETTLE_MARGIN_MS) {
-      return { kind: "retry", seconds: HAND_BACK_SECONDS };
+      return { kind: "released" };
     }
     const receiveCount = receiveCountOf(message);
     try {
@@ -221,7 +223,8 @@ export async function processBatch(event: SQSEvent, options: BatchOptions): Prom
     let stopped: Outcome | undefined;
     for (const message of lane) {
       if (stopped) {
-        stats.released += 1;
+        if (fault) stats.environmentFaults += 1;
+        else stats.released += 1;
         outcomes.set(message, fault ? { kind: "fault", seconds: faultDelay(message) } : stopped);
         continue;
       }
@@ -231,8 +234,9 @@ export async function processBatch(event: SQSEvent, options: BatchOptions): Prom
         stats.processed += 1;
         options.events?.emit("processed", message);
       } else if (outcome.kind !== "dead-lettered") {
+        // Counted once each: a failure whose delay happens to be the hand-back's 1 s is a failure.
         if (outcome.kind === "fault") stats.environmentFaults += 1;
-        else if (outcome.seconds === HAND_BACK_SECONDS) stats.released += 1;
+        else if (outcome.kind === "released") stats.released += 1;
         if (options.fifo) stopped = outcome;
       }
     }

@@ -199,6 +199,30 @@ describe("a Lambda batch", () => {
     }
   });
 
+  it("counts each record once: a failure retried in 1 s is failed, not also released", async () => {
+    const { result, visibility, stats } = run([message("soon")], async () => {
+      throw new RetryAfterError(0.5, "claimed elsewhere");
+    });
+    expect(failures(await result)).toEqual(["soon"]);
+    expect(visibility()).toEqual({ soon: HAND_BACK_SECONDS });
+    expect(stats).toMatchObject({ received: 1, failed: 1, released: 0 });
+  });
+
+  it("counts a record not started for want of time as released, and FIFO records behind a fault as faults", async () => {
+    const late = run([message("late")], async () => {}, { remainingMs: SETTLE_MARGIN_MS + 500 });
+    await late.result;
+    expect(late.stats).toMatchObject({ received: 1, failed: 0, released: 1 });
+    const fifo = run(
+      [message("a1", { MessageGroupId: "a" }), message("a2", { MessageGroupId: "a" })],
+      async () => {
+        throw new EnvironmentFaultError("store", "the table answers 503");
+      },
+      { fifo: true },
+    );
+    expect(failures(await fifo.result)).toEqual(["a1", "a2"]);
+    expect(fifo.stats).toMatchObject({ received: 2, environmentFaults: 2, released: 0, failed: 0 });
+  });
+
   it("states how long an outage a fresh message survives: the sum of its receives' delays", () => {
     const { firstSeconds, growth } = ENVIRONMENT_FAULT_BACKOFF;
     expect(outageSurvivedSeconds(5)).toBe(
