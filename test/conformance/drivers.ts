@@ -146,7 +146,8 @@ export const lambdaFunction: RuntimeDriver = {
       client: mappingClient,
       queueUrl: setup.queueUrl,
       batchSize: 10,
-      batchingWindowMs: 100,
+      // AWS refuses a batching window on a FIFO event source; the same driver serves both kinds.
+      batchingWindowMs: 0,
       maximumConcurrency: 2,
       functionTimeoutMs: FUNCTION_TIMEOUT_MS,
       waitTimeSeconds: 1,
