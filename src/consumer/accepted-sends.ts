@@ -105,6 +105,11 @@ export class AcceptedSends {
     return this.byId.get(id);
   }
 
+  /** The facts waiting for their record, oldest acceptance first. */
+  pending(): AcceptedSend[] {
+    return [...this.byId.values()].sort((a, b) => a.acceptedAt - b.acceptedAt);
+  }
+
   /** Keeps the fact: call right after the server accepted, before writing the record. */
   add(claim: Claim, acceptedAt: number): void {
     const fact: AcceptedSend = {

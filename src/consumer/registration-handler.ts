@@ -310,8 +310,14 @@ export function registrationHandler(
     }
     // Right before sending: a claim that ran out (a long pause since the claim) may have been taken
     // over, and a stopping consumer starts no send. The send must end inside the lease, so the
-    // transport's timeout counts too.
-    if (now() + (sender.sendTimeoutMs ?? 0) >= claim.leaseUntil || context.signal.aborted) {
+    // transport's timeout counts too; and inside the run's deadline (a Lambda invocation), or it is
+    // cut off mid-way: an ambiguous end, a possible second copy.
+    const sendEndsBy = now() + (sender.sendTimeoutMs ?? 0);
+    if (
+      sendEndsBy >= claim.leaseUntil ||
+      (context.deadline !== undefined && sendEndsBy >= context.deadline) ||
+      context.signal.aborted
+    ) {
       await giveBack(claim);
       throw new ClaimLapsedError(id);
     }

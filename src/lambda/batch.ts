@@ -17,7 +17,7 @@
  */
 import { ChangeMessageVisibilityBatchCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { TIMER_MAX_MS } from "../config/limits.js";
+import { FUNCTION_TIMEOUT_MAX_SECONDS, TIMER_MAX_MS } from "../config/limits.js";
 import {
   type EnvironmentFaultError,
   environmentFaultIn,
@@ -39,11 +39,22 @@ import { BATCH_MAX_ENTRIES, VISIBILITY_MAX_SECONDS } from "../sqs/limits.js";
 import { toMessage } from "./records.js";
 
 /**
- * The visibility an environment fault gives a message, by its receive count: first × growth^(k−1)
- * seconds, capped at SQS's 12 hours. 30 s first (a blip costs half a minute), ×4 after (an outage
- * of hours fits in the stack's five receives: outageSurvivedSeconds).
+ * The longest visibility the function may set. SQS refuses a ChangeMessageVisibility that would
+ * keep a message invisible more than 12 hours from its receive, and the mapping received the
+ * record up to one function timeout (at most 15 minutes) before the function sets it: 11 h 45 min.
  */
-export const ENVIRONMENT_FAULT_BACKOFF = { firstSeconds: 30, growth: 4, maxSeconds: VISIBILITY_MAX_SECONDS };
+export const FUNCTION_VISIBILITY_MAX_SECONDS = VISIBILITY_MAX_SECONDS - FUNCTION_TIMEOUT_MAX_SECONDS;
+
+/**
+ * The visibility an environment fault gives a message, by its receive count: first × growth^(k−1)
+ * seconds, capped at FUNCTION_VISIBILITY_MAX_SECONDS. 30 s first (a blip costs half a minute), ×4
+ * after (an outage of hours fits in the stack's five receives: outageSurvivedSeconds).
+ */
+export const ENVIRONMENT_FAULT_BACKOFF = {
+  firstSeconds: 30,
+  growth: 4,
+  maxSeconds: FUNCTION_VISIBILITY_MAX_SECONDS,
+};
 
 export interface FaultBackoff {
   readonly firstSeconds: number;
@@ -125,6 +136,8 @@ type Outcome =
   /** In the dead-letter queue: done for the mapping (deleted), not processed. */
   | { readonly kind: "dead-lettered" }
   | { readonly kind: "retry"; readonly seconds: number }
+  /** Not started (no time left for a lease): handed back, visible again in HAND_BACK_SECONDS. */
+  | { readonly kind: "released" }
   | { readonly kind: "fault"; readonly seconds: number };
 
 export async function processBatch(event: SQSEvent, options: BatchOptions): Promise<SQSBatchResponse> {
@@ -141,20 +154,23 @@ export async function processBatch(event: SQSEvent, options: BatchOptions): Prom
   // its claim to lapse, as at the long-running consumer's shutdown deadline).
   const abort = new AbortController();
   // Node fires a timer above 2^31 − 1 ms at once: a timeout of 15 minutes (Lambda's longest) is far below.
-  const abortInMs = Math.min(TIMER_MAX_MS, Math.max(0, options.remainingMs() - SETTLE_MARGIN_MS));
+  const settleFrom = Date.now() + options.remainingMs() - SETTLE_MARGIN_MS;
+  const abortInMs = Math.min(TIMER_MAX_MS, Math.max(0, settleFrom - Date.now()));
   const timer = setTimeout(() => abort.abort(), abortInMs);
   timer.unref?.();
 
   async function runOne(message: Message): Promise<Outcome> {
     if (fault) return { kind: "fault", seconds: faultDelay(message) };
     if (abort.signal.aborted || options.remainingMs() < options.leaseMs + SETTLE_MARGIN_MS) {
-      return { kind: "retry", seconds: HAND_BACK_SECONDS };
+      return { kind: "released" };
     }
     const receiveCount = receiveCountOf(message);
     try {
       await options.handler(message, {
         signal: abort.signal,
         receiveCount,
+        // A send that could outlast the invocation is not started (its abort would make it ambiguous).
+        deadline: settleFrom,
         // A handler working through a fault (a record it must write): nothing new starts meanwhile.
         environmentFault: (error) => {
           fault ??= error;
@@ -207,7 +223,8 @@ export async function processBatch(event: SQSEvent, options: BatchOptions): Prom
     let stopped: Outcome | undefined;
     for (const message of lane) {
       if (stopped) {
-        stats.released += 1;
+        if (fault) stats.environmentFaults += 1;
+        else stats.released += 1;
         outcomes.set(message, fault ? { kind: "fault", seconds: faultDelay(message) } : stopped);
         continue;
       }
@@ -217,8 +234,9 @@ export async function processBatch(event: SQSEvent, options: BatchOptions): Prom
         stats.processed += 1;
         options.events?.emit("processed", message);
       } else if (outcome.kind !== "dead-lettered") {
+        // Counted once each: a failure whose delay happens to be the hand-back's 1 s is a failure.
         if (outcome.kind === "fault") stats.environmentFaults += 1;
-        else if (outcome.seconds === HAND_BACK_SECONDS) stats.released += 1;
+        else if (outcome.kind === "released") stats.released += 1;
         if (options.fifo) stopped = outcome;
       }
     }

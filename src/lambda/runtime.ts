@@ -9,13 +9,13 @@ import { EventEmitter } from "node:events";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { TIMER_MAX_MS } from "../config/limits.js";
-import { AcceptedSends } from "../consumer/accepted-sends.js";
+import { AcceptedSends, claimOf } from "../consumer/accepted-sends.js";
 import type { Mailer } from "../consumer/mail/mailer.js";
 import type { SuppressionList } from "../consumer/mail/suppression.js";
 import { type RegistrationCounts, registrationHandler } from "../consumer/registration-handler.js";
 import type { RetryDelayOptions } from "../consumer/runtime/retry-delay.js";
 import type { ConsumerEvents } from "../consumer/runtime/types.js";
-import type { SentEmailStore } from "../consumer/store/contract.js";
+import { type SentEmailStore, StaleClaimError } from "../consumer/store/contract.js";
 import { storeTiming } from "../consumer/store/timing.js";
 import type { DigestKey } from "../contract/digest.js";
 import { type Logger, silentLogger } from "../log/logger.js";
@@ -77,6 +77,8 @@ export async function startLambdaRuntime(options: LambdaRuntimeOptions): Promise
     secondSends: 0,
     recordedLate: 0,
   };
+  // A container's disk is its own and goes with it: memory keeps the same facts as long.
+  const accepted = new AcceptedSends(undefined, logger);
   const handler = registrationHandler(options.mailer, {
     digestKey: options.digestKey,
     store: options.store,
@@ -84,9 +86,36 @@ export async function startLambdaRuntime(options: LambdaRuntimeOptions): Promise
     counts: emails,
     logger,
     sendTimeoutMs: options.sendTimeoutMs,
-    // A container's disk is its own and goes with it: memory keeps the same facts as long.
-    accepted: new AcceptedSends(undefined, logger),
+    accepted,
   });
+  /** Facts whose record another claim has taken over: kept for a delivery here, not written again. */
+  const movedOn = new Set<string>();
+
+  /**
+   * Writes the records of sends this container saw accepted while the store was down (S9), before
+   * the batch: the message comes back to whichever container the mapping picks, and one without
+   * the fact would claim the lapsed claim and send again. `markSent` is fenced on the owner alone,
+   * so the lease having ended does not matter, only that nobody claimed since. One try each; the
+   * first that fails for another reason ends the round (the store is still down: next invocation).
+   */
+  async function recordAcceptedEarlier(): Promise<void> {
+    for (const id of movedOn) if (accepted.get(id) === undefined) movedOn.delete(id);
+    for (const fact of accepted.pending()) {
+      if (movedOn.has(fact.id)) continue;
+      try {
+        await options.store.markSent(claimOf(fact));
+        accepted.delete(fact.id);
+        emails.recordedLate = (emails.recordedLate ?? 0) + 1;
+      } catch (error) {
+        if (error instanceof StaleClaimError) {
+          movedOn.add(fact.id);
+          continue;
+        }
+        logger.warn({ err: error }, "could not yet record the sends accepted while the store was down");
+        return;
+      }
+    }
+  }
   const stats = emptyBatchStats();
   const name = queueName(options.queueUrl);
 
@@ -108,6 +137,7 @@ export async function startLambdaRuntime(options: LambdaRuntimeOptions): Promise
         : undefined;
       const faultsBefore = stats.environmentFaults;
       try {
+        if (accepted.size > 0) await recordAcceptedEarlier();
         return await processBatch(event, {
           client: options.client,
           queueUrl: options.queueUrl,

@@ -20,10 +20,12 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { ConfigurationError } from "../errors.js";
 import { toRecord } from "../lambda/records.js";
 import { type Logger, silentLogger } from "../log/logger.js";
 import { batchEntryId } from "../sqs/batcher.js";
 import { BATCH_MAX_ENTRIES, LONG_POLL_MAX_SECONDS, RECEIVE_MAX_MESSAGES } from "../sqs/limits.js";
+import { queueName } from "../sqs/queue-pair.js";
 
 /** What the mapping invokes: one warm container of the function. */
 export interface FunctionContainer {
@@ -38,7 +40,7 @@ export interface EventSourceMappingOptions {
   readonly openContainer: () => Promise<FunctionContainer>;
   /** Records per invocation. Default 10 (AWS: 1–10 for FIFO, up to 10,000 with a window). */
   readonly batchSize?: number;
-  /** How long a poller gathers a partial batch. Default 0. */
+  /** How long a poller gathers a partial batch. Default 0; must be 0 for a FIFO queue (AWS). */
   readonly batchingWindowMs?: number;
   /** Invocations at once (AWS: 2–1,000). Default 2. */
   readonly maximumConcurrency?: number;
@@ -87,11 +89,23 @@ export class EventSourceMapping {
 
   constructor(private readonly options: EventSourceMappingOptions) {}
 
-  /** Reads the queue's ARN (the event's eventSourceARN) and starts the pollers. */
+  /**
+   * Reads the queue's ARN (the event's eventSourceARN) and starts the pollers. Refuses a FIFO
+   * queue with a batching window, as AWS refuses that mapping (ConfigurationError).
+   */
   async start(): Promise<void> {
     const { Attributes = {} } = await this.options.client.send(
-      new GetQueueAttributesCommand({ QueueUrl: this.options.queueUrl, AttributeNames: ["QueueArn"] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: this.options.queueUrl,
+        AttributeNames: ["QueueArn", "FifoQueue"],
+      }),
     );
+    const windowMs = this.options.batchingWindowMs ?? 0;
+    if (Attributes.FifoQueue === "true" && windowMs > 0) {
+      throw new ConfigurationError(
+        `the event source mapping of FIFO queue ${queueName(this.options.queueUrl)} has a batching window of ${windowMs} ms, which AWS refuses for FIFO event sources (MaximumBatchingWindowInSeconds): set the batching window to 0`,
+      );
+    }
     this.queueArn = Attributes.QueueArn ?? "";
     this.region = this.queueArn.split(":")[3] ?? "";
     this.running = true;

@@ -26,7 +26,10 @@ export interface RuntimeSetup {
 export interface RunningRuntime {
   /** Stops taking messages; what is under way settles. */
   stop(): Promise<void>;
-  /** Its SQS connection is cut at once and its work abandoned (no delete, no visibility change). */
+  /**
+   * Everything it owns dies at once: its SQS, store and mail calls fail (one under way loses its
+   * answer), and its work is abandoned (no delete, no visibility change, no record written).
+   */
   kill(): Promise<void>;
 }
 
@@ -48,12 +51,40 @@ const FAULT_BACKOFF: FaultBackoff = { firstSeconds: 1, growth: 2, maxSeconds: 4 
 /** The function's timeout in the suite; the queue's visibility timeout must not be shorter. */
 export const FUNCTION_TIMEOUT_MS = 7_000;
 
+/** What a killed instance's calls meet: it is gone, so none of them is answered. */
+function killedError(): Error {
+  return Object.assign(new Error("killed: this process is gone"), { name: "Killed" });
+}
+
+/**
+ * The instance's view of a shared object (the store, the mailer): once `kill` is set, a call fails
+ * before it starts, and one under way loses its answer (its effect may have landed, as a dead
+ * process's last request may have). The object itself stays usable by the next instance.
+ */
+export function killableCalls<T extends object>(target: T, killed: { readonly value: boolean }): T {
+  return new Proxy(target, {
+    get(object, property) {
+      const value = Reflect.get(object, property, object) as unknown;
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        if (killed.value) throw killedError();
+        const result = (value as (...a: unknown[]) => unknown).apply(object, args);
+        if (!(result instanceof Promise)) return result;
+        return result.then((answer) => {
+          if (killed.value) throw killedError();
+          return answer;
+        });
+      };
+    },
+  });
+}
+
 /** A client whose requests fail once `kill()` is called, as a dead process's would never arrive. */
 export function killable(client: SQSClient): SQSClient & { kill(): void } {
   let killed = false;
   client.middlewareStack.add(
     (next) => async (args) => {
-      if (killed) throw Object.assign(new Error("killed: this process is gone"), { name: "Killed" });
+      if (killed) throw killedError();
       return next(args);
     },
     { step: "initialize", name: "conformanceKill" },
@@ -69,11 +100,13 @@ export const longRunningConsumer: RuntimeDriver = {
   name: "long-running consumer",
   async start(setup) {
     const client = killable(setup.newClient());
+    // The process's own mail connection and store calls die with it, not only its SQS client.
+    const killed = { value: false };
     const built = await buildRegistrationConsumer({
       client,
       queueUrl: setup.queueUrl,
-      store: setup.store,
-      mailer: setup.mailer,
+      store: killableCalls(setup.store, killed),
+      mailer: killableCalls(setup.mailer, killed),
       digestKey: setup.digestKey,
       sendTimeoutMs: setup.sendTimeoutMs,
       consumer: {
@@ -91,6 +124,7 @@ export const longRunningConsumer: RuntimeDriver = {
         client.destroy();
       },
       async kill() {
+        killed.value = true;
         client.kill();
         await built.consumer.stop();
         client.destroy();
@@ -106,11 +140,14 @@ export const lambdaFunction: RuntimeDriver = {
   async start(setup) {
     const mappingClient = killable(setup.newClient());
     const functionClients: ReturnType<typeof killable>[] = [];
+    // The function's containers die with the mapping: their mail and store calls as well.
+    const killed = { value: false };
     const mapping = new EventSourceMapping({
       client: mappingClient,
       queueUrl: setup.queueUrl,
       batchSize: 10,
-      batchingWindowMs: 100,
+      // AWS refuses a batching window on a FIFO event source; the same driver serves both kinds.
+      batchingWindowMs: 0,
       maximumConcurrency: 2,
       functionTimeoutMs: FUNCTION_TIMEOUT_MS,
       waitTimeSeconds: 1,
@@ -120,8 +157,8 @@ export const lambdaFunction: RuntimeDriver = {
         return startLambdaRuntime({
           client,
           queueUrl: setup.queueUrl,
-          store: setup.store,
-          mailer: setup.mailer,
+          store: killableCalls(setup.store, killed),
+          mailer: killableCalls(setup.mailer, killed),
           digestKey: setup.digestKey,
           sendTimeoutMs: setup.sendTimeoutMs,
           retry: RETRY,
@@ -140,6 +177,7 @@ export const lambdaFunction: RuntimeDriver = {
         close();
       },
       async kill() {
+        killed.value = true;
         mappingClient.kill();
         for (const client of functionClients) client.kill();
         mapping.kill();

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Message } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
+import { FUNCTION_TIMEOUT_MAX_SECONDS } from "../../src/config/limits.js";
 import { projectRoot } from "../../src/config/paths.js";
 import { settings } from "../../src/config/settings.js";
 import {
@@ -31,6 +32,7 @@ import {
   SETTLE_MARGIN_MS,
 } from "../../src/lambda/batch.js";
 import { toMessage, toRecord } from "../../src/lambda/records.js";
+import { VISIBILITY_MAX_SECONDS } from "../../src/sqs/limits.js";
 import { stubSqs } from "../support/stub-sqs.js";
 
 const QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/q";
@@ -182,12 +184,52 @@ describe("a Lambda batch", () => {
     expect(visibility()).toEqual({ late: HAND_BACK_SECONDS });
   });
 
+  it("gives each handler the invocation's end less the settling margin as its deadline", async () => {
+    const deadlines: (number | undefined)[] = [];
+    const before = Date.now();
+    const { result } = run([message("a"), message("b")], async (_m, context) => {
+      deadlines.push(context.deadline);
+    });
+    await result;
+    const after = Date.now();
+    expect(deadlines).toHaveLength(2);
+    for (const deadline of deadlines) {
+      expect(deadline).toBeGreaterThanOrEqual(before + 60_000 - SETTLE_MARGIN_MS);
+      expect(deadline).toBeLessThanOrEqual(after + 60_000 - SETTLE_MARGIN_MS);
+    }
+  });
+
+  it("counts each record once: a failure retried in 1 s is failed, not also released", async () => {
+    const { result, visibility, stats } = run([message("soon")], async () => {
+      throw new RetryAfterError(0.5, "claimed elsewhere");
+    });
+    expect(failures(await result)).toEqual(["soon"]);
+    expect(visibility()).toEqual({ soon: HAND_BACK_SECONDS });
+    expect(stats).toMatchObject({ received: 1, failed: 1, released: 0 });
+  });
+
+  it("counts a record not started for want of time as released, and FIFO records behind a fault as faults", async () => {
+    const late = run([message("late")], async () => {}, { remainingMs: SETTLE_MARGIN_MS + 500 });
+    await late.result;
+    expect(late.stats).toMatchObject({ received: 1, failed: 0, released: 1 });
+    const fifo = run(
+      [message("a1", { MessageGroupId: "a" }), message("a2", { MessageGroupId: "a" })],
+      async () => {
+        throw new EnvironmentFaultError("store", "the table answers 503");
+      },
+      { fifo: true },
+    );
+    expect(failures(await fifo.result)).toEqual(["a1", "a2"]);
+    expect(fifo.stats).toMatchObject({ received: 2, environmentFaults: 2, released: 0, failed: 0 });
+  });
+
   it("states how long an outage a fresh message survives: the sum of its receives' delays", () => {
     const { firstSeconds, growth } = ENVIRONMENT_FAULT_BACKOFF;
     expect(outageSurvivedSeconds(5)).toBe(
       firstSeconds * (1 + growth + growth ** 2 + growth ** 3 + growth ** 4),
     );
-    expect(environmentFaultDelaySeconds(20)).toBe(ENVIRONMENT_FAULT_BACKOFF.maxSeconds);
+    // SQS counts its 12 hours from the receive, up to a whole function timeout before the change.
+    expect(environmentFaultDelaySeconds(20)).toBe(VISIBILITY_MAX_SECONDS - FUNCTION_TIMEOUT_MAX_SECONDS);
   });
 
   it("the docs state the outage a message survives with the stack's maxReceiveCount, and the delays, as the code computes them", () => {

@@ -3,11 +3,14 @@
  * dead-letter queue found from its RedrivePolicy, one registration sent once however often it is
  * delivered, and one EMF line per invocation.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { EnvironmentFaultError } from "../../src/consumer/errors.js";
 import type { Mailer } from "../../src/consumer/mail/mailer.js";
+import type { SentEmailStore } from "../../src/consumer/store/contract.js";
 import { storeTiming } from "../../src/consumer/store/timing.js";
 import { EMF_DIMENSION, EMF_METRICS } from "../../src/contract/metrics.js";
 import { toOutgoing } from "../../src/contract/registration.js";
+import { SETTLE_MARGIN_MS } from "../../src/lambda/batch.js";
 import { toRecord } from "../../src/lambda/records.js";
 import { startLambdaRuntime } from "../../src/lambda/runtime.js";
 import { testDigestKey } from "../support/digest-key.js";
@@ -90,5 +93,109 @@ describe("a Lambda container", () => {
       [EMF_METRICS.paused]: 0,
     });
     expect(emf[1]).toMatchObject({ [EMF_METRICS.processed]: 1, [EMF_METRICS.deadLettered]: 0 });
+  });
+
+  describe("S9: accepted, then the store down at markSent until the invocation ends", () => {
+    const SEND_TIMEOUT_MS = 500;
+    const registration = toOutgoing(
+      { nome: "Maria", email: "maria@example.com" },
+      () => new Date(),
+      testDigestKey,
+    );
+    const other = toOutgoing({ nome: "Ana", email: "ana@example.com" }, () => new Date(), testDigestKey);
+    const record = (id: string, body: string, receiveCount = 1) =>
+      toRecord(
+        {
+          MessageId: id,
+          ReceiptHandle: `rh-${id}`,
+          Body: body,
+          Attributes: { ApproximateReceiveCount: String(receiveCount) },
+        },
+        ARN,
+        "us-east-1",
+      );
+
+    /** Two containers on one table, a store whose markSent can be cut, and the emails sent. */
+    async function twoContainers() {
+      const backend = memoryBackend();
+      const timing = storeTiming(SEND_TIMEOUT_MS);
+      const markSentDown = { value: false };
+      const store = (): SentEmailStore => {
+        const inner = backend.makeStore(timing);
+        return Object.assign(Object.create(inner) as SentEmailStore, {
+          markSent: async (claim: Parameters<SentEmailStore["markSent"]>[0]) => {
+            if (markSentDown.value) throw new EnvironmentFaultError("store", "the table answers 503");
+            return inner.markSent(claim);
+          },
+        });
+      };
+      const sent: string[] = [];
+      const mailer: Mailer = {
+        kind: "ses",
+        sendTimeoutMs: SEND_TIMEOUT_MS,
+        send: async (_registration, id) => {
+          sent.push(id);
+        },
+        close() {},
+      };
+      const sqs = stubSqs({
+        GetQueueAttributes: () => ({
+          Attributes: {
+            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: `${ARN}-dlq`, maxReceiveCount: 5 }),
+          },
+        }),
+        SendMessage: () => ({}),
+        ChangeMessageVisibilityBatch: () => ({ Failed: [] }),
+      });
+      const open = () =>
+        startLambdaRuntime({
+          client: sqs.client,
+          queueUrl: QUEUE_URL,
+          store: store(),
+          mailer,
+          digestKey: testDigestKey,
+          sendTimeoutMs: SEND_TIMEOUT_MS,
+        });
+      const [a, b] = [await open(), await open()];
+      // Time for the lease and the settling margin, then markSent retried until the margin is left.
+      const started = Date.now();
+      const budget = a.leaseMs + SETTLE_MARGIN_MS + 200;
+      markSentDown.value = true;
+      const first = await a.handle({ Records: [record("m1", JSON.stringify(registration))] }, () =>
+        Math.max(0, budget - (Date.now() - started)),
+      );
+      expect(first.batchItemFailures).toEqual([{ itemIdentifier: "m1" }]);
+      expect(sent).toEqual([registration.id]);
+      markSentDown.value = false;
+      // The message comes back only after the fault's visibility, by then past the claim's lease.
+      const leaseUntil = backend.records.get(registration.id)?.leaseUntil ?? 0;
+      await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(leaseUntil), { timeout: 5_000 });
+      return { a, b, sent };
+    }
+
+    it("the container's next invocation writes the record first: the message, wherever it comes back, sends nothing", async () => {
+      const { a, b, sent } = await twoContainers();
+      const next = await a.handle({ Records: [record("m2", JSON.stringify(other))] }, () => 60_000);
+      expect(next.batchItemFailures).toEqual([]);
+      expect(a.emails.recordedLate).toBe(1);
+      const back = await b.handle({ Records: [record("m1", JSON.stringify(registration), 2)] }, () => 60_000);
+      expect(back.batchItemFailures).toEqual([]);
+      expect(sent).toEqual([registration.id, other.id]);
+      expect(b.emails).toMatchObject({ sent: 0, duplicates: 1 });
+    });
+
+    it("another container that receives it first sends a second copy, never a third", async () => {
+      const { a, b, sent } = await twoContainers();
+      const back = await b.handle({ Records: [record("m1", JSON.stringify(registration), 2)] }, () => 60_000);
+      expect(back.batchItemFailures).toEqual([]);
+      expect(sent).toEqual([registration.id, registration.id]);
+      // The first container still holds the fact: its record moved on, and nothing is sent again.
+      const next = await a.handle(
+        { Records: [record("m2", JSON.stringify(other)), record("m1-dup", JSON.stringify(registration))] },
+        () => 60_000,
+      );
+      expect(next.batchItemFailures).toEqual([]);
+      expect(sent.filter((id) => id === registration.id)).toHaveLength(2);
+    });
   });
 });

@@ -36,6 +36,8 @@ interface SetupOptions {
   accepted?: AcceptedSends;
   /** Called as each send starts. */
   onSend?: () => void;
+  /** The transport's send timeout. */
+  sendTimeoutMs?: number;
 }
 
 function setup(options: SetupOptions = {}) {
@@ -72,6 +74,7 @@ function setup(options: SetupOptions = {}) {
       sent.push(id);
     },
     ...(options.checkHealth ? { checkHealth: options.checkHealth } : {}),
+    ...(options.sendTimeoutMs ? { sendTimeoutMs: options.sendTimeoutMs } : {}),
   };
   const lines: string[] = [];
   const logger = pino(
@@ -320,6 +323,15 @@ describe("registration handler with a sent-email store", () => {
     await expect(t.handle(ana, abort.signal)).rejects.toBeInstanceOf(ClaimLapsedError);
     expect(t.sent).toEqual([]);
     await t.handle(ana); // the claim was given back
+    expect(t.sent).toEqual(["reg-1"]);
+  });
+
+  it("starts no send that could end after the run's deadline (a Lambda invocation's); the claim goes back", async () => {
+    const t = setup({ sendTimeoutMs: 1_000 });
+    const by = (deadline: number) => t.handleWith(ana, { ...t.context, deadline });
+    await expect(by(t.clock.now + 1_000)).rejects.toBeInstanceOf(ClaimLapsedError);
+    expect(t.sent).toEqual([]);
+    await by(t.clock.now + 1_001); // the claim was given back: claimed again at once, and sent
     expect(t.sent).toEqual(["reg-1"]);
   });
 

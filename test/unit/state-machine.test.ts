@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Consumer } from "../../src/consumer/runtime/state-machine.js";
-import type { ConsumerOptions } from "../../src/consumer/runtime/types.js";
+import type { ConsumerOptions, HandlerContext } from "../../src/consumer/runtime/types.js";
 import { fakeQueue } from "../support/fake-queue.js";
 
 beforeEach(() => {
@@ -45,6 +45,24 @@ async function trickle(queue: Queue, perSecond: number, seconds: number): Promis
   }
   return count;
 }
+
+describe("consumer runtime: the handler's context", () => {
+  it("gives no deadline: a send is bounded by its lease and the shutdown's abort, not by a run's end", async () => {
+    const queue = fakeQueue();
+    const contexts: HandlerContext[] = [];
+    const consumer = consumerOn(queue, {
+      handler: async (_message, context) => {
+        contexts.push(context);
+      },
+    });
+    queue.push(1);
+    await consumer.start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(contexts).toHaveLength(1);
+    expect(contexts[0]?.deadline).toBeUndefined();
+    await stop(consumer);
+  });
+});
 
 describe("consumer runtime: receives by load", () => {
   it("idle: one poller, 20 s long polls, at most 3 receives a minute", async () => {

@@ -24,6 +24,12 @@ export interface HandlerContext {
   readonly environmentFault?: (error: EnvironmentFaultError) => void;
   /** This run is the circuit breaker's probe: the one message let through to test the environment. */
   readonly probe?: boolean;
+  /**
+   * Epoch ms by which the run must be over (a Lambda invocation's end, less its settling margin):
+   * a send that could still be running then is not started. None: no such end (the long-running
+   * consumer, whose shutdown deadline aborts `signal` instead).
+   */
+  readonly deadline?: number;
 }
 
 export type MessageHandler = (message: Message, context: HandlerContext) => Promise<void>;
