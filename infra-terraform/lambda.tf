@@ -42,10 +42,10 @@ resource "aws_iam_role" "function" {
   })
 }
 
-# The consumer policy's queue, dead-letter and table statements (iam.tf; the mapping polls with
-# this role), then SES, the secrets the handler reads itself, and the runtime's log writes (both on
-# the stream: CreateLogStream is authorised on the stream it creates). Lambda names its streams by
-# date and execution environment: the streams of the one group ("*").
+# The consumer policy's queue, dead-letter (sends only) and table statements (iam.tf; the mapping
+# polls with this role), then SES, the secrets the handler reads itself, and the runtime's log
+# writes (both on the stream: CreateLogStream is authorised on the stream it creates). Lambda names
+# its streams by date and execution environment: the streams of the one group ("*").
 resource "aws_iam_role_policy" "function" {
   count = local.function
   name  = "consume-registrations"
@@ -60,9 +60,10 @@ resource "aws_iam_role_policy" "function" {
         Resource = [module.registrations.arn]
       },
       {
-        Sid      = "DeadLetterPoisonMessages"
-        Effect   = "Allow"
-        Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
+        Sid    = "DeadLetterPoisonMessages"
+        Effect = "Allow"
+        # The handler reads the dead-letter queue's URL from the RedrivePolicy: no GetQueueUrl.
+        Action   = ["sqs:SendMessage"]
         Resource = [module.registrations.dead_letter_arn]
       },
       {

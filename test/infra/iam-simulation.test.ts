@@ -239,10 +239,13 @@ const components: Record<string, Component> = {
     notGranted: {
       ScanCommand:
         "only the store's forget() scans, for `npm run forget`: an administrator's command (docs/operations.md)",
+      GetQueueUrlCommand:
+        "the long-running consumer's dead-letter lookup (findDeadLetterQueue); the handler reads the URL from the RedrivePolicy",
     },
     denied: [
       { action: "sqs:PurgeQueue", on: "queue" },
       { action: "sqs:SendMessage", on: "queue" },
+      { action: "sqs:GetQueueUrl", on: "deadLetterQueue" },
       { action: "sqs:ReceiveMessage", on: "deadLetterQueue" },
       { action: "sqs:PurgeQueue", on: "deadLetterQueue" },
       { action: "dynamodb:Scan", on: "table" },
