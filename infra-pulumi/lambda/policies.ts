@@ -78,7 +78,9 @@ export function functionPolicy(input: FunctionPolicyInput): PolicyDocument {
       ]
     : [];
   const statements = base.Statement.map((statement) =>
-    statement.Sid === "DeadLetterPoisonMessages" ? { ...statement, Action: FUNCTION_DEAD_LETTER_ACTIONS } : statement,
+    statement.Sid === "DeadLetterPoisonMessages"
+      ? { ...statement, Action: FUNCTION_DEAD_LETTER_ACTIONS }
+      : statement,
   );
   return {
     ...base,
