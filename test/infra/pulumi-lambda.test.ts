@@ -6,6 +6,7 @@
  * the fix. The timing relations (function timeout, claim lease, visibility) are tied to
  * src/config/derived.ts here; Terraform's plan of the same stack: test/infra/parity.test.ts.
  */
+import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -26,6 +27,7 @@ import {
 import { MAIL_SEND_TIMEOUT_DEFAULT_MS } from "../../src/config/limits.js";
 import { projectRoot } from "../../src/config/paths.js";
 import { settings } from "../../src/config/settings.js";
+import { startEmfWriter } from "../../src/observability/emf.js";
 import { writePlaceholderBundle } from "../support/lambda-bundle.js";
 import { installMocks, registered, setStackConfig } from "../support/pulumi-mocks.js";
 import { lambdaConfig, prodLikeConfig, smtpSecretArn } from "../support/service-config.js";
@@ -197,10 +199,37 @@ describe("a Lambda stack under the mocks", () => {
     const headings = [
       ...readFileSync(join(projectRoot, "docs", "runbooks.md"), "utf8").matchAll(/^## ([a-z-]+)$/gm),
     ].map((m) => m[1]);
-    for (const alarm of ["fn-errors-alarm", "fn-throttles-alarm", "fn-dlq-alarm"]) {
+    for (const alarm of ["fn-errors-alarm", "fn-throttles-alarm", "fn-paused-alarm", "fn-dlq-alarm"]) {
       const anchor = /Runbook: docs\/runbooks\.md#([a-z-]+)$/.exec(find(alarm)?.inputs.alarmDescription)?.[1];
       expect(headings, alarm).toContain(anchor);
     }
+  });
+
+  it("alarms when invocations meet an environment fault, on the gauge the handler's EMF line carries", () => {
+    const paused = find("fn-paused-alarm")?.inputs;
+    expect(paused).toMatchObject({
+      name: `${settings.lambda.functionName}-paused`,
+      metricName: "ConsumerPaused",
+      namespace: "SqsMessaging/Consumer",
+      dimensions: { QueueName: settings.queues.queueName },
+      evaluationPeriods: 15,
+      datapointsToAlarm: 3,
+      threshold: 1,
+    });
+    // What the handler writes per invocation (src/lambda/runtime.ts through the EMF writer).
+    const lines: string[] = [];
+    const writer = startEmfWriter({
+      source: Object.assign(new EventEmitter(), { paused: true }),
+      queueName: settings.queues.queueName,
+      stream: { write: (line: string) => lines.push(line) > 0 },
+    });
+    writer.stop();
+    const line = JSON.parse(lines[0] ?? "{}");
+    const [directive] = line._aws.CloudWatchMetrics;
+    expect(directive.Namespace).toBe(paused.namespace);
+    expect(directive.Dimensions).toEqual([Object.keys(paused.dimensions)]);
+    expect(line[paused.metricName]).toBeGreaterThanOrEqual(paused.threshold);
+    expect(line[Object.keys(paused.dimensions)[0] ?? ""]).toBe(paused.dimensions.QueueName);
   });
 
   it("declares nothing of the Fargate service", () => {
