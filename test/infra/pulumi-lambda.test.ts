@@ -27,6 +27,7 @@ import {
 import { MAIL_SEND_TIMEOUT_DEFAULT_MS } from "../../src/config/limits.js";
 import { projectRoot } from "../../src/config/paths.js";
 import { settings } from "../../src/config/settings.js";
+import type { ConsumerEvents } from "../../src/consumer/runtime/types.js";
 import { startEmfWriter } from "../../src/observability/emf.js";
 import { writePlaceholderBundle } from "../support/lambda-bundle.js";
 import { installMocks, registered, setStackConfig } from "../support/pulumi-mocks.js";
@@ -219,7 +220,7 @@ describe("a Lambda stack under the mocks", () => {
     // What the handler writes per invocation (src/lambda/runtime.ts through the EMF writer).
     const lines: string[] = [];
     const writer = startEmfWriter({
-      source: Object.assign(new EventEmitter(), { paused: true }),
+      source: Object.assign(new EventEmitter<ConsumerEvents>(), { paused: true }),
       queueName: settings.queues.queueName,
       stream: { write: (line: string) => lines.push(line) > 0 },
     });
