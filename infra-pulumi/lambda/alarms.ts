@@ -98,7 +98,8 @@ export class FunctionAlarms extends pulumi.ComponentResource {
       child,
     );
     this.paused = new aws.cloudwatch.MetricAlarm(
-      `${name}-paused-alarm`,
+      // Not `-paused-alarm`: that child is the Fargate fleet's (Terraform's consumer_paused).
+      `${name}-function-paused-alarm`,
       {
         name: names.paused,
         alarmDescription: `Invocations of the consumer function met an environment fault (store, mail server) in ${PAUSED_FAULT_MINUTES} of the last ${PAUSED_WINDOW_MINUTES} minutes; their messages come back with a growing visibility. ${runbook("function-paused")}`,
