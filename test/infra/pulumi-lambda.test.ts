@@ -200,7 +200,12 @@ describe("a Lambda stack under the mocks", () => {
     const headings = [
       ...readFileSync(join(projectRoot, "docs", "runbooks.md"), "utf8").matchAll(/^## ([a-z-]+)$/gm),
     ].map((m) => m[1]);
-    for (const alarm of ["fn-errors-alarm", "fn-throttles-alarm", "fn-function-paused-alarm", "fn-dlq-alarm"]) {
+    for (const alarm of [
+      "fn-errors-alarm",
+      "fn-throttles-alarm",
+      "fn-function-paused-alarm",
+      "fn-dlq-alarm",
+    ]) {
       const anchor = /Runbook: docs\/runbooks\.md#([a-z-]+)$/.exec(find(alarm)?.inputs.alarmDescription)?.[1];
       expect(headings, alarm).toContain(anchor);
     }
