@@ -148,6 +148,7 @@ export function createInfrastructure(config: InfraConfig, name = PULUMI_COMPONEN
           name,
           {
             settings: config.consumerFunction,
+            queueName: config.queue.queueName,
             deadLetterQueueName: config.queue.deadLetterQueueName,
             queueUrl: queues.queue.url,
             queueArn: queues.queue.arn,

@@ -42,10 +42,10 @@ resource "aws_iam_role" "function" {
   })
 }
 
-# The consumer policy's queue, dead-letter and table statements (iam.tf; the mapping polls with
-# this role), then SES, the secrets the handler reads itself, and the runtime's log writes (both on
-# the stream: CreateLogStream is authorised on the stream it creates). Lambda names its streams by
-# date and execution environment: the streams of the one group ("*").
+# The consumer policy's queue, dead-letter (sends only) and table statements (iam.tf; the mapping
+# polls with this role), then SES, the secrets the handler reads itself, and the runtime's log
+# writes (both on the stream: CreateLogStream is authorised on the stream it creates). Lambda names
+# its streams by date and execution environment: the streams of the one group ("*").
 resource "aws_iam_role_policy" "function" {
   count = local.function
   name  = "consume-registrations"
@@ -60,9 +60,10 @@ resource "aws_iam_role_policy" "function" {
         Resource = [module.registrations.arn]
       },
       {
-        Sid      = "DeadLetterPoisonMessages"
-        Effect   = "Allow"
-        Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
+        Sid    = "DeadLetterPoisonMessages"
+        Effect = "Allow"
+        # The handler reads the dead-letter queue's URL from the RedrivePolicy: no GetQueueUrl.
+        Action   = ["sqs:SendMessage"]
         Resource = [module.registrations.dead_letter_arn]
       },
       {
@@ -179,8 +180,12 @@ resource "aws_lambda_event_source_mapping" "consumer" {
 
   lifecycle {
     precondition {
-      condition     = local.queues.visibilityTimeoutSeconds >= local.lambda.functionTimeoutSeconds
-      error_message = "visibility_timeout_seconds is shorter than function_timeout_seconds (AWS refuses the event source mapping): raise it, to 6x the timeout as AWS recommends."
+      condition     = local.queues.visibilityTimeoutSeconds >= local.function_min_visibility
+      error_message = "visibility_timeout_seconds ${local.queues.visibilityTimeoutSeconds} is shorter than function_batching_window_seconds ${local.lambda.functionBatchingWindowSeconds} + function_timeout_seconds ${local.lambda.functionTimeoutSeconds} (a message would come back while its invocation runs; AWS refuses a visibility below the timeout): raise it to ${local.function_recommended_visibility} (AWS recommends ${local.function_visibility_factor} x the timeout + the window)."
+    }
+    precondition {
+      condition     = !local.queues.fifo || local.lambda.functionBatchingWindowSeconds == 0
+      error_message = "function_batching_window_seconds ${local.lambda.functionBatchingWindowSeconds} is set on a FIFO queue (fifo true), and AWS refuses a batching window for FIFO queues: set it to 0."
     }
     precondition {
       condition     = local.lambda.functionBatchSize <= 10 || local.lambda.functionBatchingWindowSeconds >= 1

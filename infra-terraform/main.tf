@@ -12,12 +12,16 @@ locals {
   # same; test/infra compares the plans): one task's share of the account's mail quota.
   mail_rate_per_task = local.email.accountSendRatePerSecond / max(1, local.email.maxConsumerTasks)
   # The function's: the event source mapping's maximum concurrency (the most senders, within
-  # Lambda's 2-1000), each invocation's share of the quota at that concurrency, and the shortest
-  # timeout that outlasts the slowest batch (its sends paced at that rate, then a claim lease of
-  # the default 30 s send timeout + 5 s margin, then the handler's 2 s to settle the batch).
-  function_concurrency = min(1000, max(2, local.email.maxConsumerTasks))
-  function_send_rate   = local.email.accountSendRatePerSecond / local.function_concurrency
-  function_min_timeout = ceil((local.lambda.functionBatchSize - 1) / local.function_send_rate + 35 + 2)
+  # Lambda's 2-1000), each invocation's share of the quota at that concurrency, the shortest
+  # timeout that outlasts the slowest batch (its sends paced at that rate, then the last claim's
+  # lease and the handler's time to settle the batch), and the queue's shortest and recommended
+  # visibility: the batching window, then the invocation (AWS recommends 6 timeouts + the window).
+  # The constants come generated from derived.ts (settings_variables.tf).
+  function_concurrency            = min(1000, max(2, local.email.maxConsumerTasks))
+  function_send_rate              = local.email.accountSendRatePerSecond / local.function_concurrency
+  function_min_timeout            = ceil((local.lambda.functionBatchSize - 1) / local.function_send_rate + local.function_last_record_seconds)
+  function_min_visibility         = local.lambda.functionTimeoutSeconds + local.lambda.functionBatchingWindowSeconds
+  function_recommended_visibility = local.function_visibility_factor * local.lambda.functionTimeoutSeconds + local.lambda.functionBatchingWindowSeconds
 
   default_tags = merge({ project = "sqs-messaging", "managed-by" = "terraform" }, var.default_tags)
   # The emulator accepts any credentials; these never reach AWS.

@@ -31,8 +31,8 @@ max_consumer_tasks               = 10
 function_batch_size              = 10
 function_batching_window_seconds = 5
 # 60 s outlasts the slowest batch (9 sends at 5/s, a 35 s claim lease, 2 s to settle); the queue's
-# visibility is 6x the function's timeout, as AWS recommends for an event source mapping.
+# visibility is 6x the timeout + the batching window, as AWS recommends for an event source mapping.
 function_timeout_seconds   = 60
-visibility_timeout_seconds = 360
+visibility_timeout_seconds = 365
 log_retention_days         = 90
 alarm_email                = "on-call@example.com"

@@ -115,15 +115,10 @@ resource "aws_iam_role_policy" "execution" {
         Resource = "*"
       },
       {
-        Sid      = "CreateLogStreams"
-        Effect   = "Allow"
-        Action   = ["logs:CreateLogStream"]
-        Resource = [aws_cloudwatch_log_group.consumer[0].arn]
-      },
-      {
+        # Both authorised on the stream (log-stream resource type), not on the group.
         Sid      = "WriteLogs"
         Effect   = "Allow"
-        Action   = ["logs:PutLogEvents"]
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
         Resource = ["${aws_cloudwatch_log_group.consumer[0].arn}:log-stream:consumer/*"]
       },
       ], length(local.fleet_secrets_manager) == 0 ? [] : [{

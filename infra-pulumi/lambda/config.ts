@@ -92,6 +92,11 @@ export function readFunctionConfig(
       `${key("functionBatchSize")} ${s.functionBatchSize} needs a batching window (AWS: above 10 only with one): set ${key("functionBatchingWindowSeconds")} to 1 or more, or the batch to 10.`,
     );
   }
+  if (context.fifo && s.functionBatchingWindowSeconds > 0) {
+    problems.push(
+      `${key("functionBatchingWindowSeconds")} ${s.functionBatchingWindowSeconds} is set on a FIFO queue (${key("fifo")} true), and AWS refuses a batching window for FIFO queues: set it to 0.`,
+    );
+  }
   if (context.fifo && s.functionBatchSize > FUNCTION_FIFO_BATCH_SIZE_MAX) {
     problems.push(
       `${key("functionBatchSize")} ${s.functionBatchSize} is above ${FUNCTION_FIFO_BATCH_SIZE_MAX}, the most AWS hands a function from a FIFO queue: lower it.`,
@@ -101,6 +106,7 @@ export function readFunctionConfig(
   for (const problem of functionTimingProblems({
     functionTimeoutSeconds: s.functionTimeoutSeconds,
     visibilityTimeoutSeconds: context.visibilityTimeoutSeconds,
+    batchingWindowSeconds: s.functionBatchingWindowSeconds,
     batchSize: s.functionBatchSize,
     sendRatePerSecond: mailRatePerSecond,
   })) {

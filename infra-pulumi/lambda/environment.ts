@@ -6,10 +6,12 @@
  * No Pulumi import.
  */
 
+import { LAMBDA_BUNDLE } from "../../src/contract/lambda-bundle.js";
+
 /** The function's runtime, handler and architecture: what the bundle (npm run build:lambda) is built for. */
-export const FUNCTION_RUNTIME = "nodejs22.x";
-export const FUNCTION_HANDLER = "index.handler";
-export const FUNCTION_ARCHITECTURE = "arm64";
+export const FUNCTION_RUNTIME = LAMBDA_BUNDLE.runtime;
+export const FUNCTION_HANDLER = LAMBDA_BUNDLE.handler;
+export const FUNCTION_ARCHITECTURE = LAMBDA_BUNDLE.architecture;
 /** The log level of the function (pino's; LOG_LEVEL). */
 export const FUNCTION_LOG_LEVEL = "info";
 

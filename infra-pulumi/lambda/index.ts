@@ -15,14 +15,18 @@ export interface FunctionConsumer {
 
 export function createFunctionConsumer(
   name: string,
-  args: ConsumerFunctionArgs & { readonly deadLetterQueueName: string },
+  args: ConsumerFunctionArgs & { readonly queueName: string; readonly deadLetterQueueName: string },
   provider: aws.Provider,
   extra: pulumi.ComponentResourceOptions = {},
 ): FunctionConsumer {
-  const { deadLetterQueueName, ...functionArgs } = args;
+  const { queueName, deadLetterQueueName, ...functionArgs } = args;
   const consumer = new ConsumerFunction(name, functionArgs, { provider, ...extra });
   const alarms = args.settings.createAlarms
-    ? new FunctionAlarms(name, { settings: args.settings, deadLetterQueueName }, { provider, ...extra })
+    ? new FunctionAlarms(
+        name,
+        { settings: args.settings, queueName, deadLetterQueueName },
+        { provider, ...extra },
+      )
     : undefined;
   return { consumer, ...(alarms ? { alarms } : {}) };
 }

@@ -23,6 +23,12 @@ import {
 } from "../policies.js";
 import { LOG_STREAM_CREATE_ACTIONS, LOG_WRITE_ACTIONS, SES_SEND_ACTIONS } from "../service/policies.js";
 
+/**
+ * The dead-letter sends of poison messages: the handler finds the dead-letter queue's URL in the
+ * queue's RedrivePolicy (src/sqs/queue-pair.ts, deadLetterQueueUrlFromPolicy), never by GetQueueUrl.
+ */
+export const FUNCTION_DEAD_LETTER_ACTIONS = ["sqs:SendMessage"];
+
 /** The secrets the handler reads itself (REGISTRATION_DIGEST_KEY, SMTP_URL). */
 export const SECRET_READ_ACTIONS = ["secretsmanager:GetSecretValue"];
 
@@ -71,10 +77,15 @@ export function functionPolicy(input: FunctionPolicyInput): PolicyDocument {
         },
       ]
     : [];
+  const statements = base.Statement.map((statement) =>
+    statement.Sid === "DeadLetterPoisonMessages"
+      ? { ...statement, Action: FUNCTION_DEAD_LETTER_ACTIONS }
+      : statement,
+  );
   return {
     ...base,
     Statement: [
-      ...base.Statement,
+      ...statements,
       ...mail,
       { Sid: "ReadSecrets", Effect: "Allow", Action: SECRET_READ_ACTIONS, Resource: [...input.secretArns] },
       // CreateLogStream is authorised on the stream it creates (Service Authorization Reference).
@@ -104,10 +115,13 @@ export const FUNCTION_SERVICE_CALLS: readonly { action: string; on: CallTarget }
 
 /**
  * The handler's own calls (src/lambda and the consumer modules it runs): the consumer's, less
- * what the event source mapping does in its place (receive, delete), plus SES and the secrets.
+ * what the event source mapping does in its place (receive, delete) and the dead-letter queue's
+ * lookup (its URL comes from the RedrivePolicy), plus SES and the secrets.
  */
 export const FUNCTION_CALLS: readonly ComponentCall[] = [
-  ...CONSUMER_CALLS.filter((call) => !["sqs:ReceiveMessage", "sqs:DeleteMessage"].includes(call.action)),
+  ...CONSUMER_CALLS.filter(
+    (call) => !["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueUrl"].includes(call.action),
+  ),
   { command: "SendEmailCommand", action: "ses:SendEmail", on: "sesIdentity" },
   { command: "GetSecretValueCommand", action: "secretsmanager:GetSecretValue", on: "secret" },
 ];

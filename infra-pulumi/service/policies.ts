@@ -29,8 +29,9 @@ export const IMAGE_PULL_ACTIONS = [
 ];
 export const REGISTRY_TOKEN_ACTIONS = ["ecr:GetAuthorizationToken"];
 /**
- * The awslogs driver: create its stream (authorised on the log group), put events in it
- * (authorised on the stream).
+ * The awslogs driver: create its stream, put events in it. Both are authorised on the stream
+ * (`…:log-group:NAME:log-stream:STREAM`; Service Authorization Reference, CloudWatch Logs:
+ * CreateLogStream and PutLogEvents take the log-stream resource type), not on the group.
  */
 export const LOG_STREAM_CREATE_ACTIONS = ["logs:CreateLogStream"];
 export const LOG_WRITE_ACTIONS = ["logs:PutLogEvents"];
@@ -119,15 +120,9 @@ export function executionPolicy(input: ExecutionPolicyInput): PolicyDocument {
       // Not resource-scoped by AWS: the only "*" resource, and it grants no image by itself.
       { Sid: "RegistryToken", Effect: "Allow", Action: REGISTRY_TOKEN_ACTIONS, Resource: "*" },
       {
-        Sid: "CreateLogStreams",
-        Effect: "Allow",
-        Action: LOG_STREAM_CREATE_ACTIONS,
-        Resource: [input.logGroupArn.replace(/:\*$/, "")],
-      },
-      {
         Sid: "WriteLogs",
         Effect: "Allow",
-        Action: LOG_WRITE_ACTIONS,
+        Action: [...LOG_STREAM_CREATE_ACTIONS, ...LOG_WRITE_ACTIONS],
         Resource: [logStreamsArn(input.logGroupArn)],
       },
       ...(secrets.length > 0

@@ -80,3 +80,54 @@ run "refuses_both_computes" {
   # The log group's one precondition; the function, which needs the log group, is not planned.
   expect_failures = [aws_cloudwatch_log_group.function]
 }
+
+# The visibility counts the batching window: the mapping receives a message when the window
+# opens and invokes when it closes (src/config/derived.ts, minimumFunctionVisibilitySeconds).
+run "accepts_a_visibility_of_the_window_and_the_timeout" {
+  command = plan
+  variables {
+    function_timeout_seconds         = 60
+    function_batching_window_seconds = 5
+    visibility_timeout_seconds       = 65
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.consumer[0].maximum_batching_window_in_seconds == 5
+    error_message = "window + timeout is the shortest visibility the mapping accepts"
+  }
+}
+
+run "refuses_a_visibility_inside_the_window_and_the_timeout" {
+  command = plan
+  variables {
+    function_timeout_seconds         = 60
+    function_batching_window_seconds = 5
+    visibility_timeout_seconds       = 64
+  }
+  expect_failures = [aws_lambda_event_source_mapping.consumer]
+}
+
+run "accepts_a_fifo_queue_without_a_batching_window" {
+  command = plan
+  variables {
+    fifo                             = true
+    queue_name                       = "signups.fifo"
+    dead_letter_queue_name           = "signups-dlq.fifo"
+    function_batching_window_seconds = 0
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.consumer[0].maximum_batching_window_in_seconds == 0
+    error_message = "a FIFO queue's mapping has no batching window"
+  }
+}
+
+run "refuses_a_batching_window_on_a_fifo_queue" {
+  command = plan
+  variables {
+    fifo                             = true
+    queue_name                       = "signups.fifo"
+    dead_letter_queue_name           = "signups-dlq.fifo"
+    function_batching_window_seconds = 1
+    visibility_timeout_seconds       = 360
+  }
+  expect_failures = [aws_lambda_event_source_mapping.consumer]
+}

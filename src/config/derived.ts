@@ -17,13 +17,17 @@
  *   rate never exceeds the quota: the per-task formula with the mapping's concurrency.
  * - The **function's timeout** must outlast the slowest batch, whose last send may hold its claim
  *   for a whole lease (plus the handler's settling margin) after the batch's earlier sends were
- *   paced at the invocation's rate (the handler starts no record it could not finish); and AWS refuses a
- *   mapping whose queue's visibility timeout is shorter than the function's timeout (it
- *   recommends 6×, room for retries of a throttled batch).
+ *   paced at the invocation's rate (the handler starts no record it could not finish).
+ * - The **queue's visibility timeout** must outlast the batching window and the invocation: the
+ *   mapping receives a message when the window opens and invokes when it closes, so a visibility
+ *   shorter than window + function timeout lets the message come back while its invocation still
+ *   runs (AWS refuses a mapping whose visibility is below the function's timeout, and recommends
+ *   6 × the timeout + the window: room for retries of a throttled batch).
  */
 import {
   FUNCTION_CONCURRENCY_MAX,
   FUNCTION_CONCURRENCY_MIN,
+  FUNCTION_SETTLE_MARGIN_MS,
   MAIL_SEND_TIMEOUT_DEFAULT_MS,
 } from "./limits.js";
 import { type Settings, settings } from "./settings.js";
@@ -76,13 +80,6 @@ export function functionSendRate(
 export const FUNCTION_VISIBILITY_FACTOR = 6;
 
 /**
- * The time the function's handler keeps after a record's lease to settle the batch (the
- * visibility changes, dead-letter sends, its response): it starts a record only while the
- * invocation has the lease plus this much left.
- */
-export const FUNCTION_SETTLE_MARGIN_MS = 2_000;
-
-/**
  * The shortest function timeout, in whole seconds, that outlasts the slowest batch: the batch's
  * sends but the last paced at the invocation's rate, then the last one's lease and the settling
  * margin (less, and the handler would never start the batch's last records).
@@ -92,9 +89,29 @@ export function minimumFunctionTimeoutSeconds(input: {
   readonly sendRatePerSecond: number;
   readonly sendTimeoutMs?: number;
 }): number {
-  const leaseMs = leaseForSendTimeoutMs(input.sendTimeoutMs ?? MAIL_SEND_TIMEOUT_DEFAULT_MS);
   const pacingMs = ((input.batchSize - 1) / input.sendRatePerSecond) * 1000;
-  return Math.ceil((pacingMs + leaseMs + FUNCTION_SETTLE_MARGIN_MS) / 1000);
+  return Math.ceil((pacingMs + functionLastRecordMs(input.sendTimeoutMs)) / 1000);
+}
+
+/** The batch's fixed tail in the shortest timeout: the last record's lease, then the settling. */
+export function functionLastRecordMs(sendTimeoutMs: number = MAIL_SEND_TIMEOUT_DEFAULT_MS): number {
+  return leaseForSendTimeoutMs(sendTimeoutMs) + FUNCTION_SETTLE_MARGIN_MS;
+}
+
+/** The shortest visibility timeout of the function's queue: the batching window, then the invocation. */
+export function minimumFunctionVisibilitySeconds(input: {
+  readonly functionTimeoutSeconds: number;
+  readonly batchingWindowSeconds: number;
+}): number {
+  return input.functionTimeoutSeconds + input.batchingWindowSeconds;
+}
+
+/** AWS's recommended visibility timeout for the function's queue: 6 × the timeout + the window. */
+export function recommendedFunctionVisibilitySeconds(input: {
+  readonly functionTimeoutSeconds: number;
+  readonly batchingWindowSeconds: number;
+}): number {
+  return FUNCTION_VISIBILITY_FACTOR * input.functionTimeoutSeconds + input.batchingWindowSeconds;
 }
 
 /**
@@ -105,6 +122,7 @@ export function minimumFunctionTimeoutSeconds(input: {
 export function functionTimingProblems(input: {
   readonly functionTimeoutSeconds: number;
   readonly visibilityTimeoutSeconds: number;
+  readonly batchingWindowSeconds: number;
   readonly batchSize: number;
   readonly sendRatePerSecond: number;
 }): string[] {
@@ -115,9 +133,9 @@ export function functionTimingProblems(input: {
       `functionTimeoutSeconds ${input.functionTimeoutSeconds} is shorter than the slowest batch (${input.batchSize} messages at ${input.sendRatePerSecond}/s, then a claim lease): raise it to ${minimum} or more, or lower functionBatchSize.`,
     );
   }
-  if (input.visibilityTimeoutSeconds < input.functionTimeoutSeconds) {
+  if (input.visibilityTimeoutSeconds < minimumFunctionVisibilitySeconds(input)) {
     problems.push(
-      `visibilityTimeoutSeconds ${input.visibilityTimeoutSeconds} is shorter than functionTimeoutSeconds ${input.functionTimeoutSeconds} (AWS refuses the event source mapping): raise it to ${FUNCTION_VISIBILITY_FACTOR * input.functionTimeoutSeconds} (AWS recommends ${FUNCTION_VISIBILITY_FACTOR}×).`,
+      `visibilityTimeoutSeconds ${input.visibilityTimeoutSeconds} is shorter than functionBatchingWindowSeconds ${input.batchingWindowSeconds} + functionTimeoutSeconds ${input.functionTimeoutSeconds} (a message would come back while its invocation runs; AWS refuses a visibility below the timeout): raise it to ${recommendedFunctionVisibilitySeconds(input)} (AWS recommends ${FUNCTION_VISIBILITY_FACTOR} × the timeout + the window).`,
     );
   }
   return problems;

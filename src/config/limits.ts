@@ -73,3 +73,11 @@ export const FUNCTION_FIFO_BATCH_SIZE_MAX = 10;
 export const FUNCTION_BATCHING_WINDOW_MAX_SECONDS = 300;
 export const FUNCTION_CONCURRENCY_MIN = 2;
 export const FUNCTION_CONCURRENCY_MAX = 1_000;
+
+/**
+ * Time the function's handler keeps back at the end of an invocation for the dead-letter sends and
+ * visibility changes after the last handler, and the batch response: a record starts only with its
+ * lease plus this left, running handlers are aborted when only this is left, and the function's
+ * shortest timeout (config/derived.ts) counts it.
+ */
+export const FUNCTION_SETTLE_MARGIN_MS = 2_000;

@@ -17,7 +17,11 @@
  */
 import { ChangeMessageVisibilityBatchCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { FUNCTION_TIMEOUT_MAX_SECONDS, TIMER_MAX_MS } from "../config/limits.js";
+import {
+  FUNCTION_TIMEOUT_MAX_SECONDS,
+  FUNCTION_SETTLE_MARGIN_MS as SETTLE_MARGIN_MS,
+  TIMER_MAX_MS,
+} from "../config/limits.js";
 import {
   type EnvironmentFaultError,
   environmentFaultIn,
@@ -85,13 +89,6 @@ export function outageSurvivedSeconds(
   for (let k = 1; k <= maxReceiveCount; k++) total += environmentFaultDelaySeconds(k, backoff);
   return total;
 }
-
-/**
- * Time kept back at the end of an invocation for the dead-letter sends and visibility changes
- * after the last handler, and the batch response: a record starts only with its lease plus this
- * left, and running handlers are aborted when only this is left.
- */
-export const SETTLE_MARGIN_MS = 2_000;
 
 /** What the invocations of one container did (the demo's summary, the logs). */
 export interface BatchStats {

@@ -12,18 +12,10 @@ import { join } from "node:path";
 import { finished } from "node:stream/promises";
 import { build } from "esbuild";
 import { ZipFile } from "yazl";
+import { LAMBDA_BUNDLE } from "../contract/lambda-bundle.js";
 
-/** The names the infrastructure relies on (docs/lambda.md; the Lambda contract). */
-export const LAMBDA_BUNDLE = {
-  entry: "src/lambda/index.ts",
-  folder: "dist/lambda",
-  module: "index.mjs",
-  zip: "function.zip",
-  handler: "index.handler",
-  /** Lambda's Node runtime both providers accept (the Terraform provider in the mirror stops at 22). */
-  runtime: "nodejs22.x",
-  architecture: "arm64",
-} as const;
+/** The names the infrastructure relies on live in the contract, beside the programs that read them. */
+export { LAMBDA_BUNDLE };
 
 /**
  * A fixed date for the zip's entry, so the same bundle gives the same zip byte for byte and a

@@ -98,6 +98,7 @@ export const RESOURCE_PAIRS: Readonly<Record<string, string>> = {
   "event-source": "aws_lambda_event_source_mapping.consumer[0]",
   "errors-alarm": "aws_cloudwatch_metric_alarm.function_errors[0]",
   "throttles-alarm": "aws_cloudwatch_metric_alarm.function_throttles[0]",
+  "function-paused-alarm": "aws_cloudwatch_metric_alarm.function_paused[0]",
   // infra-pulumi/email.ts ↔ infra-terraform/email.tf
   "mail-configuration-set": "aws_sesv2_configuration_set.mail[0]",
   "mail-identity": "aws_sesv2_email_identity.mail[0]",

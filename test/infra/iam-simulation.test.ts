@@ -36,6 +36,7 @@ import {
   producerPolicy,
   tlsOnlyQueuePolicy,
 } from "../../infra-pulumi/policies.js";
+import { CONTAINER_NAME, executionPolicy, LOG_STREAM_PREFIX } from "../../infra-pulumi/service/policies.js";
 import { projectRoot } from "../../src/config/paths.js";
 import { settings } from "../../src/config/settings.js";
 
@@ -239,10 +240,13 @@ const components: Record<string, Component> = {
     notGranted: {
       ScanCommand:
         "only the store's forget() scans, for `npm run forget`: an administrator's command (docs/operations.md)",
+      GetQueueUrlCommand:
+        "the long-running consumer's dead-letter lookup (findDeadLetterQueue); the handler reads the URL from the RedrivePolicy",
     },
     denied: [
       { action: "sqs:PurgeQueue", on: "queue" },
       { action: "sqs:SendMessage", on: "queue" },
+      { action: "sqs:GetQueueUrl", on: "deadLetterQueue" },
       { action: "sqs:ReceiveMessage", on: "deadLetterQueue" },
       { action: "sqs:PurgeQueue", on: "deadLetterQueue" },
       { action: "dynamodb:Scan", on: "table" },
@@ -554,5 +558,34 @@ describe("the function's role, simulated beyond its calls", () => {
         ...[s.Resource ?? []].flat().filter((r) => r.includes("*")),
       ]);
     expect(wildcards).toEqual([`${ARNS.logGroup}:log-stream:*`]);
+  });
+});
+
+describe("the service's execution role, simulated for the awslogs driver", () => {
+  const group = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/ecs/${settings.service.serviceName}`;
+  const policy = executionPolicy({
+    repositoryArn: `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${settings.service.repositoryName}`,
+    logGroupArn: group,
+    secretArns: [ARNS.secret],
+  });
+  // awslogs names a task's stream <prefix>/<container>/<task id>.
+  const stream = `${group}:log-stream:${LOG_STREAM_PREFIX}/${CONTAINER_NAME}/0123456789abcdef0123456789abcdef`;
+
+  it("creates and writes its task's stream (both authorised on the stream, not the group)", async () => {
+    for (const action of ["logs:CreateLogStream", "logs:PutLogEvents"]) {
+      expect(await decide(policy, { action, resource: stream }), action).toBe("Allowed");
+    }
+  });
+
+  it("touches no stream outside its prefix, and no other group", async () => {
+    const foreign = `${group}:log-stream:other/${CONTAINER_NAME}/0123456789abcdef`;
+    const otherGroup = stream.replace(`/ecs/${settings.service.serviceName}`, "/ecs/another-service");
+    for (const resource of [foreign, otherGroup]) {
+      for (const action of ["logs:CreateLogStream", "logs:PutLogEvents"]) {
+        expect(await decide(policy, { action, resource }), `${action} on ${resource}`).toBe(
+          "ImplicitlyDenied",
+        );
+      }
+    }
   });
 });

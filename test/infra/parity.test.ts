@@ -353,6 +353,11 @@ const lambdaMutations: { what: string; edit: (dir: string) => void; expected: st
     expected:
       'aws_cloudwatch_metric_alarm.function_errors.metric_name: Pulumi "Errors" ≠ Terraform "Invocations"',
   },
+  {
+    what: "the window of the paused alarm",
+    edit: replace("lambda_alarms.tf", "evaluation_periods  = 15", "evaluation_periods  = 20"),
+    expected: "aws_cloudwatch_metric_alarm.function_paused.evaluation_periods: Pulumi 15 ≠ Terraform 20",
+  },
 ];
 
 /** Edits of email.tf and the SES statements, planned in one more copy with the SES scenario. */
@@ -580,7 +585,7 @@ describe.skipIf(!terraform)("Terraform ↔ Pulumi parity, through terraform plan
     expect(mapping?.values.function_response_types).toEqual(["ReportBatchItemFailures"]);
     expect(mapping?.references.event_source_arn).toEqual(["module.registrations.aws_sqs_queue.main.arn"]);
     expect(mapping?.references.function_name).toEqual(["aws_lambda_function.consumer.arn"]);
-    for (const alarm of ["function_errors", "function_throttles", "dead_letters"]) {
+    for (const alarm of ["function_errors", "function_throttles", "function_paused", "dead_letters"]) {
       expect(terraformSide.resources[`aws_cloudwatch_metric_alarm.${alarm}`], alarm).toBeDefined();
     }
     expect(

@@ -6,6 +6,7 @@
  * the fix. The timing relations (function timeout, claim lease, visibility) are tied to
  * src/config/derived.ts here; Terraform's plan of the same stack: test/infra/parity.test.ts.
  */
+import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -14,18 +15,20 @@ import { readInfraConfig } from "../../infra-pulumi/config.js";
 import { bundleHash } from "../../infra-pulumi/lambda/consumer-function.js";
 import { createInfrastructure } from "../../infra-pulumi/program.js";
 import {
-  FUNCTION_SETTLE_MARGIN_MS,
   FUNCTION_VISIBILITY_FACTOR,
   functionConcurrency,
   functionSendRate,
   functionTimingProblems,
   leaseForSendTimeoutMs,
   minimumFunctionTimeoutSeconds,
+  minimumFunctionVisibilitySeconds,
+  recommendedFunctionVisibilitySeconds,
 } from "../../src/config/derived.js";
 import { MAIL_SEND_TIMEOUT_DEFAULT_MS } from "../../src/config/limits.js";
 import { projectRoot } from "../../src/config/paths.js";
 import { settings } from "../../src/config/settings.js";
-import { SETTLE_MARGIN_MS } from "../../src/lambda/batch.js";
+import type { ConsumerEvents } from "../../src/consumer/runtime/types.js";
+import { startEmfWriter } from "../../src/observability/emf.js";
 import { writePlaceholderBundle } from "../support/lambda-bundle.js";
 import { installMocks, registered, setStackConfig } from "../support/pulumi-mocks.js";
 import { lambdaConfig, prodLikeConfig, smtpSecretArn } from "../support/service-config.js";
@@ -56,6 +59,7 @@ describe("the consumer function's numbers (src/config/derived.ts)", () => {
     const timing = {
       functionTimeoutSeconds: settings.lambda.functionTimeoutSeconds,
       visibilityTimeoutSeconds: settings.queues.visibilityTimeoutSeconds,
+      batchingWindowSeconds: settings.lambda.functionBatchingWindowSeconds,
       batchSize: settings.lambda.functionBatchSize,
       sendRatePerSecond: rate,
     };
@@ -74,9 +78,29 @@ describe("the consumer function's numbers (src/config/derived.ts)", () => {
     );
   });
 
+  it("counts the batching window in the visibility: a message waits the window, then its invocation", () => {
+    const timing = {
+      batchSize: 10,
+      sendRatePerSecond: 3.5,
+      functionTimeoutSeconds: 60,
+      batchingWindowSeconds: 20,
+    };
+    expect(minimumFunctionVisibilitySeconds(timing)).toBe(80);
+    expect(recommendedFunctionVisibilitySeconds(timing)).toBe(FUNCTION_VISIBILITY_FACTOR * 60 + 20);
+    expect(functionTimingProblems({ ...timing, visibilityTimeoutSeconds: 80 })).toEqual([]);
+    // At least the timeout (what AWS checks), yet inside the window + timeout: refused.
+    expect(functionTimingProblems({ ...timing, visibilityTimeoutSeconds: 79 }).join()).toContain(
+      `visibilityTimeoutSeconds 79 is shorter than functionBatchingWindowSeconds 20 + functionTimeoutSeconds 60`,
+    );
+    expect(functionTimingProblems({ ...timing, visibilityTimeoutSeconds: 79 }).join()).toContain(
+      `raise it to ${FUNCTION_VISIBILITY_FACTOR * 60 + 20}`,
+    );
+  });
+
   it("fails when the timeout drifts below the slowest batch or above the visibility timeout", () => {
     const base = {
       visibilityTimeoutSeconds: 300,
+      batchingWindowSeconds: 0,
       batchSize: 10,
       sendRatePerSecond: 3.5,
     };
@@ -90,8 +114,6 @@ describe("the consumer function's numbers (src/config/derived.ts)", () => {
     expect(
       functionTimingProblems({ ...base, functionTimeoutSeconds: 301, visibilityTimeoutSeconds: 300 }).join(),
     ).toContain(`raise it to ${FUNCTION_VISIBILITY_FACTOR * 301}`);
-    // The handler's own settling margin is the one the minimum keeps (src/lambda/batch.ts).
-    expect(FUNCTION_SETTLE_MARGIN_MS).toBe(SETTLE_MARGIN_MS);
     // The lease itself is inside every accepted timeout.
     expect(leaseForSendTimeoutMs(MAIL_SEND_TIMEOUT_DEFAULT_MS)).toBeLessThan(minimum * 1000);
   });
@@ -178,10 +200,42 @@ describe("a Lambda stack under the mocks", () => {
     const headings = [
       ...readFileSync(join(projectRoot, "docs", "runbooks.md"), "utf8").matchAll(/^## ([a-z-]+)$/gm),
     ].map((m) => m[1]);
-    for (const alarm of ["fn-errors-alarm", "fn-throttles-alarm", "fn-dlq-alarm"]) {
+    for (const alarm of [
+      "fn-errors-alarm",
+      "fn-throttles-alarm",
+      "fn-function-paused-alarm",
+      "fn-dlq-alarm",
+    ]) {
       const anchor = /Runbook: docs\/runbooks\.md#([a-z-]+)$/.exec(find(alarm)?.inputs.alarmDescription)?.[1];
       expect(headings, alarm).toContain(anchor);
     }
+  });
+
+  it("alarms when invocations meet an environment fault, on the gauge the handler's EMF line carries", () => {
+    const paused = find("fn-function-paused-alarm")?.inputs;
+    expect(paused).toMatchObject({
+      name: `${settings.lambda.functionName}-paused`,
+      metricName: "ConsumerPaused",
+      namespace: "SqsMessaging/Consumer",
+      dimensions: { QueueName: settings.queues.queueName },
+      evaluationPeriods: 15,
+      datapointsToAlarm: 3,
+      threshold: 1,
+    });
+    // What the handler writes per invocation (src/lambda/runtime.ts through the EMF writer).
+    const lines: string[] = [];
+    const writer = startEmfWriter({
+      source: Object.assign(new EventEmitter<ConsumerEvents>(), { paused: true }),
+      queueName: settings.queues.queueName,
+      stream: { write: (line: string) => lines.push(line) > 0 },
+    });
+    writer.stop();
+    const line = JSON.parse(lines[0] ?? "{}");
+    const [directive] = line._aws.CloudWatchMetrics;
+    expect(directive.Namespace).toBe(paused.namespace);
+    expect(directive.Dimensions).toEqual([Object.keys(paused.dimensions)]);
+    expect(line[paused.metricName]).toBeGreaterThanOrEqual(paused.threshold);
+    expect(line[Object.keys(paused.dimensions)[0] ?? ""]).toBe(paused.dimensions.QueueName);
   });
 
   it("declares nothing of the Fargate service", () => {
@@ -206,7 +260,21 @@ describe("the function's configuration checks", () => {
     [{ functionTimeoutSeconds: 20 }, "functionTimeoutSeconds 20 is shorter than the slowest batch"],
     [
       { functionTimeoutSeconds: 120 },
-      "visibilityTimeoutSeconds 60 is shorter than functionTimeoutSeconds 120",
+      "visibilityTimeoutSeconds 60 is shorter than functionBatchingWindowSeconds 0 + functionTimeoutSeconds 120",
+    ],
+    [
+      { functionTimeoutSeconds: 60, functionBatchingWindowSeconds: 1 },
+      "visibilityTimeoutSeconds 60 is shorter than functionBatchingWindowSeconds 1 + functionTimeoutSeconds 60",
+    ],
+    [
+      {
+        fifo: true,
+        queueName: "signups.fifo",
+        deadLetterQueueName: "signups-dlq.fifo",
+        visibilityTimeoutSeconds: 360,
+        functionBatchingWindowSeconds: 1,
+      },
+      "sqs-messaging:functionBatchingWindowSeconds 1 is set on a FIFO queue (sqs-messaging:fifo true), and AWS refuses a batching window for FIFO queues: set it to 0.",
     ],
     [{ functionBatchSize: 100 }, "functionBatchSize 100 needs a batching window"],
     [
@@ -224,6 +292,19 @@ describe("the function's configuration checks", () => {
     for (const [key, value] of Object.entries(change)) if (value === undefined) delete stack[key];
     setStackConfig(stack);
     expect(() => readInfraConfig(new pulumi.Config("sqs-messaging"))).toThrow(message);
+  });
+
+  it("accepts a FIFO queue when the window is 0", () => {
+    setStackConfig({
+      ...config,
+      fifo: true,
+      queueName: "signups.fifo",
+      deadLetterQueueName: "signups-dlq.fifo",
+      functionBatchingWindowSeconds: 0,
+    });
+    expect(
+      readInfraConfig(new pulumi.Config("sqs-messaging")).consumerFunction?.functionBatchingWindowSeconds,
+    ).toBe(0);
   });
 
   it("accepts the consumer's keys with the function and no service", () => {

@@ -89,15 +89,9 @@ describe("the fleet's IAM (mocks)", () => {
         },
         { Sid: "RegistryToken", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
         {
-          Sid: "CreateLogStreams",
-          Effect: "Allow",
-          Action: ["logs:CreateLogStream"],
-          Resource: [logGroupArn],
-        },
-        {
           Sid: "WriteLogs",
           Effect: "Allow",
-          Action: ["logs:PutLogEvents"],
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
           Resource: [`${logGroupArn}:log-stream:consumer/*`],
         },
         {

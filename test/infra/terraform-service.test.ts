@@ -205,6 +205,7 @@ describe.skipIf(!terraform)("prod.tfvars, planned offline", () => {
       "aws_cloudwatch_log_group.function",
       "aws_cloudwatch_metric_alarm.function_errors",
       "aws_cloudwatch_metric_alarm.function_throttles",
+      "aws_cloudwatch_metric_alarm.function_paused",
       "aws_cloudwatch_metric_alarm.dead_letters",
       "aws_sns_topic_subscription.alarm_email",
     ]) {

@@ -286,6 +286,7 @@ export async function pulumiModel(
           infra.consumerFunction.alarms?.deadLetters,
           infra.consumerFunction.alarms?.errors,
           infra.consumerFunction.alarms?.throttles,
+          infra.consumerFunction.alarms?.paused,
         ]
       : []),
     infra.mail?.topicPolicy,

@@ -38,6 +38,13 @@ function repositoryPaths(markdown: string): string[] {
 }
 
 describe("README and docs/", () => {
+  it("README's supervisor command is the image's CMD, heap flags and all", () => {
+    const cmd = /^CMD (\[.*\])$/m.exec(text("Dockerfile.consumer"))?.[1];
+    const command = (JSON.parse(cmd ?? "[]") as string[]).join(" ");
+    expect(command).toContain("--max-old-space-size=");
+    expect(text("README.md").replace(/\s+/g, " ")).toContain(`\`${command}\``);
+  });
+
   it(`README.md fits on a page (≤ ${README_MAX_BYTES} bytes) and opens with the two-command quickstart`, () => {
     expect(Buffer.byteLength(text("README.md"))).toBeLessThanOrEqual(README_MAX_BYTES);
     const quickstart = text("README.md").split("## Quickstart")[1]?.split("```sh")[1]?.split("```")[0] ?? "";

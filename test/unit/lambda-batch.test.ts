@@ -7,7 +7,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Message } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
-import { FUNCTION_TIMEOUT_MAX_SECONDS } from "../../src/config/limits.js";
+import {
+  FUNCTION_TIMEOUT_MAX_SECONDS,
+  FUNCTION_SETTLE_MARGIN_MS as SETTLE_MARGIN_MS,
+} from "../../src/config/limits.js";
 import { projectRoot } from "../../src/config/paths.js";
 import { settings } from "../../src/config/settings.js";
 import {
@@ -29,7 +32,6 @@ import {
   environmentFaultDelaySeconds,
   outageSurvivedSeconds,
   processBatch,
-  SETTLE_MARGIN_MS,
 } from "../../src/lambda/batch.js";
 import { toMessage, toRecord } from "../../src/lambda/records.js";
 import { VISIBILITY_MAX_SECONDS } from "../../src/sqs/limits.js";

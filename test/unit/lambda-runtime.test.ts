@@ -4,13 +4,13 @@
  * delivered, and one EMF line per invocation.
  */
 import { describe, expect, it, vi } from "vitest";
+import { FUNCTION_SETTLE_MARGIN_MS as SETTLE_MARGIN_MS } from "../../src/config/limits.js";
 import { EnvironmentFaultError } from "../../src/consumer/errors.js";
 import type { Mailer } from "../../src/consumer/mail/mailer.js";
 import type { SentEmailStore } from "../../src/consumer/store/contract.js";
 import { storeTiming } from "../../src/consumer/store/timing.js";
 import { EMF_DIMENSION, EMF_METRICS } from "../../src/contract/metrics.js";
 import { toOutgoing } from "../../src/contract/registration.js";
-import { SETTLE_MARGIN_MS } from "../../src/lambda/batch.js";
 import { toRecord } from "../../src/lambda/records.js";
 import { startLambdaRuntime } from "../../src/lambda/runtime.js";
 import { testDigestKey } from "../support/digest-key.js";

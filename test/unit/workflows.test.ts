@@ -8,6 +8,8 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { IMAGE_KEY } from "../../infra-pulumi/service/config.js";
 import { projectRoot } from "../../src/config/paths.js";
+import { settings } from "../../src/config/settings.js";
+import { LAMBDA_BUNDLE } from "../../src/contract/lambda-bundle.js";
 import { stackOutputNames } from "../../src/stack/outputs.js";
 
 interface Step {
@@ -42,6 +44,11 @@ const workflows = files.map((name) => {
 const jobs = workflows.flatMap(({ name, workflow }) =>
   Object.entries(workflow.jobs).map(([id, job]) => ({ file: name, id, job, key: `${name}:${id}` })),
 );
+
+/** The script that writes the function's bundle (src/cli/build-lambda.ts). */
+const BUILD_LAMBDA = "build:lambda";
+const isPulumiDeploy = (s: Step) =>
+  (s.run ?? "").includes("pulumi preview") || s.with?.command === "up" || s.with?.command === "preview";
 
 const MAIN_PUSH = "github.event_name == 'push' && github.ref == 'refs/heads/main'";
 
@@ -174,6 +181,33 @@ describe("workflows", () => {
       expect(deploys.length, key).toBeGreaterThan(0);
       for (const { i } of deploys)
         expect(i, `${key}: step ${i} runs before the image is kept`).toBeGreaterThan(keep);
+    }
+  });
+
+  it("run only npm scripts that package.json defines", () => {
+    const scripts = Object.keys(JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")).scripts);
+    const used = jobs.flatMap(({ job }) =>
+      (job.steps ?? []).flatMap((s) => [...(s.run ?? "").matchAll(/\bnpm run ([\w:-]+)/g)].map((m) => m[1])),
+    );
+    expect(used).toContain(BUILD_LAMBDA);
+    for (const name of used) expect(scripts, `npm run ${name}`).toContain(name);
+  });
+
+  it("build the function's bundle before every Pulumi preview or up (a Lambda stack deploys it)", () => {
+    // The bundle the build writes is the one the stacks deploy by default.
+    expect(settings.lambda.functionBundlePath).toBe(`${LAMBDA_BUNDLE.folder}/${LAMBDA_BUNDLE.zip}`);
+    const deploying = jobs.filter(({ job }) => (job.steps ?? []).some(isPulumiDeploy));
+    expect(deploying.map(({ key }) => key).sort()).toEqual([
+      "app-pipeline.yml:deploy",
+      "infra-pipeline.yml:pulumi-preview",
+      "infra-pipeline.yml:pulumi-up",
+    ]);
+    for (const { key, job } of deploying) {
+      const steps = job.steps ?? [];
+      const build = steps.findIndex((s) => (s.run ?? "").trim() === `npm run ${BUILD_LAMBDA}`);
+      expect(build, `${key} runs npm run ${BUILD_LAMBDA}`).toBeGreaterThanOrEqual(0);
+      const first = steps.findIndex(isPulumiDeploy);
+      expect(build, `${key}: the bundle is built before the first preview or up`).toBeLessThan(first);
     }
   });
 
