@@ -1,11 +1,11 @@
 /** Terraform's own checks, offline: fmt, init from the provider mirror, validate, terraform test. */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectRoot } from "../../src/config/paths.js";
 import { Terraform } from "../../src/local/terraform.js";
 import { writePlaceholderBundle } from "../support/lambda-bundle.js";
-import { copyModule, pluginMirror, terraform } from "../support/terraform.js";
+import { copyModule, pluginMirror, terraform, withSharedProvider } from "../support/terraform.js";
 
 describe.skipIf(!terraform)(`terraform ${terraform ?? "(absent)"} on infra-terraform/`, () => {
   const checkout = new Terraform({ dir: join(projectRoot, "infra-terraform"), output: "pipe" });
@@ -21,9 +21,15 @@ describe.skipIf(!terraform)(`terraform ${terraform ?? "(absent)"} on infra-terra
   it("initialises offline, validates, and passes `terraform test` with a mocked provider", async () => {
     const init = await cli.run(["init", "-input=false", "-no-color", "-backend=false"]);
     expect(init.code, init.stderr).toBe(0);
-    const validate = await cli.run(["validate", "-no-color"]);
+    // A run block on the real provider would configure it: then each run gets its own process.
+    const tests = join(copy, "tests");
+    const mocked = readdirSync(tests)
+      .filter((file) => file.endsWith(".tftest.hcl"))
+      .every((file) => /^mock_provider "aws"/m.test(readFileSync(join(tests, file), "utf8")));
+    const runTests = () => cli.run(["test", "-no-color"]);
+    const validate = await withSharedProvider(copy, () => cli.run(["validate", "-no-color"]));
     expect(validate.stdout + validate.stderr).toContain("The configuration is valid");
-    const test = await cli.run(["test", "-no-color"]);
+    const test = await (mocked ? withSharedProvider(copy, runTests) : runTests());
     expect(test.code, test.stdout + test.stderr).toBe(0);
     expect(test.stdout).toMatch(/Success! \d+ passed, 0 failed/);
     expect(test.stdout).toContain('run "rejects_fifo_name_without_suffix"... pass');

@@ -18,7 +18,7 @@ import { toCamelCase, toSnakeCase } from "../../src/stack/outputs.js";
 import { writePlaceholderBundle } from "../support/lambda-bundle.js";
 import { offlineProvider } from "../support/parity.js";
 import { installMocks, registered, setStackConfig } from "../support/pulumi-mocks.js";
-import { copyModule, pluginMirror, terraform } from "../support/terraform.js";
+import { copyModule, pluginMirror, terraform, withSharedProvider } from "../support/terraform.js";
 
 const resources = installMocks({});
 
@@ -135,7 +135,7 @@ describe.skipIf(!terraform)("prod.tfvars, planned offline", () => {
       ...extra,
     ]);
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    const show = await cli.run(["show", "-json", "prod.tfplan"]);
+    const show = await withSharedProvider(dir, () => cli.run(["show", "-json", "prod.tfplan"]));
     return JSON.parse(show.stdout);
   }
 

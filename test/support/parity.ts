@@ -23,6 +23,7 @@ import { Terraform } from "../../src/local/terraform.js";
 import { toSnakeCase } from "../../src/stack/outputs.js";
 import { RESOURCE_PAIRS, TERRAFORM_TYPES, terraformPart } from "../../src/stack/resource-pairs.js";
 import { decoded, type RecordedResource, registered, setStackConfig } from "./pulumi-mocks.js";
+import { withSharedProvider } from "./terraform.js";
 
 /** Pulumi argument names that differ from Terraform's beyond snake_case (a block's list name). */
 const PULUMI_ARGUMENTS: Record<string, string> = {
@@ -624,7 +625,8 @@ export async function planAll(
       "-state=parity.tfstate",
       "-out=parity.tfplan",
     ]);
-    const show = await timed(["show", "-json", "parity.tfplan"]);
+    // Show needs only the provider's schema: one shared process (the plan above configures its own).
+    const show = await withSharedProvider(workspace, () => timed(["show", "-json", "parity.tfplan"]));
     return {
       json: JSON.parse(show.stdout),
       calls,
