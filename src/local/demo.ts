@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { MAIL_SEND_TIMEOUT_DEFAULT_MS } from "../config/limits.js";
+import { settings } from "../config/settings.js";
 import { journalIds, OutboxMailer } from "../consumer/mail/outbox.js";
 import { buildRegistrationConsumer, openSentEmailStore } from "../consumer/registrations.js";
 import { DigestKey } from "../contract/digest.js";
@@ -163,9 +164,9 @@ async function consumeWithLambda(run: DemoRun): Promise<Consumed> {
     queueUrl,
     batchSize: 10,
     maximumConcurrency: Math.max(2, Math.ceil((run.concurrency ?? 50) / 10)),
-    // The queue's visibility timeout (60 s) is not shorter, as AWS requires; the claim lease
-    // (send timeout + 5 s) fits inside it.
-    functionTimeoutMs: 60_000,
+    // The stack's function timeout: the settings check it against the queue's visibility timeout
+    // and the claim lease, as the deployed function's is.
+    functionTimeoutMs: settings.lambda.functionTimeoutSeconds * 1000,
     waitTimeSeconds: 1,
     stopWhenEmpty: true,
     logger: run.logger,
