@@ -4,7 +4,8 @@
  */
 import { relative } from "node:path";
 import { projectRoot } from "../config/paths.js";
-import { buildLambdaBundle, LAMBDA_BUNDLE } from "../lambda/bundle.js";
+import { LAMBDA_BUNDLE } from "../contract/lambda-bundle.js";
+import { buildLambdaBundle } from "../lambda/bundle.js";
 import { newCommand, parseFlags, runCli } from "./shared.js";
 
 async function main(argv: readonly string[]): Promise<number> {

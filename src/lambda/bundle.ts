@@ -14,9 +14,6 @@ import { build } from "esbuild";
 import { ZipFile } from "yazl";
 import { LAMBDA_BUNDLE } from "../contract/lambda-bundle.js";
 
-/** The names the infrastructure relies on live in the contract, beside the programs that read them. */
-export { LAMBDA_BUNDLE };
-
 /**
  * A fixed date for the zip's entry, so the same bundle gives the same zip byte for byte and a
  * deployment changes only when the code does (the providers compare the file's hash).
