@@ -151,8 +151,9 @@ export async function processBatch(event: SQSEvent, options: BatchOptions): Prom
   // its claim to lapse, as at the long-running consumer's shutdown deadline).
   const abort = new AbortController();
   // Node fires a timer above 2^31 − 1 ms at once: a timeout of 15 minutes (Lambda's longest) is far below.
-  const settleFrom = Date.now() + options.remainingMs() - SETTLE_MARGIN_MS;
-  const abortInMs = Math.min(TIMER_MAX_MS, Math.max(0, settleFrom - Date.now()));
+  const untilSettleMs = options.remainingMs() - SETTLE_MARGIN_MS;
+  const settleFrom = Date.now() + untilSettleMs;
+  const abortInMs = Math.min(TIMER_MAX_MS, Math.max(0, untilSettleMs));
   const timer = setTimeout(() => abort.abort(), abortInMs);
   timer.unref?.();
 
