@@ -13,11 +13,13 @@
  *   behind it is sent again only once this consumer has seen the mail server accept an email
  *   after that attempt — at most two copies per fault episode;
  * - a 250 is never forgotten: the fact is kept (AcceptedSends) until `markSent` is written, which
- *   is retried while the store is down, the message kept invisible meanwhile;
+ *   is retried while the store is down, the message kept invisible meanwhile; a message may also
+ *   carry the fact, signed (contract/accepted-send.ts: the Lambda function's hand-over);
  * - our own claim still leased (its ambiguous end could not be recorded) holds the message
  *   (HoldError) instead of handing it back to spend a receive.
  */
 import type { Message } from "@aws-sdk/client-sqs";
+import { readAcceptedSend } from "../contract/accepted-send.js";
 import { type DigestKey, registrationDigests } from "../contract/digest.js";
 import {
   NotJsonError,
@@ -28,7 +30,7 @@ import {
 } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
 import { sleepUnlessAborted, systemClock } from "../time/clock.js";
-import { AcceptedSends, claimOf } from "./accepted-sends.js";
+import { type AcceptedSend, AcceptedSends, claimOf } from "./accepted-sends.js";
 import {
   EnvironmentFaultError,
   environmentFaultIn,
@@ -187,6 +189,24 @@ export function registrationHandler(
     }
   }
 
+  /**
+   * The fact a message carries (contract/accepted-send.ts), kept like one accepted here: until its
+   * record is written, this consumer's later deliveries of the registration send nothing either.
+   * An attribute that does not verify is ignored, the message handled as the registration it is.
+   */
+  function carriedFact(message: Message, id: string, digests: readonly string[]): AcceptedSend | undefined {
+    const reading = readAcceptedSend(message.MessageAttributes, digestKey, { id, digests });
+    if (reading.kind === "ignored") {
+      logger.warn(
+        { registrationId: id, messageId: message.MessageId, reason: reading.reason },
+        "ignored an accepted-send attribute that does not verify; handling the message as a new registration",
+      );
+    }
+    if (reading.kind !== "valid") return undefined;
+    accepted.add(claimOf(reading.fact), reading.fact.acceptedAt);
+    return accepted.get(id);
+  }
+
   async function giveBack(claim: Claim): Promise<void> {
     try {
       await store?.release(claim);
@@ -221,10 +241,11 @@ export function registrationHandler(
     // Current digest first, then the legacy one of before the address fold (digest-transition.ts).
     const digests = registrationDigests(registration, digestKey);
     const claimAny = () => claimUnderAnyDigest(digests, (digest) => store.claim(id, digest));
-    // Accepted before (by this process, or a predecessor on the same state folder) and not yet
-    // recorded: write the record with that claim, and send nothing.
+    // Accepted before (by this process, a predecessor on the same state folder, or the consumer
+    // that sent this message's signed copy) and not yet recorded: write the record with that
+    // claim, and send nothing.
     let acceptedBefore = false;
-    const fact = accepted.get(id);
+    const fact = accepted.get(id) ?? carriedFact(message, id, digests);
     if (fact !== undefined && digests.includes(fact.digest)) {
       try {
         await recordSent(claimOf(fact), context);

@@ -6,6 +6,7 @@
  */
 import type { Message, MessageAttributeValue } from "@aws-sdk/client-sqs";
 import { MESSAGE_ATTRIBUTES_MAX } from "../sqs/limits.js";
+import { ACCEPTED_SEND_ATTRIBUTE } from "./accepted-send.js";
 
 export const DEAD_LETTER_ATTRIBUTES = {
   reason: "dead-letter-reason",
@@ -33,7 +34,8 @@ export const TRACE_CONTEXT_ATTRIBUTES = ["traceparent", "tracestate"] as const;
 
 /**
  * The dead-lettered message's attributes: the reason, the error, the source (always), then the
- * trace context, then the message's own attributes in their order while room remains. When some do
+ * trace context and an accepted send's fact (contract/accepted-send.ts: dropped, a redrive would
+ * mail that person again), then the message's own attributes in their order while room remains. When some do
  * not fit, one slot lists their names instead of the last of them, so nothing vanishes silently.
  */
 export function withDeadLetterAttributes(
@@ -54,8 +56,10 @@ export function withDeadLetterAttributes(
   };
   // A message dead-lettered before (then redriven) may carry our names: ours replace them.
   const theirs = Object.keys(original).filter((name) => !DEAD_LETTER_ATTRIBUTE_NAMES.has(name));
-  const trace: string[] = TRACE_CONTEXT_ATTRIBUTES.filter((name) => theirs.includes(name));
-  const ordered = [...trace, ...theirs.filter((name) => !trace.includes(name))];
+  const first: string[] = [...TRACE_CONTEXT_ATTRIBUTES, ACCEPTED_SEND_ATTRIBUTE].filter((name) =>
+    theirs.includes(name),
+  );
+  const ordered = [...first, ...theirs.filter((name) => !first.includes(name))];
   const room = MESSAGE_ATTRIBUTES_MAX - Object.keys(result).length;
   const kept = ordered.length <= room ? ordered : ordered.slice(0, room - 1);
   for (const name of kept) result[name] = sendable(original[name] as MessageAttributeValue);

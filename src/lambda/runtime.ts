@@ -21,7 +21,14 @@ import type { DigestKey } from "../contract/digest.js";
 import { type Logger, silentLogger } from "../log/logger.js";
 import { startEmfWriter } from "../observability/emf.js";
 import { deadLetterQueueUrlFromPolicy, describeQueueAttributes, queueName } from "../sqs/queue-pair.js";
-import { type BatchStats, emptyBatchStats, type FaultBackoff, processBatch } from "./batch.js";
+import { type AcceptedCopyCounts, withAcceptedCopies } from "./accepted-copy.js";
+import {
+  type BatchStats,
+  emptyBatchStats,
+  environmentFaultDelaySeconds,
+  type FaultBackoff,
+  processBatch,
+} from "./batch.js";
 
 export interface LambdaRuntimeOptions {
   readonly client: SQSClient;
@@ -47,6 +54,8 @@ export interface LambdaRuntime {
   /** Across this container's invocations. */
   readonly stats: BatchStats;
   readonly emails: RegistrationCounts;
+  /** Accepted sends handed over to a signed copy of their message (accepted-copy.ts). */
+  readonly acceptedCopies: AcceptedCopyCounts;
   readonly leaseMs: number;
   readonly deadLetterQueueUrl: string;
   readonly fifo: boolean;
@@ -79,22 +88,37 @@ export async function startLambdaRuntime(options: LambdaRuntimeOptions): Promise
   };
   // A container's disk is its own and goes with it: memory keeps the same facts as long.
   const accepted = new AcceptedSends(undefined, logger);
-  const handler = registrationHandler(options.mailer, {
-    digestKey: options.digestKey,
-    store: options.store,
-    suppression: options.suppression,
-    counts: emails,
-    logger,
-    sendTimeoutMs: options.sendTimeoutMs,
-    accepted,
-  });
+  const acceptedCopies: AcceptedCopyCounts = { sent: 0, failed: 0 };
+  const handler = withAcceptedCopies(
+    registrationHandler(options.mailer, {
+      digestKey: options.digestKey,
+      store: options.store,
+      suppression: options.suppression,
+      counts: emails,
+      logger,
+      sendTimeoutMs: options.sendTimeoutMs,
+      accepted,
+    }),
+    {
+      client: options.client,
+      queueUrl: options.queueUrl,
+      fifo,
+      digestKey: options.digestKey,
+      accepted,
+      delaySeconds: (receiveCount) => environmentFaultDelaySeconds(receiveCount, options.faultBackoff),
+      counts: acceptedCopies,
+      logger,
+    },
+  );
   /** Facts whose record another claim has taken over: kept for a delivery here, not written again. */
   const movedOn = new Set<string>();
 
   /**
    * Writes the records of sends this container saw accepted while the store was down (S9), before
-   * the batch: the message comes back to whichever container the mapping picks, and one without
-   * the fact would claim the lapsed claim and send again. `markSent` is fenced on the owner alone,
+   * the batch. Most of those facts went back to the queue on a signed copy (accepted-copy.ts);
+   * this is the second chance, and the only one when the copy could not be sent: the message then
+   * comes back to whichever container the mapping picks, and one without the fact would claim the
+   * lapsed claim and send again. `markSent` is fenced on the owner alone,
    * so the lease having ended does not matter, only that nobody claimed since. One try each; the
    * first that fails for another reason ends the round (the store is still down: next invocation).
    */
@@ -122,6 +146,7 @@ export async function startLambdaRuntime(options: LambdaRuntimeOptions): Promise
   return {
     stats,
     emails,
+    acceptedCopies,
     leaseMs,
     deadLetterQueueUrl,
     fifo,
