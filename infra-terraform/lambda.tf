@@ -43,7 +43,7 @@ resource "aws_iam_role" "function" {
 }
 
 # The consumer policy's queue, dead-letter (sends only) and table statements (iam.tf; the mapping
-# polls with this role), then SES, the secrets the handler reads itself, and the runtime's log
+# polls with this role), sends to its own queue (the hand-over of an unrecorded accepted send), then SES, the secrets the handler reads itself, and the runtime's log
 # writes (both on the stream: CreateLogStream is authorised on the stream it creates). Lambda names
 # its streams by date and execution environment: the streams of the one group ("*").
 resource "aws_iam_role_policy" "function" {
@@ -57,6 +57,14 @@ resource "aws_iam_role_policy" "function" {
         Sid      = "ConsumeRegistrations"
         Effect   = "Allow"
         Action   = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+        Resource = [module.registrations.arn]
+      },
+      {
+        Sid    = "HandOverAcceptedSends"
+        Effect = "Allow"
+        # An accepted send the store could not record by the invocation's end goes back to this
+        # queue on a signed copy of its message (src/lambda/accepted-copy.ts).
+        Action   = ["sqs:SendMessage"]
         Resource = [module.registrations.arn]
       },
       {

@@ -29,6 +29,12 @@ import { LOG_STREAM_CREATE_ACTIONS, LOG_WRITE_ACTIONS, SES_SEND_ACTIONS } from "
  */
 export const FUNCTION_DEAD_LETTER_ACTIONS = ["sqs:SendMessage"];
 
+/**
+ * A send the mail server accepted and the store could not record by the invocation's end goes back
+ * to the function's own queue on a signed copy of its message (src/lambda/accepted-copy.ts).
+ */
+export const FUNCTION_HAND_OVER_ACTIONS = ["sqs:SendMessage"];
+
 /** The secrets the handler reads itself (REGISTRATION_DIGEST_KEY, SMTP_URL). */
 export const SECRET_READ_ACTIONS = ["secretsmanager:GetSecretValue"];
 
@@ -82,10 +88,18 @@ export function functionPolicy(input: FunctionPolicyInput): PolicyDocument {
       ? { ...statement, Action: FUNCTION_DEAD_LETTER_ACTIONS }
       : statement,
   );
+  const [consume, ...rest] = statements as [PolicyStatement, ...PolicyStatement[]];
   return {
     ...base,
     Statement: [
-      ...statements,
+      consume,
+      {
+        Sid: "HandOverAcceptedSends",
+        Effect: "Allow",
+        Action: FUNCTION_HAND_OVER_ACTIONS,
+        Resource: [input.queueArn],
+      },
+      ...rest,
       ...mail,
       { Sid: "ReadSecrets", Effect: "Allow", Action: SECRET_READ_ACTIONS, Resource: [...input.secretArns] },
       // CreateLogStream is authorised on the stream it creates (Service Authorization Reference).
@@ -116,12 +130,14 @@ export const FUNCTION_SERVICE_CALLS: readonly { action: string; on: CallTarget }
 /**
  * The handler's own calls (src/lambda and the consumer modules it runs): the consumer's, less
  * what the event source mapping does in its place (receive, delete) and the dead-letter queue's
- * lookup (its URL comes from the RedrivePolicy), plus SES and the secrets.
+ * lookup (its URL comes from the RedrivePolicy), plus the hand-over's send to its own queue, SES
+ * and the secrets.
  */
 export const FUNCTION_CALLS: readonly ComponentCall[] = [
   ...CONSUMER_CALLS.filter(
     (call) => !["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueUrl"].includes(call.action),
   ),
+  { command: "SendMessageCommand", action: "sqs:SendMessage", on: "queue" },
   { command: "SendEmailCommand", action: "ses:SendEmail", on: "sesIdentity" },
   { command: "GetSecretValueCommand", action: "secretsmanager:GetSecretValue", on: "secret" },
 ];

@@ -117,6 +117,11 @@ function describeDetail(message: DeadLetterDetail): string {
     ...(message.droppedAttributes.length > 0
       ? [`  attributes dropped when dead-lettered (no room): ${message.droppedAttributes.join(", ")}`]
       : []),
+    ...(message.acceptedSend
+      ? [
+          "  accepted send: its email left, its record was not written; a redrive keeps that, and mails nothing",
+        ]
+      : []),
     `  body (summary, never printed): ${fields.join("; ")}`,
   ].join("\n");
 }

@@ -14,12 +14,12 @@
  *   after that attempt — at most two copies per fault episode;
  * - a 250 is never forgotten: the fact is kept (AcceptedSends) until `markSent` is written, which
  *   is retried while the store is down, the message kept invisible meanwhile; a message may also
- *   carry the fact, signed (contract/accepted-send.ts: the Lambda function's hand-over);
+ *   carry the fact, signed (contract/accepted-send-attribute.ts: the Lambda function's hand-over);
  * - our own claim still leased (its ambiguous end could not be recorded) holds the message
  *   (HoldError) instead of handing it back to spend a receive.
  */
 import type { Message } from "@aws-sdk/client-sqs";
-import { readAcceptedSend } from "../contract/accepted-send.js";
+import { readAcceptedSend } from "../contract/accepted-send-attribute.js";
 import { type DigestKey, registrationDigests } from "../contract/digest.js";
 import {
   NotJsonError,
@@ -190,7 +190,7 @@ export function registrationHandler(
   }
 
   /**
-   * The fact a message carries (contract/accepted-send.ts), kept like one accepted here: until its
+   * The fact a message carries (contract/accepted-send-attribute.ts), kept like one accepted here: until its
    * record is written, this consumer's later deliveries of the registration send nothing either.
    * An attribute that does not verify is ignored, the message handled as the registration it is.
    */

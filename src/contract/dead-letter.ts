@@ -6,7 +6,7 @@
  */
 import type { Message, MessageAttributeValue } from "@aws-sdk/client-sqs";
 import { MESSAGE_ATTRIBUTES_MAX } from "../sqs/limits.js";
-import { ACCEPTED_SEND_ATTRIBUTE } from "./accepted-send.js";
+import { ACCEPTED_SEND_ATTRIBUTE } from "./accepted-send-attribute.js";
 
 export const DEAD_LETTER_ATTRIBUTES = {
   reason: "dead-letter-reason",
@@ -34,7 +34,7 @@ export const TRACE_CONTEXT_ATTRIBUTES = ["traceparent", "tracestate"] as const;
 
 /**
  * The dead-lettered message's attributes: the reason, the error, the source (always), then the
- * trace context and an accepted send's fact (contract/accepted-send.ts: dropped, a redrive would
+ * trace context and an accepted send's fact (contract/accepted-send-attribute.ts: dropped, a redrive would
  * mail that person again), then the message's own attributes in their order while room remains. When some do
  * not fit, one slot lists their names instead of the last of them, so nothing vanishes silently.
  */

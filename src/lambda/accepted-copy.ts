@@ -4,7 +4,7 @@
  * invocation must end, and the fact in its container's memory does not reach the container the
  * event source mapping hands the message to next, which would claim the lapsed claim and mail the
  * person again. So when the handler fails with the registration's send accepted and unrecorded,
- * the fact goes back to the queue on a copy of the message, signed (contract/accepted-send.ts),
+ * the fact goes back to the queue on a copy of the message, signed (contract/accepted-send-attribute.ts),
  * and the original is reported done: whoever receives the copy writes the record and sends nothing.
  *
  * If the copy cannot be sent, the original fails as before (named, the fault's visibility) and the
@@ -20,7 +20,7 @@ import {
   type AcceptedSendFact,
   acceptedSendAttribute,
   readAcceptedSend,
-} from "../contract/accepted-send.js";
+} from "../contract/accepted-send-attribute.js";
 import { sendable, TRACE_CONTEXT_ATTRIBUTES } from "../contract/dead-letter.js";
 import { type DigestKey, registrationDigests } from "../contract/digest.js";
 import { parseRegistration, processingIdOf } from "../contract/registration.js";

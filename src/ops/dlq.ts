@@ -20,6 +20,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { ACCEPTED_SEND_ATTRIBUTE } from "../contract/accepted-send-attribute.js";
 import { DEAD_LETTER_ATTRIBUTE_NAMES, readDeadLetterAttributes } from "../contract/dead-letter.js";
 import { maskEmail, registrationSchema } from "../contract/registration.js";
 import { BATCH_MAX_ENTRIES } from "../sqs/limits.js";
@@ -55,6 +56,12 @@ export interface DeadLetterDetail extends DeadLetterSummary {
   readonly otherAttributes: { readonly name: string; readonly dataType: string }[];
   /** The message's own attributes that did not fit beside ours when it was dead-lettered. */
   readonly droppedAttributes: string[];
+  /**
+   * It carries an accepted send's fact (contract/accepted-send-attribute.ts): its email left, its
+   * record was not written. Not verified here (that takes the digest key); a redrive keeps it, and
+   * the consumer then writes the record instead of mailing again.
+   */
+  readonly acceptedSend: boolean;
   readonly body: BodySummary;
 }
 
@@ -127,6 +134,7 @@ export function detail(message: Message): DeadLetterDetail {
       .map(([name, value]: [string, MessageAttributeValue]) => ({ name, dataType: value.DataType ?? "?" }))
       .sort((a, b) => a.name.localeCompare(b.name)),
     droppedAttributes: readDeadLetterAttributes(message).droppedAttributes,
+    acceptedSend: message.MessageAttributes?.[ACCEPTED_SEND_ATTRIBUTE] !== undefined,
     body: summarizeBody(message.Body ?? ""),
   };
 }

@@ -245,7 +245,7 @@ const components: Record<string, Component> = {
     },
     denied: [
       { action: "sqs:PurgeQueue", on: "queue" },
-      { action: "sqs:SendMessage", on: "queue" },
+      { action: "sqs:SetQueueAttributes", on: "queue" },
       { action: "sqs:GetQueueUrl", on: "deadLetterQueue" },
       { action: "sqs:ReceiveMessage", on: "deadLetterQueue" },
       { action: "sqs:PurgeQueue", on: "deadLetterQueue" },
@@ -535,6 +535,14 @@ describe("the function's role, simulated beyond its calls", () => {
     );
     const otherStream = ARNS.logStream.replace(settings.lambda.functionName, "another-function");
     expect(await decide(policy(), { action: "logs:PutLogEvents", resource: otherStream })).toBe(
+      "ImplicitlyDenied",
+    );
+  });
+
+  it("sends to its own queue (the hand-over of an unrecorded accepted send) and to no other queue", async () => {
+    expect(await decide(policy(), { action: "sqs:SendMessage", resource: ARNS.queue })).toBe("Allowed");
+    const otherQueue = `arn:aws:sqs:${REGION}:${ACCOUNT}:payments`;
+    expect(await decide(policy(), { action: "sqs:SendMessage", resource: otherQueue })).toBe(
       "ImplicitlyDenied",
     );
   });

@@ -10,7 +10,10 @@ import { EnvironmentFaultError } from "../../src/consumer/errors.js";
 import type { Mailer } from "../../src/consumer/mail/mailer.js";
 import type { SentEmailStore } from "../../src/consumer/store/contract.js";
 import { storeTiming } from "../../src/consumer/store/timing.js";
-import { ACCEPTED_SEND_ATTRIBUTE, acceptedSendAttribute } from "../../src/contract/accepted-send.js";
+import {
+  ACCEPTED_SEND_ATTRIBUTE,
+  acceptedSendAttribute,
+} from "../../src/contract/accepted-send-attribute.js";
 import { DigestKey, registrationDigest } from "../../src/contract/digest.js";
 import { EMF_DIMENSION, EMF_METRICS } from "../../src/contract/metrics.js";
 import { toOutgoing } from "../../src/contract/registration.js";

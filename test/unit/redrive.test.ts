@@ -1,5 +1,6 @@
 import type { Message, MessageAttributeValue } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
+import { ACCEPTED_SEND_ATTRIBUTE } from "../../src/contract/accepted-send-attribute.js";
 import { DEAD_LETTER_ATTRIBUTES } from "../../src/contract/dead-letter.js";
 import { TooManyAttributesError } from "../../src/ops/errors.js";
 import { MOVE_TASK_POLL_MS, redrive, redriveAttributes } from "../../src/ops/redrive.js";
@@ -59,6 +60,13 @@ describe("redriveAttributes", () => {
   it("strips the dead-letter attributes and keeps the rest, as SendMessage accepts them", () => {
     const kept = redriveAttributes(deadLetterAttributes({ traceparent: text("00-abc-def-01") }));
     expect(kept).toEqual({ traceparent: { DataType: "String", StringValue: "00-abc-def-01" } });
+  });
+
+  it("keeps an accepted send's fact: the redriven message records its email instead of sending it again", () => {
+    const fact = text('{"v":1}');
+    expect(redriveAttributes(deadLetterAttributes({ [ACCEPTED_SEND_ATTRIBUTE]: fact }))).toEqual({
+      [ACCEPTED_SEND_ATTRIBUTE]: { DataType: "String", StringValue: '{"v":1}' },
+    });
   });
 
   it("keeps exactly 10 attributes and refuses 11 rather than dropping one", () => {
