@@ -12,6 +12,7 @@ import type { QueueSettings } from "../../src/config/queue-settings.js";
 import { EnvironmentFaultError, NotSentError } from "../../src/consumer/errors.js";
 import type { Mailer } from "../../src/consumer/mail/mailer.js";
 import { OutboxMailer } from "../../src/consumer/mail/outbox.js";
+import type { SentEmailStore } from "../../src/consumer/store/contract.js";
 import { DynamoDbSentEmailStore } from "../../src/consumer/store/dynamodb.js";
 import { createDynamoDbClient } from "../../src/consumer/store/dynamodb-client.js";
 import { storeTiming } from "../../src/consumer/store/timing.js";
@@ -59,10 +60,35 @@ export class FaultyMailer implements Mailer {
   close(): void {}
 }
 
+/**
+ * The shared store with one fault a case switches on and off: `markSent` failing as the table
+ * being down, after the mail server accepted (row S9 of docs/email-delivery.md).
+ */
+function withMarkSentFault(store: SentEmailStore, faults: StoreFaults): SentEmailStore {
+  return new Proxy(store, {
+    get(object, property) {
+      const value = Reflect.get(object, property, object) as unknown;
+      if (typeof value !== "function") return value;
+      if (property !== "markSent") return value.bind(object);
+      return async (...args: Parameters<SentEmailStore["markSent"]>) => {
+        if (faults.markSentDown) throw new EnvironmentFaultError("store", "the table answers 503 (down)");
+        return object.markSent(...args);
+      };
+    },
+  });
+}
+
+export interface StoreFaults {
+  markSentDown: boolean;
+}
+
 export interface Harness {
   readonly sqs: TestSqs;
   readonly outboxDir: string;
   readonly mailer: FaultyMailer;
+  /** The store every runtime instance shares (without the faults), for a case's own checks. */
+  readonly store: SentEmailStore;
+  readonly storeFaults: StoreFaults;
   readonly setup: RuntimeSetup;
   /** The highest ApproximateReceiveCount any runtime's receive showed, by registration id. */
   readonly receiveCounts: Map<string, number>;
@@ -119,15 +145,18 @@ export async function startHarness(settings: Partial<QueueSettings> = {}): Promi
     new OutboxMailer({ outboxDir, sendTimeoutMs: SEND_TIMEOUT_MS, latencyMs: 5 }),
   );
   const receiveCounts = new Map<string, number>();
+  const storeFaults: StoreFaults = { markSentDown: false };
   return {
     sqs,
     outboxDir,
     mailer,
+    store,
+    storeFaults,
     receiveCounts,
     setup: {
       queueUrl: sqs.queueUrl,
       newClient: () => watchReceives(createSqsClient(sqs.stack.outputs), receiveCounts),
-      store,
+      store: withMarkSentFault(store, storeFaults),
       mailer,
       digestKey: testDigestKey,
       sendTimeoutMs: SEND_TIMEOUT_MS,

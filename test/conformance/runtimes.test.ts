@@ -6,6 +6,7 @@
 import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it, type TestContext } from "vitest";
 import { DEAD_LETTER_ATTRIBUTES, readDeadLetterAttributes } from "../../src/contract/dead-letter.js";
+import { registrationDigest } from "../../src/contract/digest.js";
 import { type OutgoingRegistration, toOutgoing } from "../../src/contract/registration.js";
 import { generateRegistrations } from "../../src/producer/input.js";
 import { Producer } from "../../src/producer/producer.js";
@@ -126,6 +127,29 @@ describe.concurrent.each(drivers)("$name", (driver) => {
     const most = Math.max(...h.receiveCounts.values());
     console.info(`${driver.name}: outage of ${outageMs} ms, most receives of one message ${most}`);
     expect(most).toBeLessThanOrEqual(driver.maxReceivesAfterOutage(outageMs));
+  });
+
+  it("one email per registration when the store cannot record accepted sends for longer than an invocation", async ({
+    onTestFinished,
+  }) => {
+    const h = await harness(onTestFinished);
+    const list = await registrations(10, 107);
+    h.storeFaults.markSentDown = true;
+    await produce(h, list);
+    await run(h, onTestFinished);
+    await waitFor(async () => (await written(h)).length === list.length, "every email accepted");
+    // Wait on the clock: the outage outlasting an invocation is the case (a Lambda container must
+    // hand its facts on; a long-running consumer holds its messages).
+    const began = Date.now();
+    await waitFor(() => Date.now() - began >= FUNCTION_TIMEOUT_MS, "an invocation's length of outage");
+    h.storeFaults.markSentDown = false;
+    await drained(h, "every record written after the outage");
+    expect((await written(h)).sort()).toEqual(list.map((r) => r.id).sort());
+    expect(await queueDepth(h.sqs.client, h.sqs.deadLetterQueueUrl)).toBe(0);
+    for (const r of list) {
+      const record = await h.store.claim(r.id, registrationDigest(r, testDigestKey));
+      expect(record.outcome, r.id).toBe("already-sent");
+    }
   });
 
   it("FIFO: in order within a message group, a failure holding its group back", async ({
