@@ -2,6 +2,7 @@ import { mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import type { Message } from "@aws-sdk/client-sqs";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { AcceptedSends } from "../../src/consumer/accepted-sends.js";
@@ -20,6 +21,10 @@ import {
 import type { HandlerContext } from "../../src/consumer/runtime/types.js";
 import type { SentEmailStore } from "../../src/consumer/store/contract.js";
 import { SqliteSentEmailStore } from "../../src/consumer/store/sqlite.js";
+import {
+  ACCEPTED_SEND_ATTRIBUTE,
+  acceptedSendAttribute,
+} from "../../src/contract/accepted-send-attribute.js";
 import { registrationDigest, registrationIdFor } from "../../src/contract/digest.js";
 import { parseRegistration, type Registration } from "../../src/contract/registration.js";
 import { testDigestKey } from "../support/digest-key.js";
@@ -114,6 +119,7 @@ function setup(options: SetupOptions = {}) {
     },
     handleWith: (body: object, with_: HandlerContext) => handle(message(body), with_),
     handle: (body: object, signal = context.signal) => handle(message(body), { ...context, signal }),
+    handleMessage: (received: Message) => handle(received, context),
     failWith: (error: Error | undefined) => {
       failure = error;
     },
@@ -301,6 +307,37 @@ describe("registration handler with a sent-email store", () => {
     await second.handle(ana);
     expect(second.sent).toEqual([]);
     expect(await first.sqlite.claim("reg-1", digest)).toEqual({ outcome: "already-sent" });
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("S9: a message carrying a signed accepted-send fact (a Lambda copy) is recorded, kept while the store is down, and never sent", async () => {
+    const storeDown = { value: false };
+    const dir = await mkdtemp(join(tmpdir(), "accepted-"));
+    const t = setup({ storeDown, accepted: new AcceptedSends(dir) });
+    const digest = registrationDigest(parseRegistration(JSON.stringify(ana)), testDigestKey);
+    const claimed = await t.sqlite.claim("reg-1", digest);
+    if (claimed.outcome !== "claimed") throw new Error("not claimed");
+    const { owner, leaseUntil } = claimed.claim;
+    const copy = {
+      ...message(ana),
+      MessageAttributes: {
+        [ACCEPTED_SEND_ATTRIBUTE]: acceptedSendAttribute(
+          { id: "reg-1", digest, owner, leaseUntil, acceptedAt: t.clock.now },
+          testDigestKey,
+        ),
+      },
+    };
+    storeDown.value = true;
+    const held = t.handleMessage(copy);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Kept like a 250 of its own while the store is down: on disk, the runtime told of the fault.
+    expect(await readdir(dir)).toEqual(["reg-1.json"]);
+    expect(t.faults.length).toBeGreaterThan(0);
+    storeDown.value = false;
+    await held;
+    expect(t.sent).toEqual([]);
+    expect(await t.sqlite.claim("reg-1", digest)).toEqual({ outcome: "already-sent" });
+    expect(t.counts).toMatchObject({ sent: 0, recordedLate: 1 });
     expect(await readdir(dir)).toEqual([]);
   });
 
