@@ -30,7 +30,8 @@ function nodeArgs(name: string): string[] {
 /** Environment for children: no inherited queue settings, no AWS credentials from this machine. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const name of ["PATH", "HOME", "TMPDIR", "LANG", "SYSTEMROOT"]) {
+  // NODE_COMPILE_CACHE: the run's code cache (test/support/temp-root.ts); it changes no behaviour.
+  for (const name of ["PATH", "HOME", "TMPDIR", "LANG", "SYSTEMROOT", "NODE_COMPILE_CACHE"]) {
     if (process.env[name] !== undefined) env[name] = process.env[name];
   }
   return { ...env, LOG_LEVEL: "warn", ...extra };
