@@ -57,18 +57,22 @@ export function runCli(
   });
 }
 
-/** Starts a long-running CLI; the caller signals and awaits it. Killed if the test ends first. */
+/**
+ * Starts a long-running CLI; the caller signals and awaits it. Killed if the test ends first: a
+ * concurrent test passes its own context's hook, as the global one cannot tell such tests apart.
+ */
 export function startCli(
   name: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = cleanEnv(),
+  onFinished: (cleanup: () => void) => void = onTestFinished,
 ): ChildProcess {
   const child = spawn(process.execPath, [...nodeArgs(name), ...args], {
     cwd: projectRoot,
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
-  onTestFinished(() => {
+  onFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   });
   return child;
