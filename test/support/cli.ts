@@ -30,8 +30,9 @@ function nodeArgs(name: string): string[] {
 /** Environment for children: no inherited queue settings, no AWS credentials from this machine. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  // NODE_COMPILE_CACHE: the run's code cache (test/support/temp-root.ts); it changes no behaviour.
-  for (const name of ["PATH", "HOME", "TMPDIR", "LANG", "SYSTEMROOT", "NODE_COMPILE_CACHE"]) {
+  // NODE_COMPILE_CACHE and GOGC: the run's code cache and Terraform's garbage-collection pace
+  // (test/support/temp-root.ts); neither changes behaviour.
+  for (const name of ["PATH", "HOME", "TMPDIR", "LANG", "SYSTEMROOT", "NODE_COMPILE_CACHE", "GOGC"]) {
     if (process.env[name] !== undefined) env[name] = process.env[name];
   }
   return { ...env, LOG_LEVEL: "warn", ...extra };
