@@ -30,7 +30,9 @@ function nodeArgs(name: string): string[] {
 /** Environment for children: no inherited queue settings, no AWS credentials from this machine. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const name of ["PATH", "HOME", "TMPDIR", "LANG", "SYSTEMROOT"]) {
+  // NODE_COMPILE_CACHE and GOGC: the run's code cache and Terraform's garbage-collection pace
+  // (test/support/temp-root.ts); neither changes behaviour.
+  for (const name of ["PATH", "HOME", "TMPDIR", "LANG", "SYSTEMROOT", "NODE_COMPILE_CACHE", "GOGC"]) {
     if (process.env[name] !== undefined) env[name] = process.env[name];
   }
   return { ...env, LOG_LEVEL: "warn", ...extra };
@@ -56,18 +58,22 @@ export function runCli(
   });
 }
 
-/** Starts a long-running CLI; the caller signals and awaits it. Killed if the test ends first. */
+/**
+ * Starts a long-running CLI; the caller signals and awaits it. Killed if the test ends first: a
+ * concurrent test passes its own context's hook, as the global one cannot tell such tests apart.
+ */
 export function startCli(
   name: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = cleanEnv(),
+  onFinished: (cleanup: () => void) => void = onTestFinished,
 ): ChildProcess {
   const child = spawn(process.execPath, [...nodeArgs(name), ...args], {
     cwd: projectRoot,
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
-  onTestFinished(() => {
+  onFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   });
   return child;

@@ -19,5 +19,14 @@ export default function setup(): (() => void) | undefined {
   const root = mkdtempSync(join(tmpdir(), "sqs-messaging-test-"));
   process.env.TMPDIR = root;
   process.env[MARKER] = root;
+  // Node compiles each module of a process afresh; the suite starts a few hundred CLI processes
+  // and a hundred workers that load the same modules (the AWS SDK, zod, Pulumi): with V8's code
+  // cache on disk, the first start compiles and the rest read it (~10 % of a CLI start's CPU).
+  process.env.NODE_COMPILE_CACHE = join(root, "node-compile-cache");
+  // Terraform and its AWS provider (Go) spend much of their CPU collecting garbage: the provider
+  // builds its whole schema at every start, and the suite starts it a few hundred times. Half as
+  // many collections (GOGC 200, ~5 % more memory) cost terraform-cli 14 % less CPU (23.7 → 20.3 s)
+  // and terraform-service ~5 %. A GOGC the caller set wins.
+  process.env.GOGC ??= "200";
   return () => rmSync(root, { recursive: true, force: true });
 }
