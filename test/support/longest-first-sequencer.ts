@@ -21,6 +21,9 @@ export const FIRST_FILES = [
   "test/infra/terraform-cli.test.ts", // ~35: init, validate, terraform test
   "test/infra/terraform-service.test.ts", // ~33: plans and an apply of the fleet on mocks
   "test/integration/container.test.ts", // ~40: tsc and npm ci of the image's layout
+  // ~15: two consumer runs waiting out an unreachable collector's timeouts: a small file, which
+  // the size order starts among the last
+  "test/integration/tracing-unreachable.test.ts",
 ] as const;
 
 export default class LongestFirstSequencer extends BaseSequencer {

@@ -102,7 +102,9 @@ describe("a Lambda container", () => {
     expect(emf[1]).toMatchObject({ [EMF_METRICS.processed]: 1, [EMF_METRICS.deadLettered]: 0 });
   });
 
-  describe("S9: accepted, then the store down at markSent until the invocation ends", () => {
+  // Side by side: each case builds its own store, queue stub, mailer and containers (setup), and
+  // most of each is waiting for an invocation's settling margin in real time.
+  describe.concurrent("S9: accepted, then the store down at markSent until the invocation ends", () => {
     const SEND_TIMEOUT_MS = 500;
     const registration = toOutgoing(
       { nome: "Maria", email: "maria@example.com" },
