@@ -55,17 +55,27 @@ export function withDeadLetterAttributes(
     [DEAD_LETTER_ATTRIBUTES.sourceQueueUrl]: text(ours.sourceQueueUrl),
   };
   // A message dead-lettered before (then redriven) may carry our names: ours replace them.
-  const theirs = Object.keys(original).filter((name) => !DEAD_LETTER_ATTRIBUTE_NAMES.has(name));
-  const first: string[] = [...TRACE_CONTEXT_ATTRIBUTES, ACCEPTED_SEND_ATTRIBUTE].filter((name) =>
-    theirs.includes(name),
+  const ordered = carriedAttributeOrder(
+    Object.keys(original).filter((name) => !DEAD_LETTER_ATTRIBUTE_NAMES.has(name)),
   );
-  const ordered = [...first, ...theirs.filter((name) => !first.includes(name))];
   const room = MESSAGE_ATTRIBUTES_MAX - Object.keys(result).length;
   const kept = ordered.length <= room ? ordered : ordered.slice(0, room - 1);
   for (const name of kept) result[name] = sendable(original[name] as MessageAttributeValue);
   const dropped = ordered.slice(kept.length);
   if (dropped.length > 0) result[DEAD_LETTER_ATTRIBUTES.droppedAttributes] = text(dropped.join(","));
   return result;
+}
+
+/**
+ * The order in which a message's own attributes are carried onto a message sent on its behalf (a
+ * dead-lettering, the Lambda function's hand-over copy) while SQS's slots last: the trace context,
+ * then an accepted send's fact, then the rest in their order.
+ */
+export function carriedAttributeOrder(names: readonly string[]): string[] {
+  const first: string[] = [...TRACE_CONTEXT_ATTRIBUTES, ACCEPTED_SEND_ATTRIBUTE].filter((name) =>
+    names.includes(name),
+  );
+  return [...first, ...names.filter((name) => !first.includes(name))];
 }
 
 /** A received attribute value as SendMessage takes it: a received one also carries empty list fields, which it refuses. */

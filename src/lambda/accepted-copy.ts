@@ -21,7 +21,7 @@ import {
   acceptedSendAttribute,
   readAcceptedSend,
 } from "../contract/accepted-send-attribute.js";
-import { sendable, TRACE_CONTEXT_ATTRIBUTES } from "../contract/dead-letter.js";
+import { carriedAttributeOrder, sendable } from "../contract/dead-letter.js";
 import { type DigestKey, registrationDigests } from "../contract/digest.js";
 import { parseRegistration, processingIdOf } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
@@ -146,9 +146,9 @@ export function copyAttributes(
   key: DigestKey,
   original: Readonly<Record<string, MessageAttributeValue>> = {},
 ): { attributes: Record<string, MessageAttributeValue>; dropped: string[] } {
-  const theirs = Object.keys(original).filter((name) => name !== ACCEPTED_SEND_ATTRIBUTE);
-  const trace: string[] = TRACE_CONTEXT_ATTRIBUTES.filter((name) => theirs.includes(name));
-  const ordered = [...trace, ...theirs.filter((name) => !trace.includes(name))];
+  const ordered = carriedAttributeOrder(
+    Object.keys(original).filter((name) => name !== ACCEPTED_SEND_ATTRIBUTE),
+  );
   const kept = ordered.slice(0, MESSAGE_ATTRIBUTES_MAX - 1);
   const attributes: Record<string, MessageAttributeValue> = {
     [ACCEPTED_SEND_ATTRIBUTE]: acceptedSendAttribute(fact, key),

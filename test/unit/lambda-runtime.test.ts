@@ -328,19 +328,21 @@ describe("a Lambda container", () => {
         ],
         ["not JSON", { DataType: "String", StringValue: "sent, trust me" }, "malformed"],
       ];
-      it.each(cases)("%s", async (_, attribute, reason) => {
-        const t = await setup();
-        const a = await t.open();
-        const response = await a.handle(
+      /** One delivery of `other`'s registration carrying `attribute`. */
+      const deliverWith = (runtime: LambdaRuntime, messageId: string, attribute: MessageAttributeValue) =>
+        runtime.handle(
           {
             Records: [
-              record("f1", JSON.stringify(other), 1, {
+              record(messageId, JSON.stringify(other), 1, {
                 MessageAttributes: { [ACCEPTED_SEND_ATTRIBUTE]: attribute },
               }),
             ],
           },
           () => 60_000,
         );
+      it.each(cases)("%s", async (_, attribute, reason) => {
+        const t = await setup();
+        const response = await deliverWith(await t.open(), "f1", attribute);
         expect(response.batchItemFailures).toEqual([]);
         expect(t.sent).toEqual([other.id]);
         const ignored = t.logs.filter((line) => String(line.msg).includes("accepted-send attribute"));
@@ -358,16 +360,7 @@ describe("a Lambda container", () => {
           { ...fact, owner: claimed.claim.owner, leaseUntil: claimed.claim.leaseUntil },
           testDigestKey,
         );
-        const response = await a.handle(
-          {
-            Records: [
-              record("v1", JSON.stringify(other), 1, {
-                MessageAttributes: { [ACCEPTED_SEND_ATTRIBUTE]: attribute },
-              }),
-            ],
-          },
-          () => 60_000,
-        );
+        const response = await deliverWith(a, "v1", attribute);
         expect(response.batchItemFailures).toEqual([]);
         expect(t.sent).toEqual([]);
         expect(t.backend.records.get(other.id)?.state).toBe("sent");
