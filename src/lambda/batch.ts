@@ -287,8 +287,10 @@ function byGroup(messages: readonly Message[]): Message[][] {
 }
 
 /**
- * One ChangeMessageVisibilityBatch per ten named records. A change that fails is logged, not
- * thrown: the record still comes back, after the visibility timeout it was received with.
+ * One ChangeMessageVisibilityBatch per ten named records, each visibility capped at
+ * FUNCTION_VISIBILITY_MAX_SECONDS (a mail service's Retry-After or a hold may ask for more, and
+ * SQS would refuse the change). A change that fails is logged, not thrown: the record still comes
+ * back, after the visibility timeout it was received with.
  */
 async function setVisibility(
   options: Pick<BatchOptions, "client" | "queueUrl" | "logger">,
@@ -304,7 +306,7 @@ async function setVisibility(
           Entries: chunk.map((m, j) => ({
             Id: batchEntryId(j),
             ReceiptHandle: m.ReceiptHandle ?? "",
-            VisibilityTimeout: seconds(m),
+            VisibilityTimeout: Math.min(FUNCTION_VISIBILITY_MAX_SECONDS, seconds(m)),
           })),
         }),
       );

@@ -126,6 +126,18 @@ describe("a Lambda batch", () => {
     expect(visibility()).toEqual({ after: 8, hold: 3 });
   });
 
+  it("a delay longer than SQS allows after the mapping's receive is capped, not refused", async () => {
+    // SQS refuses a visibility past 12 h from the receive; the record may have waited a function
+    // timeout before this invocation, so each asked-for delay stops 15 min short of it.
+    const { result, visibility } = run([message("after"), message("hold")], async (m) => {
+      if (m.MessageId === "after") throw new RetryAfterError(VISIBILITY_MAX_SECONDS, "quota");
+      throw new HoldError(2 * VISIBILITY_MAX_SECONDS * 1000, "own claim");
+    });
+    expect(failures(await result)).toEqual(["after", "hold"]);
+    const cap = VISIBILITY_MAX_SECONDS - FUNCTION_TIMEOUT_MAX_SECONDS;
+    expect(visibility()).toEqual({ after: cap, hold: cap });
+  });
+
   it("poison goes to the dead-letter queue with its reason and is reported done", async () => {
     const { result, sqs, stats } = run([message("poison")], async () => {
       throw new PoisonMessageError("not-json", "the body is not JSON");

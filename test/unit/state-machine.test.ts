@@ -226,6 +226,27 @@ describe("consumer runtime: heartbeat and errors", () => {
     await stop(consumer);
   });
 
+  it("a retry delay stops at SQS's limit of 12 h from the receive, not past it", async () => {
+    const { RetryAfterError } = await import("../../src/consumer/errors.js");
+    const { VISIBILITY_MAX_SECONDS } = await import("../../src/sqs/limits.js");
+    const queue = fakeQueue();
+    const consumer = consumerOn(queue, {
+      // An hour of work (the heartbeat keeps it), then a mail service asks for 12 h.
+      handler: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 3_600_000));
+        throw new RetryAfterError(VISIBILITY_MAX_SECONDS, "quota");
+      },
+    });
+    await consumer.start();
+    queue.push(1);
+    await vi.advanceTimersByTimeAsync(3_600_000 + 2_000);
+    const last = queue.named("ChangeMessageVisibilityBatch").at(-1)?.input.Entries;
+    expect(last).toEqual([
+      { Id: "0", ReceiptHandle: "rh0", VisibilityTimeout: VISIBILITY_MAX_SECONDS - 3_600 },
+    ]);
+    await stop(consumer);
+  });
+
   it("backs off after failed receives instead of spinning, and carries on", async () => {
     let failing = true;
     const queue = fakeQueue({

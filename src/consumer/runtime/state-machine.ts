@@ -31,7 +31,7 @@ import type { Logger } from "../../log/logger.js";
 import { clientSpan, processSpan, tracerProviderRegistered } from "../../observability/tracing.js";
 import type { Batcher } from "../../sqs/batcher.js";
 import { isFatal } from "../../sqs/errors.js";
-import { RECEIVE_MAX_MESSAGES } from "../../sqs/limits.js";
+import { RECEIVE_MAX_MESSAGES, VISIBILITY_MAX_SECONDS } from "../../sqs/limits.js";
 import { describeQueueAttributes, findDeadLetterQueue } from "../../sqs/queue-pair.js";
 import { backoffMs } from "../../sqs/retry.js";
 import { sleepUnlessAborted, type Timer } from "../../time/clock.js";
@@ -401,16 +401,16 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     }
     if (this.state !== "running" || this.breaker.paused) {
       // Received while stopping or paused: hand them straight back.
-      const deadline = this.visibilityDeadline();
-      await Promise.allSettled(messages.map((m) => this.release(this.track(m, deadline, false))));
+      const receivedAt = this.options.clock.now();
+      await Promise.allSettled(messages.map((m) => this.release(this.track(m, receivedAt, false))));
       return messages.length;
     }
     this.pollerCount.received(messages.length, batch);
     this.stats.received += messages.length;
     if (messages.length === 0) this.stats.emptyReceives += 1;
     if (this.options.stopWhenEmpty) this.draining = messages.length === 0 && this.tracked.size === 0;
-    const deadline = this.visibilityDeadline();
-    for (const message of messages) this.buffer.push(this.track(message, deadline, true));
+    const receivedAt = this.options.clock.now();
+    for (const message of messages) this.buffer.push(this.track(message, receivedAt, true));
     this.pump();
     if (messages.length === 0) this.checkDone();
     return messages.length;
@@ -430,19 +430,16 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     await sleepUnlessAborted(this.options.clock, delayMs, this.receiveAbort.signal);
   }
 
-  /** When a message received now becomes visible again: one clock read per receive, not per message. */
-  private visibilityDeadline(): number {
-    return this.options.clock.now() + (this.visibilityTimeoutSeconds ?? 30) * 1000;
-  }
-
-  private track(message: Message, deadline: number, counted: boolean): Tracked {
+  /** `receivedAt`: one clock read per receive, not per message. */
+  private track(message: Message, receivedAt: number, counted: boolean): Tracked {
     const receiptHandle = message.ReceiptHandle ?? "";
     // Every field set from the start: one object shape for every message, whatever happens to it.
     const tracked: Tracked = {
       message,
       receiptHandle,
       receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
-      deadline,
+      receivedAt,
+      deadline: receivedAt + (this.visibilityTimeoutSeconds ?? 30) * 1000,
       extending: false,
       freed: false,
       probe: false,
@@ -625,7 +622,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   private async retryLater(tracked: Tracked, cause: unknown): Promise<void> {
     const { message, receiveCount } = tracked;
     const error = new HandlerError(message.MessageId ?? "?", this.queueUrl, receiveCount, cause);
-    const delay = retryDelaySeconds(cause, receiveCount, this.options);
+    // SQS refuses a visibility that ends more than 12 h after the receive (a long handler, or a
+    // mail service's Retry-After, could ask for one): the delay stops at that limit instead.
+    const leftSeconds =
+      VISIBILITY_MAX_SECONDS - Math.ceil((this.options.clock.now() - tracked.receivedAt) / 1000);
+    const delay = Math.max(0, Math.min(leftSeconds, retryDelaySeconds(cause, receiveCount, this.options)));
     this.stats.failed += 1;
     this.logger.warn(
       { err: cause, messageId: message.MessageId, receiveCount, retryInSeconds: delay },

@@ -134,6 +134,8 @@ export interface Tracked {
   readonly message: Message;
   readonly receiptHandle: string;
   readonly receiveCount: number;
+  /** When the receive that brought it returned (clock ms): SQS's 12 h visibility limit counts from it. */
+  readonly receivedAt: number;
   /** When SQS will make the message visible again unless the heartbeat extends it (clock ms). */
   deadline: number;
   extending: boolean;
