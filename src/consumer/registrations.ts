@@ -135,7 +135,7 @@ export interface RegistrationConsumer {
   readonly emails: RegistrationCounts;
   readonly leaseMs: number;
   readonly visibilityTimeoutSeconds: number;
-  /** Closes the store when it was opened here. */
+  /** Closes the store when it was opened here, and the accepted sends' file. */
   close(): Promise<void>;
 }
 
@@ -223,6 +223,7 @@ export async function buildRegistrationConsumer(
     leaseMs: storeTiming(sendTimeoutMs).leaseMs,
     visibilityTimeoutSeconds,
     close: async () => {
+      accepted.close();
       if (!given) await store.close();
     },
   };

@@ -8,8 +8,8 @@
  *   the entry back after it was removed;
  * - the outbox: `.eml` files and their `sent.log` lines, and temporary files a writer killed
  *   mid-write left behind (`<id>.eml.<pid>.<rand>.tmp`);
- * - accepted sends waiting for their record (`<state-dir>/accepted/<id>.json`), by the same
- *   digests as the store's records;
+ * - accepted sends waiting for their record (`<state-dir>/accepted/accepted.sqlite`, and an
+ *   earlier version's `<id>.json` files), by the same digests as the store's records;
  * - the sent-email store's records, and the address's entry in the suppression list (keyed by the
  *   address alone, so found without a name), under the current digest and the legacy one.
  *
@@ -81,7 +81,7 @@ export interface ForgetReport {
   /** Temporary files of interrupted writes (`<id>.eml.<pid>.<rand>.tmp`) removed. */
   readonly outboxTemporaryFiles: number;
   readonly journalLines: number;
-  /** Accepted-send facts (`<state-dir>/accepted/<id>.json`, temporary files too) removed. */
+  /** Accepted-send facts (rows of `<state-dir>/accepted/accepted.sqlite`, an earlier version's files too) removed. */
   readonly acceptedSends: number;
   readonly queueMessages: number;
   readonly deadLetterMessages: number;

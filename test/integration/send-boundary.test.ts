@@ -12,7 +12,7 @@
  * spends its time waiting out its fault window (about 14 s of CPU for the seven cases, 145 s one
  * at a time), so that the file holds one of the suite's workers for the longest case, not the sum.
  */
-import { mkdtemp, readdir } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -28,6 +28,7 @@ import { writeOutputs } from "../../src/local/stack.js";
 import { consumerMetrics } from "../../src/observability/metrics.js";
 import { generateRegistrations } from "../../src/producer/input.js";
 import { Producer } from "../../src/producer/producer.js";
+import { acceptedOnDisk } from "../support/accepted-on-disk.js";
 import { cleanEnv, runCli, startCli } from "../support/cli.js";
 import { testDigestKey } from "../support/digest-key.js";
 import { startDynamoDbProxy } from "../support/dynamodb-proxy.js";
@@ -81,10 +82,6 @@ function copiesByAddress(server: TestSmtp, from: "bodies" | "received"): Map<str
     for (const to of mail.to) if (!FROM.includes(to)) copies.set(to, (copies.get(to) ?? 0) + 1);
   }
   return copies;
-}
-
-async function filesIn(dir: string): Promise<number> {
-  return (await readdir(dir).catch(() => [])).length;
 }
 
 /**
@@ -236,7 +233,7 @@ describe.concurrent("the consume CLI while the store stops answering (S10)", () 
     const exited = new Promise((resolve) => killed.once("exit", resolve));
     killed.kill("SIGKILL");
     await exited;
-    const pending = await filesIn(join(stateDir, "accepted"));
+    const pending = acceptedOnDisk(join(stateDir, "accepted")).length;
     await waitFor(
       async () => {
         const storeDown = !thawed;
@@ -254,7 +251,7 @@ describe.concurrent("the consume CLI while the store stops answering (S10)", () 
     expect(registrations.every((r) => copies.get(r.email) === 1)).toBe(true);
     expect(copies.size).toBe(40);
     expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
-    expect(await filesIn(join(stateDir, "accepted"))).toBe(0);
+    expect(acceptedOnDisk(join(stateDir, "accepted")).length).toBe(0);
     expect(pending).toBeGreaterThan(0); // the case this row is about: 250s unrecorded at the kill
   }, 180_000);
 });
@@ -344,7 +341,7 @@ describe.concurrent("the store stops answering for 12 s while sends complete (S7
       expect(copies.size).toBe(40);
       expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
       await waitFor(() => built.consumer.inFlight === 0, "nothing held after the fault cleared", 10_000);
-      expect(await filesIn(join(stateDir, "accepted"))).toBe(0);
+      expect(acceptedOnDisk(join(stateDir, "accepted")).length).toBe(0);
     },
   );
 
@@ -375,7 +372,7 @@ describe.concurrent("the store stops answering for 12 s while sends complete (S7
       // Sends under way finish, their records cannot be written; the claims fail until the
       // consumer pauses (the store's fault). Stop it then, with the store still down.
       await waitFor(() => first.consumer.paused, "the consumer paused on the store's fault", 11_000);
-      const pending = await filesIn(join(stateDir, "accepted"));
+      const pending = acceptedOnDisk(join(stateDir, "accepted")).length;
       await first.consumer.stop(); // its handlers are abandoned at the 0.5 s deadline
       expect(Date.now() - frozenAt).toBeLessThan(12_000); // stopped while the store was still down
       const second = await consumerFor({
@@ -395,7 +392,7 @@ describe.concurrent("the store stops answering for 12 s while sends complete (S7
       expect(pending).toBeGreaterThan(0);
       expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
       await waitFor(() => second.consumer.inFlight === 0, "nothing held after the fault cleared", 10_000);
-      expect(await filesIn(join(stateDir, "accepted"))).toBe(0);
+      expect(acceptedOnDisk(join(stateDir, "accepted")).length).toBe(0);
     },
   );
 });

@@ -1,35 +1,85 @@
 /**
  * Accepted sends waiting for their record (row S9/S10 of docs/email-delivery.md): kept in memory
- * and in a folder that a restarted consumer reads back.
+ * and in a SQLite file in a folder that a restarted consumer reads back.
  */
 import { mkdtemp, readdir, readFile, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { recordRetentionMs } from "../../src/config/derived.js";
-import { AcceptedSends, claimOf, forgetAcceptedSends } from "../../src/consumer/accepted-sends.js";
+import {
+  ACCEPTED_SENDS_FILE,
+  AcceptedSends,
+  claimOf,
+  forgetAcceptedSends,
+} from "../../src/consumer/accepted-sends.js";
 
 const claim = { id: "reg-1", digest: "d".repeat(64), owner: "owner-1", leaseUntil: 5_000 };
+
+/** Every byte the folder holds, its files' contents joined. */
+async function folderBytes(dir: string): Promise<string> {
+  const names = await readdir(dir);
+  const texts = await Promise.all(names.map((name) => readFile(join(dir, name), "latin1")));
+  return texts.join("\n");
+}
 
 describe("accepted sends", () => {
   it("S10: a fact written by one consumer is read back by the next, with no address in it, and removed once recorded", async () => {
     const dir = await mkdtemp(join(tmpdir(), "accepted-"));
-    new AcceptedSends(dir).add(claim, Date.now());
-    expect(await readdir(dir)).toEqual(["reg-1.json"]);
-    expect(await readFile(join(dir, "reg-1.json"), "utf8")).not.toContain("@");
+    const first = new AcceptedSends(dir);
+    first.add(claim, Date.now());
+    // The process "dies" without closing: the row is committed already, and holds no address.
+    const peek = new DatabaseSync(join(dir, ACCEPTED_SENDS_FILE), { readOnly: true });
+    expect(peek.prepare("SELECT * FROM accepted_sends").all()).toEqual([
+      {
+        id: "reg-1",
+        digest: claim.digest,
+        owner: "owner-1",
+        lease_until: 5_000,
+        accepted_at: expect.any(Number),
+      },
+    ]);
+    peek.close();
     const next = new AcceptedSends(dir);
     const fact = next.get("reg-1");
     expect(fact && claimOf(fact)).toEqual(claim);
     next.delete("reg-1");
-    expect(await readdir(dir)).toEqual([]);
+    next.close();
+    first.close();
+    expect(new AcceptedSends(dir).size).toBe(0);
   });
 
-  it("skips files that are not its own facts (another name, a broken or foreign body)", async () => {
+  it("two consumers on one folder each keep their facts; a third reads both", async () => {
     const dir = await mkdtemp(join(tmpdir(), "accepted-"));
+    const a = new AcceptedSends(dir);
+    const b = new AcceptedSends(dir);
+    a.add({ ...claim, id: "reg-a" }, Date.now());
+    b.add({ ...claim, id: "reg-b" }, Date.now());
+    b.delete("reg-b");
+    b.add({ ...claim, id: "reg-c" }, Date.now());
+    const third = new AcceptedSends(dir);
+    expect(third.pending().map((f) => f.id)).toEqual(["reg-a", "reg-c"]);
+    for (const accepted of [a, b, third]) accepted.close();
+  });
+
+  it("moves an earlier version's fact files into the file and removes them; skips files that are not facts", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "accepted-"));
+    const fact = { ...claim, acceptedAt: Date.now() };
+    await writeFile(join(dir, "reg-1.json"), JSON.stringify(fact));
     await writeFile(join(dir, "reg-2.json"), "{not json");
     await writeFile(join(dir, "reg-3.json"), JSON.stringify({ ...claim, id: "reg-1", acceptedAt: 1 }));
     await writeFile(join(dir, "notes.txt"), "hello");
-    expect(new AcceptedSends(dir).size).toBe(0);
+    const moved = new AcceptedSends(dir);
+    expect(moved.pending()).toEqual([fact]);
+    moved.close();
+    expect((await readdir(dir)).filter((n) => !n.startsWith(ACCEPTED_SENDS_FILE)).sort()).toEqual([
+      "notes.txt",
+      "reg-2.json",
+      "reg-3.json",
+    ]);
+    // Read back from the file alone.
+    expect(new AcceptedSends(dir).get("reg-1")?.owner).toBe("owner-1");
   });
 
   it("keeps facts in memory when the folder cannot be used", async () => {
@@ -40,13 +90,33 @@ describe("accepted sends", () => {
     expect(accepted.get("reg-1")?.owner).toBe("owner-1");
   });
 
-  it("a consumer starting on the folder removes facts (and temporary files) older than the record retention", async () => {
+  it("keeps facts in memory when the file is not a database", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "accepted-"));
+    await writeFile(
+      join(dir, ACCEPTED_SENDS_FILE),
+      "not a database, long enough to be read as one ".repeat(50),
+    );
+    const accepted = new AcceptedSends(dir);
+    accepted.add(claim, 1_000);
+    expect(accepted.get("reg-1")?.owner).toBe("owner-1");
+    accepted.delete("reg-1");
+    expect(accepted.size).toBe(0);
+  });
+
+  it("a consumer starting on the folder removes facts (and an earlier version's files) older than the record retention", async () => {
     const dir = await mkdtemp(join(tmpdir(), "accepted-"));
     const retention = recordRetentionMs();
     const now = Date.now();
-    new AcceptedSends(dir).add({ ...claim, id: "reg-old" }, now - retention - 1);
-    new AcceptedSends(dir).add({ ...claim, id: "reg-young" }, now - retention + 60_000);
-    // A writer killed before its rename, long ago, and one that may still be writing.
+    const writer = new AcceptedSends(dir);
+    writer.add({ ...claim, id: "reg-old" }, now - retention - 1);
+    writer.add({ ...claim, id: "reg-young" }, now - retention + 60_000);
+    writer.close();
+    // An earlier version's: an old fact, a writer killed before its rename long ago, and one that
+    // may still be writing.
+    await writeFile(
+      join(dir, "reg-older.json"),
+      JSON.stringify({ ...claim, id: "reg-older", acceptedAt: 1 }),
+    );
     await writeFile(join(dir, "reg-cut.json.4242.tmp"), '{"id":"reg-cut","digest":"');
     await writeFile(join(dir, "reg-busy.json.4243.tmp"), '{"id":"reg-busy","digest":"');
     const longAgo = new Date(Date.now() - retention - 60_000);
@@ -55,12 +125,15 @@ describe("accepted sends", () => {
     await utimes(join(dir, "notes.txt"), longAgo, longAgo);
 
     const started = new AcceptedSends(dir);
-    expect(started.get("reg-old")).toBeUndefined();
-    expect(started.get("reg-young")?.owner).toBe("owner-1");
-    expect((await readdir(dir)).sort()).toEqual(["notes.txt", "reg-busy.json.4243.tmp", "reg-young.json"]);
+    expect(started.pending().map((f) => f.id)).toEqual(["reg-young"]);
+    started.close();
+    expect((await readdir(dir)).filter((n) => !n.startsWith(ACCEPTED_SENDS_FILE)).sort()).toEqual([
+      "notes.txt",
+      "reg-busy.json.4243.tmp",
+    ]);
   });
 
-  it("forget removes the facts (and cut-off temporary files) under the given digests, and only those", async () => {
+  it("forget removes the facts (rows, an earlier version's files and cut-off writes) under the given digests, and only those, bytes included", async () => {
     const dir = await mkdtemp(join(tmpdir(), "accepted-"));
     const mine = "a".repeat(64);
     const legacy = "b".repeat(64);
@@ -69,10 +142,24 @@ describe("accepted sends", () => {
     accepted.add({ ...claim, id: "reg-mine", digest: mine }, 1_000);
     accepted.add({ ...claim, id: "reg-legacy", digest: legacy }, 1_000);
     accepted.add({ ...claim, id: "reg-other", digest: other }, 1_000);
+    accepted.close();
+    await writeFile(
+      join(dir, "reg-old.json"),
+      JSON.stringify({ ...claim, id: "reg-old", digest: mine, acceptedAt: 1 }),
+    );
     await writeFile(join(dir, "reg-cut.json.4242.tmp"), `{"id":"reg-cut","digest":"${mine}","own`);
     await writeFile(join(dir, "reg-cut2.json.4242.tmp"), `{"id":"reg-cut2","digest":"${other}","own`);
-    expect(await forgetAcceptedSends(dir, new Set([mine, legacy]))).toBe(3);
-    expect((await readdir(dir)).sort()).toEqual(["reg-cut2.json.4242.tmp", "reg-other.json"]);
+    expect(await forgetAcceptedSends(dir, new Set([mine, legacy]))).toBe(4);
+    expect((await readdir(dir)).filter((n) => !n.startsWith(ACCEPTED_SENDS_FILE)).sort()).toEqual([
+      "reg-cut2.json.4242.tmp",
+    ]);
+    const bytes = await folderBytes(dir);
+    expect(bytes).not.toContain(mine);
+    expect(bytes).not.toContain(legacy);
+    expect(bytes).toContain(other);
+    expect(
+      new AcceptedSends(dir, undefined, { maxAgeMs: Number.MAX_SAFE_INTEGER }).pending().map((f) => f.id),
+    ).toEqual(["reg-other"]);
     expect(await forgetAcceptedSends(join(dir, "missing"), new Set([mine]))).toBe(0);
   });
 });

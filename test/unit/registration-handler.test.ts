@@ -1,4 +1,4 @@
-import { mkdtemp, readdir } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -27,6 +27,7 @@ import {
 } from "../../src/contract/accepted-send-attribute.js";
 import { registrationDigest, registrationIdFor } from "../../src/contract/digest.js";
 import { parseRegistration, type Registration } from "../../src/contract/registration.js";
+import { acceptedOnDisk } from "../support/accepted-on-disk.js";
 import { testDigestKey } from "../support/digest-key.js";
 
 const LEASE_MS = 10_000;
@@ -274,12 +275,12 @@ describe("registration handler with a sent-email store", () => {
     const run = t.handle(ana);
     await new Promise((resolve) => setTimeout(resolve, 100));
     // While it retries, the fact is on disk and the runtime has been told of the fault.
-    expect(await readdir(dir)).toEqual(["reg-1.json"]);
+    expect(acceptedOnDisk(dir)).toEqual(["reg-1"]);
     await run;
     expect(t.faults.length).toBeGreaterThan(0);
     expect(t.sent).toEqual(["reg-1"]);
     expect(t.counts).toMatchObject({ sent: 1, recordedLate: 1 });
-    expect(await readdir(dir)).toEqual([]);
+    expect(acceptedOnDisk(dir)).toEqual([]);
     await t.handle(ana);
     expect(t.sent).toEqual(["reg-1"]);
   });
@@ -307,7 +308,7 @@ describe("registration handler with a sent-email store", () => {
     await second.handle(ana);
     expect(second.sent).toEqual([]);
     expect(await first.sqlite.claim("reg-1", digest)).toEqual({ outcome: "already-sent" });
-    expect(await readdir(dir)).toEqual([]);
+    expect(acceptedOnDisk(dir)).toEqual([]);
   });
 
   it("S9: a message carrying a signed accepted-send fact (a Lambda copy) is recorded, kept while the store is down, and never sent", async () => {
@@ -331,14 +332,14 @@ describe("registration handler with a sent-email store", () => {
     const held = t.handleMessage(copy);
     await new Promise((resolve) => setTimeout(resolve, 300));
     // Kept like a 250 of its own while the store is down: on disk, the runtime told of the fault.
-    expect(await readdir(dir)).toEqual(["reg-1.json"]);
+    expect(acceptedOnDisk(dir)).toEqual(["reg-1"]);
     expect(t.faults.length).toBeGreaterThan(0);
     storeDown.value = false;
     await held;
     expect(t.sent).toEqual([]);
     expect(await t.sqlite.claim("reg-1", digest)).toEqual({ outcome: "already-sent" });
     expect(t.counts).toMatchObject({ sent: 0, recordedLate: 1 });
-    expect(await readdir(dir)).toEqual([]);
+    expect(acceptedOnDisk(dir)).toEqual([]);
   });
 
   it("checks the lease right before sending: a claim that ran out sends nothing", async () => {
