@@ -20,8 +20,19 @@
  * kept as one file each (`<id>.json`, and `<id>.json.<pid>.tmp` of a write cut off) are read at
  * start, moved into the file and removed.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { readdir, readFile, rm } from "node:fs/promises";
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { open, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { recordRetentionMs } from "../config/derived.js";
@@ -47,6 +58,14 @@ const BUSY_TIMEOUT_MS = 250;
 const LEGACY_SUFFIX = ".json";
 /** `<id>.json.<pid>.tmp`: an earlier version's fact written by a process killed before its rename. */
 const LEGACY_TEMPORARY = /^[^/]+\.json\.\d+\.tmp$/;
+/** Far above a fact's size (about 200 bytes): anything larger in the folder is not one of ours. */
+const FACT_MAX_BYTES = 4_096;
+/**
+ * An earlier version's file is opened without blocking and checked before it is read: a FIFO named
+ * like a fact would block the synchronous read (and the whole consumer) forever, a device or a
+ * huge file would be read whole. Never through a link: that version renamed regular files into place.
+ */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
 
 export interface AcceptedSendsOptions {
   /** Facts (and temporary files) older than this are removed at start; default: the record retention. */
@@ -198,29 +217,11 @@ export class AcceptedSends {
         this.logger.warn({ err: error }, "could not remove an accepted send's old file");
       }
     };
-    for (const name of names) {
-      if (LEGACY_TEMPORARY.test(name)) {
-        try {
-          if (statSync(join(dir, name)).mtimeMs < oldest) removeFile(name, true);
-        } catch {
-          // Renamed or removed since the listing.
-        }
-        continue;
-      }
-      if (!name.endsWith(LEGACY_SUFFIX)) continue;
-      let fact: AcceptedSend | undefined;
+    // A row for the same id is newer than any file (files predate the rows): it is kept.
+    const insertOlder = this.db?.prepare("INSERT OR IGNORE INTO accepted_sends VALUES (?, ?, ?, ?, ?)");
+    const move = (name: string, fact: AcceptedSend) => {
       try {
-        fact = parseFact(JSON.parse(readFileSync(join(dir, name), "utf8")));
-      } catch {
-        // A file that is not one of ours (or cut short by a crash before its rename): skipped.
-      }
-      if (!fact || `${fact.id}${LEGACY_SUFFIX}` !== name) continue;
-      if (fact.acceptedAt < oldest) {
-        removeFile(name, true);
-        continue;
-      }
-      try {
-        this.insert?.run(
+        insertOlder?.run(
           fact.id,
           fact.digest,
           fact.owner,
@@ -235,6 +236,43 @@ export class AcceptedSends {
           { registrationId: fact.id, err: error },
           "could not move an accepted send into the file",
         );
+      }
+    };
+    const temporaries: string[] = [];
+    const moved = new Set<string>();
+    for (const name of names) {
+      if (LEGACY_TEMPORARY.test(name)) {
+        temporaries.push(name);
+        continue;
+      }
+      if (!name.endsWith(LEGACY_SUFFIX)) continue;
+      const fact = readFact(join(dir, name));
+      // Not one of ours (a foreign or broken body, another name): skipped, and left.
+      if (!fact || `${fact.id}${LEGACY_SUFFIX}` !== name) continue;
+      if (fact.acceptedAt < oldest) removeFile(name, true);
+      else {
+        move(name, fact);
+        moved.add(fact.id);
+      }
+    }
+    for (const name of temporaries) {
+      // Whole, but its writer was killed before the rename: the fact is true all the same (it was
+      // written right after the server accepted); a part of one is removed once old.
+      const fact = readFact(join(dir, name));
+      if (
+        fact &&
+        name.startsWith(`${fact.id}${LEGACY_SUFFIX}.`) &&
+        !moved.has(fact.id) &&
+        fact.acceptedAt >= oldest
+      ) {
+        move(name, fact);
+        moved.add(fact.id);
+        continue;
+      }
+      try {
+        if (statSync(join(dir, name)).mtimeMs < oldest) removeFile(name, true);
+      } catch {
+        // Renamed or removed since the listing.
       }
     }
     return { expired };
@@ -268,8 +306,8 @@ export async function forgetAcceptedSends(dir: string, digests: ReadonlySet<stri
   }
   for (const name of names) {
     if (!name.endsWith(LEGACY_SUFFIX) && !LEGACY_TEMPORARY.test(name)) continue;
-    const text = await readFile(join(dir, name), "utf8").catch(() => undefined);
-    if (text === undefined) continue; // renamed or removed since the listing
+    const text = await readSmallFile(join(dir, name));
+    if (text === undefined) continue; // renamed or removed since the listing, or not a fact's file
     let digest: unknown;
     try {
       digest = (JSON.parse(text) as { digest?: unknown } | null)?.digest;
@@ -288,6 +326,47 @@ export async function forgetAcceptedSends(dir: string, digests: ReadonlySet<stri
 /** The claim a fact stands for: `markSent` with it succeeds while nobody has taken the record over. */
 export function claimOf(fact: AcceptedSend): Claim {
   return { id: fact.id, digest: fact.digest, owner: fact.owner, leaseUntil: fact.leaseUntil };
+}
+
+/** A regular file's text if it is small enough to be a fact; otherwise (or unreadable) undefined. */
+function readSmallFileSync(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, READ_FLAGS);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stat = fstatSync(fd);
+    return stat.isFile() && stat.size <= FACT_MAX_BYTES ? readFileSync(fd, "utf8") : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function readSmallFile(path: string): Promise<string | undefined> {
+  const handle = await open(path, READ_FLAGS).catch(() => undefined);
+  if (handle === undefined) return undefined;
+  try {
+    const stat = await handle.stat();
+    return stat.isFile() && stat.size <= FACT_MAX_BYTES ? await handle.readFile("utf8") : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+function readFact(path: string): AcceptedSend | undefined {
+  const text = readSmallFileSync(path);
+  if (text === undefined) return undefined;
+  try {
+    return parseFact(JSON.parse(text));
+  } catch {
+    return undefined; // cut short, or not JSON
+  }
 }
 
 function parseFact(value: unknown): AcceptedSend | undefined {

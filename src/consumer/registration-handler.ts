@@ -398,7 +398,9 @@ export function registrationHandler(
           { registrationId: id, err: error },
           "claim taken over by another consumer during the send: this late write was rejected",
         );
-        accepted.delete(id); // the record is another claim's now: not ours to write
+        // The fact stays: the email left all the same. If the taker gave the claim back unsent (or
+        // `forget` erased the record), the message's next delivery claims it again and records it
+        // instead of mailing a second time; if the taker sent, that delivery finds it sent.
       }
       throw error;
     }
