@@ -78,10 +78,12 @@ export interface AcceptedSendsOptions {
 function openFacts(dir: string): DatabaseSync {
   const db = new DatabaseSync(join(dir, ACCEPTED_SENDS_FILE));
   try {
-    // secure_delete: a forgotten fact's bytes are overwritten, not left in a free page.
+    // secure_delete: a forgotten fact's bytes are overwritten, not left in a free page. The busy
+    // timeout first: switching a new file to WAL takes a lock that a second consumer starting on
+    // the folder at the same moment would otherwise meet with an immediate "database is locked".
     db.exec(`
-      PRAGMA journal_mode = WAL;
       PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};
+      PRAGMA journal_mode = WAL;
       PRAGMA synchronous = NORMAL;
       PRAGMA secure_delete = ON;
       CREATE TABLE IF NOT EXISTS accepted_sends (
@@ -116,17 +118,26 @@ export class AcceptedSends {
       mkdirSync(dir, { recursive: true });
       db = openFacts(dir);
     } catch (error) {
-      // The memory copy still covers this process; say once that a restart would not.
+      // The memory copy still covers this process; say once that a restart would not. An earlier
+      // version's files are still facts: read into memory, and left for a start that can move them.
       this.logger.warn({ err: error }, "cannot keep accepted sends on disk; keeping them in memory only");
+      this.moveLegacyFiles(dir, oldest, undefined);
       return;
     }
     this.db = db;
     this.insert = db.prepare("INSERT OR REPLACE INTO accepted_sends VALUES (?, ?, ?, ?, ?)");
     this.remove = db.prepare("DELETE FROM accepted_sends WHERE id = ?");
-    const legacy = this.moveLegacyFiles(dir, oldest);
+    const legacy = this.moveLegacyFiles(dir, oldest, db);
     let expired = legacy.expired;
     try {
       expired += Number(db.prepare("DELETE FROM accepted_sends WHERE accepted_at < ?").run(oldest).changes);
+    } catch (error) {
+      // A write lock held past the busy timeout: the old rows wait for the next start. The read
+      // below still runs (a reader never waits for a writer in WAL mode): a fact it skipped would
+      // be a second email.
+      this.logger.warn({ err: error }, "could not remove old accepted sends kept on disk");
+    }
+    try {
       const rows = db.prepare("SELECT id, digest, owner, lease_until, accepted_at FROM accepted_sends").all();
       for (const row of rows) {
         const fact = parseFact({
@@ -136,7 +147,7 @@ export class AcceptedSends {
           leaseUntil: row.lease_until,
           acceptedAt: row.accepted_at,
         });
-        if (fact) this.byId.set(fact.id, fact);
+        if (fact && fact.acceptedAt >= oldest) this.byId.set(fact.id, fact);
       }
     } catch (error) {
       this.logger.warn({ err: error }, "could not read the accepted sends kept on disk");
@@ -199,9 +210,10 @@ export class AcceptedSends {
   /**
    * An earlier version's facts, one file each: valid ones younger than `oldest` go into the file,
    * and every fact file or cut-off write older than `oldest` is removed. Files that are not facts
-   * stay. Returns how many expired.
+   * stay. Returns how many expired. Without `db` (the file cannot be opened) the valid ones are
+   * only read into memory and every file is left.
    */
-  private moveLegacyFiles(dir: string, oldest: number): { expired: number } {
+  private moveLegacyFiles(dir: string, oldest: number, db: DatabaseSync | undefined): { expired: number } {
     let names: string[];
     try {
       names = readdirSync(dir);
@@ -218,10 +230,14 @@ export class AcceptedSends {
       }
     };
     // A row for the same id is newer than any file (files predate the rows): it is kept.
-    const insertOlder = this.db?.prepare("INSERT OR IGNORE INTO accepted_sends VALUES (?, ?, ?, ?, ?)");
+    const insertOlder = db?.prepare("INSERT OR IGNORE INTO accepted_sends VALUES (?, ?, ?, ?, ?)");
     const move = (name: string, fact: AcceptedSend) => {
+      if (insertOlder === undefined) {
+        this.byId.set(fact.id, fact);
+        return;
+      }
       try {
-        insertOlder?.run(
+        insertOlder.run(
           fact.id,
           fact.digest,
           fact.owner,
@@ -249,8 +265,9 @@ export class AcceptedSends {
       const fact = readFact(join(dir, name));
       // Not one of ours (a foreign or broken body, another name): skipped, and left.
       if (!fact || `${fact.id}${LEGACY_SUFFIX}` !== name) continue;
-      if (fact.acceptedAt < oldest) removeFile(name, true);
-      else {
+      if (fact.acceptedAt < oldest) {
+        if (db !== undefined) removeFile(name, true);
+      } else {
         move(name, fact);
         moved.add(fact.id);
       }
@@ -269,6 +286,7 @@ export class AcceptedSends {
         moved.add(fact.id);
         continue;
       }
+      if (db === undefined) continue;
       try {
         if (statSync(join(dir, name)).mtimeMs < oldest) removeFile(name, true);
       } catch {
@@ -276,6 +294,16 @@ export class AcceptedSends {
       }
     }
     return { expired };
+  }
+}
+
+/** `forget` deleted the rows but another process kept the write-ahead log (and its copies) from being emptied. */
+export class AcceptedSendsLogBusyError extends Error {
+  override readonly name = "AcceptedSendsLogBusyError";
+  constructor(readonly path: string) {
+    super(
+      `could not empty the write-ahead log of ${path} (a consumer is using it): stop the consumers on the state folder and run forget again`,
+    );
   }
 }
 
@@ -298,8 +326,13 @@ export async function forgetAcceptedSends(dir: string, digests: ReadonlySet<stri
     try {
       const statement = db.prepare("DELETE FROM accepted_sends WHERE digest = ?");
       for (const digest of digests) removed += Number(statement.run(digest).changes);
-      // The deleted rows' bytes leave the write-ahead log too.
-      if (removed > 0) db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      // The rows' bytes leave the write-ahead log too, and not only the ones deleted here: a fact a
+      // consumer recorded (and deleted) already is still in the frames of its insert until a
+      // checkpoint. A reader in another process can keep the log from being emptied: say so.
+      const checkpoint = db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get();
+      if (checkpoint !== undefined && Number(checkpoint.busy) !== 0) {
+        throw new AcceptedSendsLogBusyError(join(dir, ACCEPTED_SENDS_FILE));
+      }
     } finally {
       db.close();
     }

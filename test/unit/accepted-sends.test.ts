@@ -6,6 +6,7 @@ import { mkdtemp, readdir, readFile, utimes, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { recordRetentionMs } from "../../src/config/derived.js";
 import {
@@ -103,6 +104,60 @@ describe("accepted sends", () => {
     expect(accepted.size).toBe(0);
   });
 
+  it("a file that is not a database: an earlier version's facts are still read (into memory, the files left)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "accepted-"));
+    await writeFile(
+      join(dir, ACCEPTED_SENDS_FILE),
+      "not a database, long enough to be read as one ".repeat(50),
+    );
+    await writeFile(join(dir, "reg-1.json"), JSON.stringify({ ...claim, acceptedAt: Date.now() }));
+    const accepted = new AcceptedSends(dir);
+    const fact = accepted.get("reg-1");
+    expect(fact && claimOf(fact)).toEqual(claim);
+    expect(await readdir(dir)).toContain("reg-1.json");
+  });
+
+  it("a write lock held at start (another consumer's statement) does not hide the facts already in the file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "accepted-"));
+    const writer = new AcceptedSends(dir);
+    writer.add(claim, Date.now());
+    writer.close();
+    const other = new DatabaseSync(join(dir, ACCEPTED_SENDS_FILE));
+    other.exec("BEGIN IMMEDIATE; DELETE FROM accepted_sends WHERE id = 'none'");
+    try {
+      const fact = new AcceptedSends(dir).get("reg-1");
+      expect(fact && claimOf(fact)).toEqual(claim);
+    } finally {
+      other.exec("COMMIT");
+      other.close();
+    }
+  });
+
+  it("two consumers starting on a new folder at once: the second waits for the first's lock, and keeps its facts on disk", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "accepted-"));
+    const path = join(dir, ACCEPTED_SENDS_FILE);
+    // Another thread holds the new file's lock for 50 ms, as a consumer switching it to WAL does.
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(
+      `const { workerData } = require("node:worker_threads");
+       const { DatabaseSync } = require("node:sqlite");
+       const db = new DatabaseSync(workerData.path);
+       db.exec("BEGIN EXCLUSIVE");
+       Atomics.store(workerData.flag, 0, 1);
+       Atomics.notify(workerData.flag, 0);
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+       db.exec("COMMIT");
+       db.close();`,
+      { eval: true, workerData: { path, flag } },
+    );
+    Atomics.wait(flag, 0, 0, 5_000);
+    const second = new AcceptedSends(dir);
+    second.add(claim, Date.now());
+    second.close();
+    await new Promise((resolve) => worker.once("exit", resolve));
+    expect(new AcceptedSends(dir).get("reg-1")?.owner).toBe("owner-1");
+  });
+
   it("a consumer starting on the folder removes facts (and an earlier version's files) older than the record retention", async () => {
     const dir = await mkdtemp(join(tmpdir(), "accepted-"));
     const retention = recordRetentionMs();
@@ -161,5 +216,19 @@ describe("accepted sends", () => {
       new AcceptedSends(dir, undefined, { maxAgeMs: Number.MAX_SAFE_INTEGER }).pending().map((f) => f.id),
     ).toEqual(["reg-other"]);
     expect(await forgetAcceptedSends(join(dir, "missing"), new Set([mine]))).toBe(0);
+  });
+
+  it("forget beside an open consumer leaves no copy of a fact it recorded already (the write-ahead log keeps its insert)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "accepted-"));
+    const mine = "a".repeat(64);
+    const accepted = new AcceptedSends(dir);
+    accepted.add({ ...claim, digest: mine }, Date.now());
+    accepted.delete("reg-1"); // recorded: the row is gone, its insert's frame is not
+    try {
+      expect(await forgetAcceptedSends(dir, new Set([mine]))).toBe(0);
+      expect(await folderBytes(dir)).not.toContain(mine);
+    } finally {
+      accepted.close();
+    }
   });
 });
