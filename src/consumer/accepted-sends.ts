@@ -35,6 +35,7 @@ import {
 import { open, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { pathToFileURL } from "node:url";
 import { recordRetentionMs } from "../config/derived.js";
 import { REGISTRATION_ID_PATTERN } from "../contract/registration.js";
 import { type Logger, silentLogger } from "../log/logger.js";
@@ -121,6 +122,7 @@ export class AcceptedSends {
       // The memory copy still covers this process; say once that a restart would not. An earlier
       // version's files are still facts: read into memory, and left for a start that can move them.
       this.logger.warn({ err: error }, "cannot keep accepted sends on disk; keeping them in memory only");
+      this.readRowsReadOnly(dir, oldest);
       this.moveLegacyFiles(dir, oldest, undefined);
       return;
     }
@@ -138,17 +140,7 @@ export class AcceptedSends {
       this.logger.warn({ err: error }, "could not remove old accepted sends kept on disk");
     }
     try {
-      const rows = db.prepare("SELECT id, digest, owner, lease_until, accepted_at FROM accepted_sends").all();
-      for (const row of rows) {
-        const fact = parseFact({
-          id: row.id,
-          digest: row.digest,
-          owner: row.owner,
-          leaseUntil: row.lease_until,
-          acceptedAt: row.accepted_at,
-        });
-        if (fact && fact.acceptedAt >= oldest) this.byId.set(fact.id, fact);
-      }
+      this.loadRows(db, oldest);
     } catch (error) {
       this.logger.warn({ err: error }, "could not read the accepted sends kept on disk");
     }
@@ -205,6 +197,43 @@ export class AcceptedSends {
     this.remove = undefined;
     this.db?.close();
     this.db = undefined;
+  }
+
+  private loadRows(db: DatabaseSync, oldest: number): void {
+    const rows = db.prepare("SELECT id, digest, owner, lease_until, accepted_at FROM accepted_sends").all();
+    for (const row of rows) {
+      const fact = parseFact({
+        id: row.id,
+        digest: row.digest,
+        owner: row.owner,
+        leaseUntil: row.lease_until,
+        acceptedAt: row.accepted_at,
+      });
+      if (fact && fact.acceptedAt >= oldest) this.byId.set(fact.id, fact);
+    }
+  }
+
+  /**
+   * The file could not be opened for writing (a full disk cannot take the shared-memory file, a
+   * read-only folder): its facts are still read, or a restart would mail them again. Read-only
+   * first (sees a killed writer's log); else as immutable, which needs no file beside it.
+   */
+  private readRowsReadOnly(dir: string, oldest: number): void {
+    const path = join(dir, ACCEPTED_SENDS_FILE);
+    if (!existsSync(path)) return;
+    for (const location of [path, `${pathToFileURL(path).href}?immutable=1`]) {
+      try {
+        const db = new DatabaseSync(location, { readOnly: true });
+        try {
+          this.loadRows(db, oldest);
+          return;
+        } finally {
+          db.close();
+        }
+      } catch {
+        // Not readable this way either (or not a database): memory alone, as warned.
+      }
+    }
   }
 
   /**

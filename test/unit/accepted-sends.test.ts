@@ -2,6 +2,9 @@
  * Accepted sends waiting for their record (row S9/S10 of docs/email-delivery.md): kept in memory
  * and in a SQLite file in a folder that a restarted consumer reads back.
  */
+
+import { spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { mkdtemp, readdir, readFile, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +18,7 @@ import {
   claimOf,
   forgetAcceptedSends,
 } from "../../src/consumer/accepted-sends.js";
+import { smallTmpfs } from "../support/tmpfs.js";
 
 const claim = { id: "reg-1", digest: "d".repeat(64), owner: "owner-1", leaseUntil: 5_000 };
 
@@ -115,6 +119,25 @@ describe("accepted sends", () => {
     const fact = accepted.get("reg-1");
     expect(fact && claimOf(fact)).toEqual(claim);
     expect(await readdir(dir)).toContain("reg-1.json");
+  });
+
+  it("a full disk at start: the facts already in the file are still read (a restart must not mail them again)", () => {
+    const fs = smallTmpfs("256k");
+    if (!fs) return; // needs mount (root): covered where the tests run as root
+    try {
+      const dir = join(fs.dir, "accepted");
+      mkdirSync(dir);
+      const writer = new AcceptedSends(dir);
+      writer.add(claim, Date.now());
+      writer.close();
+      spawnSync("dd", ["if=/dev/zero", `of=${join(fs.dir, "filler")}`, "bs=4k"], { stdio: "ignore" });
+      const started = new AcceptedSends(dir);
+      const fact = started.get("reg-1");
+      expect(fact && claimOf(fact)).toEqual(claim);
+      started.close();
+    } finally {
+      fs.unmount();
+    }
   });
 
   it("a write lock held at start (another consumer's statement) does not hide the facts already in the file", async () => {
