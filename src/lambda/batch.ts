@@ -18,6 +18,7 @@
 import { ChangeMessageVisibilityBatchCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import {
+  FUNCTION_BATCHING_WINDOW_MAX_SECONDS,
   FUNCTION_TIMEOUT_MAX_SECONDS,
   FUNCTION_SETTLE_MARGIN_MS as SETTLE_MARGIN_MS,
   TIMER_MAX_MS,
@@ -45,9 +46,11 @@ import { toMessage } from "./records.js";
 /**
  * The longest visibility the function may set. SQS refuses a ChangeMessageVisibility that would
  * keep a message invisible more than 12 hours from its receive, and the mapping received the
- * record up to one function timeout (at most 15 minutes) before the function sets it: 11 h 45 min.
+ * record up to one batching window (at most 5 minutes: it holds what it received while the window
+ * fills) and one function timeout (at most 15 minutes) before the function sets it: 11 h 40 min.
  */
-export const FUNCTION_VISIBILITY_MAX_SECONDS = VISIBILITY_MAX_SECONDS - FUNCTION_TIMEOUT_MAX_SECONDS;
+export const FUNCTION_VISIBILITY_MAX_SECONDS =
+  VISIBILITY_MAX_SECONDS - FUNCTION_BATCHING_WINDOW_MAX_SECONDS - FUNCTION_TIMEOUT_MAX_SECONDS;
 
 /**
  * The visibility an environment fault gives a message, by its receive count: first × growth^(k−1)
