@@ -61,6 +61,13 @@ const DELETE_BUSY_WAIT_MS = 20;
 /** How long stop() waits for the last deletes and hand-backs after the deadline. */
 const FLUSH_GRACE_MS = 500;
 
+/**
+ * SQS counts its 12 h from its own receive, earlier than `receivedAt` by the response's trip, and
+ * reads a visibility change after the batch's wait, the request's trip and any retries of it: a
+ * delay that ends exactly at 12 h by our clock ends past it by SQS's, and is refused.
+ */
+const VISIBILITY_LIMIT_SPARE_SECONDS = 60;
+
 /** A queue without a dead-letter queue is refused at start, with why and how to provision one. */
 const RUNTIME_DEAD_LETTER_HINT = {
   why: "so a failing message would loop forever",
@@ -625,7 +632,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     // SQS refuses a visibility that ends more than 12 h after the receive (a long handler, or a
     // mail service's Retry-After, could ask for one): the delay stops at that limit instead.
     const leftSeconds =
-      VISIBILITY_MAX_SECONDS - Math.ceil((this.options.clock.now() - tracked.receivedAt) / 1000);
+      VISIBILITY_MAX_SECONDS -
+      VISIBILITY_LIMIT_SPARE_SECONDS -
+      Math.ceil((this.options.clock.now() - tracked.receivedAt) / 1000);
     const delay = Math.max(0, Math.min(leftSeconds, retryDelaySeconds(cause, receiveCount, this.options)));
     this.stats.failed += 1;
     this.logger.warn(
