@@ -5,9 +5,27 @@
  */
 import type { Logger } from "../../log/logger.js";
 import type { Batcher } from "../../sqs/batcher.js";
+import { VISIBILITY_MAX_SECONDS } from "../../sqs/limits.js";
 import type { Clock, Timer } from "../../time/clock.js";
 import type { VisibilityChange } from "./requests.js";
 import type { Tracked } from "./types.js";
+
+/**
+ * SQS counts its 12 h from its own receive, earlier than `receivedAt` by the response's trip, and
+ * reads a visibility change after the batch's wait, the request's trip and any retries of it: a
+ * visibility that ends exactly at 12 h by our clock ends past it by SQS's, and is refused.
+ */
+const VISIBILITY_LIMIT_SPARE_SECONDS = 60;
+
+/**
+ * Seconds a visibility set now may last for this message: SQS refuses one that ends more than
+ * 12 h after the receive (less a minute to spare). A retry delay and an extension stop there.
+ */
+export function visibilityLeftSeconds(tracked: Pick<Tracked, "receivedAt">, now: number): number {
+  return (
+    VISIBILITY_MAX_SECONDS - VISIBILITY_LIMIT_SPARE_SECONDS - Math.ceil((now - tracked.receivedAt) / 1000)
+  );
+}
 
 export class Heartbeat {
   private timer: Timer | undefined;
@@ -41,12 +59,16 @@ export class Heartbeat {
     const timeoutMs = this.timeoutSeconds * 1000;
     for (const tracked of this.held()) {
       if (tracked.extending || tracked.deadline - now > timeoutMs / 2) continue;
+      // Past SQS's 12 h from the receive no extension is taken: the message is visible again
+      // when its last one ends, and is received anew.
+      const seconds = Math.min(this.timeoutSeconds, visibilityLeftSeconds(tracked, now));
+      if (seconds <= 0) continue;
       tracked.extending = true;
       this.visibility
-        .add({ receiptHandle: tracked.receiptHandle, timeoutSeconds: this.timeoutSeconds })
+        .add({ receiptHandle: tracked.receiptHandle, timeoutSeconds: seconds })
         .then(
           () => {
-            tracked.deadline = this.clock.now() + timeoutMs;
+            tracked.deadline = this.clock.now() + seconds * 1000;
           },
           (error) =>
             this.logger.warn(

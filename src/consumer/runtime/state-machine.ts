@@ -31,7 +31,7 @@ import type { Logger } from "../../log/logger.js";
 import { clientSpan, processSpan, tracerProviderRegistered } from "../../observability/tracing.js";
 import type { Batcher } from "../../sqs/batcher.js";
 import { isFatal } from "../../sqs/errors.js";
-import { RECEIVE_MAX_MESSAGES, VISIBILITY_MAX_SECONDS } from "../../sqs/limits.js";
+import { RECEIVE_MAX_MESSAGES } from "../../sqs/limits.js";
 import { describeQueueAttributes, findDeadLetterQueue } from "../../sqs/queue-pair.js";
 import { backoffMs } from "../../sqs/retry.js";
 import { sleepUnlessAborted, type Timer } from "../../time/clock.js";
@@ -45,7 +45,7 @@ import {
   PoisonMessageError,
 } from "../errors.js";
 import { forwardToDeadLetter } from "./dead-letter.js";
-import { Heartbeat } from "./heartbeat.js";
+import { Heartbeat, visibilityLeftSeconds } from "./heartbeat.js";
 import { DELETE_WAIT_VISIBILITY_FRACTION, fifoWindowError, type RuntimeOptions, settle } from "./options.js";
 import { GROW_AFTER_WINDOW, PollerCount } from "./pollers.js";
 import { deleteBatcher, type VisibilityChange, visibilityBatcher } from "./requests.js";
@@ -60,13 +60,6 @@ const DELETE_BUSY_WAIT_MS = 20;
 
 /** How long stop() waits for the last deletes and hand-backs after the deadline. */
 const FLUSH_GRACE_MS = 500;
-
-/**
- * SQS counts its 12 h from its own receive, earlier than `receivedAt` by the response's trip, and
- * reads a visibility change after the batch's wait, the request's trip and any retries of it: a
- * delay that ends exactly at 12 h by our clock ends past it by SQS's, and is refused.
- */
-const VISIBILITY_LIMIT_SPARE_SECONDS = 60;
 
 /** A queue without a dead-letter queue is refused at start, with why and how to provision one. */
 const RUNTIME_DEAD_LETTER_HINT = {
@@ -631,11 +624,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const error = new HandlerError(message.MessageId ?? "?", this.queueUrl, receiveCount, cause);
     // SQS refuses a visibility that ends more than 12 h after the receive (a long handler, or a
     // mail service's Retry-After, could ask for one): the delay stops at that limit instead.
-    const leftSeconds =
-      VISIBILITY_MAX_SECONDS -
-      VISIBILITY_LIMIT_SPARE_SECONDS -
-      Math.ceil((this.options.clock.now() - tracked.receivedAt) / 1000);
-    const delay = Math.max(0, Math.min(leftSeconds, retryDelaySeconds(cause, receiveCount, this.options)));
+    const left = visibilityLeftSeconds(tracked, this.options.clock.now());
+    const delay = Math.max(0, Math.min(left, retryDelaySeconds(cause, receiveCount, this.options)));
     this.stats.failed += 1;
     this.logger.warn(
       { err: cause, messageId: message.MessageId, receiveCount, retryInSeconds: delay },
