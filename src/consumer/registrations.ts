@@ -197,24 +197,35 @@ export async function buildRegistrationConsumer(
     recordedLate: 0,
   };
   const accepted = new AcceptedSends(options.acceptedDir, logger);
-  const consumer = new Consumer({
-    ...options.consumer,
-    client: options.client,
-    queueUrl: options.queueUrl,
-    deadLetterQueueUrl: options.deadLetterQueueUrl ?? options.consumer?.deadLetterQueueUrl,
-    queueAttributes,
-    visibilityTimeoutSeconds,
-    handler: registrationHandler(mailer, {
-      digestKey,
-      store,
-      counts: emails,
+  const close = async () => {
+    accepted.close();
+    if (!given) await store.close();
+  };
+  let consumer: Consumer;
+  try {
+    consumer = new Consumer({
+      ...options.consumer,
+      client: options.client,
+      queueUrl: options.queueUrl,
+      deadLetterQueueUrl: options.deadLetterQueueUrl ?? options.consumer?.deadLetterQueueUrl,
+      queueAttributes,
+      visibilityTimeoutSeconds,
+      handler: registrationHandler(mailer, {
+        digestKey,
+        store,
+        counts: emails,
+        logger,
+        sendTimeoutMs,
+        suppression: options.suppression,
+        accepted,
+      }),
       logger,
-      sendTimeoutMs,
-      suppression: options.suppression,
-      accepted,
-    }),
-    logger,
-  });
+    });
+  } catch (error) {
+    // Options the runtime refuses: what was opened here is closed, not left open.
+    await close();
+    throw error;
+  }
   return {
     consumer,
     store,
@@ -222,9 +233,6 @@ export async function buildRegistrationConsumer(
     emails,
     leaseMs: storeTiming(sendTimeoutMs).leaseMs,
     visibilityTimeoutSeconds,
-    close: async () => {
-      accepted.close();
-      if (!given) await store.close();
-    },
+    close,
   };
 }
