@@ -11,10 +11,12 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
+import { failureOf } from "../../src/cli/shared.js";
 import { recordRetentionMs } from "../../src/config/derived.js";
 import {
   ACCEPTED_SENDS_FILE,
   AcceptedSends,
+  AcceptedSendsUnreadableError,
   claimOf,
   forgetAcceptedSends,
 } from "../../src/consumer/accepted-sends.js";
@@ -253,5 +255,25 @@ describe("accepted sends", () => {
     } finally {
       accepted.close();
     }
+  });
+  it("forget on a damaged file says so in one line naming it and the fix, after sweeping an earlier version's files", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "accepted-"));
+    const mine = "a".repeat(64);
+    await writeFile(
+      join(dir, ACCEPTED_SENDS_FILE),
+      "not a database, long enough to be read as one ".repeat(50),
+    );
+    await writeFile(
+      join(dir, "reg-old.json"),
+      JSON.stringify({ ...claim, id: "reg-old", digest: mine, acceptedAt: 1 }),
+    );
+    const forgetting = forgetAcceptedSends(dir, new Set([mine]));
+    await expect(forgetting).rejects.toBeInstanceOf(AcceptedSendsUnreadableError);
+    const failure = failureOf(await forgetting.catch((error: unknown) => error));
+    expect(failure.code).toBe(1);
+    expect(failure.message?.trim().split("\n")).toHaveLength(1);
+    expect(failure.message).toContain(join(dir, ACCEPTED_SENDS_FILE));
+    expect(failure.message).toContain("move it aside");
+    expect((await readdir(dir)).sort()).toEqual([ACCEPTED_SENDS_FILE]);
   });
 });
