@@ -33,7 +33,7 @@ import {
   rmSync,
   statSync,
 } from "node:fs";
-import { open, readdir, rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { pathToFileURL } from "node:url";
@@ -381,7 +381,7 @@ export async function forgetAcceptedSends(dir: string, digests: ReadonlySet<stri
 
   for (const name of names) {
     if (!name.endsWith(LEGACY_SUFFIX) && !LEGACY_TEMPORARY.test(name)) continue;
-    const text = await readSmallFile(join(dir, name));
+    const text = readSmallFileSync(join(dir, name));
     if (text === undefined) continue; // renamed or removed since the listing, or not a fact's file
     let digest: unknown;
     try {
@@ -440,19 +440,6 @@ function readSmallFileSync(path: string): string | undefined {
     return undefined;
   } finally {
     closeSync(fd);
-  }
-}
-
-async function readSmallFile(path: string): Promise<string | undefined> {
-  const handle = await open(path, READ_FLAGS).catch(() => undefined);
-  if (handle === undefined) return undefined;
-  try {
-    const stat = await handle.stat();
-    return stat.isFile() && stat.size <= FACT_MAX_BYTES ? await handle.readFile("utf8") : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    await handle.close();
   }
 }
 
