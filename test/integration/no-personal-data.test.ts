@@ -7,15 +7,14 @@
 import { mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { OutboxMailer } from "../../src/consumer/mail/outbox.js";
 import { registrationHandler } from "../../src/consumer/registration-handler.js";
 import { Consumer } from "../../src/consumer/runtime/state-machine.js";
 import { SqliteSentEmailStore } from "../../src/consumer/store/sqlite.js";
 import { DEAD_LETTER_ATTRIBUTES } from "../../src/contract/dead-letter.js";
+import { capturedLogger } from "../support/captured-logger.js";
 import { testDigestKey } from "../support/digest-key.js";
 import { receiveAll, startTestSqs, type TestSqs, waitFor } from "../support/local-sqs.js";
 
@@ -69,16 +68,7 @@ describe("failure paths leak no personal data", () => {
   it("logs and dead-letter attributes say what was wrong, never what the body contained", async () => {
     sqs = await startTestSqs();
     const s = sqs;
-    const lines: string[] = [];
-    const logger = pino(
-      { level: "trace" },
-      new Writable({
-        write(chunk, _encoding, done) {
-          lines.push(String(chunk));
-          done();
-        },
-      }),
-    );
+    const { logger, lines } = capturedLogger("trace");
     const root = await mkdtemp(join(tmpdir(), "pii-"));
     const store = new SqliteSentEmailStore(":memory:", { leaseMs: 30_000, retentionMs: 3_600_000 });
     const counts = { sent: 0, duplicates: 0, conflicts: 0 };

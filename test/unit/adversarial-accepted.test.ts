@@ -20,9 +20,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import type { Message, MessageAttributeValue } from "@aws-sdk/client-sqs";
-import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { ACCEPTED_SENDS_FILE, AcceptedSends } from "../../src/consumer/accepted-sends.js";
 import { EnvironmentFaultError, NotSentError, RetryAfterError } from "../../src/consumer/errors.js";
@@ -40,6 +38,7 @@ import { parseRegistration } from "../../src/contract/registration.js";
 import { withAcceptedCopies } from "../../src/lambda/accepted-copy.js";
 import { forgetPerson } from "../../src/ops/forget.js";
 import { acceptedOnDisk } from "../support/accepted-on-disk.js";
+import { capturedLogger } from "../support/captured-logger.js";
 import { testDigestKey } from "../support/digest-key.js";
 import { type StubSqs, stubSqs } from "../support/stub-sqs.js";
 import { smallTmpfs } from "../support/tmpfs.js";
@@ -78,16 +77,7 @@ function world() {
   };
   /** Every email the mail server accepted, across every consumer: the count that matters. */
   const mailed: string[] = [];
-  const lines: string[] = [];
-  const logger = pino(
-    { level: "debug" },
-    new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    }),
-  );
+  const { logger, lines } = capturedLogger("debug");
   /** A consumer process: its own handler and memory, on `dir` (its state folder's accepted/) if given. */
   function consumer(dir?: string, hooks: { afterSend?: () => void | Promise<void> } = {}) {
     const accepted = new AcceptedSends(dir, logger, { now: () => clock.now });
@@ -150,6 +140,30 @@ const factFor = (body: { id: string }, fields: Partial<AcceptedSendFact> = {}): 
   acceptedAt: 1_000_000,
   ...fields,
 });
+
+/**
+ * Ana's registration handled by another consumer (no folder) whose transport refuses before
+ * sending: it claims the record, sends nothing and gives the claim back.
+ */
+function refusedElsewhere(
+  store: SentEmailStore,
+  clock: { now: number },
+  messageId: string,
+  receiveCount: number,
+): Promise<void> {
+  const handle = registrationHandler(
+    {
+      send: async () => {
+        throw new NotSentError(new Error("connection refused before MAIL FROM"));
+      },
+    },
+    { digestKey: testDigestKey, store, now: () => clock.now },
+  );
+  return handle(
+    { MessageId: messageId, Body: JSON.stringify(ana) },
+    { signal: new AbortController().signal, receiveCount },
+  );
+}
 
 describe("adversarial: forged, replayed and mutated accepted-send attributes", () => {
   const signedForAna = acceptedSendAttribute(factFor(ana), testDigestKey);
@@ -466,20 +480,7 @@ describe("adversarial: kill and restart windows between the acceptance and markS
     w.storeDown.value = false;
     w.clock.now += LEASE_MS * 2;
     // Another consumer (no folder) claims the lapsed claim, its transport refuses before sending.
-    const other = registrationHandler(
-      {
-        send: async () => {
-          throw new NotSentError(new Error("connection refused before MAIL FROM"));
-        },
-      },
-      { digestKey: testDigestKey, store: w.store, now: () => w.clock.now },
-    );
-    await expect(
-      other(
-        { MessageId: "m", Body: JSON.stringify(ana) },
-        { signal: new AbortController().signal, receiveCount: 2 },
-      ),
-    ).rejects.toThrow("connection refused");
+    await expect(refusedElsewhere(w.store, w.clock, "m", 2)).rejects.toThrow("connection refused");
     await w.consumer(dir).receive(ana);
     expect(w.mailed).toEqual([ana.id]);
     expect(await w.state(ana.id)).toBe("already-sent");
@@ -497,21 +498,8 @@ describe("adversarial: the record taken over while markSent is retried", () => {
     const running = a.receive(ana);
     await new Promise((resolve) => setTimeout(resolve, 100));
     w.clock.now += LEASE_MS * 2;
-    const b = registrationHandler(
-      {
-        send: async () => {
-          throw new NotSentError(new Error("connection refused before MAIL FROM"));
-        },
-      },
-      { digestKey: testDigestKey, store: w.sqlite, now: () => w.clock.now },
-    );
     // A duplicate message of ana's registration reaches B: it claims, its send never starts, it gives back.
-    await expect(
-      b(
-        { MessageId: "dup", Body: JSON.stringify(ana) },
-        { signal: new AbortController().signal, receiveCount: 1 },
-      ),
-    ).rejects.toThrow("connection refused");
+    await expect(refusedElsewhere(w.sqlite, w.clock, "dup", 1)).rejects.toThrow("connection refused");
     w.storeDown.value = false;
     await expect(running).rejects.toBeInstanceOf(StaleClaimError);
     await a.receive(ana); // A's message, back after its visibility timeout

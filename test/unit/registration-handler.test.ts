@@ -1,9 +1,7 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import type { Message } from "@aws-sdk/client-sqs";
-import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { AcceptedSends } from "../../src/consumer/accepted-sends.js";
 import {
@@ -28,6 +26,7 @@ import {
 import { registrationDigest, registrationIdFor } from "../../src/contract/digest.js";
 import { parseRegistration, type Registration } from "../../src/contract/registration.js";
 import { acceptedOnDisk } from "../support/accepted-on-disk.js";
+import { capturedLogger } from "../support/captured-logger.js";
 import { testDigestKey } from "../support/digest-key.js";
 
 const LEASE_MS = 10_000;
@@ -82,16 +81,7 @@ function setup(options: SetupOptions = {}) {
     ...(options.checkHealth ? { checkHealth: options.checkHealth } : {}),
     ...(options.sendTimeoutMs ? { sendTimeoutMs: options.sendTimeoutMs } : {}),
   };
-  const lines: string[] = [];
-  const logger = pino(
-    { level: "debug" },
-    new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    }),
-  );
+  const { logger, lines } = capturedLogger("debug");
   const counts: RegistrationCounts = { sent: 0, duplicates: 0, conflicts: 0 };
   const handle = registrationHandler(sender, {
     digestKey: testDigestKey,
