@@ -141,6 +141,14 @@ const factFor = (body: { id: string }, fields: Partial<AcceptedSendFact> = {}): 
   ...fields,
 });
 
+/** The store goes down right after a send and is back 600 ms later. */
+function storeBlinks(storeDown: { value: boolean }): void {
+  storeDown.value = true;
+  setTimeout(() => {
+    storeDown.value = false;
+  }, 600);
+}
+
 /**
  * Ana's registration handled by another consumer (no folder) whose transport refuses before
  * sending: it claims the record, sends nothing and gives the claim back.
@@ -335,14 +343,7 @@ describe("adversarial: the accepted/ folder", () => {
     if (!fs) return;
     try {
       const w = world();
-      const c = w.consumer(fs.dir, {
-        afterSend: () => {
-          w.storeDown.value = true;
-          setTimeout(() => {
-            w.storeDown.value = false;
-          }, 600);
-        },
-      });
+      const c = w.consumer(fs.dir, { afterSend: () => storeBlinks(w.storeDown) });
       await c.receive(ana);
       await c.receive(ana);
       expect(w.mailed).toEqual([ana.id]);
@@ -362,14 +363,7 @@ describe("adversarial: the accepted/ folder", () => {
       // Fill the file system to its last byte.
       spawnSync("dd", ["if=/dev/zero", `of=${join(fs.dir, "filler")}`, "bs=4k"], { stdio: "ignore" });
       const w = world();
-      const c = w.consumer(dir, {
-        afterSend: () => {
-          w.storeDown.value = true;
-          setTimeout(() => {
-            w.storeDown.value = false;
-          }, 600);
-        },
-      });
+      const c = w.consumer(dir, { afterSend: () => storeBlinks(w.storeDown) });
       await c.receive(ana);
       await c.receive(ana);
       expect(w.mailed).toEqual([ana.id]);
