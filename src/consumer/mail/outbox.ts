@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import * as fsPromises from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import nodemailer from "nodemailer";
+import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import { maskEmail, REGISTRATION_ID_PATTERN, type Registration } from "../../contract/registration.js";
 import { type Logger, silentLogger } from "../../log/logger.js";
 import { EnvironmentFaultError, NotSentError } from "../errors.js";
@@ -23,13 +23,35 @@ import { DEFAULT_MAIL_FROM, type Mailer, welcomeMessage } from "./mailer.js";
 export const JOURNAL = "sent.log";
 
 /**
- * A write's temporary file: `<id>.eml.<pid>.<random hex>.tmp`, renamed to `<id>.eml` once whole.
+ * The email as nodemailer's composer writes it for a mail server, with Unix line ends (a file to
+ * read, as its stream transport's `newline: "unix"` would give): the composer alone, without a
+ * transport's per-email work and pipeline of streams around it (about a quarter of the cost).
+ */
+function compose(mail: ConstructorParameters<typeof MailComposer>[0]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    new MailComposer(mail).compile().build((error, message) => {
+      if (error) reject(error);
+      else resolve(message.toString("utf8").replaceAll("\r\n", "\n"));
+    });
+  });
+}
+
+/**
+ * A write's temporary file: `<id>.eml.<pid>.<hex>.tmp`, renamed to `<id>.eml` once whole.
  * A writer killed in between leaves it, with the recipient's address in it.
  */
 export const OUTBOX_TEMPORARY_FILE = /\.eml\.\d+\.[0-9a-f]+\.tmp$/;
 
+/**
+ * This process's mark in its temporary files' names, then a count: unique among the processes
+ * writing to one folder (containers all run as pid 1), without a random draw per email.
+ */
+const WRITER = randomBytes(4).toString("hex");
+let temporaries = 0;
+
 function temporaryFileFor(file: string): string {
-  return `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  temporaries += 1;
+  return `${file}.${process.pid}.${WRITER}${temporaries.toString(16)}.tmp`;
 }
 
 /** The third column of a journal line for a delivery that found its email already written. */
@@ -113,11 +135,6 @@ export interface OutboxOptions {
 export class OutboxMailer implements Mailer {
   readonly kind = "outbox";
   readonly sendTimeoutMs: number;
-  private readonly transport = nodemailer.createTransport({
-    streamTransport: true,
-    buffer: true,
-    newline: "unix",
-  });
   private readonly outboxDir: string;
   private readonly from: string;
   private readonly logger: Logger;
@@ -164,7 +181,7 @@ export class OutboxMailer implements Mailer {
       });
       return this.ready;
     });
-    const info = await this.transport.sendMail(welcomeMessage(registration, id, this.from));
+    const email = await compose(welcomeMessage(registration, id, this.from));
     // A send cut off at the shutdown deadline writes nothing after it (an ambiguous end: the claim
     // lapses, and the next delivery writes the email).
     if (this.latencyMs > 0) await sleep(this.latencyMs, undefined, { signal });
@@ -182,7 +199,7 @@ export class OutboxMailer implements Mailer {
     const temporary = temporaryFileFor(file);
     await this.notSentOnFailure("write an email", async () => {
       try {
-        await this.fs.writeFile(temporary, info.message as Buffer);
+        await this.fs.writeFile(temporary, email);
         await this.fs.rename(temporary, file);
       } catch (error) {
         await this.fs.rm(temporary, { force: true }).catch(() => undefined);
@@ -229,7 +246,7 @@ export class OutboxMailer implements Mailer {
   }
 
   close(): void {
-    this.transport.close();
+    // Nothing held open: each email is composed and written on its own.
   }
 
   private async journal(line: string): Promise<void> {
