@@ -7,11 +7,13 @@
  * and dropped only once the record is written. A consumer restarted on the same folder writes the
  * record for what its predecessor sent, instead of sending again.
  *
- * One row is one statement (an insert on acceptance, a delete once recorded: about 30 µs, where a
- * file written, renamed and removed cost 120 µs of the event loop per email; SQLite's automatic
- * checkpoint of its log, about every 250 emails, takes 4–5 ms). WAL and
- * `synchronous = NORMAL`: a committed row outlives the process being killed, as the files did; it
- * is not fsynced against the machine losing power. Consumers sharing the folder share the file
+ * The file is written once a turn of the event loop is over, with everything that turn added and
+ * removed in one commit, before the answer to any of the turn's store requests is read (a remote
+ * store, DynamoDB). A store that records in the same turn (SQLite) has the fact removed by then:
+ * nothing reaches the disk. A process killed inside that turn, a few microseconds, leaves no fact,
+ * as if it had been killed before the 250 was read. WAL and
+ * `synchronous = NORMAL`: a committed row outlives the process being killed; it is not fsynced
+ * against the machine losing power. Consumers sharing the folder share the file
  * (a short busy timeout: a statement that would wait longer fails, and memory covers the fact).
  *
  * A fact whose message never comes back (deleted by hand, purged, expired) would wait forever: a
@@ -110,6 +112,12 @@ export class AcceptedSends {
   private db: DatabaseSync | undefined;
   private insert: StatementSync | undefined;
   private remove: StatementSync | undefined;
+  /** Facts added since the last write, and ids whose row is to go: written together (flush). */
+  private readonly unwritten = new Map<string, AcceptedSend>();
+  private readonly gone = new Set<string>();
+  /** Ids with a row in the file (read at start or written since). */
+  private readonly onDisk = new Set<string>();
+  private flushing: NodeJS.Immediate | undefined;
 
   /** `dir`: where the facts outlive the process (the state folder's `accepted/`); none: memory only. */
   constructor(dir?: string, logger?: Logger, options: AcceptedSendsOptions = {}) {
@@ -173,32 +181,82 @@ export class AcceptedSends {
       acceptedAt,
     };
     this.byId.set(fact.id, fact);
-    if (this.insert === undefined || !REGISTRATION_ID_PATTERN.test(fact.id)) return;
-    try {
-      this.insert.run(fact.id, fact.digest, fact.owner, Math.round(fact.leaseUntil), Math.round(acceptedAt));
-    } catch (error) {
-      // The memory copy still covers this process; only a restart would forget it.
-      this.logger.warn({ registrationId: fact.id, err: error }, "could not keep an accepted send on disk");
-    }
+    if (this.db === undefined || !REGISTRATION_ID_PATTERN.test(fact.id)) return;
+    this.unwritten.set(fact.id, fact);
+    this.gone.delete(fact.id);
+    this.flushSoon();
   }
 
   /** The record is written (or no longer this consumer's to write): forget the fact. */
   delete(id: string): void {
-    if (!this.byId.delete(id) || this.remove === undefined) return;
-    try {
-      this.remove.run(id);
-    } catch (error) {
-      // Left behind, it only makes a restart write a record that is written already (a no-op).
-      this.logger.warn({ registrationId: id, err: error }, "could not remove a recorded accepted send");
-    }
+    if (!this.byId.delete(id) || this.db === undefined) return;
+    // A fact never written needs no delete; one on disk (written, or read at start) does.
+    this.unwritten.delete(id);
+    if (!this.onDisk.has(id)) return;
+    this.gone.add(id);
+    this.flushSoon();
   }
 
-  /** Closes the file (the facts stay in it); memory alone keeps what comes after. */
+  /**
+   * Writes what changed since the last write, in one transaction. Normally run by itself once the
+   * current turn of the event loop is over (before it waits for I/O again); `close` runs it too.
+   */
+  flush(): void {
+    if (this.flushing !== undefined) clearImmediate(this.flushing);
+    this.flushing = undefined;
+    const db = this.db;
+    if (db === undefined || (this.unwritten.size === 0 && this.gone.size === 0)) return;
+    const written = [...this.unwritten.values()];
+    const removed = [...this.gone];
+    this.unwritten.clear();
+    this.gone.clear();
+    try {
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        for (const fact of written) {
+          this.insert?.run(
+            fact.id,
+            fact.digest,
+            fact.owner,
+            Math.round(fact.leaseUntil),
+            Math.round(fact.acceptedAt),
+          );
+        }
+        for (const id of removed) this.remove?.run(id);
+        db.exec("COMMIT");
+      } catch (error) {
+        if (db.isTransaction) db.exec("ROLLBACK");
+        throw error;
+      }
+    } catch (error) {
+      // The memory copy still covers this process; only a restart would forget the facts. A
+      // removal left behind only makes a restart write a record that is written already (a no-op).
+      this.logger.warn(
+        { accepted: written.length, recorded: removed.length, err: error },
+        "could not write accepted sends to disk",
+      );
+      return;
+    }
+    for (const fact of written) this.onDisk.add(fact.id);
+    for (const id of removed) this.onDisk.delete(id);
+  }
+
+  /** Writes what is pending and closes the file (the facts stay in it); memory alone keeps what comes after. */
   close(): void {
+    this.flush();
     this.insert = undefined;
     this.remove = undefined;
     this.db?.close();
     this.db = undefined;
+  }
+
+  /**
+   * One write per turn of the event loop. A store that records synchronously (SQLite) has written
+   * the record, and deleted the fact, before this runs: nothing reaches the disk. A remote store
+   * (DynamoDB) is still waiting for its answer: the fact is written before that answer can be read.
+   */
+  private flushSoon(): void {
+    this.flushing ??= setImmediate(() => this.flush());
   }
 
   private loadRows(db: DatabaseSync, oldest: number): void {
@@ -211,7 +269,10 @@ export class AcceptedSends {
         leaseUntil: row.lease_until,
         acceptedAt: row.accepted_at,
       });
-      if (fact && fact.acceptedAt >= oldest) this.byId.set(fact.id, fact);
+      if (fact && fact.acceptedAt >= oldest) {
+        this.byId.set(fact.id, fact);
+        this.onDisk.add(fact.id);
+      }
     }
   }
 

@@ -264,7 +264,7 @@ describe.each([
     const names = await readdir(outbox);
     expect(names.sort()).toEqual([anaTemporary, `${ana.id}.eml`, "sent.log"].sort());
     expect(await readFile(join(outbox, "sent.log"), "utf8")).toContain(ana.id);
-    expect(acceptedOnDisk(acceptedDir(stateDir))).toEqual(["reg_forget_ana_5"]);
+    expect(await acceptedOnDisk(acceptedDir(stateDir))).toEqual(["reg_forget_ana_5"]);
     expect((await readdir(acceptedDir(stateDir))).filter((name) => name.endsWith(".tmp"))).toEqual([]);
     // Ana's traces are still where they were (her email, her store record and entry).
     const everything = files.map((f) => f.bytes.toString("latin1")).join("\n");

@@ -233,7 +233,7 @@ describe.concurrent("the consume CLI while the store stops answering (S10)", () 
     const exited = new Promise((resolve) => killed.once("exit", resolve));
     killed.kill("SIGKILL");
     await exited;
-    const pending = acceptedOnDisk(join(stateDir, "accepted")).length;
+    const pending = (await acceptedOnDisk(join(stateDir, "accepted"))).length;
     await waitFor(
       async () => {
         const storeDown = !thawed;
@@ -251,7 +251,7 @@ describe.concurrent("the consume CLI while the store stops answering (S10)", () 
     expect(registrations.every((r) => copies.get(r.email) === 1)).toBe(true);
     expect(copies.size).toBe(40);
     expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
-    expect(acceptedOnDisk(join(stateDir, "accepted")).length).toBe(0);
+    expect((await acceptedOnDisk(join(stateDir, "accepted"))).length).toBe(0);
     expect(pending).toBeGreaterThan(0); // the case this row is about: 250s unrecorded at the kill
   }, 180_000);
 });
@@ -341,7 +341,7 @@ describe.concurrent("the store stops answering for 12 s while sends complete (S7
       expect(copies.size).toBe(40);
       expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
       await waitFor(() => built.consumer.inFlight === 0, "nothing held after the fault cleared", 10_000);
-      expect(acceptedOnDisk(join(stateDir, "accepted")).length).toBe(0);
+      expect((await acceptedOnDisk(join(stateDir, "accepted"))).length).toBe(0);
     },
   );
 
@@ -372,7 +372,7 @@ describe.concurrent("the store stops answering for 12 s while sends complete (S7
       // Sends under way finish, their records cannot be written; the claims fail until the
       // consumer pauses (the store's fault). Stop it then, with the store still down.
       await waitFor(() => first.consumer.paused, "the consumer paused on the store's fault", 11_000);
-      const pending = acceptedOnDisk(join(stateDir, "accepted")).length;
+      const pending = (await acceptedOnDisk(join(stateDir, "accepted"))).length;
       await first.consumer.stop(); // its handlers are abandoned at the 0.5 s deadline
       expect(Date.now() - frozenAt).toBeLessThan(12_000); // stopped while the store was still down
       const second = await consumerFor({
@@ -392,7 +392,7 @@ describe.concurrent("the store stops answering for 12 s while sends complete (S7
       expect(pending).toBeGreaterThan(0);
       expect(await queueDepth(sqs.client, sqs.deadLetterQueueUrl)).toBe(0);
       await waitFor(() => second.consumer.inFlight === 0, "nothing held after the fault cleared", 10_000);
-      expect(acceptedOnDisk(join(stateDir, "accepted")).length).toBe(0);
+      expect((await acceptedOnDisk(join(stateDir, "accepted"))).length).toBe(0);
     },
   );
 });

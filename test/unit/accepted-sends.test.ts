@@ -4,7 +4,7 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { mkdtemp, readdir, readFile, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +20,8 @@ import {
   claimOf,
   forgetAcceptedSends,
 } from "../../src/consumer/accepted-sends.js";
+import { acceptedOnDisk, endOfTurn } from "../support/accepted-on-disk.js";
+import { capturedLogger } from "../support/captured-logger.js";
 import { smallTmpfs } from "../support/tmpfs.js";
 
 const claim = { id: "reg-1", digest: "d".repeat(64), owner: "owner-1", leaseUntil: 5_000 };
@@ -36,7 +38,8 @@ describe("accepted sends", () => {
     const dir = await mkdtemp(join(tmpdir(), "accepted-"));
     const first = new AcceptedSends(dir);
     first.add(claim, Date.now());
-    // The process "dies" without closing: the row is committed already, and holds no address.
+    await endOfTurn();
+    // The process "dies" without closing after that turn: the row is committed, and holds no address.
     const peek = new DatabaseSync(join(dir, ACCEPTED_SENDS_FILE), { readOnly: true });
     expect(peek.prepare("SELECT * FROM accepted_sends").all()).toEqual([
       {
@@ -65,9 +68,61 @@ describe("accepted sends", () => {
     b.add({ ...claim, id: "reg-b" }, Date.now());
     b.delete("reg-b");
     b.add({ ...claim, id: "reg-c" }, Date.now());
+    await endOfTurn();
     const third = new AcceptedSends(dir);
     expect(third.pending().map((f) => f.id)).toEqual(["reg-a", "reg-c"]);
     for (const accepted of [a, b, third]) accepted.close();
+  });
+
+  it("a fact recorded in the turn that accepted it never reaches the disk; one turn's facts are one commit", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "accepted-"));
+    const accepted = new AcceptedSends(dir);
+    const wal = join(dir, `${ACCEPTED_SENDS_FILE}-wal`);
+    const walBytes = () => (existsSync(wal) ? statSync(wal).size : 0);
+    const peek = new DatabaseSync(join(dir, ACCEPTED_SENDS_FILE), { readOnly: true });
+    const frameBytes = Number(peek.prepare("PRAGMA page_size").get()?.page_size) + 24;
+    peek.close();
+    try {
+      const before = walBytes();
+      // A store that records synchronously (SQLite) has written the record before the turn ends.
+      accepted.add(claim, Date.now());
+      accepted.delete(claim.id);
+      await endOfTurn();
+      expect(walBytes()).toBe(before);
+      // A remote store: the turn's acceptances are written together, before its answers can come.
+      for (let i = 0; i < 50; i++) accepted.add({ ...claim, id: `reg-${i}` }, Date.now());
+      await endOfTurn();
+      expect(await acceptedOnDisk(dir)).toHaveLength(50);
+      // One commit: the table's and its key's pages once (and the header), not fifty times.
+      expect((walBytes() - before) / frameBytes).toBeLessThan(10); // fifty commits: a hundred or more
+      // Recorded in a later turn: the removals are written together too.
+      for (let i = 0; i < 50; i++) accepted.delete(`reg-${i}`);
+      expect(await acceptedOnDisk(dir)).toEqual([]);
+    } finally {
+      accepted.close();
+    }
+  });
+
+  it("a write that fails (another consumer holds the lock past the busy timeout) is said once and kept in memory; the next turn writes again", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "accepted-"));
+    const { logger, lines } = capturedLogger("warn");
+    const accepted = new AcceptedSends(dir, logger);
+    const other = new DatabaseSync(join(dir, ACCEPTED_SENDS_FILE));
+    other.exec("BEGIN IMMEDIATE; DELETE FROM accepted_sends WHERE id = 'none'");
+    try {
+      accepted.add(claim, Date.now());
+      accepted.add({ ...claim, id: "reg-2" }, Date.now());
+      await endOfTurn();
+      expect(lines.map((line) => JSON.parse(line).msg)).toEqual(["could not write accepted sends to disk"]);
+      expect(accepted.pending().map((fact) => fact.id)).toEqual(["reg-1", "reg-2"]);
+    } finally {
+      other.exec("COMMIT");
+      other.close();
+    }
+    expect(await acceptedOnDisk(dir)).toEqual([]);
+    accepted.add({ ...claim, id: "reg-3" }, Date.now());
+    expect(await acceptedOnDisk(dir)).toEqual(["reg-3"]);
+    accepted.close();
   });
 
   it("moves an earlier version's fact files into the file and removes them; skips files that are not facts", async () => {
@@ -248,7 +303,9 @@ describe("accepted sends", () => {
     const mine = "a".repeat(64);
     const accepted = new AcceptedSends(dir);
     accepted.add({ ...claim, digest: mine }, Date.now());
+    await endOfTurn(); // written (a remote store's record takes longer than a turn)
     accepted.delete("reg-1"); // recorded: the row is gone, its insert's frame is not
+    await endOfTurn();
     try {
       expect(await forgetAcceptedSends(dir, new Set([mine]))).toBe(0);
       expect(await folderBytes(dir)).not.toContain(mine);

@@ -37,7 +37,7 @@ import { DigestKey, registrationDigest } from "../../src/contract/digest.js";
 import { parseRegistration } from "../../src/contract/registration.js";
 import { withAcceptedCopies } from "../../src/lambda/accepted-copy.js";
 import { forgetPerson } from "../../src/ops/forget.js";
-import { acceptedOnDisk } from "../support/accepted-on-disk.js";
+import { acceptedOnDisk, endOfTurn } from "../support/accepted-on-disk.js";
 import { capturedLogger } from "../support/captured-logger.js";
 import { testDigestKey } from "../support/digest-key.js";
 import { type StubSqs, stubSqs } from "../support/stub-sqs.js";
@@ -297,7 +297,7 @@ describe("adversarial: the accepted/ folder", () => {
     expect(readdirSync(outside)).toEqual(["reg-1.json"]);
   });
 
-  it("an id that is not a safe file name is kept in memory only, never written outside the folder", () => {
+  it("an id that is not a safe file name is kept in memory only, never written outside the folder", async () => {
     const root = folder();
     const dir = join(root, "state", "accepted");
     const accepted = new AcceptedSends(dir);
@@ -305,7 +305,7 @@ describe("adversarial: the accepted/ folder", () => {
       accepted.add({ id, digest: "d".repeat(64), owner: "o", leaseUntil: 1 }, Date.now());
       expect(accepted.get(id)?.owner).toBe("o");
     }
-    expect(acceptedOnDisk(dir)).toEqual([]);
+    expect(await acceptedOnDisk(dir)).toEqual([]);
     expect(filesBeside(dir)).toEqual([]);
     expect(readdirSync(root)).toEqual(["state"]);
     expect(existsSync("/etc/escape.json")).toBe(false);
@@ -392,7 +392,7 @@ describe("adversarial: the accepted/ folder", () => {
     w.store.markSent = markSent;
     // Ana's left behind as an earlier version's file, bruno's a row of the file.
     expect(filesBeside(dir)).toEqual(["reg-1.json"]);
-    expect(acceptedOnDisk(dir)).toEqual(["reg-2"]);
+    expect(await acceptedOnDisk(dir)).toEqual(["reg-2"]);
     w.clock.now += LEASE_MS * 3; // the claim's lease long over
     const next = w.consumer(dir);
     expect(next.accepted.size).toBe(2);
@@ -402,7 +402,7 @@ describe("adversarial: the accepted/ folder", () => {
     expect(w.mailed).toEqual([ana.id, bruno.id]);
     expect(await w.state(bruno.id)).toBe("already-sent");
     expect(await w.state(ana.id)).toBe("already-sent");
-    expect(acceptedOnDisk(dir)).toEqual([]);
+    expect(await acceptedOnDisk(dir)).toEqual([]);
     expect(filesBeside(dir)).toEqual([]);
   });
 
@@ -444,12 +444,12 @@ describe("adversarial: kill and restart windows between the acceptance and markS
       },
     });
     await expect(first.receive(ana, killed(300))).rejects.toBeInstanceOf(EnvironmentFaultError);
-    expect(acceptedOnDisk(dir)).toEqual(["reg-1"]);
+    expect(await acceptedOnDisk(dir)).toEqual(["reg-1"]);
     w.clock.now += LEASE_MS * 2; // the message comes back after its visibility timeout: lease over
     const second = w.consumer(dir);
     await expect(second.receive(ana, killed(300))).rejects.toBeInstanceOf(EnvironmentFaultError);
     expect(second.faults.length).toBeGreaterThan(0);
-    expect(acceptedOnDisk(dir)).toEqual(["reg-1"]);
+    expect(await acceptedOnDisk(dir)).toEqual(["reg-1"]);
     w.storeDown.value = false;
     w.clock.now += LEASE_MS * 2;
     const third = w.consumer(dir);
@@ -457,7 +457,7 @@ describe("adversarial: kill and restart windows between the acceptance and markS
     await third.receive(ana);
     expect(w.mailed).toEqual([ana.id]);
     expect(await w.state(ana.id)).toBe("already-sent");
-    expect(acceptedOnDisk(dir)).toEqual([]);
+    expect(await acceptedOnDisk(dir)).toEqual([]);
   });
 
   it("the restarted consumer's fact outlives the lapsed claim being taken and given back by a consumer whose send never started", async () => {
@@ -471,6 +471,7 @@ describe("adversarial: kill and restart windows between the acceptance and markS
       },
     });
     await expect(first.receive(ana, stop.signal)).rejects.toBeInstanceOf(EnvironmentFaultError);
+    await endOfTurn(); // the process ends after the turn that accepted (its facts are written then)
     w.storeDown.value = false;
     w.clock.now += LEASE_MS * 2;
     // Another consumer (no folder) claims the lapsed claim, its transport refuses before sending.
@@ -516,6 +517,7 @@ describe("adversarial: forget while facts are present", () => {
         },
       });
       await expect(c.receive(body, stop.signal)).rejects.toBeInstanceOf(EnvironmentFaultError);
+      await endOfTurn(); // the process ends after the turn that accepted (its facts are written then)
       w.storeDown.value = false;
     }
     return { w, dir };
@@ -534,7 +536,7 @@ describe("adversarial: forget while facts are present", () => {
       acceptedDir: dir,
     });
     expect(report).toMatchObject({ storeRecords: 1, acceptedSends: 2 });
-    expect(acceptedOnDisk(dir)).toEqual(["reg-2"]);
+    expect(await acceptedOnDisk(dir)).toEqual(["reg-2"]);
     expect(filesBeside(dir).sort()).toEqual([...(fifo ? ["zz.json"] : []), "zy.json"].sort());
     const next = w.consumer(dir);
     expect(next.accepted.get(ana.id)).toBeUndefined();
@@ -554,7 +556,7 @@ describe("adversarial: forget while facts are present", () => {
     });
     const running = c.receive(ana);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(acceptedOnDisk(dir)).toEqual(["reg-1"]);
+    expect(await acceptedOnDisk(dir)).toEqual(["reg-1"]);
     // forget reaches the store (the consumer does not) and sweeps the folder under its feet.
     const report = await forgetPerson({
       email: ana.email,
@@ -569,7 +571,7 @@ describe("adversarial: forget while facts are present", () => {
     await expect(running).rejects.toBeInstanceOf(StaleClaimError);
     await c.receive(ana);
     expect(w.mailed).toEqual([ana.id]);
-    expect(acceptedOnDisk(dir)).toEqual([]);
+    expect(await acceptedOnDisk(dir)).toEqual([]);
   });
 });
 

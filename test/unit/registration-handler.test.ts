@@ -25,7 +25,7 @@ import {
 } from "../../src/contract/accepted-send-attribute.js";
 import { registrationDigest, registrationIdFor } from "../../src/contract/digest.js";
 import { parseRegistration, type Registration } from "../../src/contract/registration.js";
-import { acceptedOnDisk } from "../support/accepted-on-disk.js";
+import { acceptedOnDisk, endOfTurn } from "../support/accepted-on-disk.js";
 import { capturedLogger } from "../support/captured-logger.js";
 import { testDigestKey } from "../support/digest-key.js";
 
@@ -265,12 +265,12 @@ describe("registration handler with a sent-email store", () => {
     const run = t.handle(ana);
     await new Promise((resolve) => setTimeout(resolve, 100));
     // While it retries, the fact is on disk and the runtime has been told of the fault.
-    expect(acceptedOnDisk(dir)).toEqual(["reg-1"]);
+    expect(await acceptedOnDisk(dir)).toEqual(["reg-1"]);
     await run;
     expect(t.faults.length).toBeGreaterThan(0);
     expect(t.sent).toEqual(["reg-1"]);
     expect(t.counts).toMatchObject({ sent: 1, recordedLate: 1 });
-    expect(acceptedOnDisk(dir)).toEqual([]);
+    expect(await acceptedOnDisk(dir)).toEqual([]);
     await t.handle(ana);
     expect(t.sent).toEqual(["reg-1"]);
   });
@@ -286,6 +286,7 @@ describe("registration handler with a sent-email store", () => {
       throw new EnvironmentFaultError("store", "the store does not answer");
     };
     await expect(first.handle(ana, stop.signal)).rejects.toBeInstanceOf(EnvironmentFaultError);
+    await endOfTurn(); // the process ends after the turn that accepted (its facts are written then)
     expect(first.sent).toEqual(["reg-1"]);
     // The next consumer: the same store (the record is still "sending"), a fresh handler.
     // Read back on the handlers' clock: a fact is kept until the record retention has passed.
@@ -298,7 +299,7 @@ describe("registration handler with a sent-email store", () => {
     await second.handle(ana);
     expect(second.sent).toEqual([]);
     expect(await first.sqlite.claim("reg-1", digest)).toEqual({ outcome: "already-sent" });
-    expect(acceptedOnDisk(dir)).toEqual([]);
+    expect(await acceptedOnDisk(dir)).toEqual([]);
   });
 
   it("S9: a message carrying a signed accepted-send fact (a Lambda copy) is recorded, kept while the store is down, and never sent", async () => {
@@ -322,14 +323,14 @@ describe("registration handler with a sent-email store", () => {
     const held = t.handleMessage(copy);
     await new Promise((resolve) => setTimeout(resolve, 300));
     // Kept like a 250 of its own while the store is down: on disk, the runtime told of the fault.
-    expect(acceptedOnDisk(dir)).toEqual(["reg-1"]);
+    expect(await acceptedOnDisk(dir)).toEqual(["reg-1"]);
     expect(t.faults.length).toBeGreaterThan(0);
     storeDown.value = false;
     await held;
     expect(t.sent).toEqual([]);
     expect(await t.sqlite.claim("reg-1", digest)).toEqual({ outcome: "already-sent" });
     expect(t.counts).toMatchObject({ sent: 0, recordedLate: 1 });
-    expect(acceptedOnDisk(dir)).toEqual([]);
+    expect(await acceptedOnDisk(dir)).toEqual([]);
   });
 
   it("checks the lease right before sending: a claim that ran out sends nothing", async () => {
