@@ -32,7 +32,8 @@ const here = import.meta.dirname;
 
 function startEmulator(): Promise<{ endpoint: string; stop(): void }> {
   const child = spawn(process.execPath, [...tsx, join(here, "emulator.ts")], {
-    stdio: ["ignore", "pipe", "inherit"],
+    // stdin stays open for the emulator's life: it ends when this process does, however it ends.
+    stdio: ["pipe", "pipe", "inherit"],
   });
   return new Promise((resolve, reject) => {
     child.once("error", reject);
