@@ -206,14 +206,10 @@ export class AcceptedSends {
     this.flushing = undefined;
     const db = this.db;
     if (db === undefined || (this.unwritten.size === 0 && this.gone.size === 0)) return;
-    const written = [...this.unwritten.values()];
-    const removed = [...this.gone];
-    this.unwritten.clear();
-    this.gone.clear();
     try {
       db.exec("BEGIN IMMEDIATE");
       try {
-        for (const fact of written) {
+        for (const fact of this.unwritten.values()) {
           this.insert?.run(
             fact.id,
             fact.digest,
@@ -222,23 +218,25 @@ export class AcceptedSends {
             Math.round(fact.acceptedAt),
           );
         }
-        for (const id of removed) this.remove?.run(id);
+        for (const id of this.gone) this.remove?.run(id);
         db.exec("COMMIT");
       } catch (error) {
         if (db.isTransaction) db.exec("ROLLBACK");
         throw error;
       }
+      for (const id of this.unwritten.keys()) this.onDisk.add(id);
+      for (const id of this.gone) this.onDisk.delete(id);
     } catch (error) {
       // The memory copy still covers this process; only a restart would forget the facts. A
       // removal left behind only makes a restart write a record that is written already (a no-op).
       this.logger.warn(
-        { accepted: written.length, recorded: removed.length, err: error },
+        { accepted: this.unwritten.size, recorded: this.gone.size, err: error },
         "could not write accepted sends to disk",
       );
-      return;
+    } finally {
+      this.unwritten.clear();
+      this.gone.clear();
     }
-    for (const fact of written) this.onDisk.add(fact.id);
-    for (const id of removed) this.onDisk.delete(id);
   }
 
   /** Writes what is pending and closes the file (the facts stay in it); memory alone keeps what comes after. */
