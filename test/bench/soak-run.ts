@@ -17,6 +17,7 @@ import { PROMETHEUS_METRICS } from "../../src/contract/metrics.js";
 import type { OutgoingRegistration } from "../../src/contract/registration.js";
 import { provisionQueues } from "../../src/local/provision.js";
 import { Producer } from "../../src/producer/producer.js";
+import { endWithBench } from "./children.js";
 import { SOAK_RATE, SOAK_SAMPLE_SECONDS, type SoakRun, type SoakSample } from "./soak.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -127,6 +128,7 @@ export async function soak(options: {
     stdio: ["ignore", "ignore", "inherit"],
   });
   const exited = once(consumer, "exit");
+  const detach = endWithBench(consumer);
   const metrics = async () => {
     for (;;) {
       try {
@@ -171,6 +173,7 @@ export async function soak(options: {
     stopped = true;
     consumer.kill("SIGTERM");
     await exited;
+    detach();
     for (const { url } of [pair.queue, pair.deadLetterQueue]) {
       await admin.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined);
     }
