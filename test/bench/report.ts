@@ -93,9 +93,17 @@ export function benchReport(input: ReportInput): Report {
       rate("producer", "producer:sqs-producer"),
     ),
     "backlog no-op: ours / bare SDK": ratio(rate("drain", ours), rate("drain", "consumer:bare-sdk")),
+    "backlog no-op CPU a message: ours / bare SDK": ratio(
+      find("drain", ours)?.cpuSecondsPer1000,
+      find("drain", "consumer:bare-sdk")?.cpuSecondsPer1000,
+    ),
     "concurrency 1000, 5 ms: ours / squiss-ts": ratio(
       rate("c1000", ours),
       rate("c1000", "consumer:squiss-ts"),
+    ),
+    "concurrency 1000, peak RSS: ours / squiss-ts": ratio(
+      find("c1000", ours)?.peakRssMb,
+      find("c1000", "consumer:squiss-ts")?.peakRssMb,
     ),
     "trickle 20/s req/msg: ours / squiss-ts": ratio(
       oursTrickle?.requestsPerMessage,
@@ -120,6 +128,15 @@ export function benchReport(input: ReportInput): Report {
     ],
     ["idle: ≤ 3 receives a minute per consumer", atMost(idleReceivesPerMinute, 3)],
     ["backlog no-op ≥ 0.95 × bare SDK", atLeast(ratios["backlog no-op: ours / bare SDK"], 0.95)],
+    [
+      "backlog no-op CPU a message ≤ 1.05 × bare SDK",
+      atMost(ratios["backlog no-op CPU a message: ours / bare SDK"], 1.05),
+    ],
+    ["concurrency 1000 ≥ 1.1 × squiss-ts", atLeast(ratios["concurrency 1000, 5 ms: ours / squiss-ts"], 1.1)],
+    [
+      "concurrency 1000 peak RSS ≤ squiss-ts",
+      atMost(ratios["concurrency 1000, peak RSS: ours / squiss-ts"], 1),
+    ],
     [
       "trickle 20/s, defaults: ≤ 1.05 × squiss-ts requests/msg",
       atMost(ratios["trickle 20/s req/msg: ours / squiss-ts"], 1.05),

@@ -54,6 +54,32 @@ describe("the bench report", () => {
     expect(report.lines.join("\n")).not.toMatch(/NaN|squiss-ts/);
   });
 
+  it("the drain and c1000 groups: their rate, CPU and memory ratios, and a target for each", () => {
+    const at = (base: SummaryRow, cpuSecondsPer1000: number, peakRssMb: number): SummaryRow => ({
+      ...base,
+      cpuSecondsPer1000,
+      peakRssMb,
+    });
+    const report = benchReport({
+      ...input,
+      summary: [
+        at(row("drain", "consumer:ours", "ours, no handler", 3800), 0.31, 180),
+        at(row("drain", "consumer:bare-sdk", "bare SDK", 4000), 0.3, 170),
+        at(row("c1000", "consumer:ours", "ours, concurrency 1000", 4400), 0.3, 176),
+        at(row("c1000", "consumer:squiss-ts", "squiss-ts, maxInFlight 1000", 4000), 0.3, 175),
+      ],
+    });
+    expect(report.ratios["backlog no-op CPU a message: ours / bare SDK"]).toBeCloseTo(0.31 / 0.3);
+    expect(report.ratios["concurrency 1000, peak RSS: ours / squiss-ts"]).toBeCloseTo(176 / 175);
+    expect(report.targets).toEqual({
+      "backlog no-op ≥ 0.95 × bare SDK": true,
+      "backlog no-op CPU a message ≤ 1.05 × bare SDK": true,
+      "concurrency 1000 ≥ 1.1 × squiss-ts": true,
+      "concurrency 1000 peak RSS ≤ squiss-ts": false,
+    });
+    expect(report.lines.join("\n")).toContain("MISSED concurrency 1000 peak RSS ≤ squiss-ts");
+  });
+
   it("nothing ran: a header and no table, ratio or target", () => {
     const report = benchReport({ ...input, summary: [] });
     expect(report.ratios).toEqual({});
