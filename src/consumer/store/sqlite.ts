@@ -77,6 +77,9 @@ export class SqliteSentEmailStore implements SentEmailStore {
   private readonly releaseStatement;
   private readonly lapseStatement;
   private readonly forgetStatement;
+  // Prepared once, as the statements are: every claim is a transaction, and `exec` parses anew.
+  private readonly beginStatement;
+  private readonly commitStatement;
 
   constructor(path: string, options: SqliteStoreOptions) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -146,6 +149,8 @@ export class SqliteSentEmailStore implements SentEmailStore {
         WHERE id = :id AND owner = :owner AND state = 'sending'`);
     // No index on digest: a full scan, for an operator's erasure request only.
     this.forgetStatement = this.db.prepare("DELETE FROM sent_email_records WHERE digest = ?");
+    this.beginStatement = this.db.prepare("BEGIN IMMEDIATE");
+    this.commitStatement = this.db.prepare("COMMIT");
   }
 
   async claim(id: string, digest: string): Promise<ClaimResult> {
@@ -225,10 +230,10 @@ export class SqliteSentEmailStore implements SentEmailStore {
   }
 
   private transaction<T>(body: () => T): T {
-    this.db.exec("BEGIN IMMEDIATE");
+    this.beginStatement.run();
     try {
       const result = body();
-      this.db.exec("COMMIT");
+      this.commitStatement.run();
       return result;
     } catch (error) {
       if (this.db.isTransaction) this.db.exec("ROLLBACK");
