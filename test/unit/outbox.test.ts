@@ -31,6 +31,28 @@ describe("outbox mailer", () => {
     expect(eml).toMatch(/^Subject: =\?UTF-8\?/m);
     expect(eml).toMatch(/^Content-Type: text\/plain; charset=utf-8$/m);
   });
+
+  it("journals emails sent together in fewer appends than emails, one line each, and a lone one at once", async () => {
+    const outboxDir = await mkdtemp(join(tmpdir(), "outbox-"));
+    const appends: string[] = [];
+    const fileSystem: OutboxFileSystem = {
+      ...fsPromises,
+      appendFile: async (...args: Parameters<typeof fsPromises.appendFile>) => {
+        appends.push(String(args[1]));
+        return fsPromises.appendFile(...args);
+      },
+    };
+    const mailer = new OutboxMailer({ outboxDir, fileSystem });
+    const ids = Array.from({ length: 40 }, (_, i) => `reg_${i}`);
+    await Promise.all(ids.map((id) => mailer.send({ nome: "Ana", email: "ana@example.com" }, id)));
+    const lines = (await readFile(join(outboxDir, JOURNAL), "utf8")).trim().split("\n");
+    expect(lines.map((line) => line.split("\t")[0]).sort()).toEqual([...ids].sort());
+    expect(appends.length).toBeLessThan(ids.length);
+    expect(appends.join("")).toBe(`${lines.join("\n")}\n`);
+    appends.length = 0;
+    await mailer.send({ nome: "Ana", email: "ana@example.com" }, "reg_alone");
+    expect(appends).toEqual([expect.stringMatching(/^reg_alone\t/)]);
+  });
 });
 
 describe("outbox mailer on untrusted ids and a failing disk", () => {
@@ -77,6 +99,33 @@ describe("outbox mailer on untrusted ids and a failing disk", () => {
       expect.any(String),
       ALREADY_IN_OUTBOX,
     ]);
+  });
+
+  it("an append that fails fails the send of every line it carried; the next append writes again", async () => {
+    const outboxDir = await mkdtemp(join(tmpdir(), "outbox-"));
+    let full = false;
+    const fileSystem = {
+      ...fsPromises,
+      appendFile: async (...args: Parameters<typeof fsPromises.appendFile>) => {
+        if (full) throw enospc();
+        return fsPromises.appendFile(...args);
+      },
+    } as OutboxFileSystem;
+    const mailer = new OutboxMailer({ outboxDir, fileSystem });
+    full = true;
+    const outcomes = await Promise.allSettled(
+      ["reg_1", "reg_2", "reg_3"].map((id) => mailer.send(registration, id)),
+    );
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe("rejected");
+      const reason = (outcome as PromiseRejectedResult).reason;
+      expect(reason).toBeInstanceOf(EnvironmentFaultError);
+      expect(reason).not.toBeInstanceOf(NotSentError);
+    }
+    full = false;
+    await mailer.send(registration, "reg_4");
+    const lines = (await readFile(join(outboxDir, JOURNAL), "utf8")).trim().split("\n");
+    expect(lines.map((line) => line.split("\t")[0])).toEqual(["reg_4"]);
   });
 
   it("S5: its health check writes and removes one file, and fails while the folder cannot be written", async () => {

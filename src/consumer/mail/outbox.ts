@@ -4,6 +4,7 @@
  * (open the file in any mail client) without an SMTP server.
  */
 import { randomBytes } from "node:crypto";
+import { access } from "node:fs";
 import * as fsPromises from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -54,6 +55,15 @@ function temporaryFileFor(file: string): string {
   return `${file}.${process.pid}.${WRITER}${temporaries.toString(16)}.tmp`;
 }
 
+/**
+ * Whether a file exists, off the main thread (a lookup in a folder of many thousands of emails
+ * can wait for the disk). The callback API: the promise API's access rejects for every new email
+ * with an error whose stack it captures, which cost more than the lookup.
+ */
+function inOutbox(file: string): Promise<boolean> {
+  return new Promise((resolve) => access(file, (error) => resolve(error === null)));
+}
+
 /** The third column of a journal line for a delivery that found its email already written. */
 export const ALREADY_IN_OUTBOX = "already-in-outbox";
 
@@ -76,7 +86,7 @@ export async function journalIds(outboxDir: string, options: { written?: boolean
 /** The file operations the outbox uses: injectable, so tests can make the disk fail. */
 export type OutboxFileSystem = Pick<
   typeof fsPromises,
-  "access" | "appendFile" | "mkdir" | "rename" | "rm" | "writeFile"
+  "appendFile" | "mkdir" | "rename" | "rm" | "writeFile"
 >;
 
 /** An outbox file name that is not a plain name inside the outbox: refused, never written. */
@@ -141,6 +151,12 @@ export class OutboxMailer implements Mailer {
   private readonly latencyMs: number;
   private readonly fs: OutboxFileSystem;
   private ready: Promise<unknown> | undefined;
+  /** Journal lines waiting for the next append. */
+  private journalLines = "";
+  /** The append that will carry `journalLines`, until it starts. */
+  private nextAppend: Promise<void> | undefined;
+  /** The latest append, settled either way: the next one starts after it. */
+  private lastAppend: Promise<unknown> = Promise.resolve();
 
   constructor(options: OutboxOptions) {
     this.outboxDir = options.outboxDir;
@@ -189,7 +205,7 @@ export class OutboxMailer implements Mailer {
     // Delivered already (a consumer died after delivering, before recording it): the outbox, like
     // a recipient's mailbox with its Message-ID, holds one copy. An SMTP sender cannot look, which
     // is why the claim store comes first; the stable Message-ID lets mail clients drop the rest.
-    if (await this.exists(file)) {
+    if (await inOutbox(file)) {
       await this.journal(`${id}\t${new Date().toISOString()}\t${ALREADY_IN_OUTBOX}\n`);
       this.logger.info({ registrationId: id }, "welcome email already in the outbox; not written again");
       return;
@@ -249,12 +265,27 @@ export class OutboxMailer implements Mailer {
     // Nothing held open: each email is composed and written on its own.
   }
 
-  private async journal(line: string): Promise<void> {
-    try {
-      await this.fs.appendFile(join(this.outboxDir, JOURNAL), line);
-    } catch (error) {
-      throw outboxFault(error, "append to its journal");
+  /**
+   * Appends a line to the journal. Lines that come while an append is under way go together in
+   * the next one: under load one append (an open, a write and a close) carries many emails'
+   * lines, and a line that comes alone goes at once. An append that fails fails the send of every
+   * line it carried.
+   */
+  private journal(line: string): Promise<void> {
+    this.journalLines += line;
+    if (this.nextAppend === undefined) {
+      const append = this.lastAppend.then(() => {
+        const lines = this.journalLines;
+        this.journalLines = "";
+        this.nextAppend = undefined;
+        return this.fs.appendFile(join(this.outboxDir, JOURNAL), lines);
+      });
+      this.nextAppend = append;
+      this.lastAppend = append.catch(() => undefined);
     }
+    return this.nextAppend.catch((error: unknown) => {
+      throw outboxFault(error, "append to its journal");
+    });
   }
 
   private async notSentOnFailure(doing: string, operation: () => Promise<unknown>): Promise<void> {
@@ -263,15 +294,6 @@ export class OutboxMailer implements Mailer {
     } catch (error) {
       const fault = outboxFault(error, doing);
       throw new NotSentError(fault instanceof Error ? fault : new Error(String(fault)));
-    }
-  }
-
-  private async exists(path: string): Promise<boolean> {
-    try {
-      await this.fs.access(path);
-      return true;
-    } catch {
-      return false;
     }
   }
 }
