@@ -12,6 +12,8 @@ import {
   outboxFile,
   UnsafeOutboxPathError,
 } from "../../src/consumer/mail/outbox.js";
+import { endOfTurn } from "../support/accepted-on-disk.js";
+import { waitFor } from "../support/local-sqs.js";
 import { smallTmpfs } from "../support/tmpfs.js";
 
 describe("outbox mailer", () => {
@@ -32,22 +34,37 @@ describe("outbox mailer", () => {
     expect(eml).toMatch(/^Content-Type: text\/plain; charset=utf-8$/m);
   });
 
-  it("journals emails sent together in fewer appends than emails, one line each, and a lone one at once", async () => {
+  it("journals lines that come while an append is under way in the next one, one line each, and a lone one at once", async () => {
     const outboxDir = await mkdtemp(join(tmpdir(), "outbox-"));
+    const ids = Array.from({ length: 40 }, (_, i) => `reg_${i}`);
     const appends: string[] = [];
+    // The first append waits until every email is written (its line then queued behind it).
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let renamed = 0;
     const fileSystem: OutboxFileSystem = {
       ...fsPromises,
+      rename: async (...args: Parameters<typeof fsPromises.rename>) => {
+        await fsPromises.rename(...args);
+        renamed += 1;
+      },
       appendFile: async (...args: Parameters<typeof fsPromises.appendFile>) => {
         appends.push(String(args[1]));
+        if (appends.length === 1) await held;
         return fsPromises.appendFile(...args);
       },
     };
     const mailer = new OutboxMailer({ outboxDir, fileSystem });
-    const ids = Array.from({ length: 40 }, (_, i) => `reg_${i}`);
-    await Promise.all(ids.map((id) => mailer.send({ nome: "Ana", email: "ana@example.com" }, id)));
+    const sent = Promise.all(ids.map((id) => mailer.send({ nome: "Ana", email: "ana@example.com" }, id)));
+    await waitFor(() => renamed === ids.length, "every email written");
+    await endOfTurn(); // their lines queued behind the held append
+    release();
+    await sent;
     const lines = (await readFile(join(outboxDir, JOURNAL), "utf8")).trim().split("\n");
     expect(lines.map((line) => line.split("\t")[0]).sort()).toEqual([...ids].sort());
-    expect(appends.length).toBeLessThan(ids.length);
+    expect(appends).toHaveLength(2);
     expect(appends.join("")).toBe(`${lines.join("\n")}\n`);
     appends.length = 0;
     await mailer.send({ nome: "Ana", email: "ana@example.com" }, "reg_alone");
@@ -103,25 +120,39 @@ describe("outbox mailer on untrusted ids and a failing disk", () => {
 
   it("an append that fails fails the send of every line it carried; the next append writes again", async () => {
     const outboxDir = await mkdtemp(join(tmpdir(), "outbox-"));
-    let full = false;
+    const ids = ["reg_1", "reg_2", "reg_3"];
+    let calls = 0;
+    let full = true;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let renamed = 0;
     const fileSystem = {
       ...fsPromises,
+      rename: async (...args: Parameters<typeof fsPromises.rename>) => {
+        await fsPromises.rename(...args);
+        renamed += 1;
+      },
       appendFile: async (...args: Parameters<typeof fsPromises.appendFile>) => {
+        calls += 1;
+        if (calls === 1) await held; // the other lines queue behind this one, for one append
         if (full) throw enospc();
         return fsPromises.appendFile(...args);
       },
     } as OutboxFileSystem;
     const mailer = new OutboxMailer({ outboxDir, fileSystem });
-    full = true;
-    const outcomes = await Promise.allSettled(
-      ["reg_1", "reg_2", "reg_3"].map((id) => mailer.send(registration, id)),
-    );
-    for (const outcome of outcomes) {
+    const outcomes = Promise.allSettled(ids.map((id) => mailer.send(registration, id)));
+    await waitFor(() => renamed === ids.length, "every email written");
+    await endOfTurn(); // their lines queued behind the held append
+    release();
+    for (const outcome of await outcomes) {
       expect(outcome.status).toBe("rejected");
       const reason = (outcome as PromiseRejectedResult).reason;
       expect(reason).toBeInstanceOf(EnvironmentFaultError);
       expect(reason).not.toBeInstanceOf(NotSentError);
     }
+    expect(calls).toBe(2); // the first line alone, then the two that waited, together
     full = false;
     await mailer.send(registration, "reg_4");
     const lines = (await readFile(join(outboxDir, JOURNAL), "utf8")).trim().split("\n");

@@ -55,15 +55,6 @@ function temporaryFileFor(file: string): string {
   return `${file}.${process.pid}.${WRITER}${temporaries.toString(16)}.tmp`;
 }
 
-/**
- * Whether a file exists, off the main thread (a lookup in a folder of many thousands of emails
- * can wait for the disk). The callback API: the promise API's access rejects for every new email
- * with an error whose stack it captures, which cost more than the lookup.
- */
-function inOutbox(file: string): Promise<boolean> {
-  return new Promise((resolve) => access(file, (error) => resolve(error === null)));
-}
-
 /** The third column of a journal line for a delivery that found its email already written. */
 export const ALREADY_IN_OUTBOX = "already-in-outbox";
 
@@ -86,8 +77,18 @@ export async function journalIds(outboxDir: string, options: { written?: boolean
 /** The file operations the outbox uses: injectable, so tests can make the disk fail. */
 export type OutboxFileSystem = Pick<
   typeof fsPromises,
-  "appendFile" | "mkdir" | "rename" | "rm" | "writeFile"
+  "access" | "appendFile" | "mkdir" | "rename" | "rm" | "writeFile"
 >;
+
+/**
+ * node:fs/promises, but `access` through the callback API: the promise API's rejection captures a
+ * stack for every new email (which has no file yet), and that cost more than the lookup itself.
+ */
+const nodeFileSystem: OutboxFileSystem = {
+  ...fsPromises,
+  access: (path, mode) =>
+    new Promise((resolve, reject) => access(path, mode, (error) => (error ? reject(error) : resolve()))),
+};
 
 /** An outbox file name that is not a plain name inside the outbox: refused, never written. */
 export class UnsafeOutboxPathError extends Error {
@@ -160,7 +161,7 @@ export class OutboxMailer implements Mailer {
 
   constructor(options: OutboxOptions) {
     this.outboxDir = options.outboxDir;
-    this.fs = options.fileSystem ?? fsPromises;
+    this.fs = options.fileSystem ?? nodeFileSystem;
     this.from = options.from ?? DEFAULT_MAIL_FROM;
     this.logger = options.logger ?? silentLogger;
     this.latencyMs = options.latencyMs ?? 0;
@@ -205,7 +206,7 @@ export class OutboxMailer implements Mailer {
     // Delivered already (a consumer died after delivering, before recording it): the outbox, like
     // a recipient's mailbox with its Message-ID, holds one copy. An SMTP sender cannot look, which
     // is why the claim store comes first; the stable Message-ID lets mail clients drop the rest.
-    if (await inOutbox(file)) {
+    if (await this.exists(file)) {
       await this.journal(`${id}\t${new Date().toISOString()}\t${ALREADY_IN_OUTBOX}\n`);
       this.logger.info({ registrationId: id }, "welcome email already in the outbox; not written again");
       return;
@@ -286,6 +287,15 @@ export class OutboxMailer implements Mailer {
     return this.nextAppend.catch((error: unknown) => {
       throw outboxFault(error, "append to its journal");
     });
+  }
+
+  private async exists(path: string): Promise<boolean> {
+    try {
+      await this.fs.access(path);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private async notSentOnFailure(doing: string, operation: () => Promise<unknown>): Promise<void> {
