@@ -172,8 +172,11 @@ export async function soak(options: {
   } finally {
     stopped = true;
     consumer.kill("SIGTERM");
-    await exited;
-    detach();
+    try {
+      await exited;
+    } finally {
+      detach();
+    }
     for (const { url } of [pair.queue, pair.deadLetterQueue]) {
       await admin.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined);
     }
