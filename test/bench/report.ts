@@ -157,6 +157,7 @@ export function benchReport(input: ReportInput): Report {
   const soak = input.soak ? soakVerdict(input.soak.samples) : undefined;
   Object.assign(targets, soak?.targets);
 
+  const ratioWidth = Math.max(0, ...Object.keys(ratios).map((name) => name.length));
   const capNote = known(drainCeiling) ? "capped by the drain ceiling" : "not capped (drain not run)";
   const lines = [
     `Benchmark: ${summary.length > 0 ? `${input.count} messages, median of ${input.runs} runs, ` : ""}fauxqs in a child process, ${input.date}`,
@@ -200,7 +201,7 @@ export function benchReport(input: ReportInput): Report {
         ]
       : []),
     ...(input.soak && soak ? [...soakLines(input.soak, soak), ""] : []),
-    ...Object.entries(ratios).map(([name, value]) => `${name.padEnd(40)} ${value.toFixed(2)}×`),
+    ...Object.entries(ratios).map(([name, value]) => `${name.padEnd(ratioWidth)} ${value.toFixed(2)}×`),
     ...(Object.keys(ratios).length > 0 ? [""] : []),
     ...Object.entries(targets).map(([name, met]) => `${met ? "MET   " : "MISSED"} ${name}`),
   ];

@@ -65,7 +65,7 @@ describe("the bench report", () => {
       summary: [
         at(row("drain", "consumer:ours", "ours, no handler", 3800), 0.31, 180),
         at(row("drain", "consumer:bare-sdk", "bare SDK", 4000), 0.3, 170),
-        at(row("c1000", "consumer:ours", "ours, concurrency 1000", 4400), 0.3, 176),
+        at(row("c1000", "consumer:ours", "ours, concurrency 1000", 4600), 0.3, 176),
         at(row("c1000", "consumer:squiss-ts", "squiss-ts, maxInFlight 1000", 4000), 0.3, 175),
       ],
     });
@@ -78,6 +78,9 @@ describe("the bench report", () => {
       "concurrency 1000 peak RSS ≤ squiss-ts": false,
     });
     expect(report.lines.join("\n")).toContain("MISSED concurrency 1000 peak RSS ≤ squiss-ts");
+    // The ratios line up in one column, however long their names.
+    const ratioLines = report.lines.filter((line) => / \d+\.\d\d×$/.test(line));
+    expect(new Set(ratioLines.map((line) => line.lastIndexOf(" "))).size).toBe(1);
   });
 
   it("nothing ran: a header and no table, ratio or target", () => {
