@@ -116,11 +116,13 @@ function world() {
 }
 
 /** `run` on the first call only (a fault that strikes one send, not every later one). */
-const once = (run: () => void) => {
+/** `run` the first time only; its promise is returned, so a hook that awaits it waits for it. */
+const once = (run: () => void | Promise<void>) => {
   let done = false;
   return () => {
-    if (!done) run();
+    if (done) return;
     done = true;
+    return run();
   };
 };
 
