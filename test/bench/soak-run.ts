@@ -128,7 +128,7 @@ export async function soak(options: {
     stdio: ["ignore", "ignore", "inherit"],
   });
   const exited = once(consumer, "exit");
-  const detach = endWithBench(consumer);
+  const detach = endWithBench(consumer, { cleanUp: () => rm(dir, { recursive: true, force: true }) });
   const metrics = async () => {
     for (;;) {
       try {
