@@ -44,6 +44,7 @@ import { REGISTRATION_ID_PATTERN } from "../contract/registration.js";
 import { UserFacingError } from "../errors.js";
 import { type Logger, silentLogger } from "../log/logger.js";
 import type { Claim } from "./store/contract.js";
+import { type WriteTransaction, writeTransaction } from "./store/sqlite-transaction.js";
 
 /** One accepted send whose record is pending: the claim that `markSent` is fenced on. */
 export interface AcceptedSend {
@@ -112,6 +113,7 @@ export class AcceptedSends {
   private db: DatabaseSync | undefined;
   private insert: StatementSync | undefined;
   private remove: StatementSync | undefined;
+  private transaction: WriteTransaction | undefined;
   /** Facts added since the last write, and ids whose row is to go: written together (flush). */
   private readonly unwritten = new Map<string, AcceptedSend>();
   private readonly gone = new Set<string>();
@@ -139,6 +141,7 @@ export class AcceptedSends {
     this.db = db;
     this.insert = db.prepare("INSERT OR REPLACE INTO accepted_sends VALUES (?, ?, ?, ?, ?)");
     this.remove = db.prepare("DELETE FROM accepted_sends WHERE id = ?");
+    this.transaction = writeTransaction(db);
     const legacy = this.moveLegacyFiles(dir, oldest, db);
     let expired = legacy.expired;
     try {
@@ -204,11 +207,9 @@ export class AcceptedSends {
   flush(): void {
     if (this.flushing !== undefined) clearImmediate(this.flushing);
     this.flushing = undefined;
-    const db = this.db;
-    if (db === undefined || (this.unwritten.size === 0 && this.gone.size === 0)) return;
+    if (this.db === undefined || (this.unwritten.size === 0 && this.gone.size === 0)) return;
     try {
-      db.exec("BEGIN IMMEDIATE");
-      try {
+      this.transaction?.(() => {
         for (const fact of this.unwritten.values()) {
           this.insert?.run(
             fact.id,
@@ -219,11 +220,7 @@ export class AcceptedSends {
           );
         }
         for (const id of this.gone) this.remove?.run(id);
-        db.exec("COMMIT");
-      } catch (error) {
-        if (db.isTransaction) db.exec("ROLLBACK");
-        throw error;
-      }
+      });
       for (const id of this.unwritten.keys()) this.onDisk.add(id);
       for (const id of this.gone) this.onDisk.delete(id);
     } catch (error) {
@@ -244,6 +241,7 @@ export class AcceptedSends {
     this.flush();
     this.insert = undefined;
     this.remove = undefined;
+    this.transaction = undefined;
     this.db?.close();
     this.db = undefined;
   }

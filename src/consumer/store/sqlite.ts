@@ -21,6 +21,7 @@ import {
   StaleClaimError,
   type StoreTiming,
 } from "./contract.js";
+import { type WriteTransaction, writeTransaction } from "./sqlite-transaction.js";
 
 export interface SqliteStoreOptions extends StoreTiming {
   /** How long a statement waits for another process's lock. Default 5 s. */
@@ -77,9 +78,7 @@ export class SqliteSentEmailStore implements SentEmailStore {
   private readonly releaseStatement;
   private readonly lapseStatement;
   private readonly forgetStatement;
-  // Prepared once, as the statements are: every claim is a transaction, and `exec` parses anew.
-  private readonly beginStatement;
-  private readonly commitStatement;
+  private readonly transaction: WriteTransaction;
 
   constructor(path: string, options: SqliteStoreOptions) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -149,8 +148,7 @@ export class SqliteSentEmailStore implements SentEmailStore {
         WHERE id = :id AND owner = :owner AND state = 'sending'`);
     // No index on digest: a full scan, for an operator's erasure request only.
     this.forgetStatement = this.db.prepare("DELETE FROM sent_email_records WHERE digest = ?");
-    this.beginStatement = this.db.prepare("BEGIN IMMEDIATE");
-    this.commitStatement = this.db.prepare("COMMIT");
+    this.transaction = writeTransaction(this.db);
   }
 
   async claim(id: string, digest: string): Promise<ClaimResult> {
@@ -227,18 +225,6 @@ export class SqliteSentEmailStore implements SentEmailStore {
 
   async close(): Promise<void> {
     if (this.db.isOpen) this.db.close();
-  }
-
-  private transaction<T>(body: () => T): T {
-    this.beginStatement.run();
-    try {
-      const result = body();
-      this.commitStatement.run();
-      return result;
-    } catch (error) {
-      if (this.db.isTransaction) this.db.exec("ROLLBACK");
-      throw error;
-    }
   }
 
   private run<T>(doing: string, statement: () => T): T {
