@@ -14,15 +14,25 @@ import { DeleteQueueCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { projectRoot } from "../../src/config/paths.js";
 import { defaultQueueSettings } from "../../src/config/queue-settings.js";
 import { PROMETHEUS_METRICS } from "../../src/contract/metrics.js";
-import type { OutgoingRegistration } from "../../src/contract/registration.js";
 import { provisionQueues } from "../../src/local/provision.js";
 import { Producer } from "../../src/producer/producer.js";
+import { queueCounts } from "../../src/sqs/queue-counts.js";
+import { systemClock } from "../../src/time/clock.js";
 import { endWithBench } from "./children.js";
-import { SOAK_RATE, SOAK_SAMPLE_SECONDS, type SoakRun, type SoakSample } from "./soak.js";
+import {
+  paced,
+  SOAK_BACKLOG_MAX,
+  SOAK_RATE,
+  SOAK_SAMPLE_SECONDS,
+  type SoakRun,
+  type SoakSample,
+} from "./soak.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Sends per tick: the rate in tenths of a second, so no burst is larger than 150 messages. */
 const TICK_MS = 100;
+/** How often the sender reads the queue's backlog. */
+const BACKLOG_CHECK_MS = 1_000;
 const CONCURRENCY = 100;
 
 function run(command: string, args: readonly string[]): Promise<void> {
@@ -42,18 +52,6 @@ async function freePort(): Promise<number> {
   server.close();
   if (address === null || typeof address === "string") throw new Error("no port");
   return address.port;
-}
-
-/** Registrations paced at `rate` a second until `stopped()`, sent as the producer asks for them. */
-async function* paced(rate: number, stopped: () => boolean): AsyncGenerator<OutgoingRegistration> {
-  const started = performance.now();
-  const registeredAt = new Date().toISOString();
-  for (let i = 0; !stopped(); i++) {
-    // Early messages wait at least a tick, so that they go out together in full batches.
-    const wait = started + (i * 1000) / rate - performance.now();
-    if (wait > 0) await sleep(Math.max(wait, TICK_MS));
-    yield { nome: `Pessoa Número ${i}`, email: `pessoa${i}@example.com`, id: `soak_${i}`, registeredAt };
-  }
 }
 
 /** The value of one Prometheus sample line (summed over its labels when `label` is given). */
@@ -146,12 +144,28 @@ export async function soak(options: {
     await metrics(); // up and receiving
     const started = performance.now();
     const progress = { sent: 0 };
-    const producer = new Producer({ client: admin, queueUrl }).send(
-      paced(SOAK_RATE, () => stopped),
-      ({ sent }) => {
-        progress.sent = sent;
-      },
-    );
+    const totals = { heldMs: 0 };
+    let waiting = 0;
+    const backlog = (async () => {
+      while (!stopped) {
+        // A failed read keeps the last count: the next one comes a second later.
+        waiting = await queueCounts(admin, queueUrl).then(
+          (counts) => counts.visible,
+          () => waiting,
+        );
+        await sleep(BACKLOG_CHECK_MS);
+      }
+    })();
+    const pace = {
+      rate: SOAK_RATE,
+      tickMs: TICK_MS,
+      stopped: () => stopped,
+      held: () => waiting > SOAK_BACKLOG_MAX,
+      clock: systemClock,
+    };
+    const producer = new Producer({ client: admin, queueUrl }).send(paced(pace, totals), ({ sent }) => {
+      progress.sent = sent;
+    });
     for (let n = 1; n * SOAK_SAMPLE_SECONDS <= minutes * 60; n++) {
       await sleep(started + n * SOAK_SAMPLE_SECONDS * 1000 - performance.now());
       const text = await metrics();
@@ -161,14 +175,15 @@ export async function soak(options: {
         heapUsedMb: metric(text, "nodejs_heap_size_used_bytes") / 2 ** 20,
         processed: metric(text, PROMETHEUS_METRICS.messages, 'event="processed"'),
         sent: progress.sent,
+        heldSeconds: totals.heldMs / 1000,
       };
       samples.push(sample);
       process.stderr.write(
-        `soak ${sample.seconds.toFixed(0)} s: RSS ${sample.rssMb.toFixed(0)} MB, heap ${sample.heapUsedMb.toFixed(0)} MB, sent ${sample.sent}, processed ${sample.processed}\n`,
+        `soak ${sample.seconds.toFixed(0)} s: RSS ${sample.rssMb.toFixed(0)} MB, heap ${sample.heapUsedMb.toFixed(0)} MB, sent ${sample.sent}, processed ${sample.processed}, sender held ${sample.heldSeconds.toFixed(0)} s\n`,
       );
     }
     stopped = true;
-    await producer;
+    await Promise.all([producer, backlog]);
   } finally {
     stopped = true;
     consumer.kill("SIGTERM");

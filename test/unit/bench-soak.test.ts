@@ -9,6 +9,8 @@ import { projectRoot } from "../../src/config/paths.js";
 import { DEFAULT_GROUPS, groupWanted, parseBenchFlags, SOAK, SOAK_MINUTES_MIN } from "../bench/flags.js";
 import { benchReport } from "../bench/report.js";
 import {
+  paced,
+  SOAK_BACKLOG_MAX,
   SOAK_BAND,
   SOAK_RATE,
   SOAK_RSS_MAX_MB,
@@ -29,6 +31,7 @@ const series = (rss: readonly number[], behind = 0): SoakSample[] =>
       heapUsedMb: rssMb / 3,
       sent: seconds * SOAK_RATE,
       processed: seconds * SOAK_RATE - behind,
+      heldSeconds: 0,
     };
   });
 
@@ -106,6 +109,7 @@ describe("the soak's verdict", () => {
     expect(page).toContain(`RSS after minute ${SOAK_SETTLE_SECONDS / 60} within ±${SOAK_BAND * 100} %`);
     expect(page).toContain(`≤ ${SOAK_RSS_MAX_MB} MB`);
     expect(page).toContain(`every ${SOAK_SAMPLE_SECONDS} s`);
+    expect(page).toContain(`more than ${SOAK_BACKLOG_MAX.toLocaleString("en")} messages wait`);
   });
 
   it("flat within the band after minute 2, under the cap, keeping up: every target met", () => {
@@ -169,5 +173,79 @@ describe("the soak's verdict", () => {
     expect(text).toContain("| 3:00 | 140 |");
     expect(text.match(/^(MET|MISSED)\s+soak:/gm)).toHaveLength(3);
     expect(text).not.toMatch(/NaN|messages, median|Every variant/);
+  });
+});
+
+describe("the soak's pace", () => {
+  /** A clock that moves only when slept on: the pace's times without waiting for them. */
+  function manualClock() {
+    let now = 1_000_000;
+    return {
+      now: () => now,
+      sleep: async (ms: number) => {
+        now += ms;
+      },
+    };
+  }
+
+  it("sends at the rate, holds while the backlog is past the cap, then goes on without a burst", async () => {
+    const clock = manualClock();
+    const start = clock.now();
+    let heldFrom = Number.POSITIVE_INFINITY;
+    let heldUntil = Number.POSITIVE_INFINITY;
+    let stopped = false;
+    const totals = { heldMs: 0 };
+    const sentAt: number[] = [];
+    const ids: string[] = [];
+    const pace = {
+      rate: 100,
+      tickMs: 10,
+      stopped: () => stopped,
+      held: () => clock.now() >= heldFrom && clock.now() < heldUntil,
+      clock,
+    };
+    for await (const registration of paced(pace, totals)) {
+      sentAt.push(clock.now() - start);
+      ids.push(registration.id ?? "");
+      if (sentAt.length === 50) {
+        // The backlog passes the cap now and falls back under it 2 s later.
+        heldFrom = clock.now();
+        heldUntil = clock.now() + 2_000;
+      }
+      if (sentAt.length === 100) stopped = true;
+    }
+    expect(sentAt).toHaveLength(100);
+    expect(new Set(ids).size).toBe(100);
+    const gaps = sentAt.slice(1).map((at, i) => at - (sentAt[i] ?? 0));
+    // 10 ms apart before the hold (the first after a tick)…
+    expect(gaps.slice(0, 49)).toEqual(Array(49).fill(10));
+    expect(sentAt[49]).toBe(490);
+    // …none while held, and 10 ms apart again after it: the held time is not made up in a burst.
+    expect(gaps[49]).toBeGreaterThanOrEqual(2_000);
+    expect(gaps.slice(50)).toEqual(Array(49).fill(10));
+    expect(totals.heldMs).toBe(2_000);
+  });
+
+  it("ends while held when the soak stops, with nothing more sent", async () => {
+    const clock = manualClock();
+    let stopped = false;
+    const totals = { heldMs: 0 };
+    let sent = 0;
+    const pace = {
+      rate: 100,
+      tickMs: 10,
+      stopped: () => stopped,
+      held: () => sent >= 5,
+      clock: {
+        now: clock.now,
+        sleep: async (ms: number) => {
+          await clock.sleep(ms);
+          if (sent >= 5 && clock.now() > 1_000_000 + 5_000) stopped = true;
+        },
+      },
+    };
+    for await (const _ of paced(pace, totals)) sent += 1;
+    expect(sent).toBe(5);
+    expect(stopped).toBe(true);
   });
 });
