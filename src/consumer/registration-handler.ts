@@ -16,7 +16,9 @@
  *   is retried while the store is down, the message kept invisible meanwhile; a message may also
  *   carry the fact, signed (contract/accepted-send-attribute.ts: the Lambda function's hand-over);
  * - our own claim still leased (its ambiguous end could not be recorded) holds the message
- *   (HoldError) instead of handing it back to spend a receive.
+ *   (HoldError) instead of handing it back to spend a receive;
+ * - a claim that ran out before its send (a slow store answer, a stalled event loop) goes back
+ *   unsent and is claimed again in the same run; LEASE_LAPSES_MAX in a row are a store fault.
  */
 import type { Message } from "@aws-sdk/client-sqs";
 import { readAcceptedSend } from "../contract/accepted-send-attribute.js";
@@ -53,11 +55,29 @@ import { claimUnderAnyDigest } from "./store/digest-transition.js";
 /** Backoff of a `markSent` retried while the store is down: 250 ms doubling to 5 s. */
 const MARK_SENT_BACKOFF = { firstMs: 250, maxMs: 5_000 };
 
-/** The claim ran out (or the consumer is stopping) before the send could start: nothing was sent. */
+/**
+ * Claims in a row that ran out before their send, in one run, before the store counts as too slow:
+ * each is a claim round trip (or an event-loop stall) longer than the lease's margin (0.5–5 s).
+ */
+export const LEASE_LAPSES_MAX = 3;
+
+/** Why a send did not start after its claim: the lease ran short, the consumer is stopping, or the run's deadline is near. */
+export type ClaimLapse = "lease" | "stopping" | "deadline";
+
+const LAPSE_TEXT: Record<ClaimLapse, string> = {
+  lease: "ran out before its email was sent",
+  stopping: "was given back: the consumer is stopping",
+  deadline: "was given back: the send could end after the run's deadline",
+};
+
+/** The send could not start after the claim (see `why`); the claim went back, nothing was sent. */
 export class ClaimLapsedError extends Error {
   override readonly name = "ClaimLapsedError";
-  constructor(readonly registrationId: string) {
-    super(`the claim on registration ${registrationId} ran out before its email was sent; nothing was sent`);
+  constructor(
+    readonly registrationId: string,
+    readonly why: ClaimLapse = "lease",
+  ) {
+    super(`the claim on registration ${registrationId} ${LAPSE_TEXT[why]}; nothing was sent`);
   }
 }
 
@@ -221,7 +241,33 @@ export function registrationHandler(
     }
   }
 
-  return async (message: Message, context: HandlerContext) => {
+  /**
+   * A claim that ran out before its send went back unsent: the store's answer or this process was
+   * slow, not the message. Claimed again at once, in the same run, so it spends no receive; after
+   * LEASE_LAPSES_MAX in a row, a fault of the store (the breaker pauses, the message is kept).
+   */
+  const handle: MessageHandler = async (message, context) => {
+    for (let lapses = 1; ; lapses += 1) {
+      try {
+        return await handleOnce(message, context);
+      } catch (error) {
+        if (!(error instanceof ClaimLapsedError) || error.why !== "lease") throw error;
+        if (lapses >= LEASE_LAPSES_MAX) {
+          throw new EnvironmentFaultError(
+            "store",
+            `the claim on ${error.registrationId} ran out before its send ${lapses} times in a row: the store (or this process) answers slower than the lease's margin; nothing was sent`,
+            { cause: error },
+          );
+        }
+        logger.warn(
+          { registrationId: error.registrationId, lapses },
+          "the claim ran out before the send (slow store or event loop); nothing was sent: claiming again",
+        );
+      }
+    }
+  };
+
+  const handleOnce: MessageHandler = async (message, context) => {
     const registration = parse(message);
     const id = processingIdOf(registration, digestKey);
     if (suppression && (await isAddressSuppressed(suppression, registration.email, digestKey))) {
@@ -334,13 +380,16 @@ export function registrationHandler(
     // transport's timeout counts too; and inside the run's deadline (a Lambda invocation), or it is
     // cut off mid-way: an ambiguous end, a possible second copy.
     const sendEndsBy = now() + (sender.sendTimeoutMs ?? 0);
-    if (
-      sendEndsBy >= claim.leaseUntil ||
-      (context.deadline !== undefined && sendEndsBy >= context.deadline) ||
-      context.signal.aborted
-    ) {
+    const lapse: ClaimLapse | undefined = context.signal.aborted
+      ? "stopping"
+      : context.deadline !== undefined && sendEndsBy >= context.deadline
+        ? "deadline"
+        : sendEndsBy >= claim.leaseUntil
+          ? "lease"
+          : undefined;
+    if (lapse !== undefined) {
       await giveBack(claim);
-      throw new ClaimLapsedError(id);
+      throw new ClaimLapsedError(id, lapse);
     }
     try {
       // The signal aborts at the consumer's shutdown deadline: a send cut off then may have
@@ -406,6 +455,8 @@ export function registrationHandler(
     }
     counts.sent += 1;
   };
+
+  return handle;
 }
 
 /** The later of two records of ambiguous attempts (the store's, this process's own). */

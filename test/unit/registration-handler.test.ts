@@ -1,8 +1,10 @@
+import { readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Message } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
+import { projectRoot } from "../../src/config/paths.js";
 import { AcceptedSends } from "../../src/consumer/accepted-sends.js";
 import {
   EnvironmentFaultError,
@@ -13,6 +15,7 @@ import {
 } from "../../src/consumer/errors.js";
 import {
   ClaimLapsedError,
+  LEASE_LAPSES_MAX,
   type RegistrationCounts,
   registrationHandler,
 } from "../../src/consumer/registration-handler.js";
@@ -333,23 +336,64 @@ describe("registration handler with a sent-email store", () => {
     expect(await acceptedOnDisk(dir)).toEqual([]);
   });
 
-  it("checks the lease right before sending: a claim that ran out sends nothing", async () => {
+  it("S16: checks the lease right before sending: a claim that ran out sends nothing, and is claimed again at once", async () => {
     let clock: { now: number } | undefined;
+    let claims = 0;
     const t = setup({
       onClaim: () => {
-        if (clock) clock.now += LEASE_MS; // a long pause between the claim and the send
+        claims += 1;
+        // A long pause between the first claim and its send (a slow store answer, a stalled loop).
+        if (clock && claims === 1) clock.now += LEASE_MS;
       },
     });
     clock = t.clock;
-    await expect(t.handle(ana)).rejects.toBeInstanceOf(ClaimLapsedError);
-    expect(t.sent).toEqual([]);
+    await t.handle(ana); // the same run: no receive spent on our own slowness
+    expect(claims).toBe(2);
+    expect(t.attempts).toBe(1);
+    expect(t.sent).toEqual(["reg-1"]);
+    expect(t.counts.sent).toBe(1);
+    expect(await t.sqlite.claim("reg-1", registrationDigest(ana, testDigestKey))).toEqual({
+      outcome: "already-sent",
+    });
+    expect(t.lines.filter((line) => line.includes("claiming again"))).toHaveLength(1);
+  });
+
+  it(`S16: a claim that runs out ${LEASE_LAPSES_MAX} times in a row is a fault of the store: nothing sent, the claim given back`, async () => {
+    let clock: { now: number } | undefined;
+    let claims = 0;
+    const t = setup({
+      onClaim: () => {
+        claims += 1;
+        if (clock) clock.now += LEASE_MS;
+      },
+    });
+    clock = t.clock;
+    const error = await t.handle(ana).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EnvironmentFaultError);
+    expect((error as EnvironmentFaultError).component).toBe("store");
+    expect((error as Error).cause).toBeInstanceOf(ClaimLapsedError);
+    expect(claims).toBe(LEASE_LAPSES_MAX);
+    expect(t.attempts).toBe(0);
+    // Given back each time: claimable again at once.
+    expect(await t.sqlite.claim("reg-1", registrationDigest(ana, testDigestKey))).toMatchObject({
+      outcome: "claimed",
+    });
+  });
+
+  it("docs/email-delivery.md's row S16 states the lapses in a row that make a fault of the store", () => {
+    const page = readFileSync(join(projectRoot, "docs", "email-delivery.md"), "utf8");
+    const row = page.split("\n").find((line) => line.startsWith("| S16 |")) ?? "";
+    expect(row).toContain(`after ${LEASE_LAPSES_MAX} in a row (\`LEASE_LAPSES_MAX\`)`);
   });
 
   it("starts no send once the consumer is stopping", async () => {
     const t = setup();
     const abort = new AbortController();
     abort.abort();
-    await expect(t.handle(ana, abort.signal)).rejects.toBeInstanceOf(ClaimLapsedError);
+    await expect(t.handle(ana, abort.signal)).rejects.toMatchObject({
+      name: "ClaimLapsedError",
+      why: "stopping",
+    });
     expect(t.sent).toEqual([]);
     await t.handle(ana); // the claim was given back
     expect(t.sent).toEqual(["reg-1"]);
@@ -358,7 +402,10 @@ describe("registration handler with a sent-email store", () => {
   it("starts no send that could end after the run's deadline (a Lambda invocation's); the claim goes back", async () => {
     const t = setup({ sendTimeoutMs: 1_000 });
     const by = (deadline: number) => t.handleWith(ana, { ...t.context, deadline });
-    await expect(by(t.clock.now + 1_000)).rejects.toBeInstanceOf(ClaimLapsedError);
+    await expect(by(t.clock.now + 1_000)).rejects.toMatchObject({
+      name: "ClaimLapsedError",
+      why: "deadline",
+    });
     expect(t.sent).toEqual([]);
     await by(t.clock.now + 1_001); // the claim was given back: claimed again at once, and sent
     expect(t.sent).toEqual(["reg-1"]);
