@@ -45,6 +45,7 @@ export interface ConsumerSummary extends ConsumerStats {
   readonly staleClaims: number;
   readonly secondSends: number;
   readonly recordedLate: number;
+  readonly leaseLapses: number;
   readonly suppressed: number;
   readonly bounceQueue?: {
     readonly processed: number;
@@ -268,6 +269,7 @@ export async function startConsumerApp(config: ConsumerConfig, deps: ConsumerApp
       staleClaims: emails.staleClaims ?? 0,
       secondSends: emails.secondSends ?? 0,
       recordedLate: emails.recordedLate ?? 0,
+      leaseLapses: emails.leaseLapses ?? 0,
       suppressed: emails.suppressed ?? 0,
       ...(bounces && bounceStats
         ? {

@@ -7,7 +7,7 @@
  * message deleted. Whoever sends chooses the id, so a known id with another digest is a conflict
  * (dead-lettered as `id-conflict`), never a duplicate.
  *
- * The send boundary's failure model (docs/email-delivery.md, rows S1–S14) in short:
+ * The send boundary's failure model (docs/email-delivery.md, rows S1–S16) in short:
  * - an ambiguous end (timeout, connection lost after DATA) is recorded on the claim, lapses it,
  *   and is a fault of the environment (the breaker pauses); a registration with such an attempt
  *   behind it is sent again only once this consumer has seen the mail server accept an email
@@ -56,28 +56,33 @@ import { claimUnderAnyDigest } from "./store/digest-transition.js";
 const MARK_SENT_BACKOFF = { firstMs: 250, maxMs: 5_000 };
 
 /**
- * Claims in a row that ran out before their send, in one run, before the store counts as too slow:
- * each is a claim round trip (or an event-loop stall) longer than the lease's margin (0.5–5 s).
+ * Claims in a row that ran out before their send before the store counts as too slow: each is a
+ * claim's answer (or an event-loop stall) longer than the lease's margin (leaseForSendTimeoutMs).
+ * Counted across the handler's messages, so a store slow for all of them pauses the consumer after
+ * this many, not after this many for each message in hand.
  */
 export const LEASE_LAPSES_MAX = 3;
 
-/** Why a send did not start after its claim: the lease ran short, the consumer is stopping, or the run's deadline is near. */
-export type ClaimLapse = "lease" | "stopping" | "deadline";
+/**
+ * Why a send did not start after its claim: the lease ran short (a slow answer or stall), the
+ * consumer is stopping, or the run's deadline (a Lambda invocation's) is too near.
+ */
+export type NotStartedReason = "lease-ran-out" | "stopping" | "deadline";
 
-const LAPSE_TEXT: Record<ClaimLapse, string> = {
-  lease: "ran out before its email was sent",
-  stopping: "was given back: the consumer is stopping",
-  deadline: "was given back: the send could end after the run's deadline",
+const NOT_STARTED_TEXT: Record<NotStartedReason, string> = {
+  "lease-ran-out": "its claim ran out before the send",
+  stopping: "the consumer is stopping",
+  deadline: "the send could end after the run's deadline",
 };
 
-/** The send could not start after the claim (see `why`); the claim went back, nothing was sent. */
-export class ClaimLapsedError extends Error {
-  override readonly name = "ClaimLapsedError";
+/** The send did not start after the claim (see `why`): the claim went back, nothing was sent. */
+export class SendNotStartedError extends Error {
+  override readonly name = "SendNotStartedError";
   constructor(
     readonly registrationId: string,
-    readonly why: ClaimLapse = "lease",
+    readonly why: NotStartedReason,
   ) {
-    super(`the claim on registration ${registrationId} ${LAPSE_TEXT[why]}; nothing was sent`);
+    super(`no email sent for registration ${registrationId}: ${NOT_STARTED_TEXT[why]}; the claim went back`);
   }
 }
 
@@ -102,6 +107,8 @@ export interface RegistrationCounts {
   secondSends?: number;
   /** Accepted sends whose record was written only after the store came back (or by a restart). */
   recordedLate?: number;
+  /** Claims that ran out before their send (a slow store answer or stall) and were claimed again. */
+  leaseLapses?: number;
 }
 
 export interface RegistrationHandlerOptions {
@@ -241,33 +248,39 @@ export function registrationHandler(
     }
   }
 
+  /** Claims that ran out before their send since a send last started, whichever messages. */
+  let lapsesInARow = 0;
+
   /**
    * A claim that ran out before its send went back unsent: the store's answer or this process was
    * slow, not the message. Claimed again at once, in the same run, so it spends no receive; after
    * LEASE_LAPSES_MAX in a row, a fault of the store (the breaker pauses, the message is kept).
    */
   const handle: MessageHandler = async (message, context) => {
-    for (let lapses = 1; ; lapses += 1) {
+    for (let run = 1; ; run += 1) {
       try {
-        return await handleOnce(message, context);
+        return await handleOnce(message, context, run);
       } catch (error) {
-        if (!(error instanceof ClaimLapsedError) || error.why !== "lease") throw error;
-        if (lapses >= LEASE_LAPSES_MAX) {
+        if (!(error instanceof SendNotStartedError) || error.why !== "lease-ran-out") throw error;
+        lapsesInARow += 1;
+        counts.leaseLapses = (counts.leaseLapses ?? 0) + 1;
+        if (lapsesInARow >= LEASE_LAPSES_MAX || run >= LEASE_LAPSES_MAX) {
           throw new EnvironmentFaultError(
             "store",
-            `the claim on ${error.registrationId} ran out before its send ${lapses} times in a row: the store (or this process) answers slower than the lease's margin; nothing was sent`,
+            `the claim on ${error.registrationId} ran out before its send, ${lapsesInARow} claims in a row: the store (or this process) answers slower than the lease's margin; nothing was sent`,
             { cause: error },
           );
         }
         logger.warn(
-          { registrationId: error.registrationId, lapses },
+          { registrationId: error.registrationId, lapsesInARow },
           "the claim ran out before the send (slow store or event loop); nothing was sent: claiming again",
         );
       }
     }
   };
 
-  const handleOnce: MessageHandler = async (message, context) => {
+  /** One claim and send; `run` > 1 after a claim ran out, whose send-rate token is still unspent. */
+  const handleOnce = async (message: Message, context: HandlerContext, run: number): Promise<void> => {
     const registration = parse(message);
     const id = processingIdOf(registration, digestKey);
     if (suppression && (await isAddressSuppressed(suppression, registration.email, digestKey))) {
@@ -275,8 +288,9 @@ export function registrationHandler(
       logger.info({ registrationId: id }, "address suppressed (bounced or complained): no welcome email");
       return;
     }
-    // The send rate's token before the claim: a wait for it cannot eat into the claim's lease.
-    await sender.reserve?.(context.signal);
+    // The send rate's token before the claim: a wait for it cannot eat into the claim's lease. A
+    // run after a lapse still holds the token of the send that did not start.
+    if (run === 1) await sender.reserve?.(context.signal);
     if (!store) {
       await sender.send(registration, id).catch((error: unknown) => {
         throw error instanceof NotSentError ? error.cause : error;
@@ -380,17 +394,18 @@ export function registrationHandler(
     // transport's timeout counts too; and inside the run's deadline (a Lambda invocation), or it is
     // cut off mid-way: an ambiguous end, a possible second copy.
     const sendEndsBy = now() + (sender.sendTimeoutMs ?? 0);
-    const lapse: ClaimLapse | undefined = context.signal.aborted
+    const notStarted: NotStartedReason | undefined = context.signal.aborted
       ? "stopping"
       : context.deadline !== undefined && sendEndsBy >= context.deadline
         ? "deadline"
         : sendEndsBy >= claim.leaseUntil
-          ? "lease"
+          ? "lease-ran-out"
           : undefined;
-    if (lapse !== undefined) {
+    if (notStarted !== undefined) {
       await giveBack(claim);
-      throw new ClaimLapsedError(id, lapse);
+      throw new SendNotStartedError(id, notStarted);
     }
+    lapsesInARow = 0;
     try {
       // The signal aborts at the consumer's shutdown deadline: a send cut off then may have
       // reached the mail server, so its claim is left to lapse (below), never released.

@@ -195,6 +195,7 @@ export async function buildRegistrationConsumer(
     staleClaims: 0,
     secondSends: 0,
     recordedLate: 0,
+    leaseLapses: 0,
   };
   const accepted = new AcceptedSends(options.acceptedDir, logger);
   const close = async () => {

@@ -31,4 +31,5 @@ export const PROMETHEUS_METRICS = {
   ready: "consumer_ready",
   pauses: "consumer_pauses_total",
   secondSends: "consumer_second_sends_total",
+  leaseLapses: "consumer_lease_lapses_total",
 } as const;

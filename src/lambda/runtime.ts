@@ -85,6 +85,7 @@ export async function startLambdaRuntime(options: LambdaRuntimeOptions): Promise
     staleClaims: 0,
     secondSends: 0,
     recordedLate: 0,
+    leaseLapses: 0,
   };
   // A container's disk is its own and goes with it: memory keeps the same facts as long.
   const accepted = new AcceptedSends(undefined, logger);

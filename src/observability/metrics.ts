@@ -92,6 +92,15 @@ export function consumerMetrics(
         this.inc(emails.secondSends ?? 0);
       },
     });
+    new Counter({
+      name: PROMETHEUS_METRICS.leaseLapses,
+      help: "Claims that ran out before their send (a slow store answer or event-loop stall) and were claimed again; nothing was sent on them.",
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(emails.leaseLapses ?? 0);
+      },
+    });
   }
   consumer.on("received", (received) => messages.inc({ event: "received" }, received.length));
   consumer.on("handled", (_, seconds, ok) => duration.observe({ outcome: ok ? "ok" : "error" }, seconds));

@@ -1,12 +1,13 @@
 /**
  * Facts the docs state twice, tied to their one source: the fleet-sizing page quotes the
  * benchmark page's measured row, and the delivery page's list of dependencies with install
- * scripts is the lock file's.
+ * scripts is the lock file's, its list of metrics the metric contract's.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectRoot } from "../../src/config/paths.js";
+import { PROMETHEUS_METRICS } from "../../src/contract/metrics.js";
 
 const read = (path: string) => readFileSync(join(projectRoot, path), "utf8");
 const number = (text: string | undefined) => Number((text ?? "").replace(/,/g, ""));
@@ -29,6 +30,12 @@ describe("docs quote their sources", () => {
     expect(number(quoted?.[1])).toBe(number(rate));
     expect(number(quoted?.[2])).toBe(number(cpu));
     expect(number(quoted?.[3])).toBe(number(requests));
+  });
+
+  it("pipeline.md names every metric of /metrics, as src/contract/metrics.ts spells it", () => {
+    const page = read("docs/pipeline.md");
+    const missing = Object.values(PROMETHEUS_METRICS).filter((name) => !page.includes(`\`${name}`));
+    expect(missing).toEqual([]);
   });
 
   it("pipeline.md names every dependency with an install script, as package-lock.json marks them", () => {

@@ -14,10 +14,10 @@ import {
   RetryAfterError,
 } from "../../src/consumer/errors.js";
 import {
-  ClaimLapsedError,
   LEASE_LAPSES_MAX,
   type RegistrationCounts,
   registrationHandler,
+  SendNotStartedError,
 } from "../../src/consumer/registration-handler.js";
 import type { HandlerContext } from "../../src/consumer/runtime/types.js";
 import type { SentEmailStore } from "../../src/consumer/store/contract.js";
@@ -73,6 +73,7 @@ function setup(options: SetupOptions = {}) {
   };
   const sent: string[] = [];
   const attempts = { value: 0 };
+  const reserves = { value: 0 };
   let failure: Error | undefined;
   const sender = {
     send: async (_: Registration, id: string) => {
@@ -80,6 +81,9 @@ function setup(options: SetupOptions = {}) {
       options.onSend?.();
       if (failure) throw failure;
       sent.push(id);
+    },
+    reserve: async () => {
+      reserves.value += 1;
     },
     ...(options.checkHealth ? { checkHealth: options.checkHealth } : {}),
     ...(options.sendTimeoutMs ? { sendTimeoutMs: options.sendTimeoutMs } : {}),
@@ -110,6 +114,10 @@ function setup(options: SetupOptions = {}) {
     faults,
     get attempts() {
       return attempts.value;
+    },
+    /** Send-rate tokens taken. */
+    get reserves() {
+      return reserves.value;
     },
     handleWith: (body: object, with_: HandlerContext) => handle(message(body), with_),
     handle: (body: object, signal = context.signal) => handle(message(body), { ...context, signal }),
@@ -350,6 +358,8 @@ describe("registration handler with a sent-email store", () => {
     await t.handle(ana); // the same run: no receive spent on our own slowness
     expect(claims).toBe(2);
     expect(t.attempts).toBe(1);
+    expect(t.reserves).toBe(1); // the token of the send that did not start is the one used
+    expect(t.counts.leaseLapses).toBe(1);
     expect(t.sent).toEqual(["reg-1"]);
     expect(t.counts.sent).toBe(1);
     expect(await t.sqlite.claim("reg-1", registrationDigest(ana, testDigestKey))).toEqual({
@@ -371,13 +381,49 @@ describe("registration handler with a sent-email store", () => {
     const error = await t.handle(ana).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EnvironmentFaultError);
     expect((error as EnvironmentFaultError).component).toBe("store");
-    expect((error as Error).cause).toBeInstanceOf(ClaimLapsedError);
+    expect((error as Error).cause).toBeInstanceOf(SendNotStartedError);
+    expect(((error as Error).cause as SendNotStartedError).why).toBe("lease-ran-out");
     expect(claims).toBe(LEASE_LAPSES_MAX);
     expect(t.attempts).toBe(0);
+    expect(t.reserves).toBe(1);
+    // Thrown, for the runtime to pause on: not reported as a fault worked through.
+    expect(t.faults).toEqual([]);
+    expect(t.lines.filter((line) => line.includes("claiming again"))).toHaveLength(LEASE_LAPSES_MAX - 1);
     // Given back each time: claimable again at once.
     expect(await t.sqlite.claim("reg-1", registrationDigest(ana, testDigestKey))).toMatchObject({
       outcome: "claimed",
     });
+  });
+
+  it("S16: lapses count across messages: a store slow for all of them is a fault at the next lapse, until a send starts", async () => {
+    let clock: { now: number } | undefined;
+    // Claims that run out: every one ("all"), or this many more.
+    const lapses: { next: number | "all" } = { next: "all" };
+    let claims = 0;
+    const t = setup({
+      onClaim: () => {
+        claims += 1;
+        if (clock === undefined || lapses.next === 0) return;
+        clock.now += LEASE_MS;
+        if (lapses.next !== "all") lapses.next -= 1;
+      },
+    });
+    clock = t.clock;
+    const bob = { nome: "Bob Lima", email: "bob.lima@example.com", id: "reg-2" };
+    const cid = { nome: "Cid Reis", email: "cid.reis@example.com", id: "reg-3" };
+    await expect(t.handle(ana)).rejects.toBeInstanceOf(EnvironmentFaultError);
+    claims = 0;
+    // The streak goes on: the next message's first lapse is a fault already.
+    await expect(t.handle(bob)).rejects.toBeInstanceOf(EnvironmentFaultError);
+    expect(claims).toBe(1);
+    // A send that starts ends the streak: a later lapse is claimed again, and sent.
+    lapses.next = 0;
+    await t.handle(bob);
+    lapses.next = 1;
+    claims = 0;
+    await t.handle(cid);
+    expect(claims).toBe(2);
+    expect(t.sent).toEqual(["reg-2", "reg-3"]);
   });
 
   it("docs/email-delivery.md's row S16 states the lapses in a row that make a fault of the store", () => {
@@ -391,7 +437,7 @@ describe("registration handler with a sent-email store", () => {
     const abort = new AbortController();
     abort.abort();
     await expect(t.handle(ana, abort.signal)).rejects.toMatchObject({
-      name: "ClaimLapsedError",
+      name: "SendNotStartedError",
       why: "stopping",
     });
     expect(t.sent).toEqual([]);
@@ -403,7 +449,7 @@ describe("registration handler with a sent-email store", () => {
     const t = setup({ sendTimeoutMs: 1_000 });
     const by = (deadline: number) => t.handleWith(ana, { ...t.context, deadline });
     await expect(by(t.clock.now + 1_000)).rejects.toMatchObject({
-      name: "ClaimLapsedError",
+      name: "SendNotStartedError",
       why: "deadline",
     });
     expect(t.sent).toEqual([]);
