@@ -17,7 +17,6 @@ import { PROMETHEUS_METRICS } from "../../src/contract/metrics.js";
 import { provisionQueues } from "../../src/local/provision.js";
 import { Producer } from "../../src/producer/producer.js";
 import { queueCounts } from "../../src/sqs/queue-counts.js";
-import { systemClock } from "../../src/time/clock.js";
 import { endWithBench } from "./children.js";
 import {
   paced,
@@ -140,13 +139,15 @@ export async function soak(options: {
   };
   const samples: SoakSample[] = [];
   let stopped = false;
+  /** The sender and the backlog reader: both ended before the queues go. */
+  const running: Promise<unknown>[] = [];
   try {
     await metrics(); // up and receiving
     const started = performance.now();
     const progress = { sent: 0 };
     const totals = { heldMs: 0 };
     let waiting = 0;
-    const backlog = (async () => {
+    const readBacklog = (async () => {
       while (!stopped) {
         // A failed read keeps the last count: the next one comes a second later.
         waiting = await queueCounts(admin, queueUrl).then(
@@ -161,11 +162,13 @@ export async function soak(options: {
       tickMs: TICK_MS,
       stopped: () => stopped,
       held: () => waiting > SOAK_BACKLOG_MAX,
-      clock: systemClock,
+      // Monotonic, as the samples' times: a step of the wall clock neither stalls nor bursts it.
+      clock: { now: () => performance.now(), sleep },
     };
     const producer = new Producer({ client: admin, queueUrl }).send(paced(pace, totals), ({ sent }) => {
       progress.sent = sent;
     });
+    running.push(producer, readBacklog);
     for (let n = 1; n * SOAK_SAMPLE_SECONDS <= minutes * 60; n++) {
       await sleep(started + n * SOAK_SAMPLE_SECONDS * 1000 - performance.now());
       const text = await metrics();
@@ -183,9 +186,11 @@ export async function soak(options: {
       );
     }
     stopped = true;
-    await Promise.all([producer, backlog]);
+    await Promise.all(running);
   } finally {
     stopped = true;
+    // A failure above (the consumer gone) must not leave a send to reject on a deleted queue.
+    await Promise.allSettled(running);
     consumer.kill("SIGTERM");
     try {
       await exited;

@@ -4,7 +4,6 @@
  * series and the pace without waiting (test/unit/bench-soak.test.ts); soak-run.ts runs it.
  */
 import type { OutgoingRegistration } from "../../src/contract/registration.js";
-import type { Clock } from "../../src/time/clock.js";
 
 /** Messages a second the soak sends. */
 export const SOAK_RATE = 1_500;
@@ -20,11 +19,9 @@ export const SOAK_RSS_MAX_MB = 200;
 export const SOAK_RATE_FLOOR = 0.95;
 /**
  * Messages waiting in the queue at most: past this the sender waits until the consumer has caught
- * up. fauxqs keeps a queue's waiting messages in one array and takes each received one with
- * `Array.prototype.shift`, which V8 does in place only while the array is small; past some 20,000
- * elements every shift copies the array (this machine: 0.2 µs at 10,000, 110 µs at 100,000, 1 ms at
- * 800,000). A backlog would slow the emulator's receives more with every minute, and the soak
- * would measure those instead of the consumer. A held sender still misses the rate target.
+ * up. fauxqs's receives slow down as its backlog grows past some 20,000 messages (docs/benchmarks.md,
+ * "Known limits of the embedded SQS"), and the soak would measure those instead of the consumer. A
+ * held sender still misses the rate target.
  */
 export const SOAK_BACKLOG_MAX = 10_000;
 
@@ -117,7 +114,7 @@ export interface Pace {
   stopped(): boolean;
   /** True while the sender should wait (more than SOAK_BACKLOG_MAX messages waiting). */
   held(): boolean;
-  readonly clock: Pick<Clock, "now" | "sleep">;
+  readonly clock: { now(): number; sleep(ms: number): Promise<unknown> };
 }
 
 /**
@@ -127,14 +124,15 @@ export interface Pace {
 export async function* paced(pace: Pace, totals: { heldMs: number }): AsyncGenerator<OutgoingRegistration> {
   const { rate, tickMs, clock } = pace;
   let started = clock.now();
-  const registeredAt = new Date(started).toISOString();
+  const registeredAt = new Date().toISOString();
   for (let i = 0; !pace.stopped(); i++) {
     if (pace.held()) {
       const from = clock.now();
       while (pace.held() && !pace.stopped()) await clock.sleep(tickMs);
       if (pace.stopped()) return;
       totals.heldMs += clock.now() - from;
-      started += clock.now() - from;
+      // The pace starts again from now: neither the hold nor a lag before it is made up in a burst.
+      started = clock.now() - (i * 1000) / rate;
     }
     // Early messages wait at least a tick, so that they go out together in full batches.
     const wait = started + (i * 1000) / rate - clock.now();
