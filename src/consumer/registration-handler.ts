@@ -248,7 +248,11 @@ export function registrationHandler(
     }
   }
 
-  /** Claims that ran out before their send since a send last started, whichever messages. */
+  /**
+   * Claims that ran out before their send in a row, whichever messages: a send that starts, or a
+   * run that ends any other way than a lapse or an environment fault (a duplicate, a refusal), ends
+   * the streak.
+   */
   let lapsesInARow = 0;
 
   /**
@@ -258,24 +262,33 @@ export function registrationHandler(
    */
   const handle: MessageHandler = async (message, context) => {
     for (let run = 1; ; run += 1) {
+      let lapse: SendNotStartedError;
       try {
-        return await handleOnce(message, context, run);
+        await handleOnce(message, context, run);
+        lapsesInARow = 0;
+        return;
       } catch (error) {
-        if (!(error instanceof SendNotStartedError) || error.why !== "lease-ran-out") throw error;
-        lapsesInARow += 1;
-        counts.leaseLapses = (counts.leaseLapses ?? 0) + 1;
-        if (lapsesInARow >= LEASE_LAPSES_MAX || run >= LEASE_LAPSES_MAX) {
-          throw new EnvironmentFaultError(
-            "store",
-            `the claim on ${error.registrationId} ran out before its send, ${lapsesInARow} claims in a row: the store (or this process) answers slower than the lease's margin; nothing was sent`,
-            { cause: error },
-          );
+        if (!(error instanceof SendNotStartedError) || error.why !== "lease-ran-out") {
+          if (environmentFaultIn(error) === undefined) lapsesInARow = 0;
+          throw error;
         }
-        logger.warn(
-          { registrationId: error.registrationId, lapsesInARow },
-          "the claim ran out before the send (slow store or event loop); nothing was sent: claiming again",
+        lapse = error;
+      }
+      lapsesInARow += 1;
+      counts.leaseLapses = (counts.leaseLapses ?? 0) + 1;
+      if (lapsesInARow >= LEASE_LAPSES_MAX || run >= LEASE_LAPSES_MAX) {
+        throw new EnvironmentFaultError(
+          "store",
+          `the claim on ${lapse.registrationId} ran out before its send, ${lapsesInARow} claims in a row: the store (or this process) answers slower than the lease's margin; nothing was sent`,
+          { cause: lapse },
         );
       }
+      // Stopped while the claim went back: no new claim, which could outlive the process.
+      if (context.signal.aborted) throw new SendNotStartedError(lapse.registrationId, "stopping");
+      logger.warn(
+        { registrationId: lapse.registrationId, lapsesInARow },
+        "the claim ran out before the send (slow store or event loop); nothing was sent: claiming again",
+      );
     }
   };
 

@@ -38,6 +38,8 @@ const ana = { nome: "Ana Souza", email: "ana.souza@example.com", id: "reg-1" };
 
 interface SetupOptions {
   onClaim?: () => void;
+  /** Called as a claim goes back (release). */
+  onRelease?: () => void;
   /** While true, every store call fails as a store that does not answer. */
   storeDown?: { value: boolean };
   checkHealth?: () => Promise<void>;
@@ -66,7 +68,10 @@ function setup(options: SetupOptions = {}) {
       return result;
     },
     markSent: (claim) => storeCall(() => sqlite.markSent(claim)),
-    release: (claim) => storeCall(() => sqlite.release(claim)),
+    release: (claim) => {
+      options.onRelease?.();
+      return storeCall(() => sqlite.release(claim));
+    },
     recordAmbiguous: (claim, attempts) => storeCall(() => sqlite.recordAmbiguous(claim, attempts)),
     forget: (digest) => sqlite.forget(digest),
     close: () => sqlite.close(),
@@ -424,6 +429,56 @@ describe("registration handler with a sent-email store", () => {
     await t.handle(cid);
     expect(claims).toBe(2);
     expect(t.sent).toEqual(["reg-2", "reg-3"]);
+  });
+
+  it("S16: a stop while the lapsed claim goes back claims nothing more: the claim stays given back", async () => {
+    let clock: { now: number } | undefined;
+    const abort = new AbortController();
+    let claims = 0;
+    const t = setup({
+      onClaim: () => {
+        claims += 1;
+        if (clock) clock.now += LEASE_MS;
+      },
+      onRelease: () => abort.abort(), // the shutdown deadline, during the give-back
+    });
+    clock = t.clock;
+    await expect(t.handle(ana, abort.signal)).rejects.toMatchObject({
+      name: "SendNotStartedError",
+      why: "stopping",
+    });
+    expect(claims).toBe(1);
+    expect(t.attempts).toBe(0);
+    expect(await t.sqlite.claim("reg-1", registrationDigest(ana, testDigestKey))).toMatchObject({
+      outcome: "claimed",
+    });
+  });
+
+  it("S16: a run the store answered in time ends the streak: a duplicate's, not only a send's", async () => {
+    let clock: { now: number } | undefined;
+    const lapses: { next: number | "all" } = { next: 0 };
+    let claims = 0;
+    const t = setup({
+      onClaim: () => {
+        claims += 1;
+        if (clock === undefined || lapses.next === 0) return;
+        clock.now += LEASE_MS;
+        if (lapses.next !== "all") lapses.next -= 1;
+      },
+    });
+    clock = t.clock;
+    const bob = { nome: "Bob Lima", email: "bob.lima@example.com", id: "reg-2" };
+    await t.handle(ana); // sent: a duplicate of it later answers "already-sent"
+    lapses.next = "all";
+    await expect(t.handle(bob)).rejects.toBeInstanceOf(EnvironmentFaultError);
+    lapses.next = 0;
+    await t.handle(ana); // a duplicate, answered in time
+    expect(t.counts.duplicates).toBe(1);
+    lapses.next = 1;
+    claims = 0;
+    await t.handle(bob); // one lapse, claimed again: the streak began anew
+    expect(claims).toBe(2);
+    expect(t.sent).toEqual(["reg-1", "reg-2"]);
   });
 
   it("docs/email-delivery.md's row S16 states the lapses in a row that make a fault of the store", () => {
