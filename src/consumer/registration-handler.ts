@@ -249,9 +249,8 @@ export function registrationHandler(
   }
 
   /**
-   * Claims that ran out before their send in a row, whichever messages: a send that starts, or a
-   * run that ends any other way than a lapse or an environment fault (a duplicate, a refusal), ends
-   * the streak.
+   * Claims that ran out before their send in a row, whichever messages: a run that ends any other
+   * way than a lapse or a fault of the store ends the streak (handle, the one place that counts it).
    */
   let lapsesInARow = 0;
 
@@ -269,7 +268,9 @@ export function registrationHandler(
         return;
       } catch (error) {
         if (!(error instanceof SendNotStartedError) || error.why !== "lease-ran-out") {
-          if (environmentFaultIn(error) === undefined) lapsesInARow = 0;
+          // Any end but the store's own fault had the store answer in time: a send started, a
+          // duplicate, a refusal, the mail server's fault.
+          if (environmentFaultIn(error)?.component !== "store") lapsesInARow = 0;
           throw error;
         }
         lapse = error;
@@ -418,7 +419,6 @@ export function registrationHandler(
       await giveBack(claim);
       throw new SendNotStartedError(id, notStarted);
     }
-    lapsesInARow = 0;
     try {
       // The signal aborts at the consumer's shutdown deadline: a send cut off then may have
       // reached the mail server, so its claim is left to lapse (below), never released.

@@ -133,6 +133,29 @@ function setup(options: SetupOptions = {}) {
   };
 }
 
+const bob = { nome: "Bob Lima", email: "bob.lima@example.com", id: "reg-2" };
+const cid = { nome: "Cid Reis", email: "cid.reis@example.com", id: "reg-3" };
+
+/**
+ * A handler whose claims run out before their send (a long pause between the claim and the send):
+ * every one ("all"), or the next `next` of them. `claims` counts every claim.
+ */
+function lapsing(next: number | "all", options: SetupOptions = {}) {
+  const lapses = { next, claims: 0 };
+  let clock: { now: number } | undefined;
+  const t = setup({
+    ...options,
+    onClaim: () => {
+      lapses.claims += 1;
+      if (clock === undefined || lapses.next === 0) return;
+      clock.now += LEASE_MS;
+      if (lapses.next !== "all") lapses.next -= 1;
+    },
+  });
+  clock = t.clock;
+  return { t, lapses };
+}
+
 describe("registration handler with a sent-email store", () => {
   it("sends once per registration, however often the message comes", async () => {
     const t = setup();
@@ -350,18 +373,9 @@ describe("registration handler with a sent-email store", () => {
   });
 
   it("S16: checks the lease right before sending: a claim that ran out sends nothing, and is claimed again at once", async () => {
-    let clock: { now: number } | undefined;
-    let claims = 0;
-    const t = setup({
-      onClaim: () => {
-        claims += 1;
-        // A long pause between the first claim and its send (a slow store answer, a stalled loop).
-        if (clock && claims === 1) clock.now += LEASE_MS;
-      },
-    });
-    clock = t.clock;
+    const { t, lapses } = lapsing(1); // the first claim only
     await t.handle(ana); // the same run: no receive spent on our own slowness
-    expect(claims).toBe(2);
+    expect(lapses.claims).toBe(2);
     expect(t.attempts).toBe(1);
     expect(t.reserves).toBe(1); // the token of the send that did not start is the one used
     expect(t.counts.leaseLapses).toBe(1);
@@ -374,21 +388,13 @@ describe("registration handler with a sent-email store", () => {
   });
 
   it(`S16: a claim that runs out ${LEASE_LAPSES_MAX} times in a row is a fault of the store: nothing sent, the claim given back`, async () => {
-    let clock: { now: number } | undefined;
-    let claims = 0;
-    const t = setup({
-      onClaim: () => {
-        claims += 1;
-        if (clock) clock.now += LEASE_MS;
-      },
-    });
-    clock = t.clock;
+    const { t, lapses } = lapsing("all");
     const error = await t.handle(ana).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EnvironmentFaultError);
     expect((error as EnvironmentFaultError).component).toBe("store");
     expect((error as Error).cause).toBeInstanceOf(SendNotStartedError);
     expect(((error as Error).cause as SendNotStartedError).why).toBe("lease-ran-out");
-    expect(claims).toBe(LEASE_LAPSES_MAX);
+    expect(lapses.claims).toBe(LEASE_LAPSES_MAX);
     expect(t.attempts).toBe(0);
     expect(t.reserves).toBe(1);
     // Thrown, for the runtime to pause on: not reported as a fault worked through.
@@ -400,54 +406,32 @@ describe("registration handler with a sent-email store", () => {
     });
   });
 
-  it("S16: lapses count across messages: a store slow for all of them is a fault at the next lapse, until a send starts", async () => {
-    let clock: { now: number } | undefined;
-    // Claims that run out: every one ("all"), or this many more.
-    const lapses: { next: number | "all" } = { next: "all" };
-    let claims = 0;
-    const t = setup({
-      onClaim: () => {
-        claims += 1;
-        if (clock === undefined || lapses.next === 0) return;
-        clock.now += LEASE_MS;
-        if (lapses.next !== "all") lapses.next -= 1;
-      },
-    });
-    clock = t.clock;
-    const bob = { nome: "Bob Lima", email: "bob.lima@example.com", id: "reg-2" };
-    const cid = { nome: "Cid Reis", email: "cid.reis@example.com", id: "reg-3" };
+  it("S16: lapses count across messages: a store slow for all of them is a fault at the next lapse, until a run ends in a send", async () => {
+    const { t, lapses } = lapsing("all");
     await expect(t.handle(ana)).rejects.toBeInstanceOf(EnvironmentFaultError);
-    claims = 0;
+    lapses.claims = 0;
     // The streak goes on: the next message's first lapse is a fault already.
     await expect(t.handle(bob)).rejects.toBeInstanceOf(EnvironmentFaultError);
-    expect(claims).toBe(1);
-    // A send that starts ends the streak: a later lapse is claimed again, and sent.
+    expect(lapses.claims).toBe(1);
+    // A run that ends in a send ends the streak: a later lapse is claimed again, and sent.
     lapses.next = 0;
     await t.handle(bob);
     lapses.next = 1;
-    claims = 0;
+    lapses.claims = 0;
     await t.handle(cid);
-    expect(claims).toBe(2);
+    expect(lapses.claims).toBe(2);
     expect(t.sent).toEqual(["reg-2", "reg-3"]);
   });
 
   it("S16: a stop while the lapsed claim goes back claims nothing more: the claim stays given back", async () => {
-    let clock: { now: number } | undefined;
     const abort = new AbortController();
-    let claims = 0;
-    const t = setup({
-      onClaim: () => {
-        claims += 1;
-        if (clock) clock.now += LEASE_MS;
-      },
-      onRelease: () => abort.abort(), // the shutdown deadline, during the give-back
-    });
-    clock = t.clock;
+    // The shutdown deadline, during the give-back.
+    const { t, lapses } = lapsing("all", { onRelease: () => abort.abort() });
     await expect(t.handle(ana, abort.signal)).rejects.toMatchObject({
       name: "SendNotStartedError",
       why: "stopping",
     });
-    expect(claims).toBe(1);
+    expect(lapses.claims).toBe(1);
     expect(t.attempts).toBe(0);
     expect(await t.sqlite.claim("reg-1", registrationDigest(ana, testDigestKey))).toMatchObject({
       outcome: "claimed",
@@ -455,19 +439,7 @@ describe("registration handler with a sent-email store", () => {
   });
 
   it("S16: a run the store answered in time ends the streak: a duplicate's, not only a send's", async () => {
-    let clock: { now: number } | undefined;
-    const lapses: { next: number | "all" } = { next: 0 };
-    let claims = 0;
-    const t = setup({
-      onClaim: () => {
-        claims += 1;
-        if (clock === undefined || lapses.next === 0) return;
-        clock.now += LEASE_MS;
-        if (lapses.next !== "all") lapses.next -= 1;
-      },
-    });
-    clock = t.clock;
-    const bob = { nome: "Bob Lima", email: "bob.lima@example.com", id: "reg-2" };
+    const { t, lapses } = lapsing(0);
     await t.handle(ana); // sent: a duplicate of it later answers "already-sent"
     lapses.next = "all";
     await expect(t.handle(bob)).rejects.toBeInstanceOf(EnvironmentFaultError);
@@ -475,9 +447,9 @@ describe("registration handler with a sent-email store", () => {
     await t.handle(ana); // a duplicate, answered in time
     expect(t.counts.duplicates).toBe(1);
     lapses.next = 1;
-    claims = 0;
+    lapses.claims = 0;
     await t.handle(bob); // one lapse, claimed again: the streak began anew
-    expect(claims).toBe(2);
+    expect(lapses.claims).toBe(2);
     expect(t.sent).toEqual(["reg-1", "reg-2"]);
   });
 
